@@ -1,0 +1,48 @@
+# Kinga's two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := kinga.settings
+
+.PHONY: run test check bench install messages compilemessages format lint clean
+
+$(BIN)/kinga: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,sms]'
+	touch $(BIN)/kinga
+
+install: $(BIN)/kinga
+
+compilemessages: install
+	cd kinga && ../$(BIN)/django-admin compilemessages --ignore=.venv >/dev/null
+
+## Set up everything and serve the demo on http://127.0.0.1:$(PORT)
+run: compilemessages
+	KINGA_ENV=demo $(BIN)/kinga demo --port $(PORT)
+
+## Lint, types, migrations and translations, then the whole test suite
+test: check
+	$(BIN)/python -m pytest -q
+
+check: compilemessages
+	$(BIN)/ruff format --check kinga tests
+	$(BIN)/ruff check kinga tests
+	$(BIN)/mypy kinga
+	$(BIN)/kinga makemigrations --check --dry-run
+	$(BIN)/python -m kinga.lib.translations_check
+
+bench: compilemessages
+	$(BIN)/kinga bench all
+
+## Regenerate the Kiswahili message files after changing interface text
+messages: install
+	$(BIN)/python -m kinga.lib.translations_check --update
+
+format: install
+	$(BIN)/ruff format kinga tests
+	$(BIN)/ruff check --fix kinga tests
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,146 @@
+"""Shared test fixtures: the personas every access test walks, and signed-in clients.
+
+Personas (one agency each unless said):
+- caseworker (Pwani Child Rights NGO), caseworker_other (Tumaini Girls NGO, the outsider),
+- counsellor (Pwani NGO), supervisor (Pwani NGO), investigator (Mombasa AHTCPU),
+- prosecutor (ODPP Mombasa), service_provider (Salama shelter), helpline (116),
+- analyst, trainer, admin (Kinga programme office), children_officer (Mombasa children's
+  services), anonymous (no user).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kinga.accounts.models import Agency, AgencyKind, Role, User
+from kinga.accounts.services import user_create
+from kinga.places.models import County
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@dataclass
+class Personas:
+    ngo: Agency
+    other_ngo: Agency
+    police: Agency
+    prosecution: Agency
+    childrens_services: Agency
+    shelter: Agency
+    hospital: Agency
+    helpline_centre: Agency
+    programme: Agency
+    caseworker: User
+    caseworker_other: User
+    counsellor: User
+    supervisor: User
+    investigator: User
+    prosecutor: User
+    service_provider: User
+    helpline: User
+    analyst: User
+    trainer: User
+    admin: User
+    children_officer: User
+
+    def all_users(self) -> list[User]:
+        return [
+            self.caseworker,
+            self.caseworker_other,
+            self.counsellor,
+            self.supervisor,
+            self.investigator,
+            self.prosecutor,
+            self.service_provider,
+            self.helpline,
+            self.analyst,
+            self.trainer,
+            self.admin,
+            self.children_officer,
+        ]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+    # Argon2 is the production hasher (checked in accounts tests); tests need speed.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+def make_agency(name: str, kind: str, county: str = "Mombasa") -> Agency:
+    return Agency.objects.create(name=name, kind=kind, county=County.objects.get(name=county))
+
+
+def make_user(username: str, agency: Agency, *roles: str) -> User:
+    return user_create(
+        username=username,
+        password=PASSWORD,
+        agency=agency,
+        roles=set(roles),
+        actor=None,
+        first_name=username.split("_")[0].title(),
+    )
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    ngo = make_agency("Pwani Child Rights Network", AgencyKind.NGO)
+    other_ngo = make_agency("Tumaini Girls Initiative", AgencyKind.NGO, "Kilifi")
+    police = make_agency("Mombasa AHTCPU", AgencyKind.POLICE_UNIT)
+    prosecution = make_agency("ODPP Mombasa", AgencyKind.PROSECUTION_OFFICE)
+    childrens = make_agency("Children's Services Mombasa", AgencyKind.CHILDRENS_SERVICES)
+    shelter = make_agency("Salama Rescue Home", AgencyKind.SHELTER, "Kwale")
+    hospital = make_agency("Coast General Hospital GBV Centre", AgencyKind.HOSPITAL)
+    helpline = make_agency("Child Helpline 116 Coast", AgencyKind.HELPLINE)
+    programme = make_agency("Kinga Programme Office", AgencyKind.NGO)
+    return Personas(
+        ngo=ngo,
+        other_ngo=other_ngo,
+        police=police,
+        prosecution=prosecution,
+        childrens_services=childrens,
+        shelter=shelter,
+        hospital=hospital,
+        helpline_centre=helpline,
+        programme=programme,
+        caseworker=make_user("amina_caseworker", ngo, Role.CASEWORKER),
+        caseworker_other=make_user("baraka_caseworker", other_ngo, Role.CASEWORKER),
+        counsellor=make_user("neema_counsellor", ngo, Role.COUNSELLOR),
+        supervisor=make_user("juma_supervisor", ngo, Role.SUPERVISOR),
+        investigator=make_user("omari_investigator", police, Role.INVESTIGATOR),
+        prosecutor=make_user("halima_prosecutor", prosecution, Role.PROSECUTOR),
+        service_provider=make_user("rehema_shelter", shelter, Role.SERVICE_PROVIDER),
+        helpline=make_user("kazungu_helpline", helpline, Role.HELPLINE),
+        analyst=make_user("wanjiku_analyst", programme, Role.ANALYST),
+        trainer=make_user("mwakio_trainer", programme, Role.TRAINER),
+        admin=make_user("admin_kinga", programme, Role.ADMIN),
+        children_officer=make_user("zuhura_childrenofficer", childrens, Role.CASEWORKER),
+    )
+
+
+def verify_session(client: Client, user: User) -> None:
+    """Sign the user in and mark the session as having passed two-factor."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[[User | None], Client]:
+    """Return a factory of test clients signed in (two-factor passed) as the given user."""
+
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            verify_session(client, user)
+        return client
+
+    return make

@@ -1,0 +1,73 @@
+"""The navigation: which menu entries each role sees.
+
+One list, so a reviewer sees in one place what every role can reach. An entry whose page
+does not exist yet is left out rather than linked to nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kinga.accounts.models import Role, User
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str | Promise
+    roles: frozenset[str]
+    superuser: bool = False
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("intake:helpline_new", _("Log a call"), frozenset({Role.HELPLINE})),
+    NavItem("intake:helpline_mine", _("My calls"), frozenset({Role.HELPLINE})),
+    NavItem("intake:triage", _("Triage"), frozenset({Role.SUPERVISOR, Role.CASEWORKER})),
+    NavItem(
+        "cases:my_work",
+        _("My work"),
+        frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR}),
+    ),
+    NavItem(
+        "cases:list",
+        _("Cases"),
+        frozenset(
+            {Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR, Role.INVESTIGATOR, Role.PROSECUTOR}
+        ),
+    ),
+    NavItem("referrals:inbox", _("Referrals received"), frozenset({Role.SERVICE_PROVIDER})),
+    NavItem(
+        "referrals:directory",
+        _("Service directory"),
+        frozenset(
+            {
+                Role.CASEWORKER,
+                Role.SUPERVISOR,
+                Role.COUNSELLOR,
+                Role.SERVICE_PROVIDER,
+                Role.HELPLINE,
+            }
+        ),
+    ),
+    NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
+    NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values) - {Role.ADMIN}),
+    NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
+]
+
+
+def navigation_for(user: User) -> list[tuple[str, str | Promise]]:
+    """Return (url, label) for the entries the user's roles may use."""
+    items: list[tuple[str, str | Promise]] = []
+    roles = user.role_set
+    for item in NAVIGATION:
+        if not (roles & item.roles or (item.superuser and user.is_superuser)):
+            continue
+        try:
+            items.append((reverse(item.url_name), item.label))
+        except NoReverseMatch:
+            continue
+    return items

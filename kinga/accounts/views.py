@@ -1,0 +1,223 @@
+"""Sign-in, two-factor, sign-out and the start page."""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+from typing import cast
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kinga.accounts import services
+from kinga.accounts.forms import CodeForm, LoginForm
+from kinga.accounts.models import User
+from kinga.accounts.navigation import navigation_for
+from kinga.audit.context import client_address
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _to(name: str, next_url: str) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'next': next_url})}")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Show the public welcome, or the signed-in user's starting points."""
+    if not request.user.is_authenticated:
+        return render(request, "accounts/welcome.html")
+    user = cast(User, request.user)
+    return render(request, "accounts/home.html", {"entries": navigation_for(user)})
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login(request: HttpRequest) -> HttpResponse:
+    """Check username and password, with lockout, then move on to two-factor."""
+    form = LoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        address = client_address(request)
+        minutes = services.lockout_minutes_left(username=username, address=address)
+        if minutes:
+            services.lockout_record(username=username)
+            error = _(
+                "Too many failed sign-ins. Try again in %(minutes)d minutes, or ask your "
+                "administrator."
+            ) % {"minutes": minutes}
+        else:
+            user = auth.authenticate(
+                request, username=username, password=form.cleaned_data["password"]
+            )
+            if user is None or not user.is_active:
+                services.login_attempt_record(
+                    username=username, address=address, succeeded=False, user=None, stage="password"
+                )
+                error = _("The username or password is not right.")
+            else:
+                user = cast(User, user)
+                auth.login(request, user)
+                services.login_attempt_record(
+                    username=username, address=address, succeeded=True, user=user, stage="password"
+                )
+                next_url = _safe_next(request)
+                if services.totp_device_for(user=user) is None:
+                    return _to("accounts:two_factor_setup", next_url)
+                return _to("accounts:two_factor", next_url)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "error": error, "next": _safe_next(request)},
+        status=200,
+    )
+
+
+def _demo_code(device: TOTPDevice) -> str:
+    """Return the current code of a device, shown on the page only in demo mode."""
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return f"{code:0{device.digits}d}"
+
+
+@never_cache
+@login_required
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Ask for the authenticator code (or a backup code) and mark the session verified."""
+    user = cast(User, request.user)
+    if user.is_verified():  # type: ignore[attr-defined]
+        return redirect(_safe_next(request))
+    device = services.totp_device_for(user=user)
+    if device is None:
+        return _to("accounts:two_factor_setup", _safe_next(request))
+    form = CodeForm(request.POST or None)
+    error = ""
+    address = client_address(request)
+    if request.method == "POST" and form.is_valid():
+        if services.lockout_minutes_left(username=user.username, address=address):
+            services.lockout_record(username=user.username)
+            auth.logout(request)
+            return redirect("accounts:login")
+        matched = match_token(user, form.cleaned_data["code"])
+        services.login_attempt_record(
+            username=user.username,
+            address=address,
+            succeeded=matched is not None,
+            user=user,
+            stage="two_factor",
+        )
+        if matched is not None:
+            otp_login(request, matched)
+            return redirect(_safe_next(request))
+        error = _("That code is not right. Codes change every 30 seconds; try the newest.")
+    context = {
+        "form": form,
+        "error": error,
+        "next": _safe_next(request),
+        "demo_code": _demo_code(device) if settings.DEMO_MODE else "",
+    }
+    return render(request, "accounts/two_factor.html", context)
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@never_cache
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: show the secret, check one code, give backup codes."""
+    user = cast(User, request.user)
+    if services.totp_device_for(user=user) is not None:
+        return _to("accounts:two_factor", _safe_next(request))
+    device = services.totp_enrolment_start(user=user)
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            codes = services.totp_enrolment_confirm(user=user, device=device)
+            otp_login(request, device)
+            return render(
+                request,
+                "accounts/backup_codes.html",
+                {"codes": codes, "next": _safe_next(request)},
+            )
+        services.login_attempt_record(
+            username=user.username,
+            address=client_address(request),
+            succeeded=False,
+            user=user,
+            stage="two_factor",
+        )
+        error = _("That code is not right. Check the time on your phone and try the newest code.")
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    context = {
+        "form": form,
+        "error": error,
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "qr": _qr_svg(device.config_url),
+        "next": _safe_next(request),
+        "demo_code": _demo_code(device) if settings.DEMO_MODE else "",
+    }
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
+@never_cache
+@login_required
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """Replace the backup codes (after two-factor) and show the new ones once."""
+    user = cast(User, request.user)
+    if request.method == "POST":
+        codes = services.backup_codes_replace(user=user)
+        audit_record(
+            action=AuditAction.TWO_FACTOR_ENROL,
+            actor=user,
+            record_type="accounts.user",
+            record_id=user.pk,
+            fields=["backup_codes"],
+        )
+        return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "/"})
+    return render(request, "accounts/backup_codes_confirm.html")
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Sign out and forget the session."""
+    if request.user.is_authenticated:
+        audit_record(
+            action=AuditAction.LOGOUT,
+            actor=cast(User, request.user),
+            record_type="accounts.user",
+            record_id=request.user.pk,
+        )
+    auth.logout(request)
+    return redirect("accounts:login")

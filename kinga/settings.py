@@ -1,0 +1,288 @@
+"""Kinga's one settings module: everything comes from the environment.
+
+Defaults are safe for development: SQLite under var/, DEBUG off, keys made on
+first run under var/. Production (KINGA_ENV=production) refuses to start while
+a secret, a key or the allowed hosts are missing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from django.utils.translation import gettext_lazy as _
+
+from kinga.lib.env import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("KINGA_VAR_DIR", str(BASE_DIR / "var")))
+
+KINGA_ENV = env_str("KINGA_ENV", "development")
+if KINGA_ENV not in {"development", "demo", "production"}:
+    raise ConfigurationError(
+        f"KINGA_ENV must be development, demo or production, not {KINGA_ENV!r}"
+    )
+PRODUCTION = KINGA_ENV == "production"
+DEMO_MODE = KINGA_ENV == "demo"
+
+DEBUG = env_bool("KINGA_DEBUG", False)
+
+
+def _local_secret(file_name: str, make: Any) -> str:
+    """Return a development secret kept under var/, making it on first use."""
+    path = VAR_DIR / file_name
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(make(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _new_data_key() -> str:
+    return f"k{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
+
+
+_missing: list[str] = []
+
+SECRET_KEY = env_secret("KINGA_SECRET_KEY")
+# Data keys: "id:base64key,id:base64key" — the first encrypts, all decrypt.
+KINGA_DATA_KEYS = env_secret("KINGA_DATA_KEYS")
+# The key of blind indexes and search tokens; it is never rotated with the data keys.
+KINGA_INDEX_KEY = env_secret("KINGA_INDEX_KEY")
+ALLOWED_HOSTS = env_list("KINGA_ALLOWED_HOSTS")
+
+if PRODUCTION:
+    for name, value in (
+        ("KINGA_SECRET_KEY", SECRET_KEY),
+        ("KINGA_DATA_KEYS", KINGA_DATA_KEYS),
+        ("KINGA_INDEX_KEY", KINGA_INDEX_KEY),
+        ("KINGA_ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS)),
+    ):
+        if not value:
+            _missing.append(name)
+    if _missing:
+        raise ConfigurationError(
+            "Production refuses to start without: " + ", ".join(_missing) + " (see .env.example)"
+        )
+    if DEBUG:
+        raise ConfigurationError("KINGA_DEBUG must be off in production")
+else:
+    SECRET_KEY = SECRET_KEY or _local_secret("secret_key", lambda: secrets.token_urlsafe(50))
+    KINGA_DATA_KEYS = KINGA_DATA_KEYS or _local_secret("data_keys", _new_data_key)
+    KINGA_INDEX_KEY = KINGA_INDEX_KEY or _local_secret(
+        "index_key", lambda: secrets.token_urlsafe(32)
+    )
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "kinga.audit",
+    "kinga.accounts",
+    "kinga.places",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "kinga.lib.middleware.security_headers",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kinga.accounts.middleware.require_two_factor",
+    "kinga.audit.context.audit_context",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "kinga.urls"
+WSGI_APPLICATION = "kinga.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kinga.accounts.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# Database: SQLite under var/ unless DATABASE_URL names another.
+_database_url = env_str("DATABASE_URL", "")
+if _database_url:
+    try:
+        _database: dict[str, Any] = dict(dj_database_url.parse(_database_url))
+    except Exception as error:  # the parser raises several kinds; all mean the same here
+        raise ConfigurationError(
+            f"DATABASE_URL is not a database URL Kinga understands ({error}); "
+            "use sqlite:///path/to/file.sqlite3 or postgres://user:password@host:port/name"
+        ) from None
+    if _database.get("ENGINE") not in {
+        "django.db.backends.sqlite3",
+        "django.db.backends.postgresql",
+    }:
+        raise ConfigurationError(
+            "DATABASE_URL must name SQLite (sqlite:///...) or PostgreSQL (postgres://...)"
+        )
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _database = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "kinga.sqlite3"),
+    }
+
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    _database["OPTIONS"] = {
+        # Readers never wait for the writer, and a writer waits its turn instead of failing.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": env_int("KINGA_SQLITE_TIMEOUT", 20),
+        # Take the write lock at the start of a transaction, so two writers never both read
+        # the head of the audit chain and then collide.
+        "transaction_mode": "IMMEDIATE",
+    }
+    _database["CONN_MAX_AGE"] = env_int("KINGA_CONN_MAX_AGE", 60)
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test-kinga.sqlite3")}
+else:
+    _database["CONN_MAX_AGE"] = env_int("KINGA_CONN_MAX_AGE", 60)
+    _database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Lockout after repeated failed logins.
+KINGA_LOCKOUT_ACCOUNT_FAILURES = env_int("KINGA_LOCKOUT_ACCOUNT_FAILURES", 5)
+KINGA_LOCKOUT_ADDRESS_FAILURES = env_int("KINGA_LOCKOUT_ADDRESS_FAILURES", 20)
+KINGA_LOCKOUT_MINUTES = env_int("KINGA_LOCKOUT_MINUTES", 15)
+
+# Sessions expire after a short idle time, and with the browser.
+SESSION_COOKIE_AGE = env_int("KINGA_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "kinga_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("KINGA_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("KINGA_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KINGA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("KINGA_HSTS_PRELOAD", True)
+    if env_bool("KINGA_BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("KINGA_CSRF_TRUSTED_ORIGINS")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("sw", _("Kiswahili"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Africa/Nairobi"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("KINGA_MAX_REQUEST_BYTES", 256 * 1024)
+
+# Outgoing SMS: console (prints), file (writes JSON lines, for tests), africastalking.
+KINGA_SMS_BACKEND = env_str("KINGA_SMS_BACKEND", "console")
+KINGA_SMS_FILE_DIR = env_str("KINGA_SMS_FILE_DIR", str(VAR_DIR / "sms"))
+KINGA_AT_USERNAME = env_str("KINGA_AT_USERNAME", "sandbox")
+KINGA_AT_API_KEY = env_secret("KINGA_AT_API_KEY")
+KINGA_AT_SENDER_ID = env_str("KINGA_AT_SENDER_ID", "")
+KINGA_AT_CALLBACK_KEY = env_secret("KINGA_AT_CALLBACK_KEY")
+KINGA_AT_ALLOWED_IPS = env_list("KINGA_AT_ALLOWED_IPS")
+if PRODUCTION and KINGA_SMS_BACKEND == "africastalking":
+    for name, value in (
+        ("KINGA_AT_API_KEY", KINGA_AT_API_KEY),
+        ("KINGA_AT_CALLBACK_KEY", KINGA_AT_CALLBACK_KEY),
+    ):
+        if not value:
+            raise ConfigurationError(f"Production refuses to start without: {name}")
+if not PRODUCTION and not KINGA_AT_CALLBACK_KEY:
+    KINGA_AT_CALLBACK_KEY = "development-callback-key"
+
+# Email for notifications (console in development).
+EMAIL_BACKEND = env_str("KINGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("KINGA_FROM_EMAIL", "kinga@localhost")
+
+# Break-glass grants last this long.
+KINGA_BREAK_GLASS_HOURS = env_int("KINGA_BREAK_GLASS_HOURS", 4)
+# Danger alerts escalate to the supervisor when nobody acknowledges in time.
+KINGA_ALERT_ESCALATION_MINUTES = env_int("KINGA_ALERT_ESCALATION_MINUTES", 15)
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("KINGA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

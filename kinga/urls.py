@@ -1,0 +1,21 @@
+"""Kinga's URLs. Each app adds its own include here."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from kinga.accounts import views as account_views
+
+admin.site.site_header = "Kinga"
+admin.site.site_title = "Kinga"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("kinga.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through Kinga's own pages, with lockout and two-factor.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("admin/", admin.site.urls),
+]
