@@ -15,7 +15,11 @@ class RequestContext:
     address: str | None = None
 
 
-current: ContextVar[RequestContext] = ContextVar("kinga_audit_request", default=RequestContext())
+# RequestContext is a frozen dataclass, so sharing the default instance is safe.
+current: ContextVar[RequestContext] = ContextVar(
+    "kinga_audit_request",
+    default=RequestContext(),  # noqa: B039
+)
 
 
 def client_address(request: HttpRequest) -> str | None:
