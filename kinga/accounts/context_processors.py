@@ -10,6 +10,6 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     """Put the signed-in, verified user's menu and the environment name in every page."""
     user = request.user
     items: list[object] = []
-    if user.is_authenticated and user.is_verified():  # type: ignore[union-attr]
-        items = list(navigation_for(user))  # type: ignore[arg-type]
+    if user.is_authenticated and user.is_verified():  # type: ignore[attr-defined]  # OTPMiddleware
+        items = list(navigation_for(user))
     return {"nav_items": items, "kinga_env": settings.KINGA_ENV, "demo_mode": settings.DEMO_MODE}

@@ -53,7 +53,7 @@ ACCOUNTS = [
 ]
 
 
-def roles_label(roles: set[str]) -> str:
+def roles_label(roles: set[Role]) -> str:
     return ", ".join(sorted(roles))
 
 

@@ -9,16 +9,30 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-# Paths a signed-in but not yet verified user may reach: the two-factor pages themselves,
-# sign-out, the language switch, static files, and the public channels.
+# Paths a signed-in but not yet verified user may reach: the sign-in and two-factor pages
+# themselves (not the backup-code page, which would hand out a way past the check),
+# sign-out, the language switch, static files, and the public channels that anonymous
+# people use anyway.
+OPEN_PATHS = frozenset(
+    {
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/two-factor/",
+        "/accounts/two-factor/setup/",
+    }
+)
 OPEN_PREFIXES = (
-    "/accounts/",
     "/i18n/",
     "/static/",
     "/report/",
     "/channels/",
     "/api/hsds/",
 )
+
+
+def is_open_path(path: str) -> bool:
+    """Return whether a signed-in user may reach this path before passing two-factor."""
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def require_two_factor(
@@ -33,8 +47,8 @@ def require_two_factor(
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]  # set by OTPMiddleware
-            and not request.path.startswith(OPEN_PREFIXES)
+            and not user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
+            and not is_open_path(request.path)
         ):
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('accounts:two_factor')}?{query}")

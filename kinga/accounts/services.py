@@ -6,12 +6,14 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinga.accounts.models import Agency, LoginAttempt, RoleAssignment, User
+from kinga.accounts.models import Agency, LoginAttempt, Role, RoleAssignment, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 
@@ -113,24 +115,111 @@ def backup_codes_replace(*, user: User) -> list[str]:
 
 
 @transaction.atomic
+def backup_codes_renew(*, user: User) -> list[str]:
+    """Replace the backup codes at the user's request, auditing it, and return the new ones."""
+    codes = backup_codes_replace(user=user)
+    audit_record(
+        action=AuditAction.TWO_FACTOR_ENROL,
+        actor=user,
+        record_type="accounts.user",
+        record_id=user.pk,
+        fields=["backup_codes"],
+    )
+    return codes
+
+
+def logout_record(*, user: User) -> None:
+    """Audit that the user signed out."""
+    audit_record(
+        action=AuditAction.LOGOUT, actor=user, record_type="accounts.user", record_id=user.pk
+    )
+
+
+# The Django admin is for reference data and accounts. An administrator may manage these
+# apps' records and read the audit log; nothing else. Case content never appears here: a
+# new app's models stay out of the Administrators group unless added to this table.
+ADMINISTRATORS_GROUP = "Administrators"
+ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "accounts": ("add", "change", "delete", "view"),
+    "places": ("add", "change", "delete", "view"),
+    "audit": ("view",),
+}
+
+
+def administrators_group() -> Group:
+    """Return the Administrators group, its permissions set to exactly the table above."""
+    group, _ = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
+    wanted = Q(pk__in=[])
+    for app_label, actions in ADMINISTRATOR_PERMISSIONS.items():
+        for action in actions:
+            wanted |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
+@transaction.atomic
 def user_roles_set(*, user: User, roles: set[str], actor: User | None) -> None:
-    """Make the user's roles exactly `roles`, auditing the change (role names, never secrets)."""
+    """Make the user's roles exactly `roles`, auditing the change (role names, never secrets).
+
+    The administrator role is also what opens the Django admin: holding it makes the user
+    staff and a member of the Administrators group; losing it takes both away.
+    """
+    roles = {str(role) for role in roles}
     current = set(user.roles.values_list("role", flat=True))
     added = roles - current
     removed = current - roles
-    if not added and not removed:
+    if added or removed:
+        RoleAssignment.objects.filter(user=user, role__in=removed).delete()
+        RoleAssignment.objects.bulk_create(
+            [RoleAssignment(user=user, role=role) for role in sorted(added)]
+        )
+        if hasattr(user, "_role_cache"):
+            del user._role_cache
+        audit_record(
+            action=AuditAction.ROLE_CHANGE,
+            actor=actor,
+            record_type="accounts.user",
+            record_id=user.pk,
+            fields=["roles"],
+            detail={"added": sorted(added), "removed": sorted(removed)},
+        )
+    _admin_access_sync(user=user, is_admin=Role.ADMIN in roles, actor=actor)
+
+
+def _admin_access_sync(*, user: User, is_admin: bool, actor: User | None) -> None:
+    group = administrators_group()
+    in_group = user.groups.filter(pk=group.pk).exists()
+    if user.is_staff == is_admin and in_group == is_admin:
         return
-    RoleAssignment.objects.filter(user=user, role__in=removed).delete()
-    RoleAssignment.objects.bulk_create([RoleAssignment(user=user, role=role) for role in added])
-    if hasattr(user, "_role_cache"):
-        del user._role_cache
+    if is_admin:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    user.is_staff = is_admin
+    user.save(update_fields=["is_staff"])
     audit_record(
-        action=AuditAction.ROLE_CHANGE,
+        action=AuditAction.PERMISSION_CHANGE,
         actor=actor,
         record_type="accounts.user",
         record_id=user.pk,
-        fields=["roles"],
-        detail={"added": sorted(added), "removed": sorted(removed)},
+        fields=["is_staff", "groups"],
+        detail={"administrator": is_admin},
+    )
+
+
+@transaction.atomic
+def admin_record_save(
+    *, record: Agency | User, actor: User, fields: list[str], created: bool
+) -> None:
+    """Save an agency or user edited in the admin, auditing which fields changed."""
+    record.full_clean(exclude=["password"] if isinstance(record, User) else None)
+    record.save()
+    audit_record(
+        action=AuditAction.CREATE if created else AuditAction.CHANGE,
+        actor=actor,
+        record_type=f"accounts.{record._meta.model_name}",
+        record_id=record.pk,
+        fields=[name for name in fields if name not in {"password1", "password2"}],
     )
 
 

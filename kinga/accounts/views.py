@@ -31,8 +31,6 @@ from kinga.accounts.forms import CodeForm, LoginForm
 from kinga.accounts.models import User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
-from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -52,8 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Show the public welcome, or the signed-in user's starting points."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    user = cast(User, request.user)
-    return render(request, "accounts/home.html", {"entries": navigation_for(user)})
+    return render(request, "accounts/home.html", {"entries": navigation_for(request.user)})
 
 
 @sensitive_post_parameters("password")
@@ -83,7 +80,6 @@ def login(request: HttpRequest) -> HttpResponse:
                 )
                 error = _("The username or password is not right.")
             else:
-                user = cast(User, user)
                 auth.login(request, user)
                 services.login_attempt_record(
                     username=username, address=address, succeeded=True, user=user, stage="password"
@@ -197,14 +193,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     """Replace the backup codes (after two-factor) and show the new ones once."""
     user = cast(User, request.user)
     if request.method == "POST":
-        codes = services.backup_codes_replace(user=user)
-        audit_record(
-            action=AuditAction.TWO_FACTOR_ENROL,
-            actor=user,
-            record_type="accounts.user",
-            record_id=user.pk,
-            fields=["backup_codes"],
-        )
+        codes = services.backup_codes_renew(user=user)
         return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "/"})
     return render(request, "accounts/backup_codes_confirm.html")
 
@@ -213,11 +202,6 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     """Sign out and forget the session."""
     if request.user.is_authenticated:
-        audit_record(
-            action=AuditAction.LOGOUT,
-            actor=cast(User, request.user),
-            record_type="accounts.user",
-            record_id=request.user.pk,
-        )
+        services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,37 @@ def search_terms_hash(terms: str) -> str:
     return hmac.new(
         key, b"audit-search:" + terms.strip().lower().encode(), hashlib.sha256
     ).hexdigest()
+
+
+class AuditChainError(Exception):
+    """The chain cannot be extended safely; `kinga audit verify` says why."""
+
+
+def _locked_head() -> AuditChainHead:
+    """Return the chain head, locked until the transaction ends, making it on first use."""
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is not None:
+        return head
+    if AuditEvent.objects.exists():
+        # Starting a new head would hide that the old one (the tail anchor) was removed.
+        raise AuditChainError(
+            "The audit chain head is missing while events exist; run `kinga audit verify`."
+        )
+    # Two first writers may race here: one inserts, the other waits for it and does nothing.
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
+    )
+    return AuditChainHead.objects.select_for_update().get(id=1)
+
+
+def _normalised_address(address: str | None) -> str | None:
+    """Return the address as the database gives it back, so the stored row hashes the same."""
+    if not address:
+        return None
+    try:
+        return ipaddress.ip_address(address).compressed
+    except ValueError:
+        return None
 
 
 def audit_record(
@@ -48,9 +80,7 @@ def audit_record(
     """
     context = current.get()
     with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().filter(id=1).first()
-        if head is None:
-            head = AuditChainHead.objects.create(id=1, last_seq=0, last_hash=GENESIS_HASH)
+        head = _locked_head()
         agency_id = None
         label = actor_label
         if actor is not None and actor.is_authenticated:
@@ -71,7 +101,7 @@ def audit_record(
             reason=reason,
             search_hash=search_terms_hash(search_terms) if search_terms is not None else "",
             request_id=context.request_id,
-            address=context.address,
+            address=_normalised_address(context.address),
             detail=detail or {},
             prev_hash=head.last_hash,
         )

@@ -15,7 +15,12 @@ class ChainProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"event #{self.seq} (id {self.event_id})" if self.seq is not None else "chain head"
+        if self.seq is None:
+            where = "chain head"
+        elif self.event_id is None:
+            where = f"event #{self.seq}"
+        else:
+            where = f"event #{self.seq} (id {self.event_id})"
         return f"{where}: {self.message}"
 
 
@@ -59,11 +64,25 @@ def verify_chain(
     head = AuditChainHead.objects.filter(id=1).first()
     head_seq = head.last_seq if head else 0
     head_hash = head.last_hash if head else GENESIS_HASH
-    if head_seq != last_seq or head_hash != expected_prev:
+    if head_seq > last_seq:
+        missing = f"#{last_seq + 1}" + (f" to #{head_seq}" if head_seq > last_seq + 1 else "")
+        return checked, ChainProblem(
+            last_seq + 1,
+            None,
+            f"missing: the head names event #{head_seq} but the chain ends at #{last_seq}; "
+            f"event {missing} was deleted from the end",
+        )
+    if last_seq > head_seq:
+        return checked, ChainProblem(
+            head_seq + 1,
+            None,
+            f"the head names event #{head_seq} but the chain goes on to #{last_seq}: "
+            f"event #{head_seq + 1} was added behind the application's back",
+        )
+    if head_hash != expected_prev:
         return checked, ChainProblem(
             None,
             None,
-            f"the head names event #{head_seq} but the chain ends at #{last_seq}: "
-            "events were deleted from the end or the head was altered",
+            f"the head's hash does not match event #{last_seq}: the head was altered",
         )
     return checked, None
