@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "kinga.audit",
     "kinga.accounts",
     "kinga.places",
+    "kinga.access",
+    "kinga.notifications",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,401 @@
+"""The one access policy: who may do what to which record, and why.
+
+A user sees a record because of a *relationship* to its matter (a case, a report awaiting
+triage, an investigation, a prosecution), recorded as an `AccessGrant`. Nothing else
+grants access: not being an administrator, not being in the same county, not holding a
+role on its own. What a relationship allows depends on the viewer's role, the record's
+*section* and the *action*, by the table below. A user with several roles gets the union.
+
+Actions: l = list, v = view, c = create, u = change (update), e = export, d = delete.
+Nobody deletes a protected record: a court may ask for it.
+
+Sections: summary (the matter itself: code, status, dates, team, tasks, general notes),
+identity (names, dates of birth, phones, addresses, identifiers), care (assessments,
+counselling sessions, wellbeing, care notes), justice (statements, interviews, evidence,
+justice notes), referral (referrals, and the minimum identity a receiving service needs).
+
+POLICY TABLE
+role              relation             summary  identity  care   justice  referral
+caseworker        team_member          lvcue    lvcue     lvcue  lv       lvcue
+caseworker        triage_area          lvu      lv        -      -        lvc
+caseworker        referral_recipient   -        -         -      -        lvu
+caseworker        break_glass          lv       v         -      v        v
+counsellor        team_member          lv       lv        lvcu   -        lv
+supervisor        team_member          lvcue    lvcue     lvcue  lv       lvcue
+supervisor        agency_on_team       lvue     lve       lv     lv       lve
+supervisor        triage_area          lvu      lv        -      -        lvc
+supervisor        referral_recipient   -        -         -      -        lvu
+supervisor        break_glass          lv       v         -      v        v
+investigator      team_member          lvc      lvc       -      lvcue    -
+investigator      break_glass          lv       v         -      v        -
+prosecutor        team_member          lv       lv        -      lvcue    -
+service_provider  referral_recipient   -        -         -      -        lvu
+helpline          author               lv       lv        -      -        -
+END POLICY TABLE
+
+Every role × relationship × section × action not in the table is denied; the roles
+analyst, trainer and admin appear nowhere, so they see no record content at all.
+
+Besides records, some things a role may do that are not about one matter (open a new
+case, request break-glass, triage) are in `CAPABILITIES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from kinga.access.models import AccessGrant, MatterType, Relation
+from kinga.accounts.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+
+SECTIONS = ("summary", "identity", "care", "justice", "referral")
+ACTIONS = ("list", "view", "create", "change", "export", "delete")
+ACTION_LETTERS = {
+    "l": "list",
+    "v": "view",
+    "c": "create",
+    "u": "change",
+    "e": "export",
+    "d": "delete",
+}
+
+
+def parse_table(text: str) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+    """Read the docstring's table into (role, relation) -> section -> actions."""
+    lines = text.split("POLICY TABLE", 1)[1].split("END POLICY TABLE", 1)[0].strip().splitlines()
+    header = lines[0].split()
+    sections = header[2:]
+    table: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+    for line in lines[1:]:
+        role, relation, *cells = line.split()
+        table[(role, relation)] = {
+            section: frozenset(ACTION_LETTERS[letter] for letter in cell if letter != "-")
+            for section, cell in zip(sections, cells, strict=True)
+        }
+    return table
+
+
+# The rules as data. The table in the docstring is the readable form; a test checks that
+# the two say the same thing, and another walks every cell through `can` on a database.
+POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    (Role.CASEWORKER, Relation.TEAM_MEMBER): {
+        "summary": frozenset({"list", "view", "create", "change", "export"}),
+        "identity": frozenset({"list", "view", "create", "change", "export"}),
+        "care": frozenset({"list", "view", "create", "change", "export"}),
+        "justice": frozenset({"list", "view"}),
+        "referral": frozenset({"list", "view", "create", "change", "export"}),
+    },
+    (Role.CASEWORKER, Relation.TRIAGE_AREA): {
+        "summary": frozenset({"list", "view", "change"}),
+        "identity": frozenset({"list", "view"}),
+        "referral": frozenset({"list", "view", "create"}),
+    },
+    (Role.CASEWORKER, Relation.REFERRAL_RECIPIENT): {
+        "referral": frozenset({"list", "view", "change"}),
+    },
+    (Role.CASEWORKER, Relation.BREAK_GLASS): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"view"}),
+        "justice": frozenset({"view"}),
+        "referral": frozenset({"view"}),
+    },
+    (Role.COUNSELLOR, Relation.TEAM_MEMBER): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"list", "view"}),
+        "care": frozenset({"list", "view", "create", "change"}),
+        "referral": frozenset({"list", "view"}),
+    },
+    (Role.SUPERVISOR, Relation.TEAM_MEMBER): {
+        "summary": frozenset({"list", "view", "create", "change", "export"}),
+        "identity": frozenset({"list", "view", "create", "change", "export"}),
+        "care": frozenset({"list", "view", "create", "change", "export"}),
+        "justice": frozenset({"list", "view"}),
+        "referral": frozenset({"list", "view", "create", "change", "export"}),
+    },
+    (Role.SUPERVISOR, Relation.AGENCY_ON_TEAM): {
+        "summary": frozenset({"list", "view", "change", "export"}),
+        "identity": frozenset({"list", "view", "export"}),
+        "care": frozenset({"list", "view"}),
+        "justice": frozenset({"list", "view"}),
+        "referral": frozenset({"list", "view", "export"}),
+    },
+    (Role.SUPERVISOR, Relation.TRIAGE_AREA): {
+        "summary": frozenset({"list", "view", "change"}),
+        "identity": frozenset({"list", "view"}),
+        "referral": frozenset({"list", "view", "create"}),
+    },
+    (Role.SUPERVISOR, Relation.REFERRAL_RECIPIENT): {
+        "referral": frozenset({"list", "view", "change"}),
+    },
+    (Role.SUPERVISOR, Relation.BREAK_GLASS): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"view"}),
+        "justice": frozenset({"view"}),
+        "referral": frozenset({"view"}),
+    },
+    (Role.INVESTIGATOR, Relation.TEAM_MEMBER): {
+        "summary": frozenset({"list", "view", "create"}),
+        "identity": frozenset({"list", "view", "create"}),
+        "justice": frozenset({"list", "view", "create", "change", "export"}),
+    },
+    (Role.INVESTIGATOR, Relation.BREAK_GLASS): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"view"}),
+        "justice": frozenset({"view"}),
+    },
+    (Role.PROSECUTOR, Relation.TEAM_MEMBER): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"list", "view"}),
+        "justice": frozenset({"list", "view", "create", "change", "export"}),
+    },
+    (Role.SERVICE_PROVIDER, Relation.REFERRAL_RECIPIENT): {
+        "referral": frozenset({"list", "view", "change"}),
+    },
+    (Role.HELPLINE, Relation.AUTHOR): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"list", "view"}),
+    },
+}
+
+# Relations granted to a whole agency reach only these roles within it; the rest are
+# granted to one user at a time.
+AGENCY_RELATIONS = frozenset(
+    {Relation.AGENCY_ON_TEAM, Relation.REFERRAL_RECIPIENT, Relation.TRIAGE_AREA}
+)
+
+# What a role may do that is not about one matter.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "case.open": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    "report.log_call": frozenset({Role.HELPLINE}),
+    "report.triage": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
+    "break_glass.request": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
+    "break_glass.review": frozenset({Role.SUPERVISOR}),
+    "case.approve": frozenset({Role.SUPERVISOR}),
+    "consent.override": frozenset({Role.SUPERVISOR}),
+    "directory.browse": frozenset(
+        {Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR, Role.SERVICE_PROVIDER, Role.HELPLINE}
+    ),
+    "aggregate.view": frozenset({Role.ANALYST, Role.SUPERVISOR}),
+}
+
+
+@dataclass(frozen=True)
+class Matter:
+    """A reference to the thing access is granted on: a case, report, investigation..."""
+
+    type: str
+    id: int
+
+
+class ProtectedRecord(Protocol):
+    """A model instance that knows which matter it belongs to."""
+
+    def access_matter(self) -> Matter: ...
+
+
+def matter_of(record: ProtectedRecord | Matter) -> Matter:
+    """Return the matter a record belongs to."""
+    if isinstance(record, Matter):
+        return record
+    return record.access_matter()
+
+
+def _roles(viewer: User | AnonymousUser | None) -> frozenset[str]:
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+        return frozenset()
+    return viewer.role_set  # type: ignore[union-attr]
+
+
+def relations_allowing(
+    roles: Iterable[str], section: str, action: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Return (relations held personally, relations held through the agency) that allow it."""
+    personal: set[str] = set()
+    through_agency: set[str] = set()
+    for role in roles:
+        for (table_role, relation), sections in POLICY.items():
+            if table_role == role and action in sections.get(section, frozenset()):
+                (through_agency if relation in AGENCY_RELATIONS else personal).add(relation)
+                if relation in AGENCY_RELATIONS:
+                    # an agency relation may also be granted to one user (e.g. a named
+                    # Children's Officer on a referral)
+                    personal.add(relation)
+    return frozenset(personal), frozenset(through_agency)
+
+
+def _grant_filter(viewer: User, roles: frozenset[str], section: str, action: str) -> Q | None:
+    personal, through_agency = relations_allowing(roles, section, action)
+    condition = Q()
+    matched = False
+    if personal:
+        condition |= Q(user_id=viewer.pk, relation__in=personal)
+        matched = True
+    if through_agency and viewer.agency_id is not None:
+        condition |= Q(agency_id=viewer.agency_id, relation__in=through_agency)
+        matched = True
+    return condition if matched else None
+
+
+def relations_of(viewer: User | AnonymousUser | None, matter: Matter) -> frozenset[str]:
+    """Return the live relations the viewer (or their agency) holds to the matter."""
+    roles = _roles(viewer)
+    if not roles:
+        return frozenset()
+    user: User = viewer  # type: ignore[assignment]
+    who = Q(user_id=user.pk)
+    if user.agency_id is not None:
+        who |= Q(agency_id=user.agency_id, relation__in=AGENCY_RELATIONS)
+    rows = (
+        AccessGrant.objects.live()
+        .filter(who, matter_type=matter.type, matter_id=matter.id)
+        .values_list("relation", flat=True)
+    )
+    return frozenset(rows)
+
+
+def allowed_actions(
+    viewer: User | AnonymousUser | None, record: ProtectedRecord | Matter
+) -> dict[str, frozenset[str]]:
+    """Return section -> actions the viewer may take on the record's matter (one query)."""
+    roles = _roles(viewer)
+    relations = relations_of(viewer, matter_of(record)) if roles else frozenset()
+    result: dict[str, set[str]] = {section: set() for section in SECTIONS}
+    for role in roles:
+        for relation in relations:
+            for section, actions in POLICY.get((role, relation), {}).items():
+                result[section] |= actions
+    return {section: frozenset(actions) for section, actions in result.items()}
+
+
+def can(
+    viewer: User | AnonymousUser | None,
+    action: str,
+    record: ProtectedRecord | Matter,
+    section: str,
+) -> bool:
+    """Return whether the viewer may take the action on that section of the record."""
+    if action not in ACTIONS or section not in SECTIONS:
+        raise ValueError(f"unknown action {action!r} or section {section!r}")
+    return action in allowed_actions(viewer, record)[section]
+
+
+def can_do(viewer: User | AnonymousUser | None, capability: str) -> bool:
+    """Return whether the viewer's roles allow something not tied to one matter."""
+    return bool(_roles(viewer) & CAPABILITIES[capability])
+
+
+M = TypeVar("M", bound=Model)
+
+
+def visible(
+    viewer: User | AnonymousUser | None,
+    queryset: QuerySet[M],
+    *,
+    section: str = "summary",
+    action: str = "list",
+) -> QuerySet[M]:
+    """Return the part of the queryset the viewer may take the action on, filtered in SQL.
+
+    The model names its matter with `access_matter_type` (a MatterType) and
+    `access_matter_field` (the field holding the matter's id: "pk" for the matter itself,
+    "case_id" for a record inside a case).
+    """
+    model: Any = queryset.model
+    matter_type: str = model.access_matter_type
+    matter_field: str = model.access_matter_field
+    roles = _roles(viewer)
+    if not roles:
+        return queryset.none()
+    condition = _grant_filter(viewer, roles, section, action)  # type: ignore[arg-type]
+    if condition is None:
+        return queryset.none()
+    matters = (
+        AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
+    )
+    return queryset.filter(**{f"{matter_field}__in": matters})
+
+
+def require(
+    viewer: User | AnonymousUser | None,
+    action: str,
+    record: ProtectedRecord | Matter,
+    section: str,
+    *,
+    record_type: str = "",
+    record_id: object = "",
+) -> None:
+    """Raise Http404 — the same as "not found" — and audit the attempt unless allowed."""
+    if can(viewer, action, record, section):
+        return
+    from kinga.audit.models import AuditAction
+    from kinga.audit.services import audit_record
+
+    matter = matter_of(record)
+    audit_record(
+        action=AuditAction.DENIED,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        record_type=record_type,
+        record_id=record_id,
+        matter_type=matter.type,
+        matter_id=matter.id,
+        detail={"wanted": action, "section": section},
+    )
+    raise Http404
+
+
+def deny(
+    viewer: User | AnonymousUser | None,
+    *,
+    record_type: str,
+    record_id: object,
+    action: str = "view",
+    section: str = "summary",
+) -> Http404:
+    """Audit an attempt on a record that does not exist or is out of reach; return the 404."""
+    from kinga.audit.models import AuditAction
+    from kinga.audit.services import audit_record
+
+    audit_record(
+        action=AuditAction.DENIED,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        record_type=record_type,
+        record_id=record_id,
+        detail={"wanted": action, "section": section},
+    )
+    return Http404()
+
+
+__all__ = [
+    "ACTIONS",
+    "CAPABILITIES",
+    "POLICY",
+    "SECTIONS",
+    "Matter",
+    "MatterType",
+    "Relation",
+    "allowed_actions",
+    "can",
+    "can_do",
+    "deny",
+    "matter_of",
+    "relations_of",
+    "require",
+    "visible",
+]
+
+
+def can_see_trail(viewer: User | AnonymousUser | None, record: ProtectedRecord | Matter) -> bool:
+    """Return whether the viewer may read who has seen the matter: a supervisor overseeing it."""
+    if Role.SUPERVISOR not in _roles(viewer):
+        return False
+    relations = relations_of(viewer, matter_of(record))
+    return bool(relations & {Relation.AGENCY_ON_TEAM, Relation.TEAM_MEMBER})

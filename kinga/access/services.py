@@ -1,0 +1,236 @@
+"""Writes of access: grants from the capability apps, break-glass and its review."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
+from kinga.access.policy import Matter, can_do
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import Agency, User
+
+MIN_REASON_LENGTH = 20
+
+
+@transaction.atomic
+def access_grant(
+    *,
+    matter: Matter,
+    relation: str,
+    actor: User | None,
+    user: User | None = None,
+    agency: Agency | None = None,
+    source_type: str = "",
+    source_id: object = "",
+    ends_at: datetime | None = None,
+) -> AccessGrant:
+    """Give a user, or every member of an agency, a relation to a matter; return the grant.
+
+    Granting what is already live returns the existing grant unchanged.
+    """
+    if (user is None) == (agency is None):
+        raise ValueError("grant to exactly one of user or agency")
+    existing = (
+        AccessGrant.objects.live()
+        .filter(
+            matter_type=matter.type,
+            matter_id=matter.id,
+            relation=relation,
+            user=user,
+            agency=agency,
+            source_type=source_type,
+            source_id=str(source_id),
+        )
+        .first()
+    )
+    if existing is not None:
+        return existing
+    grant = AccessGrant(
+        matter_type=matter.type,
+        matter_id=matter.id,
+        relation=relation,
+        user=user,
+        agency=agency,
+        source_type=source_type,
+        source_id=str(source_id),
+        ends_at=ends_at,
+    )
+    grant.full_clean()
+    grant.save()
+    audit_record(
+        action=AuditAction.ACCESS_GRANTED,
+        actor=actor,
+        record_type="access.accessgrant",
+        record_id=grant.pk,
+        matter_type=matter.type,
+        matter_id=matter.id,
+        detail={
+            "relation": relation,
+            "user": user.pk if user else None,
+            "agency": agency.pk if agency else None,
+            "source": source_type,
+        },
+    )
+    return grant
+
+
+@transaction.atomic
+def access_revoke(
+    *,
+    matter: Matter,
+    actor: User | None,
+    relation: str | None = None,
+    user: User | None = None,
+    agency: Agency | None = None,
+    source_type: str | None = None,
+    source_id: object | None = None,
+) -> int:
+    """End the live grants on a matter that match; return how many ended."""
+    grants = AccessGrant.objects.live().filter(matter_type=matter.type, matter_id=matter.id)
+    if relation is not None:
+        grants = grants.filter(relation=relation)
+    if user is not None:
+        grants = grants.filter(user=user)
+    if agency is not None:
+        grants = grants.filter(agency=agency)
+    if source_type is not None:
+        grants = grants.filter(source_type=source_type)
+    if source_id is not None:
+        grants = grants.filter(source_id=str(source_id))
+    ids = list(grants.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    AccessGrant.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+    audit_record(
+        action=AuditAction.ACCESS_REVOKED,
+        actor=actor,
+        record_type="access.accessgrant",
+        record_id=",".join(str(pk) for pk in ids)[:64],
+        matter_type=matter.type,
+        matter_id=matter.id,
+        detail={"grants": ids},
+    )
+    return len(ids)
+
+
+def supervisors_of(*, matter: Matter) -> list[User]:
+    """Return the supervisors who oversee the matter (of the agencies on its team)."""
+    from kinga.accounts.models import Role, User
+
+    agencies = (
+        AccessGrant.objects.live()
+        .filter(matter_type=matter.type, matter_id=matter.id, relation=Relation.AGENCY_ON_TEAM)
+        .values("agency_id")
+    )
+    return list(
+        User.objects.filter(
+            is_active=True, agency_id__in=agencies, roles__role=Role.SUPERVISOR
+        ).distinct()
+    )
+
+
+@transaction.atomic
+def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGrant:
+    """Grant the user emergency access to a matter they are not on, for a set time.
+
+    Needs a role that may break glass and a written reason. The matter's supervisors are
+    notified and the grant waits for their review.
+    """
+    if not can_do(user, "break_glass.request"):
+        raise PermissionDenied(_("Your role cannot use break-glass access."))
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            _("Write the reason in at least %(count)d characters: what is the emergency?")
+            % {"count": MIN_REASON_LENGTH}
+        )
+    now = timezone.now()
+    ends_at = now + timedelta(hours=settings.KINGA_BREAK_GLASS_HOURS)
+    grant = access_grant(
+        matter=matter,
+        relation=Relation.BREAK_GLASS,
+        actor=user,
+        user=user,
+        source_type="break_glass",
+        source_id=f"{user.pk}-{now.timestamp():.0f}",
+        ends_at=ends_at,
+    )
+    record = BreakGlassGrant(
+        user=user,
+        matter_type=matter.type,
+        matter_id=matter.id,
+        reason=reason,
+        starts_at=now,
+        ends_at=ends_at,
+        access_grant=grant,
+    )
+    record.full_clean()
+    record.save()
+    audit_record(
+        action=AuditAction.BREAK_GLASS,
+        actor=user,
+        record_type="access.breakglassgrant",
+        record_id=record.pk,
+        matter_type=matter.type,
+        matter_id=matter.id,
+        reason=reason,
+    )
+    supervisors = [s for s in supervisors_of(matter=matter) if s.pk != user.pk]
+    if supervisors:
+        from kinga.notifications.services import notify
+
+        notify(
+            recipients=supervisors,
+            text=_("Break-glass access was opened and waits for your review."),
+            link=f"/access/break-glass/reviews/#grant-{record.pk}",
+            actor=user,
+        )
+    return record
+
+
+@transaction.atomic
+def break_glass_review(
+    *, grant: BreakGlassGrant, reviewer: User, decision: str, note: str = ""
+) -> BreakGlassGrant:
+    """Record a supervisor's review of a break-glass grant: accepted, or flagged as misuse.
+
+    A flagged grant ends at once.
+    """
+    if not can_do(reviewer, "break_glass.review"):
+        raise PermissionDenied(_("Only a supervisor reviews break-glass access."))
+    if reviewer.pk == grant.user_id:
+        raise PermissionDenied(_("Nobody reviews their own break-glass access."))
+    if decision not in (BreakGlassReview.ACCEPTED, BreakGlassReview.FLAGGED):
+        raise ValidationError(_("Choose accept or flag."))
+    if grant.review != BreakGlassReview.PENDING:
+        raise ValidationError(_("This break-glass access has already been reviewed."))
+    if decision == BreakGlassReview.FLAGGED and not note.strip():
+        raise ValidationError(_("Say why you flag it."))
+    grant.review = decision
+    grant.reviewed_by = reviewer
+    grant.reviewed_at = timezone.now()
+    grant.review_note = note.strip()
+    grant.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_note"])
+    if decision == BreakGlassReview.FLAGGED:
+        AccessGrant.objects.filter(pk=grant.access_grant_id).update(revoked_at=timezone.now())
+    audit_record(
+        action=AuditAction.BREAK_GLASS_REVIEW,
+        actor=reviewer,
+        record_type="access.breakglassgrant",
+        record_id=grant.pk,
+        matter_type=grant.matter_type,
+        matter_id=grant.matter_id,
+        reason=grant.review_note,
+        detail={"decision": decision},
+    )
+    return grant

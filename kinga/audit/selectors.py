@@ -1,0 +1,20 @@
+"""Reads of the audit log, for the people allowed to read it."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kinga.access.policy import Matter, can_see_trail
+from kinga.accounts.models import User
+from kinga.audit.models import AuditEvent
+
+
+def matter_trail(*, viewer: User, matter: Matter) -> QuerySet[AuditEvent]:
+    """Return every event on the matter, newest first, if the viewer oversees it; else none."""
+    if not can_see_trail(viewer, matter):
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(matter_type=matter.type, matter_id=matter.id)
+        .select_related("actor", "actor__agency")
+        .order_by("-seq")
+    )
