@@ -7,6 +7,7 @@ a secret, a key or the allowed hosts are missing.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ INSTALLED_APPS = [
     "kinga.places",
     "kinga.access",
     "kinga.notifications",
+    "kinga.referrals",
 ]
 
 MIDDLEWARE = [
@@ -174,7 +176,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     _database["CONN_MAX_AGE"] = env_int("KINGA_CONN_MAX_AGE", 60)
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test-kinga.sqlite3")}
+    # A file (not memory), so tests can read its raw bytes and run threads; one per process,
+    # so two test runs on one machine never share it.
+    _database["TEST"] = {"NAME": str(VAR_DIR / f"test-kinga-{os.getpid()}.sqlite3")}
 else:
     _database["CONN_MAX_AGE"] = env_int("KINGA_CONN_MAX_AGE", 60)
     _database["CONN_HEALTH_CHECKS"] = True
@@ -251,6 +255,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("KINGA_MAX_REQUEST_BYTES", 256 * 1024)
 

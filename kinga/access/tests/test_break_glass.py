@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from kinga.access import services
+from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
+from kinga.access.policy import Matter, can
+from kinga.audit.models import AuditAction, AuditEvent
+from kinga.notifications.models import Notification
+
+REASON = "Child reported missing from the shelter tonight; police need the guardian's contact."
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matter(personas):
+    m = Matter("case", 501)
+    services.access_grant(
+        matter=m, relation=Relation.TEAM_MEMBER, actor=None, user=personas.caseworker
+    )
+    services.access_grant(matter=m, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo)
+    return m
+
+
+def test_break_glass_opens_time_limited_access_and_notifies_the_supervisor(personas, matter):
+    outsider = personas.investigator
+    assert not can(outsider, "view", matter, "summary")
+    grant = services.break_glass_open(user=outsider, matter=matter, reason=REASON)
+    assert can(outsider, "view", matter, "summary")
+    assert can(outsider, "view", matter, "identity")
+    assert not can(outsider, "view", matter, "care"), "care notes stay closed"
+    assert not can(outsider, "change", matter, "summary")
+    hours = (grant.ends_at - grant.starts_at).total_seconds() / 3600
+    assert hours == pytest.approx(4)
+    assert Notification.objects.filter(recipient=personas.supervisor).count() == 1
+    note = Notification.objects.get(recipient=personas.supervisor)
+    assert "501" not in note.text  # no case detail in the text
+    event = AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS).get()
+    assert event.reason == REASON and event.matter_id == 501 and event.actor == outsider
+
+
+def test_break_glass_ends_when_its_time_is_up(personas, matter):
+    grant = services.break_glass_open(user=personas.investigator, matter=matter, reason=REASON)
+    AccessGrant.objects.filter(pk=grant.access_grant_id).update(
+        ends_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert not can(personas.investigator, "view", matter, "summary")
+
+
+def test_break_glass_needs_a_real_reason_and_a_role_that_allows_it(personas, matter):
+    with pytest.raises(ValidationError):
+        services.break_glass_open(user=personas.investigator, matter=matter, reason="urgent")
+    for user in (personas.analyst, personas.admin, personas.counsellor, personas.service_provider):
+        with pytest.raises(PermissionDenied):
+            services.break_glass_open(user=user, matter=matter, reason=REASON)
+    assert not BreakGlassGrant.objects.exists()
+
+
+def test_supervisor_accepts_or_flags_and_a_flag_ends_access(personas, matter):
+    grant = services.break_glass_open(user=personas.investigator, matter=matter, reason=REASON)
+    with pytest.raises(ValidationError):
+        services.break_glass_review(
+            grant=grant, reviewer=personas.supervisor, decision=BreakGlassReview.FLAGGED
+        )
+    services.break_glass_review(
+        grant=grant,
+        reviewer=personas.supervisor,
+        decision=BreakGlassReview.FLAGGED,
+        note="No emergency on record; the family was already with the caseworker.",
+    )
+    grant.refresh_from_db()
+    assert grant.review == BreakGlassReview.FLAGGED
+    assert not can(personas.investigator, "view", matter, "summary")
+    with pytest.raises(ValidationError):
+        services.break_glass_review(
+            grant=grant, reviewer=personas.supervisor, decision=BreakGlassReview.ACCEPTED
+        )
+    assert AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_REVIEW).count() == 1
+
+
+def test_nobody_reviews_their_own_break_glass(personas, matter):
+    grant = services.break_glass_open(user=personas.supervisor, matter=Matter("case", 777), reason=REASON)
+    with pytest.raises(PermissionDenied):
+        services.break_glass_review(
+            grant=grant, reviewer=personas.supervisor, decision=BreakGlassReview.ACCEPTED
+        )
+
+
+def test_break_glass_pages(personas, matter, client_for):
+    client = client_for(personas.investigator)
+    url = "/access/break-glass/case/501/?next=/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"reason": "short", "next": "/"})
+    assert response.status_code == 200 and not BreakGlassGrant.objects.exists()
+    response = client.post(url, {"reason": REASON, "next": "/"})
+    assert response.status_code == 302
+    assert can(personas.investigator, "view", matter, "summary")
+    # the analyst may not even ask
+    assert client_for(personas.analyst).get(url).status_code == 404
+    # the supervisor's queue shows it; another agency's supervisor's does not
+    supervisor = client_for(personas.supervisor)
+    page = supervisor.get("/access/break-glass/reviews/")
+    assert "missing from the shelter tonight" in page.content.decode()
+    grant = BreakGlassGrant.objects.get()
+    response = supervisor.post(
+        "/access/break-glass/reviews/", {"grant": grant.pk, "decision": "accepted", "note": ""}
+    )
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.review == BreakGlassReview.ACCEPTED
+    for outsider in (personas.caseworker, personas.analyst, personas.admin):
+        assert client_for(outsider).get("/access/break-glass/reviews/").status_code == 404
+
+
+def test_trail_page_is_for_the_overseeing_supervisor_only(personas, matter, client_for):
+    services.break_glass_open(user=personas.investigator, matter=matter, reason=REASON)
+    response = client_for(personas.supervisor).get("/access/trail/case/501/")
+    assert response.status_code == 200
+    assert "omari_investigator" in response.content.decode()
+    for outsider in (
+        personas.caseworker,  # on the team but not a supervisor
+        personas.investigator,
+        personas.analyst,
+        personas.admin,
+        personas.caseworker_other,
+    ):
+        assert client_for(outsider).get("/access/trail/case/501/").status_code == 404
+    denied = AuditEvent.objects.filter(action=AuditAction.DENIED, record_id="501")
+    assert denied.count() == 5
+    assert client_for(None).get("/access/trail/case/501/").status_code == 302  # to sign in

@@ -1,0 +1,146 @@
+"""The policy matrix: every role × relationship × section × action, against the docstring."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from kinga.access import policy
+from kinga.access.models import AccessGrant, Relation
+from kinga.access.policy import ACTIONS, POLICY, SECTIONS, Matter, can, parse_table
+from kinga.accounts.models import Agency, AgencyKind, Role
+from kinga.places.models import County
+from conftest import make_user
+
+
+def test_docstring_table_and_data_say_the_same_thing() -> None:
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    data = {
+        (str(role), str(relation)): {
+            section: frozenset(sections.get(section, frozenset())) for section in SECTIONS
+        }
+        for (role, relation), sections in POLICY.items()
+    }
+    assert table == data
+
+
+def test_roles_without_record_access_appear_nowhere() -> None:
+    roles_in_table = {role for role, _relation in POLICY}
+    assert Role.ADMIN not in roles_in_table
+    assert Role.ANALYST not in roles_in_table
+    assert Role.TRAINER not in roles_in_table
+    assert all("delete" not in actions for cells in POLICY.values() for actions in cells.values())
+
+
+def _grant(matter: Matter, relation: str, user: object, agency: Agency) -> None:
+    if relation in policy.AGENCY_RELATIONS:
+        AccessGrant.objects.create(
+            matter_type=matter.type, matter_id=matter.id, relation=relation, agency=agency
+        )
+    else:
+        AccessGrant.objects.create(
+            matter_type=matter.type, matter_id=matter.id, relation=relation, user=user
+        )
+
+
+@pytest.mark.django_db
+def test_every_cell_of_the_matrix_matches_the_table() -> None:
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    county = County.objects.get(name="Mombasa")
+    mismatches: list[str] = []
+    matter_id = 1000
+    for role in Role.values:
+        for relation in Relation.values:
+            matter_id += 1
+            agency = Agency.objects.create(
+                name=f"Agency {role} {relation}", kind=AgencyKind.NGO, county=county
+            )
+            user = make_user(f"{role}_{relation}"[:150], agency, role)
+            matter = Matter(type="case", id=matter_id)
+            _grant(matter, relation, user, agency)
+            expected = table.get((role, relation), {})
+            for section in SECTIONS:
+                for action in ACTIONS:
+                    want = action in expected.get(section, frozenset())
+                    got = can(user, action, matter, section)
+                    if want != got:
+                        mismatches.append(f"{role} × {relation} × {section} × {action}: {got}")
+            # and nothing leaks to a matter the user has no relation to
+            other = Matter(type="case", id=matter_id + 500_000)
+            assert not any(
+                can(user, action, other, section) for section in SECTIONS for action in ACTIONS
+            )
+    assert mismatches == []
+
+
+@pytest.mark.django_db
+def test_no_relationship_means_nothing_even_for_superusers_and_same_county(personas) -> None:
+    matter = Matter(type="case", id=42)
+    # A caseworker of the same county and agency as the team, but not on it, sees nothing.
+    AccessGrant.objects.create(
+        matter_type="case", matter_id=42, relation=Relation.TEAM_MEMBER, user=personas.caseworker
+    )
+    same_agency = make_user("colleague_same_agency", personas.ngo, Role.CASEWORKER)
+    assert not can(same_agency, "view", matter, "summary")
+    personas.admin.is_superuser = True
+    personas.admin.save()
+    assert not any(can(personas.admin, a, matter, s) for s in SECTIONS for a in ACTIONS)
+    assert can(personas.caseworker, "view", matter, "care")
+
+
+@pytest.mark.django_db
+def test_expired_and_revoked_grants_give_nothing(personas) -> None:
+    matter = Matter(type="case", id=7)
+    grant = AccessGrant.objects.create(
+        matter_type="case", matter_id=7, relation=Relation.TEAM_MEMBER, user=personas.caseworker
+    )
+    assert can(personas.caseworker, "view", matter, "summary")
+    grant.ends_at = timezone.now() - timedelta(seconds=1)
+    grant.save()
+    assert not can(personas.caseworker, "view", matter, "summary")
+    grant.ends_at = None
+    grant.revoked_at = timezone.now()
+    grant.save()
+    assert not can(personas.caseworker, "view", matter, "summary")
+    future = AccessGrant.objects.create(
+        matter_type="case",
+        matter_id=7,
+        relation=Relation.TEAM_MEMBER,
+        user=personas.caseworker,
+        starts_at=timezone.now() + timedelta(hours=1),
+    )
+    assert future.pk and not can(personas.caseworker, "view", matter, "summary")
+
+
+@pytest.mark.django_db
+def test_matter_types_do_not_bleed(personas) -> None:
+    AccessGrant.objects.create(
+        matter_type="report", matter_id=5, relation=Relation.TEAM_MEMBER, user=personas.caseworker
+    )
+    assert can(personas.caseworker, "view", Matter("report", 5), "summary")
+    assert not can(personas.caseworker, "view", Matter("case", 5), "summary")
+
+
+@pytest.mark.django_db
+def test_inactive_and_anonymous_users_get_nothing(personas) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    AccessGrant.objects.create(
+        matter_type="case", matter_id=9, relation=Relation.TEAM_MEMBER, user=personas.caseworker
+    )
+    assert not can(AnonymousUser(), "view", Matter("case", 9), "summary")
+    assert not can(None, "view", Matter("case", 9), "summary")
+    personas.caseworker.is_active = False
+    personas.caseworker.save()
+    assert not can(personas.caseworker, "view", Matter("case", 9), "summary")
+
+
+def test_unknown_action_or_section_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        can(None, "peek", Matter("case", 1), "summary")
+    with pytest.raises(ValueError):
+        can(None, "view", Matter("case", 1), "secrets")
