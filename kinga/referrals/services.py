@@ -1,0 +1,296 @@
+"""Writes to the service directory. Each one runs in a transaction and writes one audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models, transaction
+
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.referrals.models import (
+    WEEKDAY_CODES,
+    Location,
+    Organization,
+    Phone,
+    Schedule,
+    ScheduleFrequency,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import User
+
+MIDNIGHT = dt.time(0, 0)
+
+
+def weekdays_from_byday(byday: str) -> int:
+    """Return the weekday bitmask (Monday = 1) of an iCalendar BYDAY list like "MO,TU".
+
+    Prefixed days ("1MO", "-1FR", monthly rules) still name their weekday.
+    """
+    mask = 0
+    for part in byday.upper().replace(" ", "").split(","):
+        code = part[-2:]
+        if code in WEEKDAY_CODES:
+            mask |= 1 << WEEKDAY_CODES.index(code)
+    return mask
+
+
+def byday_from_weekdays(mask: int) -> str:
+    """Return the BYDAY list of a weekday bitmask."""
+    return ",".join(code for bit, code in enumerate(WEEKDAY_CODES) if mask & (1 << bit))
+
+
+def location_public_point_refresh(location: Location) -> None:
+    """Set the coordinates anyone may see: exact when public, the ward centroid when not.
+
+    A confidential location never shows a point finer than its ward, so a search by
+    coordinates cannot be used to close in on a shelter.
+    """
+    if location.confidential:
+        if location.ward is not None:
+            location.public_latitude, location.public_longitude = location.ward.centroid
+        else:
+            location.public_latitude = location.public_longitude = None
+    elif location.latitude is not None and location.longitude is not None:
+        location.public_latitude, location.public_longitude = location.latitude, location.longitude
+    elif location.ward is not None:
+        location.public_latitude, location.public_longitude = location.ward.centroid
+    else:
+        location.public_latitude = location.public_longitude = None
+
+
+def _apply(instance: models.Model, changes: Mapping[str, Any]) -> list[str]:
+    changed = []
+    for name, value in changes.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def _audit(
+    *, action: str, actor: User | None, record: models.Model, fields: Iterable[str]
+) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        record_type=f"referrals.{record._meta.model_name}",
+        record_id=record.pk,
+        fields=fields,
+        actor_label="" if actor is not None else "directory",
+    )
+
+
+@transaction.atomic
+def organization_create(
+    *, actor: User | None, name: str, description: str, **fields: Any
+) -> Organization:
+    """Create an organisation in the directory."""
+    organization = Organization(name=name, description=description, **fields)
+    organization.full_clean()
+    organization.save(force_insert=True)
+    _audit(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record=organization,
+        fields=["name", "description", *fields],
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, actor: User | None, changes: Mapping[str, Any]
+) -> Organization:
+    """Change an organisation's own fields."""
+    changed = _apply(organization, changes)
+    if changed:
+        organization.full_clean()
+        organization.save(update_fields=[*changed, "last_modified"])
+        _audit(action=AuditAction.CHANGE, actor=actor, record=organization, fields=changed)
+    return organization
+
+
+def _service_links_set(
+    *,
+    service: Service,
+    service_types: Iterable[TaxonomyTerm] | None,
+    locations: Iterable[Location] | None,
+) -> list[str]:
+    touched = []
+    if service_types is not None:
+        wanted = {term.pk for term in service_types}
+        current = set(service.service_types.values_list("pk", flat=True))
+        if wanted != current:
+            service.service_types.set(list(wanted))
+            touched.append("service_types")
+    if locations is not None:
+        wanted_locations = {location.pk: location for location in locations}
+        existing = {sal.location_id: sal for sal in service.service_at_locations.all()}
+        for location_id in set(existing) - set(wanted_locations):
+            sal = existing[location_id]
+            sal.schedules.all().delete()
+            sal.phones.all().delete()
+            sal.contacts.all().delete()
+            sal.delete()
+            touched.append("service_at_locations")
+        for location_id in set(wanted_locations) - set(existing):
+            ServiceAtLocation.objects.create(
+                service=service, location=wanted_locations[location_id]
+            )
+            touched.append("service_at_locations")
+    return sorted(set(touched))
+
+
+@transaction.atomic
+def service_create(
+    *,
+    organization: Organization,
+    actor: User | None,
+    fields: Mapping[str, Any],
+    service_types: Iterable[TaxonomyTerm] = (),
+    locations: Iterable[Location] = (),
+) -> Service:
+    """Create a service of the organisation, with its types and the locations it runs at."""
+    service = Service(organization=organization, **fields)
+    service.full_clean()
+    service.save(force_insert=True)
+    links = _service_links_set(service=service, service_types=service_types, locations=locations)
+    _audit(action=AuditAction.CREATE, actor=actor, record=service, fields=[*fields, *links])
+    return service
+
+
+@transaction.atomic
+def service_update(
+    *,
+    service: Service,
+    actor: User | None,
+    changes: Mapping[str, Any],
+    service_types: Iterable[TaxonomyTerm] | None = None,
+    locations: Iterable[Location] | None = None,
+) -> Service:
+    """Change a service, its types and the locations it runs at."""
+    changed = _apply(service, changes)
+    if changed:
+        service.full_clean()
+        service.save(update_fields=[*changed, "last_modified"])
+    links = _service_links_set(service=service, service_types=service_types, locations=locations)
+    if changed or links:
+        if links and not changed:
+            service.save(update_fields=["last_modified"])
+        _audit(action=AuditAction.CHANGE, actor=actor, record=service, fields=[*changed, *links])
+    return service
+
+
+@transaction.atomic
+def location_create(
+    *, organization: Organization | None, actor: User | None, fields: Mapping[str, Any]
+) -> Location:
+    """Create a location; a confidential one needs a ward."""
+    location = Location(organization=organization, **fields)
+    location_public_point_refresh(location)
+    location.full_clean()
+    location.save(force_insert=True)
+    _audit(action=AuditAction.CREATE, actor=actor, record=location, fields=list(fields))
+    return location
+
+
+@transaction.atomic
+def location_update(
+    *, location: Location, actor: User | None, changes: Mapping[str, Any]
+) -> Location:
+    """Change a location and refresh the point it may be shown at."""
+    changed = _apply(location, changes)
+    if changed:
+        location_public_point_refresh(location)
+        location.full_clean()
+        location.save(update_fields=[*changed, "public_latitude", "public_longitude"])
+        _audit(action=AuditAction.CHANGE, actor=actor, record=location, fields=changed)
+    return location
+
+
+@transaction.atomic
+def phone_add(
+    *,
+    actor: User | None,
+    number: str,
+    phone_type: str,
+    description: str = "",
+    organization: Organization | None = None,
+    service: Service | None = None,
+    location: Location | None = None,
+) -> Phone:
+    """Add a phone number to an organisation, service or location."""
+    if [organization, service, location].count(None) != 2:
+        raise ValueError("a phone belongs to exactly one of organisation, service, location")
+    phone = Phone(
+        organization=organization,
+        service=service,
+        location=location,
+        number=number.strip(),
+        type=phone_type,
+        description=description,
+    )
+    phone.full_clean()
+    phone.save(force_insert=True)
+    _audit(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record=phone,
+        fields=["number", "type", "description"],
+    )
+    return phone
+
+
+@transaction.atomic
+def phone_remove(*, phone: Phone, actor: User | None) -> None:
+    """Remove a phone number."""
+    _audit(action=AuditAction.DELETE, actor=actor, record=phone, fields=["number"])
+    phone.delete()
+
+
+@transaction.atomic
+def service_hours_set(
+    *,
+    service: Service,
+    actor: User | None,
+    hours: Mapping[int, tuple[dt.time, dt.time] | None],
+    description: str = "",
+) -> list[Schedule]:
+    """Replace the service's weekly opening hours (weekday 0 = Monday -> span or closed).
+
+    Days with the same hours share one schedule row, as HSDS writes them ("MO,TU,WE").
+    A span whose closing time is not after its opening runs past midnight; 00:00-00:00 is
+    open all day.
+    """
+    groups: dict[tuple[dt.time, dt.time], int] = {}
+    for weekday, span in sorted(hours.items()):
+        if not 0 <= weekday <= 6:
+            raise ValueError(f"weekday {weekday} is not 0 (Monday) to 6 (Sunday)")
+        if span is not None:
+            groups[span] = groups.get(span, 0) | (1 << weekday)
+    service.schedules.filter(service_at_location__isnull=True, location__isnull=True).delete()
+    created = []
+    for (opens_at, closes_at), mask in groups.items():
+        schedule = Schedule(
+            service=service,
+            freq=ScheduleFrequency.WEEKLY,
+            interval=1,
+            byday=byday_from_weekdays(mask),
+            weekdays=mask,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            description=description,
+        )
+        schedule.full_clean()
+        schedule.save(force_insert=True)
+        created.append(schedule)
+    service.save(update_fields=["last_modified"])
+    _audit(action=AuditAction.CHANGE, actor=actor, record=service, fields=["schedules"])
+    return created
