@@ -212,7 +212,7 @@ def matter_of(record: ProtectedRecord | Matter) -> Matter:
 def _roles(viewer: User | AnonymousUser | None) -> frozenset[str]:
     if viewer is None or not viewer.is_authenticated or not viewer.is_active:
         return frozenset()
-    return viewer.role_set  # type: ignore[union-attr]
+    return viewer.role_set
 
 
 def relations_allowing(
@@ -342,7 +342,7 @@ def require(
     matter = matter_of(record)
     audit_record(
         action=AuditAction.DENIED,
-        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type=record_type,
         record_id=record_id,
         matter_type=matter.type,
@@ -366,7 +366,7 @@ def deny(
 
     audit_record(
         action=AuditAction.DENIED,
-        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type=record_type,
         record_id=record_id,
         detail={"wanted": action, "section": section},

@@ -23,7 +23,9 @@ def matter(personas):
     services.access_grant(
         matter=m, relation=Relation.TEAM_MEMBER, actor=None, user=personas.caseworker
     )
-    services.access_grant(matter=m, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo)
+    services.access_grant(
+        matter=m, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo
+    )
     return m
 
 
@@ -84,7 +86,9 @@ def test_supervisor_accepts_or_flags_and_a_flag_ends_access(personas, matter):
 
 
 def test_nobody_reviews_their_own_break_glass(personas, matter):
-    grant = services.break_glass_open(user=personas.supervisor, matter=Matter("case", 777), reason=REASON)
+    grant = services.break_glass_open(
+        user=personas.supervisor, matter=Matter("case", 777), reason=REASON
+    )
     with pytest.raises(PermissionDenied):
         services.break_glass_review(
             grant=grant, reviewer=personas.supervisor, decision=BreakGlassReview.ACCEPTED

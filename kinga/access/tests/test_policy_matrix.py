@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import make_user
 from kinga.access import policy
 from kinga.access.models import AccessGrant, Relation
 from kinga.access.policy import ACTIONS, POLICY, SECTIONS, Matter, can, parse_table
 from kinga.accounts.models import Agency, AgencyKind, Role
 from kinga.places.models import County
-from conftest import make_user
 
 
 def test_docstring_table_and_data_say_the_same_thing() -> None:
