@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kinga.places",
     "kinga.access",
     "kinga.notifications",
+    "kinga.people",
     "kinga.referrals",
 ]
 
