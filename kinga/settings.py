@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "kinga.notifications",
     "kinga.people",
     "kinga.referrals",
+    "kinga.cases",
 ]
 
 MIDDLEWARE = [
