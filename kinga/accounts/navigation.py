@@ -53,6 +53,11 @@ NAVIGATION: list[NavItem] = [
             }
         ),
     ),
+    NavItem(
+        "referrals:manage",
+        _("Our directory entries"),
+        frozenset({Role.SERVICE_PROVIDER, Role.SUPERVISOR}),
+    ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values) - {Role.ADMIN}),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),

@@ -75,7 +75,12 @@ def confidential_location_name(location: Location) -> str:
 
 def language_record(language: Language) -> Record:
     return _clean(
-        {"id": str(language.id), "name": language.name, "code": language.code, "note": language.note}
+        {
+            "id": str(language.id),
+            "name": language.name,
+            "code": language.code,
+            "note": language.note,
+        }
     )
 
 
@@ -329,9 +334,7 @@ _LOCATION_PREFETCH = [
 
 
 def _locations() -> QuerySet[Location]:
-    return Location.objects.select_related("ward__sub_county").prefetch_related(
-        *_LOCATION_PREFETCH
-    )
+    return Location.objects.select_related("ward__sub_county").prefetch_related(*_LOCATION_PREFETCH)
 
 
 def _services() -> QuerySet[Service]:
@@ -741,9 +744,7 @@ class _Importer:
         organization.year_incorporated = self._int(record, "year_incorporated", where)
         parent = record.get("parent_organization_id")
         if parent:
-            parent_organization = Organization.objects.filter(
-                pk=self._uuid(parent, where)
-            ).first()
+            parent_organization = Organization.objects.filter(pk=self._uuid(parent, where)).first()
             if parent_organization is None:
                 self.report.skip(where, f"parent organisation {parent} is not in the directory")
             organization.parent_organization = parent_organization
@@ -766,9 +767,7 @@ class _Importer:
             organization = self.organization(record["organization"])
         elif record.get("organization_id"):
             organization = (
-                Organization.objects.filter(
-                    pk=self._uuid(record["organization_id"], where)
-                ).first()
+                Organization.objects.filter(pk=self._uuid(record["organization_id"], where)).first()
                 or organization
             )
         service_id = self._uuid(record.get("id"), where)

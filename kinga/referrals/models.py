@@ -549,4 +549,3 @@ class Schedule(models.Model):
     @property
     def all_day(self) -> bool:
         return self.opens_at is not None and self.opens_at == self.closes_at
-

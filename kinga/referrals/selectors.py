@@ -226,7 +226,9 @@ def directory_search(
                 Q(location__location_type=LocationType.VIRTUAL)
                 | Q(location__public_latitude__isnull=True)
             ).order_by("service__name", "pk")
-            ranked += [(pk, None) for pk in virtual.values_list("pk", flat=True)[: limit - len(ranked)]]
+            ranked += [
+                (pk, None) for pk in virtual.values_list("pk", flat=True)[: limit - len(ranked)]
+            ]
     else:
         ordered = matches.order_by("service__name", "location__name", "pk")
         ranked = [(pk, None) for pk in ordered.values_list("pk", flat=True)[:limit]]

@@ -74,9 +74,7 @@ def _apply(instance: models.Model, changes: Mapping[str, Any]) -> list[str]:
     return changed
 
 
-def _audit(
-    *, action: str, actor: User | None, record: models.Model, fields: Iterable[str]
-) -> None:
+def _audit(*, action: str, actor: User | None, record: models.Model, fields: Iterable[str]) -> None:
     audit_record(
         action=action,
         actor=actor,

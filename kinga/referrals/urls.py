@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from kinga.referrals import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("directory/", views.directory, name="directory"),
+    path("directory/services/<uuid:service_id>/", views.service_detail, name="service_detail"),
+    path("directory/manage/", views.manage, name="manage"),
+    path(
+        "directory/manage/organisations/<uuid:organization_id>/",
+        views.organization_edit,
+        name="organization_edit",
+    ),
+    path(
+        "directory/manage/organisations/<uuid:organization_id>/services/new/",
+        views.service_create,
+        name="service_create",
+    ),
+    path(
+        "directory/manage/organisations/<uuid:organization_id>/locations/new/",
+        views.location_create,
+        name="location_create",
+    ),
+    path("directory/manage/services/<uuid:service_id>/", views.service_edit, name="service_edit"),
+    path(
+        "directory/manage/services/<uuid:service_id>/hours/",
+        views.service_hours,
+        name="service_hours",
+    ),
+    path(
+        "directory/manage/services/<uuid:service_id>/phones/",
+        views.service_phone_add,
+        name="service_phone_add",
+    ),
+    path(
+        "directory/manage/phones/<uuid:phone_id>/remove/",
+        views.phone_remove,
+        name="phone_remove",
+    ),
+    path(
+        "directory/manage/locations/<uuid:location_id>/", views.location_edit, name="location_edit"
+    ),
+]
