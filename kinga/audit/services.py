@@ -34,18 +34,19 @@ class AuditChainError(Exception):
 def _locked_head() -> AuditChainHead:
     """Return the chain head, locked until the transaction ends, making it on first use."""
     head = AuditChainHead.objects.select_for_update().filter(id=1).first()
-    if head is not None:
-        return head
-    if AuditEvent.objects.exists():
-        # Starting a new head would hide that the old one (the tail anchor) was removed.
+    if head is None:
+        # Two first writers may race here: one inserts, the other waits for it, does
+        # nothing, and then reads the head the first one left.
+        AuditChainHead.objects.bulk_create(
+            [AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
+        )
+        head = AuditChainHead.objects.select_for_update().get(id=1)
+    if head.last_seq == 0 and AuditEvent.objects.exists():
+        # Starting the chain again would hide that the head (the tail anchor) was removed.
         raise AuditChainError(
             "The audit chain head is missing while events exist; run `kinga audit verify`."
         )
-    # Two first writers may race here: one inserts, the other waits for it and does nothing.
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
-    )
-    return AuditChainHead.objects.select_for_update().get(id=1)
+    return head
 
 
 def _normalised_address(address: str | None) -> str | None:
