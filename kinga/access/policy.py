@@ -324,6 +324,23 @@ def visible(
     return queryset.filter(**{f"{matter_field}__in": matters})
 
 
+def visible_matter_ids(
+    viewer: User | AnonymousUser | None, matter_type: str, section: str, action: str
+) -> QuerySet[AccessGrant, Any]:
+    """Return a subquery of the ids of matters of that type the viewer may take the action on.
+
+    For records that are not themselves inside one matter (a person linked to several):
+    filter `matter_id__in=visible_matter_ids(...)` beside `matter_type=...`.
+    """
+    roles = _roles(viewer)
+    condition = _grant_filter(viewer, roles, section, action) if roles else None  # type: ignore[arg-type]
+    if condition is None:
+        return AccessGrant.objects.none().values("matter_id")
+    return (
+        AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
+    )
+
+
 def require(
     viewer: User | AnonymousUser | None,
     action: str,
@@ -390,6 +407,7 @@ __all__ = [
     "relations_of",
     "require",
     "visible",
+    "visible_matter_ids",
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Expression
+from django.db.models.expressions import Combinable, Expression
 
 from kinga.lib.crypto import decrypt, encrypt
 
@@ -59,6 +59,9 @@ class EncryptedDateField(EncryptedTextField):
     """A date kept encrypted (exact dates of birth); store the age band in clear beside it."""
 
     description = "Encrypted date"
+    # What django-stubs' mypy plugin types model attributes by (a date, not the text).
+    _pyi_private_set_type: datetime.date | str | Combinable  # type: ignore[assignment]  # a date kept as text
+    _pyi_private_get_type: datetime.date  # type: ignore[assignment]  # a date kept as text
 
     def to_text(self, value: Any) -> str:
         if isinstance(value, datetime.date):
@@ -83,6 +86,8 @@ class EncryptedJSONField(EncryptedTextField):
     """A JSON value (lists of aliases, a raw channel payload) kept encrypted."""
 
     description = "Encrypted JSON"
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def to_text(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)

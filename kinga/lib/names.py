@@ -41,8 +41,17 @@ JOINING_PARTICLES = frozenset({"abdul", "abdi", "abdu", "abd", "abdel", "mwana",
 # One name, several Swahili/English spellings. The first is the canonical form; all go
 # through the spelling rules first, so only differences those rules miss are listed.
 VARIANTS: tuple[tuple[str, ...], ...] = (
-    ("mohamed", "muhammad", "mohamad", "muhamad", "mohammad", "muhamed", "mohamedi",
-     "muhamadi", "mohd"),
+    (
+        "mohamed",
+        "muhammad",
+        "mohamad",
+        "muhamad",
+        "mohammad",
+        "muhamed",
+        "mohamedi",
+        "muhamadi",
+        "mohd",
+    ),
     ("fatuma", "fatma", "fatima", "fatouma", "fatimah", "fatume"),
     ("abdalla", "abdullah", "abdulla", "abdala"),
     ("omar", "omari", "umar", "umari", "omer"),

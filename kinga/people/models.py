@@ -15,6 +15,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
@@ -84,15 +85,21 @@ class Person(models.Model):
     aliases = EncryptedJSONField(_("aliases"), default=list, blank=True)
     sex = models.CharField(_("sex"), max_length=16, choices=Sex.choices, blank=True)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
-    age_estimate = models.PositiveSmallIntegerField(_("estimated age (years)"), null=True, blank=True)
-    age_basis = models.CharField(_("basis of age"), max_length=16, choices=AgeBasis.choices, blank=True)
+    age_estimate = models.PositiveSmallIntegerField(
+        _("estimated age (years)"), null=True, blank=True
+    )
+    age_basis = models.CharField(
+        _("basis of age"), max_length=16, choices=AgeBasis.choices, blank=True
+    )
     # Derived from the date of birth or the estimate when the person is saved through a
     # service; kept in clear for analytics. It goes stale as the person ages: re-derive
     # with `derive_age_band(today)` when it matters.
     age_band = models.CharField(
         _("age band"), max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN
     )
-    nationality = models.CharField(_("nationality"), max_length=2, blank=True, help_text=_("ISO 3166 country code"))
+    nationality = models.CharField(
+        _("nationality"), max_length=2, blank=True, help_text=_("ISO 3166 country code")
+    )
     languages = models.JSONField(_("languages"), default=list, blank=True)
     home_ward = models.ForeignKey(
         "places.Ward",
@@ -130,7 +137,7 @@ class Person(models.Model):
 
     def derive_age_band(self, today: datetime.date | None = None) -> str:
         """Return the age band from the date of birth, else the estimate, else unknown."""
-        today = today or datetime.date.today()  # noqa: DTZ011 - a local calendar date
+        today = today or timezone.localdate()
         if self.date_of_birth:
             return band_for_age(age_in_years(self.date_of_birth, today))
         return band_for_age(self.age_estimate)
@@ -146,7 +153,9 @@ class Person(models.Model):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.given_name, self.other_names, self.family_name) if part)
+        return " ".join(
+            part for part in (self.given_name, self.other_names, self.family_name) if part
+        )
 
 
 class IdentifierKind(models.TextChoices):

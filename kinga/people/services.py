@@ -120,7 +120,10 @@ def person_names(person: Person) -> list[str]:
 def _write_tokens(person: Person) -> None:
     PersonNameToken.objects.filter(person=person).delete()
     PersonNameToken.objects.bulk_create(
-        [PersonNameToken(person=person, token=token) for token in sorted(name_tokens(person_names(person)))]
+        [
+            PersonNameToken(person=person, token=token)
+            for token in sorted(name_tokens(person_names(person)))
+        ]
     )
 
 
@@ -174,9 +177,7 @@ def person_create(
     PersonIdentifier.objects.bulk_create(rows)
     _write_tokens(person)
     filled = [
-        name
-        for name in sorted(CHANGEABLE_FIELDS)
-        if getattr(person, name) not in (None, "", [])
+        name for name in sorted(CHANGEABLE_FIELDS) if getattr(person, name) not in (None, "", [])
     ]
     audit_record(
         action=AuditAction.CREATE,
@@ -220,7 +221,12 @@ def person_update(*, person: Person, actor: User | None, **changes: Any) -> Pers
             changed.append("age_band")
     if changed:
         person.full_clean()
-        person.save(update_fields=[*(("home_ward" if n == "home_ward" else n) for n in changed), "updated_at"])
+        person.save(
+            update_fields=[
+                *(("home_ward" if n == "home_ward" else n) for n in changed),
+                "updated_at",
+            ]
+        )
     if set(NAME_FIELDS) & set(changed):
         _write_tokens(person)
     if phones is not None or identifiers is not None:

@@ -1,0 +1,124 @@
+"""Reads of people, always given the viewer.
+
+A person is seen through the matters that link to them: a viewer sees a person when they
+may take the action on the identity section of at least one matter the person is linked
+to (`PersonLink`), by `kinga.access.policy`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+
+from kinga.access import policy
+from kinga.access.models import MatterType
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.lib.names import query_tokens
+from kinga.lib.phones import normalise_phone
+from kinga.people.models import (
+    IdentifierKind,
+    Person,
+    PersonIdentifier,
+    PersonLink,
+    PersonNameToken,
+)
+from kinga.people.services import identifier_index
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+
+
+def visible_person_ids(
+    viewer: User | AnonymousUser | None, *, section: str = "identity", action: str = "list"
+) -> QuerySet[PersonLink, Any]:
+    """Return a subquery of the ids of persons the viewer may see, filtered in SQL."""
+    condition = Q(pk__in=[])
+    for matter_type in MatterType.values:
+        condition |= Q(
+            matter_type=matter_type,
+            matter_id__in=policy.visible_matter_ids(viewer, matter_type, section, action),
+        )
+    return PersonLink.objects.filter(condition).values("person_id")
+
+
+def person_list(
+    *, viewer: User | AnonymousUser | None, section: str = "identity", action: str = "list"
+) -> QuerySet[Person]:
+    """Return the persons the viewer may take the action on (identity section by default)."""
+    return Person.objects.filter(pk__in=visible_person_ids(viewer, section=section, action=action))
+
+
+def person_search(
+    *,
+    viewer: User | AnonymousUser | None,
+    text: str | None = None,
+    phone: str | None = None,
+    limit: int = 20,
+) -> list[Person]:
+    """Return up to `limit` persons the viewer may list whose names or phone match, best first.
+
+    Each part of `text` matches a person's name part by its exact spelling after
+    normalisation (score 2) or its sound (score 1); short parts also match as the start of
+    a name. With `phone`, only persons holding that number are returned. The search is
+    audited with its terms hashed. Raise ValueError for a phone that cannot be read.
+    """
+    terms = " ".join(part for part in (text or "", phone or "") if part).strip()
+    canonical_phone = normalise_phone(phone) if phone else None
+    results: list[Person] = []
+    parts = query_tokens(text) if text else []
+    if parts or canonical_phone:
+        visible = visible_person_ids(viewer, section="identity", action="list")
+        if parts:
+            exact = sorted({token for _, tokens, _ in parts for token in tokens})
+            phonetic = sorted({token for _, _, tokens in parts for token in tokens})
+            matches = PersonNameToken.objects.filter(
+                token__in=[*exact, *phonetic], person_id__in=visible
+            )
+            if canonical_phone:
+                matches = matches.filter(
+                    person_id__in=_holders_of_phone(canonical_phone).values("person_id")
+                )
+            ranked = (
+                matches.values("person_id")
+                .annotate(
+                    score=Sum(
+                        Case(
+                            When(token__in=exact, then=Value(2)),
+                            default=Value(1),
+                            output_field=IntegerField(),
+                        )
+                    )
+                )
+                .order_by("-score", "-person_id")[:limit]
+            )
+            order = [row["person_id"] for row in ranked]
+        else:
+            assert canonical_phone is not None
+            order = list(
+                _holders_of_phone(canonical_phone)
+                .filter(person_id__in=visible)
+                .order_by("-person_id")
+                .values_list("person_id", flat=True)
+                .distinct()[:limit]
+            )
+        by_id = Person.objects.in_bulk(order)
+        results = [by_id[pk] for pk in order if pk in by_id]
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="people.person",
+        search_terms=terms,
+        detail={"results": len(results)},
+    )
+    return results
+
+
+def _holders_of_phone(canonical_phone: str) -> QuerySet[PersonIdentifier]:
+    return PersonIdentifier.objects.filter(
+        kind=IdentifierKind.PHONE,
+        blind_index=identifier_index(IdentifierKind.PHONE, canonical_phone),
+    )
