@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("kinga.accounts.urls")),
     path("access/", include("kinga.access.urls")),
     path("notifications/", include("kinga.notifications.urls")),
+    path("cases/", include("kinga.cases.urls")),
     path("referrals/", include("kinga.referrals.urls")),
     path("api/hsds/", include("kinga.referrals.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,0 +1,496 @@
+"""Reads of survivor cases, always for a viewer and through the access policy."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kinga.access import policy
+from kinga.access.models import BreakGlassGrant
+from kinga.access.selectors import break_glass_live_on
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.cases import wellbeing
+from kinga.cases.models import (
+    SECTION_OF_SENSITIVITY,
+    ApprovalState,
+    Case,
+    CaseEvent,
+    CasePlan,
+    CaseTeamMember,
+    CaseTransfer,
+    ClosureRequest,
+    Consent,
+    InCase,
+    Interview,
+    InterviewState,
+    Note,
+    PlanState,
+    Promise,
+    PromiseState,
+    Task,
+    TransferState,
+    WellbeingMeasure,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+
+    Viewer = User | AnonymousUser | None
+
+R = TypeVar("R", bound=InCase)
+
+
+def case_get(
+    *, viewer: Viewer, case_id: int, action: str = "view", section: str = "summary"
+) -> Case:
+    """Return the case if the viewer may take the action on that section; else 404 (audited)."""
+    case = (
+        Case.objects.select_related("county", "owning_agency", "caseworker", "child")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise policy.deny(viewer, record_type="cases.case", record_id=case_id, action=action)
+    policy.require(viewer, action, case, section, record_type="cases.case", record_id=case_id)
+    return case
+
+
+def record_get(
+    *, viewer: Viewer, model: type[R], record_id: int, case: Case, action: str = "change"
+) -> R:
+    """Return a record of the case if the viewer may take the action on its section; else 404."""
+    record = model._default_manager.filter(pk=record_id, case=case).first()
+    label = model._meta.label_lower
+    if record is None:
+        raise policy.deny(viewer, record_type=label, record_id=record_id, action=action)
+    section = record.policy_section if isinstance(record, Note) else model.section
+    policy.require(viewer, action, record, section, record_type=label, record_id=record_id)
+    record.case = case
+    return record
+
+
+def case_list(
+    *,
+    viewer: Viewer,
+    status: str = "",
+    risk_level: str = "",
+    county_id: int | None = None,
+    mine: bool = False,
+) -> QuerySet[Case]:
+    """Return the cases the viewer may list, newest first, with the filters applied.
+
+    Lists show the case code, never a name.
+    """
+    cases = policy.visible(viewer, Case.objects.all(), section="summary", action="list")
+    if status:
+        cases = cases.filter(status=status)
+    if risk_level:
+        cases = cases.filter(risk_level=risk_level)
+    if county_id:
+        cases = cases.filter(county_id=county_id)
+    if mine and viewer is not None and viewer.is_authenticated:
+        cases = cases.filter(caseworker_id=viewer.pk)
+    return cases.select_related("county", "owning_agency", "caseworker").order_by(
+        "-opened_at", "-pk"
+    )
+
+
+@dataclass(frozen=True)
+class CodeLookup:
+    case: Case | None
+    # A case with that code exists but the viewer may not open it: they may break glass.
+    break_glass_case_id: int | None
+
+
+def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
+    """Find a case by its exact code. Only a role that may break glass learns that an
+    unreachable code exists (to ask for emergency access); the attempt is audited."""
+    code = code.strip().upper()
+    case = Case.objects.filter(code=code).first()
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        record_type="cases.case",
+        search_terms=code,
+    )
+    if case is None:
+        return CodeLookup(None, None)
+    if policy.can(viewer, "view", case, "summary"):
+        return CodeLookup(case, None)
+    policy.deny(viewer, record_type="cases.case", record_id=case.pk)
+    if policy.can_do(viewer, "break_glass.request"):
+        return CodeLookup(None, case.pk)
+    return CodeLookup(None, None)
+
+
+def cases_of_persons(*, viewer: Viewer, person_ids: list[int]) -> QuerySet[Case]:
+    """Return the visible cases of these persons (search before create)."""
+    return case_list(viewer=viewer).filter(child_id__in=person_ids)
+
+
+def person_candidates(*, viewer: Viewer, text: str) -> list[Any]:
+    """Return persons the viewer may see whose names match (people's search, when present)."""
+    try:
+        search = importlib.import_module("kinga.people.selectors").person_search
+    except (ModuleNotFoundError, AttributeError):
+        return []
+    if not text.strip():
+        return []
+    return list(search(viewer=viewer, text=text, limit=10))
+
+
+# --- the case page -------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str
+    label: str
+    summary: str
+    section: str
+    text: str = ""
+    actor: str = ""
+
+
+@dataclass
+class CasePage:
+    case: Case
+    allowed: dict[str, frozenset[str]]
+    timeline: list[TimelineEntry]
+    team: list[CaseTeamMember]
+    tasks: list[Task]
+    promises: list[Promise]
+    plan: CasePlan | None
+    closure: ClosureRequest | None
+    transfer: CaseTransfer | None
+    consents: list[Consent]
+    chart: wellbeing.Chart | None
+    latest_wellbeing: WellbeingMeasure | None
+    interviews_held: int
+    planned_interviews: list[Interview]
+    break_glass: list[BreakGlassGrant]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def may(self, section: str, action: str = "view") -> bool:
+        return action in self.allowed.get(section, frozenset())
+
+
+def _referral_entries(viewer: Viewer, case: Case) -> list[TimelineEntry]:
+    """Referrals on the timeline, from the referrals app when it provides them."""
+    try:
+        module = importlib.import_module("kinga.referrals.selectors")
+    except ModuleNotFoundError:
+        return []
+    provider = getattr(module, "referrals_for_case_timeline", None)
+    if provider is None:
+        return []
+    entries: list[TimelineEntry] = []
+    for item in provider(viewer=viewer, case=case):
+        get = (
+            item.get if isinstance(item, dict) else lambda name, d=None, i=item: getattr(i, name, d)
+        )
+        at = get("at")
+        if at is None:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=at,
+                kind="referral",
+                label=str(get("label", "") or "Referral"),
+                summary=str(get("summary", "") or get("title", "") or ""),
+                section="referral",
+            )
+        )
+    return entries
+
+
+def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePage:
+    """Gather what the viewer may see of the case, deciding sections once; audit the view."""
+    allowed = policy.allowed_actions(viewer, case)
+    sections = [section for section, actions in allowed.items() if "view" in actions]
+    notes_visible = [
+        sensitivity
+        for sensitivity, section in SECTION_OF_SENSITIVITY.items()
+        if section in sections
+    ]
+    events = list(
+        CaseEvent.objects.filter(case=case, event_section__in=sections)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")[:timeline_limit]
+    )
+    note_ids = [e.record_id for e in events if e.kind == CaseEvent.Kind.NOTE and e.record_id]
+    note_text: dict[int, str] = {}
+    if note_ids and notes_visible:
+        note_text = dict(
+            Note.objects.filter(
+                case=case, pk__in=note_ids, sensitivity__in=notes_visible
+            ).values_list("pk", "text")
+        )
+    timeline = [
+        TimelineEntry(
+            at=event.created_at,
+            kind=event.kind,
+            label=event.get_kind_display(),
+            summary=event.summary,
+            section=event.event_section,
+            text=note_text.get(event.record_id or 0, ""),
+            actor=str(event.created_by),
+        )
+        for event in events
+    ]
+    if "referral" in sections:
+        timeline.extend(_referral_entries(viewer, case))
+        timeline.sort(key=lambda entry: entry.at, reverse=True)
+
+    summary = "summary" in sections
+    care = "care" in sections
+    team = (
+        list(
+            CaseTeamMember.objects.filter(case=case)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+            .select_related("user", "agency")
+        )
+        if summary
+        else []
+    )
+    tasks = (
+        list(Task.objects.filter(case=case, done_at__isnull=True).select_related("assigned_to"))
+        if summary
+        else []
+    )
+    promises = (
+        list(Promise.objects.filter(case=case, state=PromiseState.OPEN).select_related("owner"))
+        if summary
+        else []
+    )
+    plan = (
+        CasePlan.objects.filter(case=case)
+        .select_related("decided_by")
+        .prefetch_related("items__provider_agency")
+        .order_by("-version")
+        .first()
+        if care
+        else None
+    )
+    closure = transfer = None
+    if summary:
+        closure = (
+            ClosureRequest.objects.filter(case=case, state=ApprovalState.REQUESTED)
+            .select_related("created_by")
+            .first()
+        )
+        transfer = (
+            CaseTransfer.objects.filter(case=case, state=TransferState.REQUESTED)
+            .select_related("to_agency")
+            .first()
+        )
+    consents = (
+        list(
+            Consent.objects.filter(case=case)
+            .select_related("recipient_agency")
+            .order_by("-given_on")
+        )
+        if "referral" in sections
+        else []
+    )
+    chart = None
+    latest = None
+    if care:
+        measures = list(WellbeingMeasure.objects.filter(case=case).order_by("measured_on", "pk"))
+        if measures:
+            latest = measures[-1]
+            chart = wellbeing.chart(
+                [(m.measured_on.strftime("%d %b %y"), m.total) for m in measures]
+            )
+    held = 0
+    planned: list[Interview] = []
+    if "justice" in sections:
+        interviews = list(
+            Interview.objects.filter(case=case).exclude(state=InterviewState.CANCELLED)
+        )
+        held = sum(1 for i in interviews if i.state == InterviewState.HELD)
+        planned = [i for i in interviews if i.state == InterviewState.PLANNED]
+    live = list(break_glass_live_on(matter=case.access_matter())) if summary else []
+    fields = ["code", "status", "risk_level"]
+    if "identity" in sections:
+        fields.append("child")
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer,
+        record_type="cases.case",
+        record_id=case.pk,
+        matter_type="case",
+        matter_id=case.pk,
+        fields=fields,
+        detail={"sections": sections},
+    )
+    return CasePage(
+        case=case,
+        allowed=allowed,
+        timeline=timeline,
+        team=team,
+        tasks=tasks,
+        promises=promises,
+        plan=plan,
+        closure=closure,
+        transfer=transfer,
+        consents=consents,
+        chart=chart,
+        latest_wellbeing=latest,
+        interviews_held=held,
+        planned_interviews=planned,
+        break_glass=live,
+    )
+
+
+# --- my work ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MyWork:
+    tasks: list[Task]
+    promises: list[Promise]
+    overseen_overdue_promises: list[Promise]
+    plans_to_approve: list[CasePlan]
+    closures_to_approve: list[ClosureRequest]
+    transfers_offered: list[CaseTransfer]
+    today: datetime.date
+
+
+def my_work(*, viewer: User) -> MyWork:
+    """Return the viewer's open tasks and promises, overdue first, and what waits for them."""
+    today = timezone.localdate()
+    visible_ids = policy.visible(
+        viewer, Case.objects.all(), section="summary", action="view"
+    ).values("pk")
+    tasks = list(
+        Task.objects.filter(assigned_to=viewer, done_at__isnull=True, case_id__in=visible_ids)
+        .select_related("case")
+        .order_by("due_on")[:100]
+    )
+    promises = list(
+        Promise.objects.filter(owner=viewer, state=PromiseState.OPEN, case_id__in=visible_ids)
+        .select_related("case")
+        .order_by("due_on")[:100]
+    )
+    overseen: list[Promise] = []
+    plans: list[CasePlan] = []
+    closures: list[ClosureRequest] = []
+    transfers: list[CaseTransfer] = []
+    if policy.can_do(viewer, "case.approve"):
+        changeable = policy.visible(
+            viewer, Case.objects.all(), section="summary", action="change"
+        ).values("pk")
+        overseen = list(
+            Promise.objects.filter(
+                state=PromiseState.OPEN, due_on__lt=today, case_id__in=changeable
+            )
+            .exclude(owner=viewer)
+            .select_related("case", "owner")
+            .order_by("due_on")[:100]
+        )
+        plans = list(
+            CasePlan.objects.filter(state=PlanState.SUBMITTED, case_id__in=changeable)
+            .exclude(created_by=viewer)
+            .select_related("case")
+        )
+        closures = list(
+            ClosureRequest.objects.filter(state=ApprovalState.REQUESTED, case_id__in=changeable)
+            .exclude(created_by=viewer)
+            .select_related("case")
+        )
+        if viewer.agency_id is not None:
+            transfers = list(
+                CaseTransfer.objects.filter(
+                    state=TransferState.REQUESTED, to_agency_id=viewer.agency_id
+                ).select_related("case", "from_agency")
+            )
+    audit_record(action=AuditAction.LIST, actor=viewer, record_type="cases.task", fields=["title"])
+    return MyWork(
+        tasks=tasks,
+        promises=promises,
+        overseen_overdue_promises=overseen,
+        plans_to_approve=plans,
+        closures_to_approve=closures,
+        transfers_offered=transfers,
+        today=today,
+    )
+
+
+def team_candidates(*, viewer: User, case: Case) -> QuerySet[Any]:
+    """Return staff who may be put on a team (anyone active with an agency and a case role)."""
+    from kinga.accounts.models import Role, User
+
+    return (
+        User.objects.filter(is_active=True, agency__isnull=False)
+        .filter(
+            roles__role__in=[
+                Role.CASEWORKER,
+                Role.COUNSELLOR,
+                Role.INVESTIGATOR,
+                Role.PROSECUTOR,
+                Role.SUPERVISOR,
+            ]
+        )
+        .select_related("agency")
+        .distinct()
+        .order_by("agency__name", "username")
+    )
+
+
+def case_page_team(*, case: Case) -> list[CaseTeamMember]:
+    """Return the current team of a case the caller has already been allowed to see."""
+    return list(
+        CaseTeamMember.objects.filter(case=case)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+        .select_related("user", "agency")
+    )
+
+
+def interviews_held(*, viewer: Viewer, case: Case) -> int:
+    """Return how many interviews of the child were held (justice section), 0 if not allowed."""
+    if not policy.can(viewer, "view", case, "justice"):
+        return 0
+    return Interview.objects.filter(case=case, state=InterviewState.HELD).count()
+
+
+def receiving_caseworker(*, viewer: User, user_id: str) -> User:
+    """Return a caseworker of the viewer's agency (the new owner of a transferred case)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from kinga.accounts.models import Role, User
+
+    found = (
+        User.objects.filter(
+            pk=int(user_id) if str(user_id).isdigit() else 0,
+            agency_id=viewer.agency_id,
+            is_active=True,
+            roles__role__in=[Role.CASEWORKER, Role.SUPERVISOR],
+        )
+        .distinct()
+        .first()
+    )
+    if found is None or viewer.agency_id is None:
+        raise ValidationError(_("Choose a caseworker of your agency."))
+    return found
+
+
+def receiving_caseworkers(*, viewer: User) -> QuerySet[Any]:
+    """Return the caseworkers of the viewer's agency, to choose the new owner."""
+    from kinga.accounts.models import Role, User
+
+    return (
+        User.objects.filter(agency_id=viewer.agency_id, is_active=True, roles__role=Role.CASEWORKER)
+        .distinct()
+        .order_by("username")
+    )
