@@ -211,13 +211,8 @@ class Service(models.Model):
                 name="referrals_service_age_range_ordered",
             ),
         ]
-        indexes = [
-            # directory_search: status and eligibility filters on the joined service row.
-            models.Index(
-                fields=["status", "eligible_sex", "minimum_age", "maximum_age"],
-                name="referrals_service_eligible",
-            ),
-        ]
+        # No index on status or eligibility: they select little, and an index on them
+        # lures SQLite's planner away from the bounding-box index directory_search needs.
 
     def __str__(self) -> str:
         return self.name

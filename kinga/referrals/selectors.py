@@ -128,11 +128,12 @@ def schedules_open_at(schedules: list[Schedule], when: dt.datetime) -> bool:
 
 def open_filter(when: dt.datetime) -> Exists:
     """Return a filter on ServiceAtLocation: open at `when` by its own or its service's hours."""
+    # Every schedule of a service or of one of its places carries the service, so the probe
+    # is one index lookup on (service, service_at_location).
     return Exists(
-        _open_schedules(when).filter(
-            Q(service_at_location=OuterRef("pk"))
-            | Q(service=OuterRef("service_id"), service_at_location__isnull=True)
-        )
+        _open_schedules(when)
+        .filter(service=OuterRef("service_id"))
+        .filter(Q(service_at_location__isnull=True) | Q(service_at_location=OuterRef("pk")))
     )
 
 
@@ -150,6 +151,73 @@ class DirectoryHit:
     @property
     def location(self) -> Location:
         return self.service_at_location.location
+
+
+def _open_among(
+    when: dt.datetime, candidates: list[tuple[float, str, uuid.UUID, uuid.UUID]]
+) -> set[uuid.UUID]:
+    """Return which candidate services-at-locations are open at `when`, in one query."""
+    open_rows = (
+        _open_schedules(when)
+        .filter(service_id__in={service_id for _, _, _, service_id in candidates})
+        .values_list("service_id", "service_at_location_id")
+    )
+    whole_service, one_place = set(), set()
+    for service_id, sal_id in open_rows:
+        if sal_id is None:
+            whole_service.add(service_id)
+        else:
+            one_place.add(sal_id)
+    return {
+        pk for _, _, pk, service_id in candidates if service_id in whole_service or pk in one_place
+    }
+
+
+def _nearest(
+    matches: QuerySet[ServiceAtLocation],
+    latitude: float,
+    longitude: float,
+    open_at: dt.datetime | None,
+    limit: int,
+) -> list[tuple[uuid.UUID, float | None]]:
+    """Rank matches with a public point by distance, widening the box until `limit` are found.
+
+    The open-now test runs as a second query on the few rows inside the box, so SQLite and
+    PostgreSQL both drive the first from the bounding-box index.
+    """
+    radius: float | None = FIRST_RADIUS_KM
+    while True:
+        boxed = matches.filter(location__public_latitude__isnull=False)
+        if radius is not None:
+            south, north, west, east = bounding_box(
+                latitude=latitude, longitude=longitude, radius_km=radius
+            )
+            boxed = boxed.filter(
+                location__public_latitude__gte=south,
+                location__public_latitude__lte=north,
+                location__public_longitude__gte=west,
+                location__public_longitude__lte=east,
+            )
+        found = []
+        for pk, service_id, point_latitude, point_longitude in boxed.values_list(
+            "pk", "service_id", "location__public_latitude", "location__public_longitude"
+        ):
+            distance = haversine_km(
+                latitude_a=latitude,
+                longitude_a=longitude,
+                latitude_b=point_latitude,
+                longitude_b=point_longitude,
+            )
+            if radius is None or distance <= radius:
+                found.append((distance, str(pk), pk, service_id))
+        if open_at is not None and found:
+            still_open = _open_among(open_at, found)
+            found = [row for row in found if row[2] in still_open]
+        if len(found) >= limit or radius is None:
+            break
+        radius = radius * 4 if radius < 400 else None
+    found.sort()
+    return [(pk, distance) for distance, _, pk, _ in found[:limit]]
 
 
 def directory_search(
@@ -186,55 +254,30 @@ def directory_search(
         )
     if sex in (EligibleSex.FEMALE, EligibleSex.MALE):
         matches = matches.filter(service__eligible_sex__in=[EligibleSex.ANY, sex])
-    if open_at is not None:
-        matches = matches.filter(open_filter(open_at))
-
     ranked: list[tuple[uuid.UUID, float | None]] = []
     if latitude is not None and longitude is not None:
-        radius: float | None = FIRST_RADIUS_KM
-        while True:
-            boxed = matches.filter(location__public_latitude__isnull=False)
-            if radius is not None:
-                south, north, west, east = bounding_box(
-                    latitude=latitude, longitude=longitude, radius_km=radius
-                )
-                boxed = boxed.filter(
-                    location__public_latitude__gte=south,
-                    location__public_latitude__lte=north,
-                    location__public_longitude__gte=west,
-                    location__public_longitude__lte=east,
-                )
-            found = []
-            for pk, point_latitude, point_longitude in boxed.values_list(
-                "pk", "location__public_latitude", "location__public_longitude"
-            ):
-                distance = haversine_km(
-                    latitude_a=latitude,
-                    longitude_a=longitude,
-                    latitude_b=point_latitude,
-                    longitude_b=point_longitude,
-                )
-                if radius is None or distance <= radius:
-                    found.append((distance, str(pk), pk))
-            if len(found) >= limit or radius is None:
-                break
-            radius = radius * 4 if radius < 400 else None
-        found.sort()
-        ranked = [(pk, distance) for distance, _, pk in found[:limit]]
+        ranked = _nearest(matches, latitude, longitude, open_at, limit)
         if len(ranked) < limit:
             virtual = matches.filter(
                 Q(location__location_type=LocationType.VIRTUAL)
                 | Q(location__public_latitude__isnull=True)
-            ).order_by("service__name", "pk")
+            )
+            if open_at is not None:
+                virtual = virtual.filter(open_filter(open_at))
             ranked += [
-                (pk, None) for pk in virtual.values_list("pk", flat=True)[: limit - len(ranked)]
+                (pk, None)
+                for pk in virtual.order_by("service__name", "pk").values_list("pk", flat=True)[
+                    : limit - len(ranked)
+                ]
             ]
     else:
+        if open_at is not None:
+            matches = matches.filter(open_filter(open_at))
         ordered = matches.order_by("service__name", "location__name", "pk")
         ranked = [(pk, None) for pk in ordered.values_list("pk", flat=True)[:limit]]
 
     rows = ServiceAtLocation.objects.filter(pk__in=[pk for pk, _ in ranked]).select_related(
-        "service__organization", "location__ward__sub_county__county"
+        "service__organization", "location__ward__sub_county"
     )
     by_pk = {row.pk: row for row in rows}
     return [DirectoryHit(by_pk[pk], distance) for pk, distance in ranked if pk in by_pk]
