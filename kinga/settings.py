@@ -103,6 +103,9 @@ INSTALLED_APPS = [
     "kinga.places",
     "kinga.access",
     "kinga.notifications",
+    "kinga.tasks",
+    "kinga.messaging",
+    "kinga.intake",
     "kinga.people",
     "kinga.referrals",
     "kinga.cases",
@@ -288,6 +291,13 @@ DEFAULT_FROM_EMAIL = env_str("KINGA_FROM_EMAIL", "kinga@localhost")
 KINGA_BREAK_GLASS_HOURS = env_int("KINGA_BREAK_GLASS_HOURS", 4)
 # Danger alerts escalate to the supervisor when nobody acknowledges in time.
 KINGA_ALERT_ESCALATION_MINUTES = env_int("KINGA_ALERT_ESCALATION_MINUTES", 15)
+# Links in alerts and emails start with this address.
+KINGA_BASE_URL = env_str("KINGA_BASE_URL", "http://127.0.0.1:8000")
+# Public reporting limits per client address: "hits/seconds".
+KINGA_REPORT_RATE_LIMIT = env_str("KINGA_REPORT_RATE_LIMIT", "10/3600")
+KINGA_FOLLOW_UP_RATE_LIMIT = env_str("KINGA_FOLLOW_UP_RATE_LIMIT", "20/3600")
+# Largest body a gateway callback may send.
+KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

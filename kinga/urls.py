@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/", include("kinga.cases.urls")),
     path("referrals/", include("kinga.referrals.urls")),
     path("api/hsds/", include("kinga.referrals.api_urls")),
+    path("", include("kinga.intake.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

@@ -1,17 +1,29 @@
-"""Notify staff in the app (and, where the messaging backends exist, by SMS or email)."""
+"""Notify staff in the app, and by SMS or email where asked.
+
+The text never names a child or holds case details: a reference and a link at most. SMS
+and email go out from the worker (`kinga worker`), so a slow gateway never holds up the
+change that caused the notification, and a failed send is retried.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from kinga.notifications.models import Notification
+from kinga.tasks.registry import task
+from kinga.tasks.services import task_enqueue
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
+
+EMAIL_TASK = "notifications.email"
 
 
 @transaction.atomic
@@ -22,13 +34,54 @@ def notify(
     link: str = "",
     kind: str = "",
     actor: User | None = None,
+    deliver_by: Iterable[str] = (),
 ) -> list[Notification]:
-    """Leave a notification for each recipient. `text` must not name a child or a case detail."""
-    notes = [
-        Notification(recipient=user, text=text[:300], link=link[:300], kind=kind)
-        for user in {user.pk: user for user in recipients}.values()
-    ]
-    return Notification.objects.bulk_create(notes)
+    """Leave a notification for each recipient. `text` must not name a child or a case detail.
+
+    `deliver_by` may add "sms" (to the recipient's work phone) and "email".
+    """
+    people = list({user.pk: user for user in recipients}.values())
+    notes = Notification.objects.bulk_create(
+        [
+            Notification(recipient=user, text=text[:300], link=link[:300], kind=kind)
+            for user in people
+        ]
+    )
+    channels = set(deliver_by)
+    if "sms" in channels:
+        from kinga.messaging.models import MessageKind
+        from kinga.messaging.services import message_send
+
+        for user in people:
+            if user.phone:
+                try:
+                    message_send(to=user.phone, text=text, kind=MessageKind.NOTIFICATION)
+                except ValueError:
+                    continue  # a work number that is not a phone number; the app still has it
+    if "email" in channels:
+        for note in notes:
+            if note.recipient.email:
+                task_enqueue(name=EMAIL_TASK, payload={"notification_id": note.pk})
+    return notes
+
+
+@task(EMAIL_TASK)
+def notification_email(payload: dict[str, Any], now: datetime) -> None:
+    """Email one notification to its recipient; raise (and so retry) when the mail fails."""
+    note = (
+        Notification.objects.select_related("recipient")
+        .filter(pk=payload["notification_id"])
+        .first()
+    )
+    if note is None or not note.recipient.email:
+        return
+    link = f"{settings.KINGA_BASE_URL.rstrip('/')}{note.link}" if note.link else ""
+    send_mail(
+        subject="Kinga",
+        message=f"{note.text}\n\n{link}".strip(),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[note.recipient.email],
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,266 @@
+"""Forms of the public report, the follow-up, the helpline call and the triage decision."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kinga.intake.models import (
+    AgeBand,
+    Category,
+    Danger,
+    Decision,
+    Platform,
+    ReporterRelation,
+)
+from kinga.intake.services import ReportInput
+
+Choices = list[tuple[Any, Any]]
+
+
+@lru_cache(maxsize=1)
+def _coast_choices() -> tuple[Choices, Choices, Choices, dict[int, int], dict[int, int]]:
+    """Return county, sub-county and ward choices of the coast, grouped for plain selects.
+
+    Grouped options let a browser without JavaScript pick a ward in one page; the server
+    checks that the three agree. Also return sub-county -> county and ward -> sub-county.
+    """
+    from kinga.places.models import SubCounty, Ward
+    from kinga.places.selectors import coastal_counties
+
+    counties = list(coastal_counties().order_by("name"))
+    county_choices: Choices = [("", "—")] + [(c.pk, c.name) for c in counties]
+    sub_choices: Choices = [("", "—")]
+    ward_choices: Choices = [("", "—")]
+    sub_county_of_ward: dict[int, int] = {}
+    county_of_sub: dict[int, int] = {}
+    subs = SubCounty.objects.filter(county__coastal=True).select_related("county")
+    for county in counties:
+        group = [(s.pk, s.name) for s in subs if s.county_id == county.pk]
+        sub_choices.append((county.name, group))
+        for s in subs:
+            if s.county_id == county.pk:
+                county_of_sub[s.pk] = county.pk
+    wards = Ward.objects.filter(sub_county__county__coastal=True).select_related(
+        "sub_county__county"
+    )
+    by_sub: dict[int, list[tuple[int, str]]] = {}
+    for ward in wards:
+        by_sub.setdefault(ward.sub_county_id, []).append((ward.pk, ward.name))
+        sub_county_of_ward[ward.pk] = ward.sub_county_id
+    for sub in sorted(subs, key=lambda s: (s.county.name, s.name)):
+        ward_choices.append((f"{sub.county.name} / {sub.name}", by_sub.get(sub.pk, [])))
+    return county_choices, sub_choices, ward_choices, county_of_sub, sub_county_of_ward
+
+
+class PlaceMixin(forms.Form):
+    county = forms.TypedChoiceField(label=_("County"), required=False, coerce=int, empty_value=None)
+    sub_county = forms.TypedChoiceField(
+        label=_("Sub-county"), required=False, coerce=int, empty_value=None
+    )
+    ward = forms.TypedChoiceField(label=_("Ward"), required=False, coerce=int, empty_value=None)
+    place_detail = forms.CharField(
+        label=_("Place: village, street, beach, bar or hotel"), required=False, max_length=300
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        counties, subs, wards, _county_of_sub, _sub_of_ward = _coast_choices()
+        self.fields["county"].choices = counties  # type: ignore[attr-defined]
+        self.fields["sub_county"].choices = subs  # type: ignore[attr-defined]
+        self.fields["ward"].choices = wards  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _counties, _subs, _wards, county_of_sub, sub_of_ward = _coast_choices()
+        county, sub, ward = data.get("county"), data.get("sub_county"), data.get("ward")
+        if ward is not None:
+            if sub is not None and sub_of_ward.get(ward) != sub:
+                self.add_error("ward", _("This ward is not in the sub-county chosen."))
+            sub = sub_of_ward.get(ward)
+        if sub is not None and county is not None and county_of_sub.get(sub) != county:
+            self.add_error("sub_county", _("This sub-county is not in the county chosen."))
+        return data
+
+
+class ReportFields(PlaceMixin):
+    categories = forms.MultipleChoiceField(
+        label=_("What is happening?"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    narrative = forms.CharField(
+        label=_("Tell us what you saw or know"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=4000,
+        help_text=_("Write only what you are comfortable sharing. You do not need to give names."),
+    )
+    danger_now = forms.ChoiceField(
+        label=_("Is a child in danger right now?"),
+        choices=Danger.choices,
+        widget=forms.RadioSelect,
+        initial=Danger.UNKNOWN,
+    )
+    children_count = forms.IntegerField(
+        label=_("How many children?"), required=False, min_value=1, max_value=99
+    )
+    age_bands = forms.MultipleChoiceField(
+        label=_("How old are they?"),
+        choices=AgeBand.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    online_platform = forms.ChoiceField(
+        label=_("Is it happening online? Where?"), choices=Platform.choices, required=False
+    )
+    online_handle = forms.CharField(
+        label=_("Account, page or group name"), required=False, max_length=200
+    )
+    reporter_relation = forms.ChoiceField(
+        label=_("Who are you to the child?"),
+        choices=ReporterRelation.choices,
+        initial=ReporterRelation.UNKNOWN,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("categories") and not (data.get("narrative") or "").strip():
+            raise forms.ValidationError(_("Choose what is happening, or tell us in your words."))
+        return data
+
+    def report_input(self, *, language: str) -> ReportInput:
+        data = self.cleaned_data
+        return ReportInput(
+            categories=list(data["categories"]),
+            narrative=data["narrative"],
+            county_id=data.get("county"),
+            sub_county_id=data.get("sub_county"),
+            ward_id=data.get("ward"),
+            place_detail=data["place_detail"],
+            children_count=data.get("children_count"),
+            age_bands=list(data["age_bands"]),
+            danger_now=data["danger_now"],
+            online_platform=data["online_platform"],
+            online_handle=data["online_handle"],
+            reporter_relation=data["reporter_relation"],
+            reporter_contact=data.get("reporter_contact", ""),
+            reporter_phone=data.get("reporter_phone", ""),
+            callback_consent=bool(data.get("callback_consent")),
+            language=language,
+        )
+
+
+class PublicReportForm(ReportFields):
+    reporter_contact = forms.CharField(
+        label=_("How can we reach you? (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("A phone number or email. Leave it empty to stay anonymous."),
+    )
+    callback_consent = forms.BooleanField(label=_("You may contact me"), required=False)
+    # Left empty by people; bots fill it. Hidden by CSS and from screen readers.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    field_order = [
+        "categories",
+        "narrative",
+        "danger_now",
+        "county",
+        "sub_county",
+        "ward",
+        "place_detail",
+        "children_count",
+        "age_bands",
+        "online_platform",
+        "online_handle",
+        "reporter_relation",
+        "reporter_contact",
+        "callback_consent",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+        if not self.is_bound:
+            self.initial["submission"] = secrets.token_urlsafe(24)
+
+    def clean_submission(self) -> str:
+        value: str = self.cleaned_data["submission"]
+        if not value.replace("-", "").replace("_", "").isalnum():
+            raise forms.ValidationError(_("Please send the form again."))
+        return value
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class HelplineForm(ReportFields):
+    reporter_phone = forms.CharField(label=_("Caller's number"), required=False, max_length=32)
+    callback_consent = forms.BooleanField(
+        label=_("Caller agrees to be called back"), required=False
+    )
+
+    field_order = [
+        "danger_now",
+        "categories",
+        "county",
+        "sub_county",
+        "ward",
+        "place_detail",
+        "narrative",
+        "children_count",
+        "age_bands",
+        "online_platform",
+        "online_handle",
+        "reporter_relation",
+        "reporter_phone",
+        "callback_consent",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["danger_now"].widget.attrs["autofocus"] = True
+        self.fields["narrative"].help_text = ""
+
+    def clean_reporter_phone(self) -> str:
+        from kinga.lib.phones import normalise_phone
+
+        raw: str = self.cleaned_data["reporter_phone"].strip()
+        if not raw:
+            return ""
+        try:
+            return normalise_phone(raw)
+        except ValueError:
+            raise forms.ValidationError(_("This is not a phone number.")) from None
+
+
+class FollowUpForm(forms.Form):
+    code = forms.CharField(label=_("Your follow-up code"), max_length=20)
+    text = forms.CharField(
+        label=_("Anything to add? (optional)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=4000,
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[c for c in Decision.choices if c[0]],
+        widget=forms.RadioSelect,
+    )
+    case_code = forms.CharField(
+        label=_("Case code (to add to an existing case)"), required=False, max_length=32
+    )
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), min_length=10
+    )

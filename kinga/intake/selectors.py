@@ -1,0 +1,129 @@
+"""Reads of reports, always given the viewer and through the access policy.
+
+The public's only way in is a follow-up code, which is the credential itself.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kinga.access import policy
+from kinga.intake.models import Alert, Channel, Decision, Report, ReportAddition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+
+RECENT_CALLS = timedelta(days=30)
+
+
+def report_by_follow_up_code(*, code: str) -> Report | None:
+    """Return the report the follow-up code belongs to, or None."""
+    from kinga.intake.services import follow_up_hash, normalise_code
+
+    if len(normalise_code(code)) < 8:
+        return None
+    return Report.objects.filter(follow_up_hash=follow_up_hash(code)).first()
+
+
+def report_by_channel_reference(*, channel: str, reference: str) -> Report | None:
+    """Return the report a gateway session or message made (for the gateway's own retries)."""
+    return Report.objects.filter(channel=channel, channel_reference=reference).first()
+
+
+def reports_logged_by(*, viewer: User) -> QuerySet[Report]:
+    """Return the operator's own calls of the last 30 days that they may still see."""
+    mine = Report.objects.filter(
+        channel=Channel.HELPLINE,
+        logged_by=viewer,
+        received_at__gte=timezone.now() - RECENT_CALLS,
+    )
+    return policy.visible(viewer, mine).order_by("-received_at")
+
+
+def triage_queue(*, viewer: User | AnonymousUser) -> QuerySet[Report]:
+    """Return the undecided reports in the viewer's area: by priority, oldest first."""
+    if not policy.can_do(viewer, "report.triage"):
+        return Report.objects.none()
+    waiting = Report.objects.filter(decision=Decision.NONE, routed_at__isnull=False)
+    return (
+        policy.visible(viewer, waiting)
+        .select_related("county", "sub_county", "ward")
+        .order_by("-priority", "received_at")
+    )
+
+
+def report_for_viewer(*, viewer: User | AnonymousUser, report_id: int) -> Report:
+    """Return the report if the viewer may view it; else raise the same 404 as 'not found'."""
+    report = (
+        Report.objects.select_related("county", "sub_county", "ward", "logged_by")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        raise policy.deny(viewer, record_type="intake.report", record_id=report_id)
+    policy.require(
+        viewer, "view", report, "summary", record_type="intake.report", record_id=report_id
+    )
+    return report
+
+
+def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list[Report]:
+    """Return other reports the viewer may see with the same phone (30 days) or ward (72 h)."""
+    from kinga.intake.services import PHONE_REPEAT_WINDOW, WARD_REPEAT_WINDOW
+
+    condition = Q()
+    matched = False
+    if report.reporter_phone_index:
+        condition |= Q(
+            reporter_phone_index=report.reporter_phone_index,
+            received_at__gte=report.received_at - PHONE_REPEAT_WINDOW,
+            received_at__lte=report.received_at + PHONE_REPEAT_WINDOW,
+        )
+        matched = True
+    if report.ward_id:
+        condition |= Q(
+            ward_id=report.ward_id,
+            received_at__gte=report.received_at - WARD_REPEAT_WINDOW,
+            received_at__lte=report.received_at + WARD_REPEAT_WINDOW,
+        )
+        matched = True
+    if not matched:
+        return []
+    others = Report.objects.filter(condition).exclude(pk=report.pk)
+    return list(
+        policy.visible(viewer, others, action="view")
+        .select_related("county", "sub_county", "ward")
+        .order_by("-received_at")[:5]
+    )
+
+
+def additions_of(*, viewer: User | AnonymousUser, report: Report) -> list[ReportAddition]:
+    """Return what the reporter added later, if the viewer may see the report."""
+    return list(policy.visible(viewer, ReportAddition.objects.filter(report=report), action="view"))
+
+
+def alert_for_viewer(*, viewer: User, alert_id: int) -> Alert:
+    """Return an alert the viewer was sent; else the same 404 as 'not found'."""
+    alert = (
+        Alert.objects.select_related("report", "county", "acknowledged_by")
+        .filter(pk=alert_id, notified=viewer)
+        .first()
+    )
+    if alert is None:
+        raise policy.deny(viewer, record_type="intake.alert", record_id=alert_id)
+    return alert
+
+
+def alerts_open_for(*, viewer: User) -> QuerySet[Alert]:
+    """Return the unacknowledged alerts the viewer was sent, newest first."""
+    return (
+        Alert.objects.filter(notified=viewer, acknowledged_at__isnull=True)
+        .select_related("report", "county")
+        .order_by("-raised_at")
+    )

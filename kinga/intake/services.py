@@ -1,0 +1,886 @@
+"""Every write of intake: reports from each channel, routing to triage, decisions, alerts.
+
+A report is committed before its channel is answered: each channel's view calls one of
+these services, whose transaction ends before the view builds its reply. Routing (the
+triage grants, the priority and any danger alert) happens in the same transaction as the
+report's arrival, or, for a USSD session still being answered, when it ends.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access.models import Relation
+from kinga.access.policy import can, can_do
+from kinga.access.services import access_grant, access_revoke
+from kinga.accounts.models import Agency, AgencyKind, Role, User
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.intake.models import (
+    Alert,
+    Channel,
+    ChannelEvent,
+    Danger,
+    Decision,
+    Priority,
+    Report,
+    ReportAddition,
+    Status,
+)
+from kinga.intake.ussd import Answers
+from kinga.lib.crypto import keyed_hash
+from kinga.lib.phones import mask_phone, normalise_phone
+from kinga.tasks.registry import task
+from kinga.tasks.services import task_enqueue
+
+if TYPE_CHECKING:
+    from kinga.places.models import County
+
+log = logging.getLogger(__name__)
+
+# Follow-up codes: ten characters that cannot be confused when read aloud or typed.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+TRIAGE_KINDS = (AgencyKind.CHILDRENS_SERVICES, AgencyKind.NGO)
+ALERT_ROLES = (Role.INVESTIGATOR, Role.CASEWORKER, Role.SUPERVISOR)
+PHONE_REPEAT_WINDOW = timedelta(days=30)
+WARD_REPEAT_WINDOW = timedelta(hours=72)
+SMS_EXTEND_WINDOW = timedelta(hours=24)
+USSD_SETTLE_AFTER = timedelta(minutes=5)
+MIN_REASON_LENGTH = 10
+REPORT = "intake.report"
+
+
+# --- follow-up codes -----------------------------------------------------------------
+
+
+def follow_up_code_new() -> str:
+    """Return a fresh random follow-up code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def follow_up_code_for(seed: str) -> str:
+    """Return the code tied to a channel session, so a repeated screen shows the same one."""
+    digest = keyed_hash(seed, purpose="follow-up-seed", length=64)
+    number = int(digest, 16)
+    letters = []
+    for _position in range(CODE_LENGTH):
+        number, index = divmod(number, len(CODE_ALPHABET))
+        letters.append(CODE_ALPHABET[index])
+    return "".join(letters)
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def follow_up_hash(code: str) -> str:
+    return keyed_hash(normalise_code(code), purpose="follow-up")
+
+
+def format_code(code: str) -> str:
+    """Return the code in two halves, easier to copy: ABCDE-FGHJK."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def phone_index(number: str) -> str:
+    return keyed_hash(number, purpose="phone")
+
+
+def _normalised(raw: str) -> str:
+    """Return the number in +254 form, or "" when it is not a phone number."""
+    try:
+        return normalise_phone(raw)
+    except ValueError:
+        return ""
+
+
+# --- storing reports -----------------------------------------------------------------
+
+
+@dataclass
+class ReportInput:
+    """What a reporter (or an operator) said, however it arrived."""
+
+    categories: list[str]
+    narrative: str = ""
+    county_id: int | None = None
+    sub_county_id: int | None = None
+    ward_id: int | None = None
+    place_detail: str = ""
+    children_count: int | None = None
+    age_bands: list[str] | None = None
+    danger_now: str = Danger.UNKNOWN
+    online_platform: str = ""
+    online_handle: str = ""
+    reporter_relation: str = "unknown"
+    reporter_contact: str = ""
+    reporter_phone: str = ""
+    callback_consent: bool = False
+    language: str = "sw"
+
+
+def _fill(report: Report, data: ReportInput) -> None:
+    from kinga.places.models import SubCounty, Ward
+
+    report.categories = list(dict.fromkeys(data.categories))
+    report.narrative = data.narrative.strip()
+    report.ward_id = data.ward_id
+    report.sub_county_id = data.sub_county_id
+    report.county_id = data.county_id
+    if data.ward_id is not None:
+        ward = Ward.objects.select_related("sub_county").get(pk=data.ward_id)
+        report.sub_county_id = ward.sub_county_id
+        report.county_id = ward.sub_county.county_id
+    elif data.sub_county_id is not None:
+        report.county_id = SubCounty.objects.get(pk=data.sub_county_id).county_id
+    report.place_detail = data.place_detail.strip()
+    report.children_count = data.children_count
+    report.age_bands = list(data.age_bands or [])
+    report.danger_now = data.danger_now
+    report.online_platform = data.online_platform
+    report.online_handle = data.online_handle.strip()
+    report.reporter_relation = data.reporter_relation
+    report.reporter_contact = data.reporter_contact.strip()
+    number = _normalised(data.reporter_phone) if data.reporter_phone else ""
+    report.reporter_phone = number
+    report.reporter_phone_index = phone_index(number) if number else ""
+    report.callback_consent = data.callback_consent
+    report.language = data.language if data.language in ("en", "sw") else "sw"
+
+
+def _audit_report(report: Report, action: str, actor: User | None, label: str) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        actor_label=label,
+        record_type=REPORT,
+        record_id=report.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=_filled_fields(report),
+    )
+
+
+def _filled_fields(report: Report) -> list[str]:
+    names = []
+    for name in (
+        "categories",
+        "narrative",
+        "county",
+        "sub_county",
+        "ward",
+        "place_detail",
+        "children_count",
+        "age_bands",
+        "danger_now",
+        "online_platform",
+        "online_handle",
+        "reporter_relation",
+        "reporter_contact",
+        "reporter_phone",
+        "callback_consent",
+    ):
+        value = getattr(report, name + "_id" if name in ("county", "sub_county", "ward") else name)
+        if value not in (None, "", [], Danger.UNKNOWN, "unknown", False):
+            names.append(name)
+    return names
+
+
+@transaction.atomic
+def report_submit_web(
+    *,
+    data: ReportInput,
+    submission: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> tuple[Report, str | None]:
+    """Store a report from the public web form; return it and its follow-up code.
+
+    `submission` is the form's one-time token: sending the same form twice stores one
+    report, and the second answer has no code (it was shown once).
+    """
+    now = now or timezone.now()
+    existing = Report.objects.filter(channel=Channel.WEB, channel_reference=submission).first()
+    if existing is not None:
+        return existing, None
+    code = follow_up_code_new()
+    report = Report(
+        channel=Channel.WEB,
+        received_at=now,
+        updated_at=now,
+        channel_reference=submission,
+        follow_up_hash=follow_up_hash(code),
+        raw_payload=payload,
+    )
+    _fill(report, data)
+    report.full_clean()
+    try:
+        with transaction.atomic():
+            report.save(force_insert=True)
+    except IntegrityError:
+        # the same form, sent twice at once: the other request stored it
+        return Report.objects.get(channel=Channel.WEB, channel_reference=submission), None
+    _audit_report(report, AuditAction.CREATE, None, "public:web")
+    _route(report, now=now)
+    return report, code
+
+
+@transaction.atomic
+def report_log_call(
+    *, operator: User, data: ReportInput, now: datetime | None = None
+) -> tuple[Report, str]:
+    """Store a report a helpline operator took on a call; return it and its follow-up code."""
+    if not can_do(operator, "report.log_call"):
+        raise PermissionDenied(_("Only helpline operators log calls."))
+    now = now or timezone.now()
+    code = follow_up_code_new()
+    report = Report(
+        channel=Channel.HELPLINE,
+        received_at=now,
+        updated_at=now,
+        logged_by=operator,
+        follow_up_hash=follow_up_hash(code),
+    )
+    _fill(report, data)
+    report.full_clean()
+    report.save(force_insert=True)
+    _audit_report(report, AuditAction.CREATE, operator, "")
+    access_grant(
+        matter=report.access_matter(),
+        relation=Relation.AUTHOR,
+        actor=operator,
+        user=operator,
+        source_type=REPORT,
+        source_id=report.pk,
+    )
+    _route(report, now=now, actor=operator)
+    return report, code
+
+
+@transaction.atomic
+def report_ussd_store(
+    *,
+    session_id: str,
+    phone: str,
+    answers: Answers,
+    complete: bool,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> Report | None:
+    """Store (or update) the report of a USSD session with the answers so far.
+
+    Called on every screen, so a dropped session keeps what was said. A repeated request
+    with the same answers writes nothing. The report enters triage when the last answer
+    arrives, when the gateway says the session ended, or (if neither comes) a few minutes
+    later through a task.
+    """
+    if not answers.language:
+        return None  # nothing said yet
+    now = now or timezone.now()
+    report = (
+        Report.objects.select_for_update()
+        .filter(channel=Channel.USSD, channel_reference=session_id)
+        .first()
+    )
+    created = report is None
+    if report is None:
+        number = _normalised(phone)
+        report = Report(
+            channel=Channel.USSD,
+            received_at=now,
+            channel_reference=session_id,
+            follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
+            reporter_phone=number,
+            reporter_phone_index=phone_index(number) if number else "",
+            channel_complete=False,
+        )
+    changed = _apply_answers(report, answers, complete)
+    if not created and not changed:
+        return report  # a repeated request: nothing new
+    report.updated_at = now
+    report.raw_payload = payload
+    if created:
+        try:
+            with transaction.atomic():
+                report.save(force_insert=True)
+        except IntegrityError:
+            # two requests of one session at once; the other stored it, this one updates it
+            report_id = (
+                Report.objects.filter(channel=Channel.USSD, channel_reference=session_id)
+                .values_list("pk", flat=True)
+                .get()
+            )
+            report.pk = report_id
+            created = False
+            report.save()
+        else:
+            _audit_report(report, AuditAction.CREATE, None, "public:ussd")
+            task_enqueue(
+                name="intake.route_report",
+                payload={"report_id": report.pk},
+                run_after=now + USSD_SETTLE_AFTER,
+            )
+    if not created:
+        report.save(
+            update_fields=[
+                "language",
+                "categories",
+                "county",
+                "sub_county",
+                "danger_now",
+                "age_bands",
+                "callback_consent",
+                "channel_complete",
+                "updated_at",
+                "raw_payload",
+            ]
+        )
+    if complete and report.routed_at is None:
+        _audit_report(report, AuditAction.CHANGE, None, "public:ussd")
+        _route(report, now=now)
+    return report
+
+
+def _apply_answers(report: Report, answers: Answers, complete: bool) -> bool:
+    """Copy the session's answers onto the report; return whether anything changed."""
+    before = (
+        report.language,
+        list(report.categories),
+        report.county_id,
+        report.sub_county_id,
+        report.danger_now,
+        list(report.age_bands),
+        report.callback_consent,
+        report.channel_complete,
+    )
+    report.language = answers.language
+    report.categories = [answers.category] if answers.category else []
+    report.county_id = answers.county_id
+    report.sub_county_id = answers.sub_county_id
+    report.danger_now = answers.danger or Danger.UNKNOWN
+    report.age_bands = [answers.age_band] if answers.age_band else []
+    report.callback_consent = bool(answers.callback)
+    report.channel_complete = complete
+    after = (
+        report.language,
+        report.categories,
+        report.county_id,
+        report.sub_county_id,
+        report.danger_now,
+        report.age_bands,
+        report.callback_consent,
+        report.channel_complete,
+    )
+    return before != after
+
+
+@transaction.atomic
+def ussd_session_end(
+    *,
+    session_id: str,
+    status: str,
+    error_message: str = "",
+    duration: int | None = None,
+    hops: int | None = None,
+    now: datetime | None = None,
+) -> ChannelEvent:
+    """Store the gateway's end-of-session notice; an unfinished report enters triage now."""
+    now = now or timezone.now()
+    event, _created = ChannelEvent.objects.get_or_create(
+        channel=Channel.USSD,
+        session_id=session_id[:100],
+        defaults={
+            "status": status[:32],
+            "error_message": error_message[:200],
+            "duration_seconds": duration,
+            "hops": hops,
+            "received_at": now,
+        },
+    )
+    report = (
+        Report.objects.select_for_update()
+        .filter(channel=Channel.USSD, channel_reference=session_id)
+        .first()
+    )
+    if report is not None and report.routed_at is None:
+        _route(report, now=now)
+    return event
+
+
+@dataclass
+class SmsOutcome:
+    report: Report
+    new_report: bool
+    repeated: bool
+
+
+@transaction.atomic
+def report_from_sms(
+    *,
+    message_id: str,
+    sender: str,
+    text: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> SmsOutcome:
+    """Store an incoming SMS: a new report, or more to a report this number sent today.
+
+    The same message id twice changes nothing. A new report gets a neutral acknowledgement.
+    """
+    now = now or timezone.now()
+    known = Report.objects.filter(channel=Channel.SMS, channel_reference=message_id).first()
+    if known is not None:
+        return SmsOutcome(report=known, new_report=False, repeated=True)
+    addition = (
+        ReportAddition.objects.filter(channel=Channel.SMS, channel_reference=message_id)
+        .select_related("report")
+        .first()
+    )
+    if addition is not None:
+        return SmsOutcome(report=addition.report, new_report=False, repeated=True)
+    number = _normalised(sender)
+    index = phone_index(number) if number else ""
+    recent = None
+    if index:
+        recent = (
+            Report.objects.filter(
+                channel=Channel.SMS,
+                reporter_phone_index=index,
+                received_at__gte=now - SMS_EXTEND_WINDOW,
+                decision=Decision.NONE,
+            )
+            .order_by("-received_at")
+            .first()
+        )
+    if recent is not None:
+        try:
+            with transaction.atomic():
+                ReportAddition.objects.create(
+                    report=recent,
+                    channel=Channel.SMS,
+                    text=text[:2000],
+                    channel_reference=message_id,
+                    received_at=now,
+                )
+        except IntegrityError:
+            return SmsOutcome(report=recent, new_report=False, repeated=True)
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=None,
+            actor_label="public:sms",
+            record_type=REPORT,
+            record_id=recent.pk,
+            matter_type="report",
+            matter_id=recent.pk,
+            fields=["additions"],
+        )
+        return SmsOutcome(report=recent, new_report=False, repeated=False)
+    report = Report(
+        channel=Channel.SMS,
+        received_at=now,
+        updated_at=now,
+        narrative=text[:2000],
+        reporter_phone=number,
+        reporter_phone_index=index,
+        channel_reference=message_id,
+        raw_payload=payload,
+        language="sw",
+    )
+    report.full_clean()
+    try:
+        with transaction.atomic():
+            report.save(force_insert=True)
+    except IntegrityError:
+        stored = Report.objects.get(channel=Channel.SMS, channel_reference=message_id)
+        return SmsOutcome(report=stored, new_report=False, repeated=True)
+    _audit_report(report, AuditAction.CREATE, None, "public:sms")
+    _route(report, now=now)
+    if number:
+        from kinga.messaging.models import MessageKind
+        from kinga.messaging.services import message_send
+
+        message_send(to=number, text=SMS_ACKNOWLEDGEMENT, kind=MessageKind.ACKNOWLEDGEMENT)
+    return SmsOutcome(report=report, new_report=True, repeated=False)
+
+
+# Neutral, in both languages, with no word of what was reported: phones are shared.
+SMS_ACKNOWLEDGEMENT = (
+    "Asante, ujumbe wako umepokelewa. Hatari sasa? Piga 116 bure. / "
+    "Thank you, your message was received. Danger now? Call 116 free."
+)
+
+
+@transaction.atomic
+def report_follow_up(
+    *, report: Report, text: str, channel: str = Channel.WEB, now: datetime | None = None
+) -> ReportAddition:
+    """Add what a reporter sent later (with their follow-up code) to their report."""
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("Write what you want to add."))
+    addition = ReportAddition(report=report, channel=channel, text=text[:4000], received_at=now)
+    addition.full_clean()
+    addition.save()
+    report.updated_at = now
+    report.save(update_fields=["updated_at"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=None,
+        actor_label=f"public:{channel}",
+        record_type=REPORT,
+        record_id=report.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=["additions"],
+    )
+    return addition
+
+
+# --- routing: triage area, priority, danger alert -------------------------------------
+
+
+def triage_agencies(*, county: County | None) -> list[Agency]:
+    """Return the agencies whose triage queue a report of that county enters.
+
+    The county's active children's services and NGOs; without a county, the children's
+    services of the six coastal counties.
+    """
+    agencies = Agency.objects.filter(is_active=True)
+    if county is not None:
+        return list(agencies.filter(county=county, kind__in=TRIAGE_KINDS))
+    return list(
+        agencies.filter(county__coastal=True, kind=AgencyKind.CHILDRENS_SERVICES).order_by("pk")
+    )
+
+
+def repeat_signals_of(report: Report) -> list[str]:
+    """Return which repeat signals the report shows: the same phone, the same ward."""
+    signals = []
+    others = Report.objects.exclude(pk=report.pk)
+    if report.reporter_phone_index and (
+        others.filter(
+            reporter_phone_index=report.reporter_phone_index,
+            received_at__gte=report.received_at - PHONE_REPEAT_WINDOW,
+            received_at__lte=report.received_at + PHONE_REPEAT_WINDOW,
+        ).exists()
+    ):
+        signals.append("phone")
+    if report.ward_id and (
+        others.filter(
+            ward_id=report.ward_id,
+            received_at__gte=report.received_at - WARD_REPEAT_WINDOW,
+            received_at__lte=report.received_at + WARD_REPEAT_WINDOW,
+        ).exists()
+    ):
+        signals.append("ward")
+    return signals
+
+
+def priority_of(report: Report, signals: Iterable[str]) -> int:
+    """Return the triage priority: danger first, then young age, online element, repeats."""
+    if report.danger_now == Danger.YES:
+        return Priority.URGENT
+    score = 0
+    bands = set(report.age_bands)
+    if bands & {"0-5", "6-11"}:
+        score += 2
+    elif "12-14" in bands:
+        score += 1
+    if report.online_platform or "online" in report.categories:
+        score += 1
+    score += len(list(signals))
+    if score >= 2:
+        return Priority.HIGH
+    if not report.categories and not report.narrative:
+        return Priority.LOW  # nothing said about what is happening
+    return Priority.NORMAL
+
+
+def _route(report: Report, *, now: datetime, actor: User | None = None) -> None:
+    """Put the report in its area's triage queue, set its priority, alert if in danger."""
+    signals = repeat_signals_of(report)
+    report.repeat_signals = signals
+    report.priority = priority_of(report, signals)
+    report.routed_at = now
+    report.save(update_fields=["repeat_signals", "priority", "routed_at"])
+    for agency in triage_agencies(county=report.county):
+        access_grant(
+            matter=report.access_matter(),
+            relation=Relation.TRIAGE_AREA,
+            actor=actor,
+            agency=agency,
+            source_type=REPORT,
+            source_id=report.pk,
+        )
+    if report.danger_now == Danger.YES:
+        alert_raise(report=report, now=now)
+
+
+@task("intake.route_report")
+def report_route_task(payload: dict[str, Any], now: datetime) -> None:
+    """Put a USSD report whose session ended without a word from the gateway into triage."""
+    report = Report.objects.select_for_update().filter(pk=payload["report_id"]).first()
+    if report is not None and report.routed_at is None:
+        _route(report, now=now)
+
+
+# --- triage ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_review_start(*, report: Report, actor: User) -> Report:
+    """Record that a triager opened the report; the reporter's status becomes 'being looked at'."""
+    if not can(actor, "view", report, "summary"):
+        raise PermissionDenied
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=actor,
+        record_type=REPORT,
+        record_id=report.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=["narrative", "place_detail", "reporter_contact", "reporter_phone"],
+    )
+    if report.status == Status.RECEIVED and can(actor, "change", report, "summary"):
+        report.status = Status.IN_REVIEW
+        report.save(update_fields=["status"])
+    return report
+
+
+def _case_opener() -> Any:
+    """Return cases' `case_open_from_report` when the cases app has it, else None."""
+    try:
+        module = importlib.import_module("kinga.cases.services")
+    except ModuleNotFoundError as error:
+        if error.name and "kinga.cases.services".startswith(error.name):
+            return None
+        raise
+    return getattr(module, "case_open_from_report", None)
+
+
+@transaction.atomic
+def report_decide(
+    *,
+    report: Report,
+    actor: User,
+    decision: str,
+    reason: str,
+    case_code: str = "",
+    now: datetime | None = None,
+) -> Report:
+    """Take a triage decision with its reason; the report leaves the queue.
+
+    Opening a case hands the report to the cases app when it is installed. Every
+    decision is audited, the area's triage grants end, and the reporter's status moves
+    to 'action taken' (or 'closed' for no further action).
+    """
+    now = now or timezone.now()
+    if not can_do(actor, "report.triage") or not can(actor, "change", report, "summary"):
+        raise PermissionDenied
+    if decision not in Decision.values or decision == Decision.NONE:
+        raise ValidationError(_("Choose a decision."))
+    if not report.is_open:
+        raise ValidationError(_("This report has already been decided."))
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            _("Write the reason in at least %(count)d characters.") % {"count": MIN_REASON_LENGTH}
+        )
+    case_code = case_code.strip().upper()
+    if decision == Decision.ADD_TO_CASE and not case_code:
+        raise ValidationError(_("Give the code of the case to add it to."))
+    report.decision = decision
+    report.decision_reason = reason
+    report.decided_at = now
+    report.decided_by = actor
+    report.case_code = case_code if decision == Decision.ADD_TO_CASE else ""
+    report.status = Status.CLOSED if decision == Decision.NO_FURTHER_ACTION else Status.ACTION_TAKEN
+    report.full_clean()
+    report.save(
+        update_fields=[
+            "decision",
+            "decision_reason",
+            "decided_at",
+            "decided_by",
+            "case_code",
+            "status",
+        ]
+    )
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        record_type=REPORT,
+        record_id=report.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=["decision", "decision_reason", "status", "case_code"],
+        reason=reason,
+        detail={"decision": decision},
+    )
+    if decision == Decision.OPEN_CASE:
+        opener = _case_opener()
+        if opener is not None:
+            case = opener(report=report, actor=actor, reason=reason)
+            code = getattr(case, "code", "")
+            if code:
+                report.case_code = str(code)[:32]
+                report.save(update_fields=["case_code"])
+    access_revoke(
+        matter=report.access_matter(),
+        actor=actor,
+        relation=Relation.TRIAGE_AREA,
+        source_type=REPORT,
+    )
+    return report
+
+
+# --- alerts --------------------------------------------------------------------------
+
+
+def _staff_of(county_ids: Iterable[int], roles: Iterable[str], *, on_call: bool) -> list[User]:
+    users = User.objects.filter(
+        is_active=True,
+        agency__is_active=True,
+        agency__county_id__in=list(county_ids),
+        roles__role__in=list(roles),
+    )
+    if on_call:
+        users = users.filter(on_call=True)
+    return list(users.distinct().order_by("pk"))
+
+
+def _alert_counties(report: Report) -> list[int]:
+    if report.county_id is not None:
+        return [report.county_id]
+    from kinga.places.selectors import coastal_counties
+
+    return list(coastal_counties().values_list("pk", flat=True))
+
+
+def _alert_link(alert: Alert) -> str:
+    return f"{settings.KINGA_BASE_URL.rstrip('/')}/intake/alerts/{alert.pk}/"
+
+
+def alert_raise(*, report: Report, now: datetime) -> Alert:
+    """Alert the on-call staff of the report's county (in the app and by SMS).
+
+    The text holds the report's reference and a link, never what was reported. An
+    escalation to the county's supervisors is queued for when nobody acknowledges.
+    """
+    from kinga.notifications.services import notify
+
+    alert, created = Alert.objects.get_or_create(
+        report=report, defaults={"raised_at": now, "county_id": report.county_id}
+    )
+    if not created:
+        return alert
+    recipients = _staff_of(_alert_counties(report), ALERT_ROLES, on_call=True)
+    alert.notified.add(*recipients)
+    text = _("Urgent: report %(reference)s says a child is in danger now. Open: %(link)s") % {
+        "reference": report.reference,
+        "link": _alert_link(alert),
+    }
+    notify(
+        recipients=recipients,
+        text=text,
+        link=f"/intake/alerts/{alert.pk}/",
+        kind="danger_alert",
+        deliver_by=("sms",),
+    )
+    task_enqueue(
+        name="intake.escalate_alert",
+        payload={"alert_id": alert.pk},
+        run_after=now + timedelta(minutes=settings.KINGA_ALERT_ESCALATION_MINUTES),
+    )
+    audit_record(
+        action=AuditAction.SYSTEM,
+        actor=None,
+        actor_label="system:alert",
+        record_type="intake.alert",
+        record_id=alert.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        detail={"event": "alert_raised", "notified": [u.pk for u in recipients]},
+    )
+    return alert
+
+
+@task("intake.escalate_alert")
+def alert_escalate(payload: dict[str, Any], now: datetime) -> None:
+    """Tell the county's supervisors when nobody acknowledged the alert in time."""
+    from kinga.notifications.services import notify
+
+    alert = (
+        Alert.objects.select_for_update()
+        .select_related("report")
+        .filter(pk=payload["alert_id"])
+        .first()
+    )
+    if alert is None or alert.acknowledged_at is not None or alert.escalated_at is not None:
+        return
+    supervisors = _staff_of(_alert_counties(alert.report), [Role.SUPERVISOR], on_call=False)
+    alert.escalated_at = now
+    alert.save(update_fields=["escalated_at"])
+    alert.notified.add(*supervisors)
+    text = _("Not yet acknowledged: report %(reference)s, a child in danger. Open: %(link)s") % {
+        "reference": alert.report.reference,
+        "link": _alert_link(alert),
+    }
+    notify(
+        recipients=supervisors,
+        text=text,
+        link=f"/intake/alerts/{alert.pk}/",
+        kind="danger_alert_escalated",
+        deliver_by=("sms",),
+    )
+    audit_record(
+        action=AuditAction.SYSTEM,
+        actor=None,
+        actor_label="system:alert",
+        record_type="intake.alert",
+        record_id=alert.pk,
+        matter_type="report",
+        matter_id=alert.report_id,
+        detail={"event": "alert_escalated", "notified": [u.pk for u in supervisors]},
+    )
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: User, now: datetime | None = None) -> Alert:
+    """Record that someone who was alerted is acting on it; escalation stops."""
+    now = now or timezone.now()
+    if not alert.notified.filter(pk=actor.pk).exists():
+        raise PermissionDenied
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        alert.acknowledged_by = actor
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            record_type="intake.alert",
+            record_id=alert.pk,
+            matter_type="report",
+            matter_id=alert.report_id,
+            fields=["acknowledged_at"],
+        )
+    return alert
+
+
+def log_safe_phone(raw: str) -> str:
+    """Return a phone number as logs may hold it: masked."""
+    return mask_phone(raw or "")

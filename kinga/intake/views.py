@@ -1,0 +1,379 @@
+"""Pages and gateway callbacks of intake.
+
+Public pages (/report/) set no cookie and open no session: no CSRF token (the form holds
+a one-time submission token instead, and a signed-in user's session is never used), no
+language cookie (the language travels in the URL), no messages. Gateway callbacks
+(/channels/africastalking/...) need the secret key and answer in the gateway's format.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from kinga.access import policy
+from kinga.accounts.models import User
+from kinga.audit.context import client_address
+from kinga.intake import selectors, services
+from kinga.intake.forms import DecisionForm, FollowUpForm, HelplineForm, PublicReportForm
+from kinga.intake.ussd import screen_for
+from kinga.lib import ratelimit
+from kinga.lib.phones import mask_phone
+
+log = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+# --- public pages --------------------------------------------------------------------
+
+
+def _public(view: View) -> View:
+    """Serve a public page in the language the URL asks for, leaving nothing behind."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = request.GET.get("lang") or request.POST.get("lang") or ""
+        if language not in ("en", "sw"):
+            language = translation.get_language() or "sw"
+            language = "sw" if language.startswith("sw") else "en"
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            response = view(request, *args, language=language, **kwargs)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return csrf_exempt(wrapper)
+
+
+def _limited(request: HttpRequest, scope: str, rate: str) -> bool:
+    limit, seconds = ratelimit.parse_rate(rate)
+    address = client_address(request) or "unknown"
+    return not ratelimit.hit(scope=scope, key=address, limit=limit, window_seconds=seconds)
+
+
+def _too_many(request: HttpRequest, language: str) -> HttpResponse:
+    return render(request, "intake/public_limited.html", {"language": language}, status=429)
+
+
+@_public
+def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
+    """Take a report from anyone, anonymously, without JavaScript; show its code once."""
+    if request.method == "POST":
+        if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
+            return _too_many(request, language)
+        form = PublicReportForm(request.POST)
+        if form.is_bot:
+            # Look like success, store nothing.
+            decoy = services.format_code(services.follow_up_code_new())
+            return render(
+                request, "intake/public_thanks.html", {"code": decoy, "language": language}
+            )
+        if form.is_valid():
+            _report, code = services.report_submit_web(
+                data=form.report_input(language=language),
+                submission=form.cleaned_data["submission"],
+                payload={"language": language, "fields": sorted(k for k in request.POST if k)},
+            )
+            return render(
+                request,
+                "intake/public_thanks.html",
+                {"code": services.format_code(code) if code else "", "language": language},
+            )
+    elif request.method == "GET":
+        form = PublicReportForm()
+    else:
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "intake/public_report.html", {"form": form, "language": language})
+
+
+@_public
+def follow_up(request: HttpRequest, *, language: str) -> HttpResponse:
+    """Let a reporter with a code see the neutral status, or add information."""
+    status = ""
+    added = False
+    form = FollowUpForm(request.POST or None)
+    if request.method == "POST":
+        if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
+            return _too_many(request, language)
+        if form.is_valid():
+            report = selectors.report_by_follow_up_code(code=form.cleaned_data["code"])
+            if report is None:
+                form.add_error("code", _("We do not know this code. Check it and try again."))
+            else:
+                if form.cleaned_data["text"].strip():
+                    services.report_follow_up(report=report, text=form.cleaned_data["text"])
+                    added = True
+                status = report.get_status_display()
+                form = FollowUpForm()
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "intake/public_follow_up.html",
+        {"form": form, "status": status, "added": added, "language": language},
+    )
+
+
+# --- gateway callbacks ---------------------------------------------------------------
+
+
+def _address_allowed(address: str | None) -> bool:
+    allowed = settings.KINGA_AT_ALLOWED_IPS
+    if not allowed:
+        return True
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def channel_callback(view: View) -> View:
+    """Admit only the gateway: POST, the secret key, an allowed address, a small body."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        expected = settings.KINGA_AT_CALLBACK_KEY
+        given = request.GET.get("key", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            log.warning("channel callback refused: wrong key (%s)", request.path)
+            return HttpResponse("Forbidden", status=403, content_type="text/plain")
+        if not _address_allowed(client_address(request)):
+            log.warning("channel callback refused: address not allowed (%s)", request.path)
+            return HttpResponse("Forbidden", status=403, content_type="text/plain")
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.KINGA_CHANNEL_MAX_BYTES:
+            return HttpResponse("Too large", status=413, content_type="text/plain")
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(wrapper)
+
+
+def _plain(text: str) -> HttpResponse:
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+USSD_SORRY = "END Samahani, jaribu tena baadaye. / Sorry, please try again later. Call 116."
+
+
+def ussd_reply(text: str) -> HttpResponse:
+    """Return a USSD screen to the gateway."""
+    return _plain(text)
+
+
+@channel_callback
+def ussd(request: HttpRequest) -> HttpResponse:
+    """Answer one USSD screen; store the session's answers first."""
+    session_id = request.POST.get("sessionId", "").strip()[:100]
+    if not session_id:
+        return ussd_reply(USSD_SORRY)
+    text = request.POST.get("text", "")
+    try:
+        code = services.format_code(services.follow_up_code_for(f"ussd:{session_id}"))
+        screen = screen_for(text, code=code)
+        services.report_ussd_store(
+            session_id=session_id,
+            phone=request.POST.get("phoneNumber", ""),
+            answers=screen.answers,
+            complete=screen.complete,
+            payload={key: request.POST.get(key, "")[:500] for key in request.POST},
+        )
+    except Exception:
+        log.exception(
+            "USSD session %s from %s could not be stored",
+            session_id,
+            mask_phone(request.POST.get("phoneNumber", "")),
+        )
+        return ussd_reply(USSD_SORRY)
+    return ussd_reply(screen.reply)
+
+
+def _int_or_none(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 9 else None
+
+
+@channel_callback
+def ussd_events(request: HttpRequest) -> HttpResponse:
+    """Store the end-of-session notice (Success, Incomplete, Failed)."""
+    session_id = request.POST.get("sessionId", "").strip()
+    if not session_id:
+        return _plain("missing sessionId")
+    services.ussd_session_end(
+        session_id=session_id,
+        status=request.POST.get("status", ""),
+        error_message=request.POST.get("errorMessage", ""),
+        duration=_int_or_none(request.POST.get("durationInMillis", "")),
+        hops=_int_or_none(request.POST.get("hopsCount", "")),
+    )
+    return _plain("OK")
+
+
+@channel_callback
+def sms_incoming(request: HttpRequest) -> HttpResponse:
+    """Store an incoming SMS as a report (or an addition), once per message id."""
+    message_id = request.POST.get("id", "").strip()[:100]
+    sender = request.POST.get("from", "")
+    if not message_id or not sender:
+        return HttpResponse("missing id or from", status=400, content_type="text/plain")
+    outcome = services.report_from_sms(
+        message_id=message_id,
+        sender=sender,
+        text=request.POST.get("text", ""),
+        payload={key: request.POST.get(key, "")[:2000] for key in request.POST},
+    )
+    log.info(
+        "SMS %s from %s: %s",
+        message_id,
+        mask_phone(sender),
+        "repeat" if outcome.repeated else ("new report" if outcome.new_report else "addition"),
+    )
+    return _plain("OK")
+
+
+@channel_callback
+def sms_delivery(request: HttpRequest) -> HttpResponse:
+    """Apply a delivery report to the message it is about."""
+    from kinga.messaging.services import message_delivery_report
+
+    message_delivery_report(
+        provider_message_id=request.POST.get("id", "").strip()[:64],
+        status=request.POST.get("status", "").strip(),
+        failure_reason=request.POST.get("failureReason", ""),
+        network_code=request.POST.get("networkCode", ""),
+    )
+    return _plain("OK")
+
+
+# --- staff pages ---------------------------------------------------------------------
+
+
+def _capable(request: HttpRequest, capability: str) -> User:
+    user = cast(User, request.user)
+    if not policy.can_do(user, capability):
+        raise PermissionDenied
+    return user
+
+
+@login_required
+def helpline_new(request: HttpRequest) -> HttpResponse:
+    """Log a call fast: danger first, then what, where and the narrative."""
+    operator = _capable(request, "report.log_call")
+    form = HelplineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        language = operator.preferred_language or "sw"
+        report, code = services.report_log_call(
+            operator=operator, data=form.report_input(language=language)
+        )
+        messages.success(
+            request,
+            _("Logged as %(reference)s. Give the caller the follow-up code %(code)s.")
+            % {"reference": report.reference, "code": services.format_code(code)},
+        )
+        return redirect("intake:helpline_new")
+    return render(request, "intake/helpline_new.html", {"form": form})
+
+
+@login_required
+def helpline_mine(request: HttpRequest) -> HttpResponse:
+    """List the operator's own calls of the last 30 days."""
+    operator = _capable(request, "report.log_call")
+    reports = list(selectors.reports_logged_by(viewer=operator)[:100])
+    return render(request, "intake/helpline_mine.html", {"reports": reports})
+
+
+@login_required
+def triage(request: HttpRequest) -> HttpResponse:
+    """Show the area's queue: most urgent first, oldest first within a priority."""
+    viewer = _capable(request, "report.triage")
+    reports = list(selectors.triage_queue(viewer=viewer)[:200])
+    alerts = list(selectors.alerts_open_for(viewer=viewer)[:20])
+    return render(request, "intake/triage.html", {"reports": reports, "alerts": alerts})
+
+
+@login_required
+def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Show one report beside its possible duplicates, and take the decision."""
+    viewer = cast(User, request.user)
+    report = selectors.report_for_viewer(viewer=viewer, report_id=report_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_decide(
+                report=report,
+                actor=viewer,
+                decision=form.cleaned_data["decision"],
+                reason=form.cleaned_data["reason"],
+                case_code=form.cleaned_data["case_code"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Decision recorded for %(reference)s.") % {"reference": report.reference}
+            )
+            return redirect("intake:triage")
+    elif request.method == "GET":
+        services.report_review_start(report=report, actor=viewer)
+    allowed = policy.allowed_actions(viewer, report)
+    context = {
+        "report": report,
+        "form": form,
+        "duplicates": selectors.possible_duplicates(viewer=viewer, report=report),
+        "additions": selectors.additions_of(viewer=viewer, report=report),
+        "can_decide": report.is_open
+        and "change" in allowed["summary"]
+        and policy.can_do(viewer, "report.triage"),
+        "show_identity": "view" in allowed["identity"],
+    }
+    return render(request, "intake/triage_report.html", context)
+
+
+@login_required
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Show an alert the viewer was sent, with the button to acknowledge it."""
+    viewer = cast(User, request.user)
+    alert = selectors.alert_for_viewer(viewer=viewer, alert_id=alert_id)
+    can_open = policy.can(viewer, "view", alert.report, "summary")
+    return render(request, "intake/alert.html", {"alert": alert, "can_open": can_open})
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    viewer = cast(User, request.user)
+    alert = selectors.alert_for_viewer(viewer=viewer, alert_id=alert_id)
+    services.alert_acknowledge(alert=alert, actor=viewer)
+    messages.success(request, _("Acknowledged. The others alerted can see that you act."))
+    return redirect(reverse("intake:alert", args=[alert.pk]))
+
