@@ -90,6 +90,7 @@ VARIANTS: tuple[tuple[str, ...], ...] = (
     ("issa", "isa", "eissa"),
     ("idd", "iddi", "id", "eid"),
     ("mwalimu", "mwalim"),
+    ("shukuru", "shukru", "shukur"),
 )
 
 _VOWELS = "aeiou"
@@ -170,6 +171,7 @@ _SOUND_RULES: tuple[tuple[str, str], ...] = (
     (r"dh", "d"),
     (r"th", "t"),
     (r"ph", "f"),
+    (r"dz", "z"),  # Mijikenda dz: Kadzo/Kazo, Dzombo/Zombo
     (r"ck", "k"),
     (r"q", "k"),
     (r"c(?!h)", "k"),

@@ -73,29 +73,12 @@ def person_search(
     if parts or canonical_phone:
         visible = visible_person_ids(viewer, section="identity", action="list")
         if parts:
-            exact = sorted({token for _, tokens, _ in parts for token in tokens})
-            phonetic = sorted({token for _, _, tokens in parts for token in tokens})
-            matches = PersonNameToken.objects.filter(
-                token__in=[*exact, *phonetic], person_id__in=visible
-            )
+            among = visible
             if canonical_phone:
-                matches = matches.filter(
+                among = among.filter(
                     person_id__in=_holders_of_phone(canonical_phone).values("person_id")
                 )
-            ranked = (
-                matches.values("person_id")
-                .annotate(
-                    score=Sum(
-                        Case(
-                            When(token__in=exact, then=Value(2)),
-                            default=Value(1),
-                            output_field=IntegerField(),
-                        )
-                    )
-                )
-                .order_by("-score", "-person_id")[:limit]
-            )
-            order = [row["person_id"] for row in ranked]
+            order = rank_by_name(parts, among=among, limit=limit)
         else:
             assert canonical_phone is not None
             order = list(
@@ -115,6 +98,38 @@ def person_search(
         detail={"results": len(results)},
     )
     return results
+
+
+def rank_by_name(
+    parts: list[tuple[str, frozenset[str], frozenset[str]]],
+    *,
+    among: QuerySet[Any, Any] | None,
+    limit: int,
+) -> list[int]:
+    """Return the ids of the persons best matching the query parts (`query_tokens`).
+
+    A building block, not a selector: it applies no access rule beyond `among` (a subquery
+    of person ids), so callers pass the viewer's visible persons.
+    """
+    exact = sorted({token for _, tokens, _ in parts for token in tokens})
+    phonetic = sorted({token for _, _, tokens in parts for token in tokens} - set(exact))
+    matches = PersonNameToken.objects.filter(token__in=[*exact, *phonetic])
+    if among is not None:
+        matches = matches.filter(person_id__in=among)
+    ranked = (
+        matches.values("person_id")
+        .annotate(
+            score=Sum(
+                Case(
+                    When(token__in=exact, then=Value(2)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        .order_by("-score", "-person_id")[:limit]
+    )
+    return [row["person_id"] for row in ranked]
 
 
 def _holders_of_phone(canonical_phone: str) -> QuerySet[PersonIdentifier]:

@@ -44,10 +44,14 @@ class EncryptedTable:
 
 
 def encrypted_tables() -> list[EncryptedTable]:
-    """Return every installed model that has encrypted fields, in a stable order."""
+    """Return every installed model that has encrypted fields, in a stable order.
+
+    Models whose table is not in the database yet (an app not migrated) hold nothing.
+    """
+    existing = set(connection.introspection.table_names())
     found: list[EncryptedTable] = []
     for model in apps.get_models():
-        if model._meta.proxy or not model._meta.managed:
+        if model._meta.proxy or not model._meta.managed or model._meta.db_table not in existing:
             continue
         columns = tuple(
             (str(field.column), field.encryption_context)
