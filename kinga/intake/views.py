@@ -376,4 +376,3 @@ def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     services.alert_acknowledge(alert=alert, actor=viewer)
     messages.success(request, _("Acknowledged. The others alerted can see that you act."))
     return redirect(reverse("intake:alert", args=[alert.pk]))
-

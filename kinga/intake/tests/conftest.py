@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from kinga.accounts.models import AgencyKind, Role
+from kinga.intake.forms import _coast_choices
 from kinga.intake.ussd import coast
 
 KEY = "test-callback-key"
@@ -25,6 +26,7 @@ def _channel_settings(settings: Any, tmp_path: Path) -> None:
     settings.KINGA_REPORT_RATE_LIMIT = "1000/3600"
     settings.KINGA_FOLLOW_UP_RATE_LIMIT = "1000/3600"
     coast.cache_clear()
+    _coast_choices.cache_clear()
 
 
 @pytest.fixture

@@ -66,9 +66,7 @@ def test_full_session_in_kiswahili_with_paging(ussd: Any) -> None:
     # back from page two returns to page one, and back again to the counties
     assert ussd(f"2*2*{kilifi}*98*0") == screen
     assert "Kaunti gani?" in ussd(f"2*2*{kilifi}*98*0*0")
-    rabai = next(
-        line.split(" ", 1)[0] for line in page_two.splitlines() if line.endswith("Rabai")
-    )
+    rabai = next(line.split(" ", 1)[0] for line in page_two.splitlines() if line.endswith("Rabai"))
     text = f"2*2*{kilifi}*98*{rabai}*2*1*2"
     assert "Mtoto ana umri" in ussd(f"2*2*{kilifi}*98*{rabai}")
     end = ussd(text)

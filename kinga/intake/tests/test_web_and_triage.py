@@ -1,0 +1,302 @@
+"""The public form and follow-up, the helpline form, the triage queue, decisions, alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from kinga.access.models import AccessGrant, Relation
+from kinga.intake import services
+from kinga.intake.models import Alert, Channel, Decision, Report, Status
+from kinga.notifications.models import Notification
+from kinga.places.models import Ward
+
+pytestmark = pytest.mark.django_db
+
+
+def web_post(client: Client, **extra: str) -> Any:
+    page = client.get("/report/?lang=en")
+    token = page.context["form"].initial["submission"]
+    data = {
+        "lang": "en",
+        "submission": token,
+        "categories": ["sexual_exploitation"],
+        "narrative": "Girls taken to a bar in Mtwapa at night",
+        "danger_now": "no",
+        "reporter_relation": "neighbour",
+        "online_platform": "",
+        **extra,
+    }
+    return client.post("/report/?lang=en", data)
+
+
+def test_public_form_stores_and_shows_the_code_once(client: Client, personas: Any) -> None:
+    response = web_post(client)
+    assert response.status_code == 200
+    code = response.context["code"]
+    assert len(code) == 11
+    report = Report.objects.get(channel=Channel.WEB)
+    assert report.narrative.startswith("Girls taken")
+    assert report.follow_up_hash and code.replace("-", "") not in report.follow_up_hash
+    assert not response.cookies  # no session, no CSRF cookie, nothing left behind
+    assert response["Cache-Control"] == "no-store"
+    # the same form sent again stores nothing new and shows no code
+    again = client.post("/report/?lang=en", response.wsgi_request.POST)
+    assert again.context["code"] == ""
+    assert Report.objects.count() == 1
+
+
+def test_public_form_in_kiswahili_and_without_a_session(client: Client, db: None) -> None:
+    response = client.get("/report/?lang=sw")
+    assert response.status_code == 200
+    assert 'lang="sw"' in response.content.decode()
+    assert not response.cookies
+    assert "quick-exit.js" in response.content.decode()
+
+
+def test_honeypot_looks_like_success_but_stores_nothing(client: Client, db: None) -> None:
+    response = web_post(client, website="http://spam.example")
+    assert response.status_code == 200 and response.context["code"]
+    assert Report.objects.count() == 0
+
+
+def test_rate_limit_per_address(client: Client, db: None, settings: Any) -> None:
+    settings.KINGA_REPORT_RATE_LIMIT = "2/3600"
+    assert web_post(client).status_code == 200
+    assert web_post(client).status_code == 200
+    assert web_post(client).status_code == 429
+
+
+def test_form_needs_what_is_happening(client: Client, db: None) -> None:
+    response = web_post(client, narrative="", categories=[])  # type: ignore[arg-type]
+    assert response.status_code == 200 and response.context["form"].errors
+    assert Report.objects.count() == 0
+
+
+def test_follow_up_code_shows_neutral_status_and_adds(client: Client, personas: Any) -> None:
+    code = web_post(client).context["code"]
+    response = client.post("/report/follow-up/?lang=en", {"code": code.lower(), "text": ""})
+    assert response.context["status"] == "Received"
+    response = client.post("/report/follow-up/?lang=en", {"code": code, "text": "It was Friday"})
+    assert response.context["added"]
+    report = Report.objects.get()
+    assert report.additions.get().text == "It was Friday"
+    wrong = client.post("/report/follow-up/?lang=en", {"code": "AAAAA-AAAAA", "text": ""})
+    assert wrong.context["form"].errors
+    assert not wrong.cookies
+
+
+def test_helpline_operator_logs_a_call_and_sees_only_their_own(
+    client_for: Any, personas: Any
+) -> None:
+    from conftest import make_user
+
+    other_operator = make_user("mwanaisha_helpline", personas.helpline_centre, "helpline")
+    ward = Ward.objects.filter(sub_county__county__name="Mombasa").first()
+    operator = client_for(personas.helpline)
+    page = operator.get("/intake/helpline/")
+    assert page.status_code == 200 and "autofocus" in page.content.decode()
+    response = operator.post(
+        "/intake/helpline/",
+        {
+            "danger_now": "yes",
+            "categories": ["trafficking"],
+            "ward": str(ward.pk),
+            "narrative": "Caller says a girl is locked in a house",
+            "reporter_relation": "relative",
+            "reporter_phone": "0711 222 333",
+        },
+    )
+    assert response.status_code == 302
+    report = Report.objects.get(channel=Channel.HELPLINE)
+    assert report.county.name == "Mombasa" and report.logged_by == personas.helpline
+    assert report.reporter_phone == "+254711222333"
+    mine = operator.get("/intake/helpline/mine/")
+    assert report.reference in mine.content.decode()
+    theirs = client_for(other_operator).get("/intake/helpline/mine/")
+    assert report.reference not in theirs.content.decode()
+    # the operator cannot open the triage queue
+    assert operator.get("/intake/triage/").status_code == 403
+
+
+def test_outsiders_cannot_use_the_helpline_form(client_for: Any, personas: Any) -> None:
+    for user in (personas.caseworker, personas.analyst, personas.admin):
+        assert client_for(user).get("/intake/helpline/").status_code == 403
+    assert client_for(None).get("/intake/helpline/").status_code == 302
+
+
+def make_report(county: str | None = "Mombasa", **fields: Any) -> Report:
+    from kinga.places.models import County
+
+    data = services.ReportInput(
+        categories=fields.pop("categories", ["sexual_exploitation"]),
+        narrative=fields.pop("narrative", "A girl of 13 at a beach bar"),
+        county_id=County.objects.get(name=county).pk if county else None,
+        **fields,
+    )
+    report, _code = services.report_submit_web(
+        data=data, submission=f"t{Report.objects.count()}-{county}", payload={}
+    )
+    return report
+
+
+def test_triage_queue_orders_by_priority_then_age(client_for: Any, personas: Any) -> None:
+    older = make_report(age_bands=["15-17"])
+    urgent = make_report(danger_now="yes")
+    young = make_report(age_bands=["6-11"])
+    page = client_for(personas.caseworker).get("/intake/triage/")
+    assert page.status_code == 200
+    assert [r.pk for r in page.context["reports"]] == [urgent.pk, young.pk, older.pk]
+
+
+def test_queue_is_closed_to_other_counties_and_roles(client_for: Any, personas: Any) -> None:
+    report = make_report()
+    outsider = client_for(personas.caseworker_other)  # a Kilifi NGO
+    assert outsider.get("/intake/triage/").context["reports"] == []
+    assert outsider.get(f"/intake/triage/{report.pk}/").status_code == 404
+    for user in (personas.analyst, personas.admin, personas.counsellor, personas.investigator):
+        response = client_for(user).get(f"/intake/triage/{report.pk}/")
+        assert response.status_code == 404
+    assert client_for(personas.supervisor).get(f"/intake/triage/{report.pk}/").status_code == 200
+
+
+def test_report_without_county_goes_to_coastal_childrens_services(personas: Any) -> None:
+    report = make_report(county=None)
+    agencies = set(
+        AccessGrant.objects.live()
+        .filter(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
+        .values_list("agency_id", flat=True)
+    )
+    assert agencies == {personas.childrens_services.pk}
+
+
+def test_repeat_signals_and_duplicates_side_by_side(client_for: Any, personas: Any) -> None:
+    ward = Ward.objects.filter(sub_county__county__name="Mombasa").first()
+    first = make_report(ward_id=ward.pk)
+    second = make_report(ward_id=ward.pk)
+    assert second.repeat_signals == ["ward"]
+    page = client_for(personas.caseworker).get(f"/intake/triage/{second.pk}/")
+    assert [r.pk for r in page.context["duplicates"]] == [first.pk]
+
+
+def test_decision_audits_revokes_and_changes_status(client_for: Any, personas: Any) -> None:
+    from kinga.audit.models import AuditEvent
+
+    report = make_report()
+    caseworker = client_for(personas.caseworker)
+    caseworker.get(f"/intake/triage/{report.pk}/")
+    report.refresh_from_db()
+    assert report.status == Status.IN_REVIEW
+    response = caseworker.post(
+        f"/intake/triage/{report.pk}/",
+        {"decision": Decision.REFER, "reason": "Refer to the shelter for a safe place tonight"},
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.decision == Decision.REFER and report.status == Status.ACTION_TAKEN
+    assert (
+        not AccessGrant.objects.live()
+        .filter(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
+        .exists()
+    )
+    assert AuditEvent.objects.filter(record_id=str(report.pk), detail__decision="refer").exists()
+    assert caseworker.get("/intake/triage/").context["reports"] == []
+
+
+def test_decision_needs_reason_and_case_code(personas: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    report = make_report()
+    with pytest.raises(ValidationError):
+        services.report_decide(
+            report=report, actor=personas.caseworker, decision=Decision.REFER, reason="no"
+        )
+    with pytest.raises(ValidationError):
+        services.report_decide(
+            report=report,
+            actor=personas.caseworker,
+            decision=Decision.ADD_TO_CASE,
+            reason="Same child as the open case",
+        )
+    services.report_decide(
+        report=report,
+        actor=personas.caseworker,
+        decision=Decision.NO_FURTHER_ACTION,
+        reason="Not a child: the person is 24",
+    )
+    report.refresh_from_db()
+    assert report.status == Status.CLOSED
+
+
+def test_open_case_hands_over_to_cases_when_present(personas: Any, monkeypatch: Any) -> None:
+    import types
+
+    calls: list[Any] = []
+    module = types.SimpleNamespace(
+        case_open_from_report=lambda **kw: calls.append(kw) or types.SimpleNamespace(code="MSA-1")
+    )
+    monkeypatch.setattr("kinga.intake.services._case_opener", lambda: module.case_open_from_report)
+    report = make_report()
+    services.report_decide(
+        report=report,
+        actor=personas.caseworker,
+        decision=Decision.OPEN_CASE,
+        reason="A child needs a case opened",
+    )
+    assert calls and calls[0]["report"] == report
+    assert report.case_code == "MSA-1"
+
+
+def test_danger_alerts_on_call_staff_and_escalates_when_nobody_acts(
+    coast_agencies: Any, client_for: Any, outbox: Any
+) -> None:
+    personas = coast_agencies
+    now = timezone.now()
+    report = make_report(danger_now="yes")
+    alert = Alert.objects.get(report=report)
+    notified = set(alert.notified.values_list("pk", flat=True))
+    assert notified == {personas.investigator.pk, personas.caseworker.pk}
+    note = Notification.objects.get(recipient=personas.investigator)
+    assert report.reference in note.text and "beach" not in note.text
+    call_command("worker", "--once", "--now", (now + timedelta(minutes=1)).isoformat())
+    texts = [m["text"] for m in outbox()]
+    assert len(texts) == 2 and all(report.reference in t and "beach" not in t for t in texts)
+    # nobody acknowledges: after the escalation time the supervisor is told
+    call_command("worker", "--once", "--now", (now + timedelta(minutes=16)).isoformat())
+    alert.refresh_from_db()
+    assert alert.escalated_at is not None
+    assert Notification.objects.filter(
+        recipient=personas.supervisor, kind="danger_alert_escalated"
+    ).exists()
+
+
+def test_acknowledged_alert_does_not_escalate(coast_agencies: Any, client_for: Any) -> None:
+    personas = coast_agencies
+    now = timezone.now()
+    report = make_report(danger_now="yes")
+    alert = Alert.objects.get(report=report)
+    investigator = client_for(personas.investigator)
+    assert investigator.get(f"/intake/alerts/{alert.pk}/").status_code == 200
+    assert investigator.post(f"/intake/alerts/{alert.pk}/acknowledge/").status_code == 302
+    call_command("worker", "--once", "--now", (now + timedelta(minutes=30)).isoformat())
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == personas.investigator and alert.escalated_at is None
+    # someone never alerted cannot see or acknowledge it
+    assert (
+        client_for(personas.caseworker_other).get(f"/intake/alerts/{alert.pk}/").status_code == 404
+    )
+
+
+def test_triage_list_query_count(
+    client_for: Any, personas: Any, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(5):
+        make_report()
+    caseworker = client_for(personas.caseworker)
+    with django_assert_max_num_queries(15):
+        caseworker.get("/intake/triage/")
