@@ -7,7 +7,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kinga.access import policy
@@ -48,18 +49,42 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound=InCase)
 
 
+def _count(model: type[InCase], **filters: Any) -> Coalesce:
+    rows = (
+        model._default_manager.filter(case=OuterRef("pk"), **filters)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def case_get(
     *, viewer: Viewer, case_id: int, action: str = "view", section: str = "summary"
 ) -> Case:
-    """Return the case if the viewer may take the action on that section; else 404 (audited)."""
+    """Return the case if the viewer may take the action on that section; else 404 (audited).
+
+    The case carries what the viewer may do (`allowed`, decided once) and a few counts
+    the case page needs, so the page does not ask again.
+    """
     case = (
         Case.objects.select_related("county", "owning_agency", "caseworker", "child")
+        .annotate(
+            pending_closures=_count(ClosureRequest, state=ApprovalState.REQUESTED),
+            pending_transfers=_count(CaseTransfer, state=TransferState.REQUESTED),
+            held_interviews=_count(Interview, state=InterviewState.HELD),
+            planned_interviews=_count(Interview, state=InterviewState.PLANNED),
+        )
         .filter(pk=case_id)
         .first()
     )
     if case is None:
         raise policy.deny(viewer, record_type="cases.case", record_id=case_id, action=action)
-    policy.require(viewer, action, case, section, record_type="cases.case", record_id=case_id)
+    allowed = policy.allowed_actions(viewer, case)
+    if action not in allowed[section]:
+        policy.require(viewer, action, case, section, record_type="cases.case", record_id=case_id)
+    case.allowed = allowed  # type: ignore[attr-defined]
     return case
 
 
@@ -215,7 +240,7 @@ def _referral_entries(viewer: Viewer, case: Case) -> list[TimelineEntry]:
 
 def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePage:
     """Gather what the viewer may see of the case, deciding sections once; audit the view."""
-    allowed = policy.allowed_actions(viewer, case)
+    allowed = getattr(case, "allowed", None) or policy.allowed_actions(viewer, case)
     sections = [section for section, actions in allowed.items() if "view" in actions]
     notes_visible = [
         sensitivity
@@ -282,12 +307,13 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         else None
     )
     closure = transfer = None
-    if summary:
+    if summary and getattr(case, "pending_closures", 1):
         closure = (
             ClosureRequest.objects.filter(case=case, state=ApprovalState.REQUESTED)
             .select_related("created_by")
             .first()
         )
+    if summary and getattr(case, "pending_transfers", 1):
         transfer = (
             CaseTransfer.objects.filter(case=case, state=TransferState.REQUESTED)
             .select_related("to_agency")
@@ -314,11 +340,11 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
     held = 0
     planned: list[Interview] = []
     if "justice" in sections:
-        interviews = list(
-            Interview.objects.filter(case=case).exclude(state=InterviewState.CANCELLED)
-        )
-        held = sum(1 for i in interviews if i.state == InterviewState.HELD)
-        planned = [i for i in interviews if i.state == InterviewState.PLANNED]
+        held = getattr(case, "held_interviews", None)
+        if held is None:
+            held = Interview.objects.filter(case=case, state=InterviewState.HELD).count()
+        if getattr(case, "planned_interviews", 1):
+            planned = list(Interview.objects.filter(case=case, state=InterviewState.PLANNED))
     live = list(break_glass_live_on(matter=case.access_matter())) if summary else []
     fields = ["code", "status", "risk_level"]
     if "identity" in sections:

@@ -262,29 +262,35 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     from kinga.people.services import person_create
 
     county = getattr(report, "county", None)
+    if county is None and actor.agency is not None:
+        # a report without a place takes the county of the triaging agency
+        county = actor.agency.county
     if county is None:
         raise ValidationError(_("The report has no county, so no case code can be given."))
+    bands = getattr(report, "age_bands", None) or [getattr(report, "child_age_band", "")]
+    band = next((str(b) for b in bands if _age_from_band(str(b or "")) is not None), "")
     child = getattr(report, "child", None)
     if child is None:
         child = person_create(
             actor=actor,
             kind=PersonKind.CHILD,
             home_ward=getattr(report, "ward", None),
-            age_estimate=_age_from_band(str(getattr(report, "child_age_band", "") or "")),
-            age_basis="apparent" if getattr(report, "child_age_band", "") else "",
+            age_estimate=_age_from_band(band),
+            age_basis="apparent" if band else "",
         )
+    in_danger = getattr(report, "danger_now", "") == "yes" or bool(
+        getattr(report, "immediate_danger", False)
+    )
     case = case_open(
         child=child,
         county=county,
         actor=actor,
         reason=reason,
         source_report_id=report.pk,
-        risk_level=RiskLevel.HIGH
-        if getattr(report, "immediate_danger", False)
-        else RiskLevel.UNKNOWN,
+        risk_level=RiskLevel.HIGH if in_danger else RiskLevel.UNKNOWN,
     )
     received = getattr(report, "received_at", None) or getattr(report, "created_at", None)
-    event = _event(case, actor, CaseEvent.Kind.REPORT, _("Opened from a triaged report"))
+    event = _event(case, actor, CaseEvent.Kind.REPORT, _("Report received; case opened at triage"))
     if received is not None:
         CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
     return case

@@ -44,10 +44,16 @@ def case(personas: object) -> Case:
     p = personas
     case = open_case(p)
     services.case_team_add(
-        case=case, user=p.counsellor, role_on_case=RoleOnCase.COUNSELLOR, actor=p.caseworker  # type: ignore[attr-defined]
+        case=case,
+        user=p.counsellor,
+        role_on_case=RoleOnCase.COUNSELLOR,
+        actor=p.caseworker,  # type: ignore[attr-defined]
     )
     services.case_team_add(
-        case=case, user=p.investigator, role_on_case=RoleOnCase.INVESTIGATOR, actor=p.caseworker  # type: ignore[attr-defined]
+        case=case,
+        user=p.investigator,
+        role_on_case=RoleOnCase.INVESTIGATOR,
+        actor=p.caseworker,  # type: ignore[attr-defined]
     )
     return case
 
