@@ -13,6 +13,7 @@ of the rows shown.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from kinga.referrals.models import (
     Location,
     Organization,
     Schedule,
+    SearchEntry,
     Service,
     ServiceAtLocation,
     TaxonomyTerm,
@@ -46,6 +48,7 @@ def _cleanup() -> None:
     with transaction.atomic():
         organizations = Organization.objects.filter(name__startswith=MARKER)
         Schedule.objects.filter(service__organization__in=organizations).delete()
+        SearchEntry.objects.filter(service__organization__in=organizations).delete()
         ServiceAtLocation.objects.filter(service__organization__in=organizations).delete()
         Service.service_types.through.objects.filter(
             service__organization__in=organizations
@@ -64,6 +67,7 @@ def _populate(count: int, rng: random.Random) -> None:
     ]
     Organization.objects.bulk_create(organizations)
     services, locations, sals, schedules, links = [], [], [], [], []
+    entries: list[SearchEntry] = []
     through = Service.service_types.through
     for index in range(count):
         organization = organizations[index % len(organizations)]
@@ -91,6 +95,18 @@ def _populate(count: int, rng: random.Random) -> None:
         sal = ServiceAtLocation(service=service, location=location)
         for term in rng.sample(terms, rng.choice([1, 1, 2])):
             links.append(through(service=service, taxonomyterm=term))
+            entries.append(
+                SearchEntry(
+                    service_at_location=sal,
+                    service=service,
+                    service_type=term,
+                    minimum_age=service.minimum_age,
+                    maximum_age=service.maximum_age,
+                    eligible_sex=service.eligible_sex,
+                    public_latitude=location.public_latitude,
+                    public_longitude=location.public_longitude,
+                )
+            )
         for mask, opens_at, closes_at in rng.sample(HOURS, rng.choice([1, 2])):
             schedules.append(
                 Schedule(
@@ -109,28 +125,30 @@ def _populate(count: int, rng: random.Random) -> None:
     ServiceAtLocation.objects.bulk_create(sals, batch_size=500)
     through.objects.bulk_create(links, batch_size=500)
     Schedule.objects.bulk_create(schedules, batch_size=500)
+    SearchEntry.objects.bulk_create(entries, batch_size=500)
 
 
 REFERENCE_SQL = """
-SELECT sal.id, sal.service_id, loc.public_latitude, loc.public_longitude
-FROM referrals_serviceatlocation sal
-JOIN referrals_service s ON s.id = sal.service_id
-JOIN referrals_location loc ON loc.id = sal.location_id
-JOIN referrals_service_service_types st ON st.service_id = s.id
-WHERE s.status = 'active' AND st.taxonomyterm_id = %s
-  AND loc.public_latitude BETWEEN %s AND %s AND loc.public_longitude BETWEEN %s AND %s
-"""
-
-REFERENCE_OPEN = """
-SELECT sc.service_id, sc.service_at_location_id FROM referrals_schedule sc
-WHERE sc.service_id IN ({})
-  AND (((sc.weekdays & %s) > 0 AND sc.opens_at <= %s
-        AND (sc.closes_at > %s OR sc.closes_at <= sc.opens_at))
-    OR ((sc.weekdays & %s) > 0 AND sc.closes_at <= sc.opens_at AND sc.closes_at > %s))
+SELECT e.service_at_location_id
+FROM referrals_searchentry e
+WHERE e.service_type_id = %s AND e.active
+  AND e.public_latitude BETWEEN %s AND %s AND e.public_longitude BETWEEN %s AND %s
+  AND EXISTS (
+    SELECT 1 FROM referrals_schedule sc
+    WHERE sc.service_id = e.service_id
+      AND (sc.service_at_location_id IS NULL
+           OR sc.service_at_location_id = e.service_at_location_id)
+      AND (((sc.weekdays & %s) > 0 AND sc.opens_at <= %s
+            AND (sc.closes_at > %s OR sc.closes_at <= sc.opens_at))
+        OR ((sc.weekdays & %s) > 0 AND sc.closes_at <= sc.opens_at AND sc.closes_at > %s)))
+ORDER BY (e.public_latitude - %s) * (e.public_latitude - %s)
+  + (e.public_longitude - %s) * (e.public_longitude - %s) * %s
+LIMIT %s
 """
 
 REFERENCE_FETCH = """
-SELECT sal.id, s.name, o.name, loc.name, loc.confidential, w.name
+SELECT sal.id, s.name, o.name, loc.name, loc.confidential, w.name,
+  loc.public_latitude, loc.public_longitude
 FROM referrals_serviceatlocation sal
 JOIN referrals_service s ON s.id = sal.service_id
 JOIN referrals_organization o ON o.id = s.organization_id
@@ -146,44 +164,36 @@ def _reference_search(
     local = when.astimezone(NAIROBI)
     moment = local.time().replace(microsecond=0).isoformat()
     today, yesterday = 1 << local.weekday(), 1 << ((local.weekday() - 1) % 7)
+    scale = math.cos(math.radians(latitude)) ** 2
     radius = FIRST_RADIUS_KM
     with connection.cursor() as cursor:
         while True:
             south, north, west, east = bounding_box(
                 latitude=latitude, longitude=longitude, radius_km=radius
             )
-            cursor.execute(REFERENCE_SQL, [term_id, south, north, west, east])
-            found = []
-            for pk, service_id, point_latitude, point_longitude in cursor.fetchall():
-                distance = haversine_km(
-                    latitude_a=latitude,
-                    longitude_a=longitude,
-                    latitude_b=point_latitude,
-                    longitude_b=point_longitude,
-                )
-                if distance <= radius:
-                    found.append((distance, pk, service_id))
-            if found:
-                services = sorted({service_id for _, _, service_id in found})
-                cursor.execute(
-                    REFERENCE_OPEN.format(",".join(["%s"] * len(services))),
-                    [*services, today, moment, moment, yesterday, moment],
-                )
-                whole, places = set(), set()
-                for service_id, sal_id in cursor.fetchall():
-                    (whole if sal_id is None else places).add(
-                        service_id if sal_id is None else sal_id
-                    )
-                found = [row for row in found if row[2] in whole or row[1] in places]
-            if len(found) >= limit or radius > 400:
+            cursor.execute(
+                REFERENCE_SQL,
+                [
+                    *(term_id, south, north, west, east),
+                    *(today, moment, moment, yesterday, moment),
+                    *(latitude, latitude, longitude, longitude, scale, limit),
+                ],
+            )
+            top = [row[0] for row in cursor.fetchall()]
+            if len(top) >= limit or radius > 400:
                 break
             radius *= 4
-        found.sort()
-        top = [pk for _, pk, _ in found[:limit]]
         if not top:
             return []
         cursor.execute(REFERENCE_FETCH.format(",".join(["%s"] * len(top))), top)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    # The same great-circle distances the selector computes for the rows it shows.
+    return sorted(
+        rows,
+        key=lambda row: haversine_km(
+            latitude_a=latitude, longitude_a=longitude, latitude_b=row[6], longitude_b=row[7]
+        ),
+    )
 
 
 def directory_search_bench(*, out: Callable[[str], None], quick: bool = False) -> None:

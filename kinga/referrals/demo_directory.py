@@ -28,7 +28,11 @@ from kinga.referrals.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from kinga.referrals.services import byday_from_weekdays, location_public_point_refresh
+from kinga.referrals.services import (
+    byday_from_weekdays,
+    location_public_point_refresh,
+    search_entries_refresh,
+)
 
 NAMESPACE = uuid.UUID("0c8f3c52-6a0e-4f43-8d7e-58e1a6b2d9a4")
 T = dt.time
@@ -648,10 +652,10 @@ def _id(*parts: str) -> uuid.UUID:
 @transaction.atomic
 def load(*, out: Callable[[str], None]) -> None:
     """Create or update the demo directory."""
+    demo_services: list[Service] = []
     terms = {
         term.code: term for term in TaxonomyTerm.objects.filter(taxonomy="kinga-service-types")
     }
-    services = 0
     for entry in ORGANIZATIONS:
         agency = Agency.objects.filter(name=entry.agency).first() if entry.agency else None
         organization, _ = Organization.objects.update_or_create(
@@ -729,5 +733,6 @@ def load(*, out: Callable[[str], None]) -> None:
                     id=_id(entry.name, spec.name, "language", code),
                     defaults={"code": code, "name": name},
                 )
-            services += 1
-    out(f"    {len(ORGANIZATIONS)} directory organisations, {services} services")
+            demo_services.append(service)
+    search_entries_refresh(services=demo_services)
+    out(f"    {len(ORGANIZATIONS)} directory organisations, {len(demo_services)} services")

@@ -40,7 +40,11 @@ from kinga.referrals.models import (
     TaxonomyTerm,
 )
 from kinga.referrals.selectors import KINGA_TAXONOMY
-from kinga.referrals.services import location_public_point_refresh, weekdays_from_byday
+from kinga.referrals.services import (
+    location_public_point_refresh,
+    search_entries_refresh,
+    weekdays_from_byday,
+)
 
 Record = dict[str, Any]
 
@@ -491,6 +495,8 @@ _HANDLED: dict[str, set[str]] = {
 class _Importer:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
+        self.services: set[uuid.UUID] = set()
+        self.locations: set[uuid.UUID] = set()
 
     # helpers
     def _uuid(self, value: Any, where: str) -> uuid.UUID:
@@ -710,6 +716,7 @@ class _Importer:
                 self.report.skip(where, f"second address {extra.get('id')} left out (one held)")
         location_public_point_refresh(location)
         location.save()
+        self.locations.add(location.pk)
         self.report.count("location", created)
         for language in record.get("languages") or []:
             self.language(language, location=location)
@@ -813,6 +820,7 @@ class _Importer:
             self.report.skip(where, "minimum_age above maximum_age; both left out")
             service.minimum_age = service.maximum_age = None
         service.save()
+        self.services.add(service.pk)
         self.report.count("service", created)
         for language in record.get("languages") or []:
             self.language(language, service=service)
@@ -936,6 +944,10 @@ def import_file(path: Path, *, actor_label: str = "import-hsds") -> ImportReport
                 importer.service(record)
             else:
                 importer.service_at_location(record)
+        search_entries_refresh(
+            services=Service.objects.filter(pk__in=importer.services),
+            locations=Location.objects.filter(pk__in=importer.locations),
+        )
         audit_record(
             action=AuditAction.CREATE,
             actor=None,

@@ -544,3 +544,45 @@ class Schedule(models.Model):
     @property
     def all_day(self) -> bool:
         return self.opens_at is not None and self.opens_at == self.closes_at
+
+
+class SearchEntry(models.Model):
+    """One row per service at a location and service type: the directory search's index.
+
+    Derived data, rebuilt by `services.search_entries_refresh` whenever a service, its types,
+    its locations or a location's point changes. It carries only what may be searched on
+    (the public point, never a confidential one), so one composite index answers
+    "services of this type inside this box".
+    """
+
+    service_at_location = models.ForeignKey(
+        ServiceAtLocation, on_delete=models.CASCADE, related_name="search_entries"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(TaxonomyTerm, on_delete=models.CASCADE, related_name="+")
+    active = models.BooleanField(default=True)
+    minimum_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    maximum_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    eligible_sex = models.CharField(max_length=8, choices=EligibleSex.choices)
+    public_latitude = models.FloatField(null=True, blank=True)
+    public_longitude = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_at_location", "service_type"],
+                name="referrals_search_entry_once",
+            ),
+        ]
+        indexes = [
+            # directory_search: services of one type inside a bounding box.
+            models.Index(
+                fields=["service_type", "public_latitude", "public_longitude"],
+                name="referrals_search_type_box",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_type_id} @ {self.service_at_location_id}"

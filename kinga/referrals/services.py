@@ -17,8 +17,10 @@ from kinga.referrals.models import (
     Phone,
     Schedule,
     ScheduleFrequency,
+    SearchEntry,
     Service,
     ServiceAtLocation,
+    ServiceStatus,
     TaxonomyTerm,
 )
 
@@ -63,6 +65,43 @@ def location_public_point_refresh(location: Location) -> None:
         location.public_latitude, location.public_longitude = location.ward.centroid
     else:
         location.public_latitude = location.public_longitude = None
+
+
+def search_entries_refresh(
+    *,
+    services: Iterable[Service] | None = None,
+    locations: Iterable[Location] | None = None,
+) -> int:
+    """Rebuild the search index rows of these services and of the services at these
+    locations (of everything when both are None). Return how many rows it now holds."""
+    sals = ServiceAtLocation.objects.select_related("service", "location")
+    if services is not None or locations is not None:
+        service_ids = [service.pk for service in services or []]
+        location_ids = [location.pk for location in locations or []]
+        sals = sals.filter(
+            models.Q(service_id__in=service_ids) | models.Q(location_id__in=location_ids)
+        )
+    chosen = list(sals.prefetch_related("service__service_types"))
+    SearchEntry.objects.filter(service_at_location__in=[sal.pk for sal in chosen]).delete()
+    if services is None and locations is None:
+        SearchEntry.objects.all().delete()
+    entries = [
+        SearchEntry(
+            service_at_location=sal,
+            service=sal.service,
+            service_type=term,
+            active=sal.service.status == ServiceStatus.ACTIVE,
+            minimum_age=sal.service.minimum_age,
+            maximum_age=sal.service.maximum_age,
+            eligible_sex=sal.service.eligible_sex,
+            public_latitude=sal.location.public_latitude,
+            public_longitude=sal.location.public_longitude,
+        )
+        for sal in chosen
+        for term in sal.service.service_types.all()
+    ]
+    SearchEntry.objects.bulk_create(entries, batch_size=500)
+    return len(entries)
 
 
 def _apply(instance: models.Model, changes: Mapping[str, Any]) -> list[str]:
@@ -160,6 +199,7 @@ def service_create(
     service.full_clean()
     service.save(force_insert=True)
     links = _service_links_set(service=service, service_types=service_types, locations=locations)
+    search_entries_refresh(services=[service])
     _audit(action=AuditAction.CREATE, actor=actor, record=service, fields=[*fields, *links])
     return service
 
@@ -180,6 +220,7 @@ def service_update(
         service.save(update_fields=[*changed, "last_modified"])
     links = _service_links_set(service=service, service_types=service_types, locations=locations)
     if changed or links:
+        search_entries_refresh(services=[service])
         if links and not changed:
             service.save(update_fields=["last_modified"])
         _audit(action=AuditAction.CHANGE, actor=actor, record=service, fields=[*changed, *links])
@@ -209,6 +250,7 @@ def location_update(
         location_public_point_refresh(location)
         location.full_clean()
         location.save(update_fields=[*changed, "public_latitude", "public_longitude"])
+        search_entries_refresh(locations=[location])
         _audit(action=AuditAction.CHANGE, actor=actor, record=location, fields=changed)
     return location
 
