@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinga.accounts.models import Agency, User
+from kinga.places.models import County
 from kinga.cases import wellbeing
 from kinga.cases.models import (
     CLOSED_STATUSES,
@@ -86,14 +87,12 @@ class OpenCaseForm(forms.Form):
     age_estimate = forms.IntegerField(
         label=_("Apparent age (years)"), min_value=0, max_value=25, required=False
     )
-    county = forms.ModelChoiceField(label=_("County"), queryset=None)  # type: ignore[arg-type]
+    county = forms.ModelChoiceField(label=_("County"), queryset=County.objects.none())
     reason = _text(_("Why a case is opened"), rows=2)
 
     def __init__(self, *args: Any, persons: list[Any], **kwargs: Any) -> None:
-        from kinga.places.models import County
-
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", _("A new child"))] + [
+        cast(forms.ChoiceField, self.fields["person"]).choices = [("", _("A new child"))] + [
             (
                 p.pk,
                 f"{p} · {p.get_age_band_display()}"
@@ -106,7 +105,7 @@ class OpenCaseForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Staff member"), queryset=None)  # type: ignore[arg-type]
+    user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
     role_on_case = forms.ChoiceField(label=_("Role on the case"), choices=RoleOnCase.choices)
 
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
@@ -117,7 +116,9 @@ class TeamMemberForm(forms.Form):
 
 class ConsentForm(forms.Form):
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
-    recipient_agency = forms.ModelChoiceField(label=_("Recipient agency"), queryset=None)  # type: ignore[arg-type]
+    recipient_agency = forms.ModelChoiceField(
+        label=_("Recipient agency"), queryset=Agency.objects.none()
+    )
     given_by = forms.ChoiceField(
         label=_("Given by"),
         choices=[c for c in ConsentGivenBy.choices if c[0] != ConsentGivenBy.SUPERVISOR_OVERRIDE],
@@ -144,7 +145,9 @@ class ConsentForm(forms.Form):
 
 class OverrideForm(forms.Form):
     purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
-    recipient_agency = forms.ModelChoiceField(label=_("Recipient agency"), queryset=None)  # type: ignore[arg-type]
+    recipient_agency = forms.ModelChoiceField(
+        label=_("Recipient agency"), queryset=Agency.objects.none()
+    )
     reason = _text(_("Why sharing cannot wait for consent"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -189,7 +192,9 @@ class PlanItemForm(forms.Form):
     kind = forms.ChoiceField(label=_("Goal or service"), choices=PlanItemKind.choices)
     need = forms.ChoiceField(label=_("Need"), choices=Need.choices)
     description = _text(_("Description"), rows=2)
-    provider_agency = forms.ModelChoiceField(label=_("Provided by"), queryset=None, required=False)  # type: ignore[arg-type]
+    provider_agency = forms.ModelChoiceField(
+        label=_("Provided by"), queryset=Agency.objects.none(), required=False
+    )
     due_on = _date(_("Due on"), today=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -222,8 +227,8 @@ class InterviewForm(InterviewPlanForm):
         help_text=_("A reference (exhibit number, storage location). Never upload the recording."),
     )
     recording_kept_by = forms.ModelChoiceField(
-        label=_("Recording kept by"), queryset=None, required=False
-    )  # type: ignore[arg-type]
+        label=_("Recording kept by"), queryset=Agency.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -311,7 +316,7 @@ class ClosureForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_agency = forms.ModelChoiceField(label=_("To agency"), queryset=None)  # type: ignore[arg-type]
+    to_agency = forms.ModelChoiceField(label=_("To agency"), queryset=Agency.objects.none())
     reason = _text(_("Reason for the transfer"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

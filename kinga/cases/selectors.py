@@ -142,7 +142,7 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
     case = Case.objects.filter(code=code).first()
     audit_record(
         action=AuditAction.SEARCH,
-        actor=viewer if viewer is not None and viewer.is_authenticated else None,  # type: ignore[arg-type]
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type="cases.case",
         search_terms=code,
     )
@@ -307,13 +307,13 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         else None
     )
     closure = transfer = None
-    if summary and getattr(case, "pending_closures", 1):
+    if summary and getattr(case, "pending_closures", True):
         closure = (
             ClosureRequest.objects.filter(case=case, state=ApprovalState.REQUESTED)
             .select_related("created_by")
             .first()
         )
-    if summary and getattr(case, "pending_transfers", 1):
+    if summary and getattr(case, "pending_transfers", True):
         transfer = (
             CaseTransfer.objects.filter(case=case, state=TransferState.REQUESTED)
             .select_related("to_agency")
@@ -340,10 +340,11 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
     held = 0
     planned: list[Interview] = []
     if "justice" in sections:
-        held = getattr(case, "held_interviews", None)
-        if held is None:
-            held = Interview.objects.filter(case=case, state=InterviewState.HELD).count()
-        if getattr(case, "planned_interviews", 1):
+        counted: int | None = getattr(case, "held_interviews", None)
+        if counted is None:
+            counted = Interview.objects.filter(case=case, state=InterviewState.HELD).count()
+        held = counted
+        if getattr(case, "planned_interviews", True):
             planned = list(Interview.objects.filter(case=case, state=InterviewState.PLANNED))
     live = list(break_glass_live_on(matter=case.access_matter())) if summary else []
     fields = ["code", "status", "risk_level"]
@@ -496,6 +497,8 @@ def receiving_caseworker(*, viewer: User, user_id: str) -> User:
 
     from kinga.accounts.models import Role, User
 
+    if viewer.agency_id is None:
+        raise ValidationError(_("Choose a caseworker of your agency."))
     found = (
         User.objects.filter(
             pk=int(user_id) if str(user_id).isdigit() else 0,
@@ -506,7 +509,7 @@ def receiving_caseworker(*, viewer: User, user_id: str) -> User:
         .distinct()
         .first()
     )
-    if found is None or viewer.agency_id is None:
+    if found is None:
         raise ValidationError(_("Choose a caseworker of your agency."))
     return found
 
@@ -515,6 +518,8 @@ def receiving_caseworkers(*, viewer: User) -> QuerySet[Any]:
     """Return the caseworkers of the viewer's agency, to choose the new owner."""
     from kinga.accounts.models import Role, User
 
+    if viewer.agency_id is None:
+        return User.objects.none()
     return (
         User.objects.filter(agency_id=viewer.agency_id, is_active=True, roles__role=Role.CASEWORKER)
         .distinct()

@@ -164,7 +164,7 @@ def test_case_opened_from_a_report(personas) -> None:
     assert case.events.filter(kind=CaseEvent.Kind.REPORT).exists()
 
 
-# --- consent ----------------------------------------------------------------------------------
+# --- consent ----------------------------------------------------------------------------
 
 
 def _consent(personas, case, **extra):  # type: ignore[no-untyped-def]
@@ -278,7 +278,7 @@ def test_supervisor_of_an_agency_not_on_the_team_cannot_override(personas, case)
         )
 
 
-# --- assessment ------------------------------------------------------------------------------------
+# --- assessment -------------------------------------------------------------------------
 
 
 def _assessment(personas, case, **extra):  # type: ignore[no-untyped-def]
@@ -341,7 +341,7 @@ def test_investigator_cannot_record_an_assessment(personas, case) -> None:
         )
 
 
-# --- plan and approvals --------------------------------------------------------------------------
+# --- plan and approvals -----------------------------------------------------------------
 
 
 def _plan(personas, case):  # type: ignore[no-untyped-def]
@@ -517,7 +517,7 @@ def test_transfer_declined(personas, case) -> None:
     assert case.owning_agency == personas.ngo
 
 
-# --- tasks, promises, reminders ---------------------------------------------------------------
+# --- tasks, promises, reminders ---------------------------------------------------------
 
 
 def test_tasks_go_to_team_members_and_are_completed(personas, case) -> None:
@@ -580,7 +580,7 @@ def test_promise_kept(personas, case) -> None:
     assert promise.state == PromiseState.KEPT
 
 
-# --- notes, interviews, aftercare ---------------------------------------------------------------
+# --- notes, interviews, aftercare -------------------------------------------------------
 
 
 def test_note_sensitivity_follows_the_policy(personas, case) -> None:
