@@ -148,6 +148,8 @@ class Report(models.Model):
         _("channel message or session id"), max_length=100, blank=True
     )
     channel_complete = models.BooleanField(_("all questions answered"), default=True)
+    # A keyed hash of a USSD session's answers: a repeated screen is found in one UPDATE.
+    answers_digest = models.CharField(_("answers digest"), max_length=32, blank=True)
     follow_up_hash = models.CharField(_("follow-up code (hashed)"), max_length=32, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED

@@ -9,6 +9,7 @@ report's arrival, or, for a USSD session still being answered, when it ends.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import secrets
 from collections.abc import Iterable
@@ -238,17 +239,34 @@ def report_submit_web(
     return report, code
 
 
+# Staff who take reports in person: a walk-in at an office, or a report made to the police.
+IN_PERSON_ROLES: dict[str, tuple[str, ...]] = {
+    Channel.WALK_IN: (Role.CASEWORKER, Role.SUPERVISOR),
+    Channel.POLICE: (Role.INVESTIGATOR,),
+}
+
+
 @transaction.atomic
 def report_log_call(
-    *, operator: User, data: ReportInput, now: datetime | None = None
+    *,
+    operator: User,
+    data: ReportInput,
+    now: datetime | None = None,
+    channel: str = Channel.HELPLINE,
 ) -> tuple[Report, str]:
-    """Store a report a helpline operator took on a call; return it and its follow-up code."""
-    if not can_do(operator, "report.log_call"):
-        raise PermissionDenied(_("Only helpline operators log calls."))
+    """Store a report staff took (a helpline call, a walk-in, a police report).
+
+    Return it and its follow-up code. The one who logged it may see it afterwards.
+    """
+    if channel == Channel.HELPLINE:
+        if not can_do(operator, "report.log_call"):
+            raise PermissionDenied(_("Only helpline operators log calls."))
+    elif channel not in IN_PERSON_ROLES or not operator.has_role(*IN_PERSON_ROLES[channel]):
+        raise PermissionDenied
     now = now or timezone.now()
     code = follow_up_code_new()
     report = Report(
-        channel=Channel.HELPLINE,
+        channel=channel,
         received_at=now,
         updated_at=now,
         logged_by=operator,
@@ -270,7 +288,6 @@ def report_log_call(
     return report, code
 
 
-@transaction.atomic
 def report_ussd_store(
     *,
     session_id: str,
@@ -279,22 +296,60 @@ def report_ussd_store(
     complete: bool,
     payload: dict[str, Any],
     now: datetime | None = None,
-) -> Report | None:
+) -> None:
     """Store (or update) the report of a USSD session with the answers so far.
 
-    Called on every screen, so a dropped session keeps what was said. A repeated request
-    with the same answers writes nothing. The report enters triage when the last answer
-    arrives, when the gateway says the session ended, or (if neither comes) a few minutes
-    later through a task.
+    Called on every screen, so a dropped session keeps what was said. A screen in the
+    middle of the session is one UPDATE (nothing is written when the answers are the same
+    as last time); the first answer creates the report, and the last puts it in triage.
+    If the session ends otherwise, the gateway's end notice or (if none comes) a task a
+    few minutes later puts it in triage.
     """
     if not answers.language:
-        return None  # nothing said yet
+        return  # nothing said yet
     now = now or timezone.now()
+    digest = keyed_hash(
+        json.dumps([answers.as_dict(), complete], sort_keys=True), purpose="ussd-answers"
+    )
+    values = _answer_values(answers, complete)
+    session = Report.objects.filter(channel=Channel.USSD, channel_reference=session_id)
+    if not complete:
+        # One statement, outside any transaction: the write lock is held for microseconds.
+        changed = session.exclude(answers_digest=digest).update(
+            **values, answers_digest=digest, updated_at=now, raw_payload=payload
+        )
+        if changed or session.exists():
+            return
+    _ussd_store_slow(
+        session_id=session_id,
+        phone=phone,
+        values=values,
+        digest=digest,
+        complete=complete,
+        payload=payload,
+        now=now,
+    )
+
+
+@transaction.atomic
+def _ussd_store_slow(
+    *,
+    session_id: str,
+    phone: str,
+    values: dict[str, Any],
+    digest: str,
+    complete: bool,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Create the session's report, or finish it and put it in triage."""
     report = (
         Report.objects.select_for_update()
         .filter(channel=Channel.USSD, channel_reference=session_id)
         .first()
     )
+    if report is not None and report.answers_digest == digest:
+        return  # a repeated last screen
     created = report is None
     if report is None:
         number = _normalised(phone)
@@ -305,11 +360,10 @@ def report_ussd_store(
             follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
             reporter_phone=number,
             reporter_phone_index=phone_index(number) if number else "",
-            channel_complete=False,
         )
-    changed = _apply_answers(report, answers, complete)
-    if not created and not changed:
-        return report  # a repeated request: nothing new
+    for name, value in values.items():
+        setattr(report, name, value)
+    report.answers_digest = digest
     report.updated_at = now
     report.raw_payload = payload
     if created:
@@ -317,74 +371,35 @@ def report_ussd_store(
             with transaction.atomic():
                 report.save(force_insert=True)
         except IntegrityError:
-            # two requests of one session at once; the other stored it, this one updates it
-            report_id = (
-                Report.objects.filter(channel=Channel.USSD, channel_reference=session_id)
-                .values_list("pk", flat=True)
-                .get()
-            )
-            report.pk = report_id
+            # two requests of one session at once: the other made it; update that one
+            report.pk = Report.objects.get(channel=Channel.USSD, channel_reference=session_id).pk
             created = False
-            report.save()
-        else:
-            _audit_report(report, AuditAction.CREATE, None, "public:ussd")
-            task_enqueue(
-                name="intake.route_report",
-                payload={"report_id": report.pk},
-                run_after=now + USSD_SETTLE_AFTER,
-            )
-    if not created:
-        report.save(
-            update_fields=[
-                "language",
-                "categories",
-                "county",
-                "sub_county",
-                "danger_now",
-                "age_bands",
-                "callback_consent",
-                "channel_complete",
-                "updated_at",
-                "raw_payload",
-            ]
+    if created:
+        _audit_report(report, AuditAction.CREATE, None, "public:ussd")
+        task_enqueue(
+            name="intake.route_report",
+            payload={"report_id": report.pk},
+            run_after=now + USSD_SETTLE_AFTER,
         )
+    else:
+        report.save(update_fields=[*values, "answers_digest", "updated_at", "raw_payload"])
     if complete and report.routed_at is None:
         _audit_report(report, AuditAction.CHANGE, None, "public:ussd")
         _route(report, now=now)
-    return report
 
 
-def _apply_answers(report: Report, answers: Answers, complete: bool) -> bool:
-    """Copy the session's answers onto the report; return whether anything changed."""
-    before = (
-        report.language,
-        list(report.categories),
-        report.county_id,
-        report.sub_county_id,
-        report.danger_now,
-        list(report.age_bands),
-        report.callback_consent,
-        report.channel_complete,
-    )
-    report.language = answers.language
-    report.categories = [answers.category] if answers.category else []
-    report.county_id = answers.county_id
-    report.sub_county_id = answers.sub_county_id
-    report.danger_now = answers.danger or Danger.UNKNOWN
-    report.age_bands = [answers.age_band] if answers.age_band else []
-    report.callback_consent = bool(answers.callback)
-    report.channel_complete = complete
-    after = (
-        report.language,
-        report.categories,
-        report.county_id,
-        report.sub_county_id,
-        report.danger_now,
-        report.age_bands,
-        report.callback_consent,
-        report.channel_complete,
-    )
-    return before != after
+def _answer_values(answers: Answers, complete: bool) -> dict[str, Any]:
+    """Return the report's fields as the session's answers set them."""
+    return {
+        "language": answers.language,
+        "categories": [answers.category] if answers.category else [],
+        "county_id": answers.county_id,
+        "sub_county_id": answers.sub_county_id,
+        "danger_now": answers.danger or Danger.UNKNOWN,
+        "age_bands": [answers.age_band] if answers.age_band else [],
+        "callback_consent": bool(answers.callback),
+        "channel_complete": complete,
+    }
 
 
 @transaction.atomic
