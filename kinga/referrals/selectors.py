@@ -298,7 +298,7 @@ def _nearest_of_type(
         _SERVICE_TYPE_IDS[service_type] = term
     term_field = SearchEntry._meta.get_field("service_type")
     term_value = term_field.get_db_prep_value(term, connection)
-    eligibility, eligibility_parameters = "", []
+    eligibility, eligibility_parameters = "", list[Any]()
     if age is not None:
         eligibility += (
             " AND (e.minimum_age IS NULL OR e.minimum_age <= %s)"
@@ -308,7 +308,7 @@ def _nearest_of_type(
     if sex in (EligibleSex.FEMALE, EligibleSex.MALE):
         eligibility += " AND e.eligible_sex IN (%s, %s)"
         eligibility_parameters += [EligibleSex.ANY.value, str(sex)]
-    open_now, open_parameters = "", []
+    open_now, open_parameters = "", list[Any]()
     if open_at is not None:
         local = open_at.astimezone(NAIROBI)
         day = local.date()
@@ -490,7 +490,7 @@ def _maintains(viewer: Viewer, organization: Organization) -> bool:
     return (
         agency_id is not None
         and organization.agency_id == agency_id
-        and viewer.has_role(*MAINTAINER_ROLES)  # type: ignore[union-attr]
+        and viewer.has_role(*MAINTAINER_ROLES)
     )
 
 
@@ -499,7 +499,7 @@ def organizations_maintained_by(*, viewer: Viewer) -> QuerySet[Organization]:
     if viewer is None or not viewer.is_authenticated:
         return Organization.objects.none()
     agency_id = getattr(viewer, "agency_id", None)
-    if agency_id is None or not viewer.has_role(*MAINTAINER_ROLES):  # type: ignore[union-attr]
+    if agency_id is None or not viewer.has_role(*MAINTAINER_ROLES):
         return Organization.objects.none()
     return Organization.objects.filter(agency_id=agency_id)
 

@@ -162,10 +162,10 @@ def _service_links_set(
 ) -> list[str]:
     touched = []
     if service_types is not None:
-        wanted = {term.pk for term in service_types}
+        terms = {term.pk: term for term in service_types}
         current = set(service.service_types.values_list("pk", flat=True))
-        if wanted != current:
-            service.service_types.set(list(wanted))
+        if set(terms) != current:
+            service.service_types.set(list(terms.values()))
             touched.append("service_types")
     if locations is not None:
         wanted_locations = {location.pk: location for location in locations}

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinga.access.policy import deny
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
@@ -40,7 +41,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     """Search the directory by type, place (nearest first), eligibility and open now."""
     viewer = _viewer(request)
     if not selectors.directory_browsable_by(viewer):
-        raise selectors.deny(viewer, record_type="referrals.directory", record_id="", action="list")
+        raise deny(viewer, record_type="referrals.directory", record_id="", action="list")
     form = DirectorySearchForm(request.GET or None)
     hits: list[selectors.DirectoryHit] = []
     searched = False

@@ -1,0 +1,610 @@
+"""The service directory: search, confidential locations, pages, HSDS export/import and API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from kinga.accounts.models import User
+from kinga.places.models import Ward
+from kinga.referrals import services
+from kinga.referrals.hsds import export_directory, import_file
+from kinga.referrals.models import (
+    EligibleSex,
+    Location,
+    LocationType,
+    Organization,
+    Service,
+    TaxonomyTerm,
+)
+from kinga.referrals.selectors import NAIROBI, directory_search, location_address_visible_to
+
+HSDS = Path(__file__).resolve().parents[3] / "../shared/hsds-3.0"
+SHELTER_STREET = "Plot 99, Siri Lane"
+SHELTER_POINT = (-4.29123, 39.57817)
+T = dt.time
+
+
+def ward(name: str) -> Ward:
+    return Ward.objects.select_related("sub_county").get(name=name)
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """Return a moment in Nairobi in the week of Monday 2 March 2026 (day 0 = Monday)."""
+    return dt.datetime(2026, 3, 2 + day, hour, minute, tzinfo=NAIROBI)
+
+
+@dataclass
+class Directory:
+    shelter_org: Organization
+    shelter: Service
+    shelter_place: Location
+    clinic: Service
+    drop_in: Service
+    helpline: Service
+    boys: Service
+
+
+def _terms(*codes: str) -> list[TaxonomyTerm]:
+    return list(TaxonomyTerm.objects.filter(taxonomy="kinga-service-types", code__in=codes))
+
+
+def _service(
+    organization: Organization,
+    location: Location,
+    name: str,
+    types: list[str],
+    hours: dict[int, tuple[dt.time, dt.time] | None],
+    **fields: object,
+) -> Service:
+    service = services.service_create(
+        organization=organization,
+        actor=None,
+        fields={"name": name, "description": f"{name}.", **fields},
+        service_types=_terms(*types),
+        locations=[location],
+    )
+    services.service_hours_set(service=service, actor=None, hours=hours)
+    return service
+
+
+@pytest.fixture
+def directory(personas: object) -> Directory:
+    shelter_agency = personas.shelter  # type: ignore[attr-defined]
+    shelter_org = services.organization_create(
+        actor=None, name="Salama Rescue Home", description="Shelter", agency=shelter_agency
+    )
+    shelter_place = services.location_create(
+        organization=shelter_org,
+        actor=None,
+        fields={
+            "name": "Salama house",
+            "confidential": True,
+            "ward": ward("Ukunda"),
+            "latitude": SHELTER_POINT[0],
+            "longitude": SHELTER_POINT[1],
+            "address_1": SHELTER_STREET,
+            "city": "Ukunda",
+            "transportation": "Past the blue kiosk",
+        },
+    )
+    every_day = dict.fromkeys(range(7), (T(0), T(0)))
+    shelter = _service(
+        shelter_org,
+        shelter_place,
+        "Emergency shelter for girls",
+        ["rescue_shelter", "counselling"],
+        every_day,
+        minimum_age=6,
+        maximum_age=17,
+        eligible_sex=EligibleSex.FEMALE,
+    )
+    clinic_org = services.organization_create(actor=None, name="Coast GBV", description="Clinic")
+    tononoka = ward("Tononoka")
+    clinic_place = services.location_create(
+        organization=clinic_org,
+        actor=None,
+        fields={
+            "name": "Casualty wing",
+            "ward": tononoka,
+            "latitude": float(tononoka.latitude) + 0.001,
+            "longitude": float(tononoka.longitude),
+            "address_1": "Moi Avenue",
+            "city": "Mombasa",
+        },
+    )
+    weekdays: dict[int, tuple[dt.time, dt.time] | None] = {
+        day: (T(8), T(17)) if day < 5 else None for day in range(7)
+    }
+    clinic = _service(clinic_org, clinic_place, "Post-rape care", ["post_rape_care"], weekdays)
+    drop_org = services.organization_create(actor=None, name="Likoni Drop-in", description="D")
+    likoni = ward("Likoni")
+    drop_place = services.location_create(
+        organization=drop_org,
+        actor=None,
+        fields={
+            "name": "Ferry Road centre",
+            "ward": likoni,
+            "latitude": float(likoni.latitude),
+            "longitude": float(likoni.longitude),
+            "address_1": "Ferry Road",
+            "city": "Likoni",
+        },
+    )
+    nights: dict[int, tuple[dt.time, dt.time] | None] = {
+        day: (T(18), T(7)) if day < 6 else None for day in range(7)
+    }
+    drop_in = _service(drop_org, drop_place, "Night drop-in", ["rescue_shelter"], nights)
+    boys = _service(
+        drop_org,
+        drop_place,
+        "Boys' night shelter",
+        ["rescue_shelter"],
+        nights,
+        eligible_sex=EligibleSex.MALE,
+        minimum_age=10,
+        maximum_age=17,
+    )
+    line_org = services.organization_create(actor=None, name="Helpline 116", description="H")
+    line_place = services.location_create(
+        organization=line_org,
+        actor=None,
+        fields={"name": "By phone", "location_type": LocationType.VIRTUAL},
+    )
+    helpline = _service(line_org, line_place, "Child Helpline 116", ["helpline"], every_day)
+    return Directory(shelter_org, shelter, shelter_place, clinic, drop_in, helpline, boys)
+
+
+def names(hits: list[object]) -> list[str]:
+    return [hit.service.name for hit in hits]  # type: ignore[attr-defined]
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def test_search_filters_by_type(directory: Directory) -> None:
+    assert set(names(directory_search(service_type="rescue_shelter"))) == {
+        "Emergency shelter for girls",
+        "Night drop-in",
+        "Boys' night shelter",
+    }
+    assert names(directory_search(service_type="post_rape_care")) == ["Post-rape care"]
+    assert names(directory_search(service_type="repatriation")) == []
+
+
+def test_search_filters_by_age_and_sex(directory: Directory) -> None:
+    girl_of_12 = directory_search(service_type="rescue_shelter", age=12, sex="female")
+    assert set(names(girl_of_12)) == {"Emergency shelter for girls", "Night drop-in"}
+    boy_of_12 = directory_search(service_type="rescue_shelter", age=12, sex="male")
+    assert set(names(boy_of_12)) == {"Night drop-in", "Boys' night shelter"}
+    boy_of_8 = directory_search(service_type="rescue_shelter", age=8, sex="male")
+    assert names(boy_of_8) == ["Night drop-in"]
+    adult = directory_search(service_type="rescue_shelter", age=19)
+    assert names(adult) == ["Night drop-in"]
+
+
+def test_search_filters_with_a_point_use_the_same_rules(directory: Directory) -> None:
+    point = ward("Likoni").centroid
+    boy_of_8 = directory_search(
+        service_type="rescue_shelter", latitude=point[0], longitude=point[1], age=8, sex="male"
+    )
+    assert names(boy_of_8) == ["Night drop-in"]
+
+
+def test_inactive_services_are_not_found(directory: Directory) -> None:
+    services.service_update(service=directory.clinic, actor=None, changes={"status": "inactive"})
+    point = ward("Tononoka").centroid
+    assert names(directory_search(service_type="post_rape_care")) == []
+    found = directory_search(
+        service_type="post_rape_care", latitude=point[0], longitude=point[1]
+    )
+    assert names(found) == []
+
+
+@pytest.mark.parametrize("service_type", ["rescue_shelter", None])
+def test_nearest_first(directory: Directory, service_type: str | None) -> None:
+    latitude, longitude = ward("Likoni").centroid
+    hits = directory_search(service_type=service_type, latitude=latitude, longitude=longitude)
+    located = [hit for hit in hits if hit.distance_km is not None]
+    distances = [hit.distance_km for hit in located]
+    assert distances == sorted(distances)
+    assert located[0].service.name in {"Night drop-in", "Boys' night shelter"}
+    if service_type is None:
+        # Virtual services (the helpline) come after every located one.
+        assert hits[-1].service.name == "Child Helpline 116"
+        assert hits[-1].distance_km is None
+
+
+def test_nearest_widens_until_far_services_are_found(directory: Directory) -> None:
+    latitude, longitude = ward("Faza").centroid  # Lamu, some 250 km from Mombasa
+    hits = directory_search(service_type="post_rape_care", latitude=latitude, longitude=longitude)
+    assert names(hits) == ["Post-rape care"]
+    assert hits[0].distance_km is not None and hits[0].distance_km > 200
+
+
+def test_confidential_location_is_ranked_by_its_ward_centroid(directory: Directory) -> None:
+    ukunda = ward("Ukunda")
+    hits = directory_search(
+        service_type="counselling", latitude=SHELTER_POINT[0], longitude=SHELTER_POINT[1]
+    )
+    assert names(hits) == ["Emergency shelter for girls"]
+    from kinga.places.geo import haversine_km
+
+    expected = haversine_km(
+        latitude_a=SHELTER_POINT[0],
+        longitude_a=SHELTER_POINT[1],
+        latitude_b=ukunda.centroid[0],
+        longitude_b=ukunda.centroid[1],
+    )
+    assert hits[0].distance_km == pytest.approx(expected)
+    assert hits[0].distance_km > 0.5  # never the shelter's own doorstep
+
+
+OPEN_CASES = [
+    # (day, hour, minute, expected open services of type rescue_shelter)
+    (5, 23, 0, {"Emergency shelter for girls", "Night drop-in"}),  # Saturday night
+    (6, 6, 59, {"Emergency shelter for girls", "Night drop-in"}),  # Sunday, from Saturday
+    (6, 7, 0, {"Emergency shelter for girls"}),  # Sunday 07:00: the night span has closed
+    (6, 23, 0, {"Emergency shelter for girls"}),  # Sunday night: no span on Sundays
+    (0, 0, 30, {"Emergency shelter for girls"}),  # Monday 00:30: nothing began on Sunday
+    (0, 18, 0, {"Emergency shelter for girls", "Night drop-in"}),  # Monday 18:00 opens
+    (0, 17, 59, {"Emergency shelter for girls"}),
+    (2, 0, 0, {"Emergency shelter for girls", "Night drop-in"}),  # Wednesday midnight
+]
+
+
+@pytest.mark.parametrize(("day", "hour", "minute", "expected"), OPEN_CASES)
+@pytest.mark.parametrize("with_point", [False, True])
+def test_open_now_around_midnight_and_week_edges(
+    directory: Directory, day: int, hour: int, minute: int, expected: set[str], with_point: bool
+) -> None:
+    point = ward("Likoni").centroid if with_point else (None, None)
+    hits = directory_search(
+        service_type="rescue_shelter",
+        latitude=point[0],
+        longitude=point[1],
+        sex="female",
+        open_at=at(day, hour, minute),
+    )
+    assert set(names(hits)) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "hour", "minute", "is_open"),
+    [(0, 8, 0, True), (4, 16, 59, True), (4, 17, 0, False), (5, 10, 0, False), (0, 7, 59, False)],
+)
+def test_open_now_office_hours(
+    directory: Directory, day: int, hour: int, minute: int, is_open: bool
+) -> None:
+    found = directory_search(service_type="post_rape_care", open_at=at(day, hour, minute))
+    assert bool(found) is is_open
+
+
+def test_open_now_reads_nairobi_time_from_any_timezone(directory: Directory) -> None:
+    # 15:30 UTC on a Friday is 18:30 in Nairobi: the clinic has closed.
+    friday_utc = dt.datetime(2026, 3, 6, 15, 30, tzinfo=dt.UTC)
+    assert directory_search(service_type="post_rape_care", open_at=friday_utc) == []
+
+
+# --- confidential addresses ----------------------------------------------------------------
+
+SECRETS = (SHELTER_STREET, "Siri Lane", "blue kiosk", "29123", "57817")
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} leaked"
+
+
+def test_address_visible_only_to_the_shelters_own_staff(directory: Directory, personas: object) -> None:
+    place = directory.shelter_place
+    assert location_address_visible_to(personas.service_provider, place)  # type: ignore[attr-defined]
+    for user in personas.all_users():  # type: ignore[attr-defined]
+        if user.agency_id != personas.shelter.pk:  # type: ignore[attr-defined]
+            assert not location_address_visible_to(user, place)
+    assert not location_address_visible_to(None, place)
+    public = Location.objects.get(name="Casualty wing")
+    assert location_address_visible_to(personas.caseworker, public)  # type: ignore[attr-defined]
+
+
+def test_confidential_address_absent_from_list_and_detail_pages(
+    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+) -> None:
+    client = client_for(personas.caseworker)  # type: ignore[attr-defined]
+    latitude, longitude = -4.3, 39.58  # near the shelter
+    for query in (
+        {},
+        {"service_type": "rescue_shelter"},
+        {"latitude": latitude, "longitude": longitude, "open_now": "on"},
+        {"ward": ward("Ukunda").pk, "service_type": "counselling"},
+    ):
+        response = client.get(reverse("referrals:directory"), query)
+        assert response.status_code == 200
+        assert "Emergency shelter for girls" in response.content.decode()
+        assert_no_secret(response.content.decode())
+        assert "Ukunda" in response.content.decode()  # the ward is shown
+    detail = client.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    assert detail.status_code == 200
+    assert_no_secret(detail.content.decode())
+    assert "Ukunda" in detail.content.decode()
+    own = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    mine = own.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    assert SHELTER_STREET in mine.content.decode()
+
+
+def test_confidential_address_absent_from_every_export_file(
+    directory: Directory, tmp_path: Path
+) -> None:
+    call_command("directory", "export-hsds", str(tmp_path))
+    for name in ("organization", "service", "service_at_location"):
+        text = (tmp_path / f"{name}.json").read_text(encoding="utf-8")
+        assert "Emergency shelter for girls" in text or name == "organization"
+        assert_no_secret(text)
+        assert "Moi Avenue" in text  # a public address is exported
+
+
+def test_confidential_address_absent_from_api(directory: Directory) -> None:
+    client = Client()
+    listing = client.get("/api/hsds/services", {"full": "true", "per_page": 100})
+    assert listing.status_code == 200
+    assert_no_secret(listing.content.decode())
+    detail = client.get(f"/api/hsds/services/{directory.shelter.pk}")
+    assert detail.status_code == 200
+    assert_no_secret(detail.content.decode())
+    location = detail.json()["service_at_locations"][0]["location"]
+    assert "addresses" not in location
+    assert (location["latitude"], location["longitude"]) == ward("Ukunda").centroid
+
+
+# --- HSDS --------------------------------------------------------------------------------------
+
+
+def _compiled(name: str) -> dict[str, object]:
+    path = HSDS / "schema" / "compiled" / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"HSDS 3.0 compiled schemas not found at {path.parent}; skipping validation")
+    loaded: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_export_validates_against_hsds_compiled_schemas(
+    directory: Directory, tmp_path: Path
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    counts = export_directory(tmp_path)
+    assert counts == {"organization": 4, "service": 5, "service_at_location": 5}
+    for name in ("organization", "service", "service_at_location"):
+        validator = jsonschema.Draft202012Validator(
+            _compiled(name), format_checker=jsonschema.FormatChecker()
+        )
+        records = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert isinstance(records, list) and records
+        for record in records:
+            errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(record)]
+            assert not errors, f"{name} {record['id']}: {errors[:3]}"
+
+
+def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from kinga.accounts import demo as accounts_demo
+    from kinga.referrals import demo_directory
+
+    accounts_demo.load(out=lambda line: None)
+    demo_directory.load(out=lambda line: None)
+    demo_directory.load(out=lambda line: None)  # idempotent
+    assert Service.objects.count() == sum(len(o.services) for o in demo_directory.ORGANIZATIONS)
+    assert Organization.objects.filter(agency__isnull=False).count() == 6
+    export_directory(tmp_path)
+    validator = jsonschema.Draft202012Validator(_compiled("service"))
+    for record in json.loads((tmp_path / "service.json").read_text(encoding="utf-8")):
+        assert not list(validator.iter_errors(record))
+    text = (tmp_path / "service_at_location.json").read_text(encoding="utf-8")
+    assert "Mwamba Lane" not in text  # Salama's street, confidential
+
+
+@pytest.mark.parametrize(
+    "example", ["organization_full.json", "service_full.json", "service_at_location_full.json"]
+)
+def test_every_hsds_example_imports(db: None, example: str) -> None:
+    path = HSDS / "examples" / example
+    if not path.exists():
+        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+    report = import_file(path)
+    assert report.created.get("service") == 1
+    assert Service.objects.filter(pk="ac148810-d857-441c-9679-408f346de14b").exists()
+    # What Kinga does not hold is reported, not dropped silently.
+    assert any("funding" in line for line in report.unmapped)
+    assert any("not on Earth" in line for line in report.unmapped)
+    again = import_file(path)
+    assert again.created == {} and again.updated.get("service") == 1
+
+
+def test_import_command_reports_what_it_could_not_map(db: None, capsys: object) -> None:
+    path = HSDS / "examples" / "service_full.json"
+    if not path.exists():
+        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+    call_command("directory", "import-hsds", str(path))
+    output = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "not mapped:" in output and "could not be mapped" in output
+
+
+def test_exported_directory_imports_again(directory: Directory, tmp_path: Path) -> None:
+    export_directory(tmp_path)
+    report = import_file(tmp_path / "service.json")
+    assert report.updated.get("service") == 5
+    assert not [line for line in report.unmapped if "service " in line and "field" in line]
+
+
+def test_api_paginates_as_hsds_says(directory: Directory) -> None:
+    client = Client()
+    root = client.get("/api/hsds/").json()
+    assert root["version"] == "3.0"
+    first = client.get("/api/hsds/services", {"per_page": 2}).json()
+    assert {
+        key: first[key]
+        for key in ("total_items", "total_pages", "page_number", "size", "first_page", "last_page")
+    } == {
+        "total_items": 5,
+        "total_pages": 3,
+        "page_number": 1,
+        "size": 2,
+        "first_page": True,
+        "last_page": False,
+    }
+    assert len(first["contents"]) == 2 and not first["empty"]
+    last = client.get("/api/hsds/services", {"per_page": 2, "page": 3}).json()
+    assert last["last_page"] and len(last["contents"]) == 1
+    beyond = client.get("/api/hsds/services", {"per_page": 2, "page": 9}).json()
+    assert beyond["empty"] and beyond["contents"] == []
+    assert client.get(f"/api/hsds/services/{directory.clinic.pk}").json()["name"] == (
+        "Post-rape care"
+    )
+    missing = client.get("/api/hsds/services/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+
+
+# --- pages and who may use them ------------------------------------------------------------
+
+
+BROWSERS = ["caseworker", "supervisor", "counsellor", "service_provider", "helpline"]
+
+
+@pytest.mark.parametrize("persona", BROWSERS)
+def test_directory_pages_work_for_staff(
+    directory: Directory,
+    personas: object,
+    client_for: Callable[[User | None], Client],
+    persona: str,
+    django_assert_max_num_queries: Callable[[int], object],
+) -> None:
+    client = client_for(getattr(personas, persona))
+    query = {"service_type": "rescue_shelter", "ward": ward("Likoni").pk, "open_now": "on"}
+    with django_assert_max_num_queries(25):  # type: ignore[attr-defined]
+        response = client.get(reverse("referrals:directory"), query)
+    assert response.status_code == 200
+    with django_assert_max_num_queries(30):  # type: ignore[attr-defined]
+        detail = client.get(reverse("referrals:service_detail", args=[directory.clinic.pk]))
+    assert detail.status_code == 200
+    assert "Post-rape care" in detail.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["investigator", "prosecutor", "analyst", "trainer", "admin"])
+def test_directory_is_404_for_roles_without_it(
+    directory: Directory,
+    personas: object,
+    client_for: Callable[[User | None], Client],
+    persona: str,
+) -> None:
+    client = client_for(getattr(personas, persona))
+    assert client.get(reverse("referrals:directory")).status_code == 404
+    detail = reverse("referrals:service_detail", args=[directory.clinic.pk])
+    assert client.get(detail).status_code == 404
+
+
+def test_anonymous_is_sent_to_sign_in(directory: Directory) -> None:
+    response = Client().get(reverse("referrals:directory"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_kiswahili_labels(directory: Directory, personas: object, client_for: Callable[[User | None], Client]) -> None:
+    client = client_for(personas.caseworker)  # type: ignore[attr-defined]
+    client.cookies["django_language"] = "sw"
+    response = client.get(reverse("referrals:directory"), HTTP_ACCEPT_LANGUAGE="sw")
+    assert "Uokoaji na makazi salama" in response.content.decode()
+
+
+# --- providers keep their own entries -----------------------------------------------------
+
+
+def test_provider_edits_own_service(
+    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+) -> None:
+    client = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    assert client.get(reverse("referrals:manage")).status_code == 200
+    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+    assert client.get(url).status_code == 200
+    form = {
+        "name": "Emergency shelter for girls and young women",
+        "description": "Updated.",
+        "status": "active",
+        "minimum_age": 6,
+        "maximum_age": 20,
+        "eligible_sex": "female",
+        "service_types": [t.pk for t in _terms("rescue_shelter")],
+        "locations": [directory.shelter_place.pk],
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302
+    directory.shelter.refresh_from_db()
+    assert directory.shelter.maximum_age == 20
+    assert names(directory_search(service_type="counselling")) == []
+    assert names(directory_search(service_type="rescue_shelter", age=19, sex="female")) == [
+        "Emergency shelter for girls and young women",
+        "Night drop-in",
+    ]
+    hours = reverse("referrals:service_hours", args=[directory.shelter.pk])
+    week = {f"opens_{day}": "20:00" for day in range(7)} | {
+        f"closes_{day}": "06:00" for day in range(7)
+    }
+    assert client.post(hours, week).status_code == 302
+    assert directory_search(service_type="rescue_shelter", sex="female", open_at=at(2, 12)) == []
+    phones = reverse("referrals:service_phone_add", args=[directory.shelter.pk])
+    assert client.post(phones, {"number": "+254700000111", "type": "voice"}).status_code == 302
+    assert directory.shelter.phones.count() == 1
+    location = reverse("referrals:location_edit", args=[directory.shelter_place.pk])
+    assert client.get(location).status_code == 200
+
+
+def test_provider_cannot_touch_another_organisation(
+    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+) -> None:
+    client = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    clinic_org = directory.clinic.organization
+    clinic_place = directory.clinic.service_at_locations.get().location
+    for url in (
+        reverse("referrals:service_edit", args=[directory.clinic.pk]),
+        reverse("referrals:service_hours", args=[directory.clinic.pk]),
+        reverse("referrals:organization_edit", args=[clinic_org.pk]),
+        reverse("referrals:service_create", args=[clinic_org.pk]),
+        reverse("referrals:location_create", args=[clinic_org.pk]),
+        reverse("referrals:location_edit", args=[clinic_place.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"name": "taken over"}).status_code == 404, url
+    directory.clinic.refresh_from_db()
+    assert directory.clinic.name == "Post-rape care"
+
+
+@pytest.mark.parametrize("persona", ["caseworker", "supervisor", "caseworker_other", "admin"])
+def test_other_staff_cannot_edit_the_shelter(
+    directory: Directory,
+    personas: object,
+    client_for: Callable[[User | None], Client],
+    persona: str,
+) -> None:
+    client = client_for(getattr(personas, persona))
+    assert client.get(reverse("referrals:manage")).status_code == 404
+    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_edits_are_audited(directory: Directory, personas: object) -> None:
+    from kinga.audit.models import AuditEvent
+
+    services.service_update(
+        service=directory.shelter,
+        actor=personas.service_provider,  # type: ignore[attr-defined]
+        changes={"alert": "Full tonight"},
+    )
+    event = AuditEvent.objects.filter(record_type="referrals.service").order_by("-seq").first()
+    assert event is not None and event.fields == ["alert"]
+    assert event.actor_id == personas.service_provider.pk  # type: ignore[attr-defined]
