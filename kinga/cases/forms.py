@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinga.accounts.models import Agency, User
-from kinga.places.models import County
 from kinga.cases import wellbeing
 from kinga.cases.models import (
     CLOSED_STATUSES,
@@ -41,6 +40,7 @@ from kinga.cases.models import (
     SexualExploitationType,
     TraffickingStatus,
 )
+from kinga.places.models import County
 
 
 class DateInput(forms.DateInput):
