@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from conftest import Personas
 from kinga.accounts.models import User
 from kinga.places.models import Ward
 from kinga.referrals import services
@@ -77,8 +78,8 @@ def _service(
 
 
 @pytest.fixture
-def directory(personas: object) -> Directory:
-    shelter_agency = personas.shelter  # type: ignore[attr-defined]
+def directory(personas: Personas) -> Directory:
+    shelter_agency = personas.shelter
     shelter_org = services.organization_create(
         actor=None, name="Salama Rescue Home", description="Shelter", agency=shelter_agency
     )
@@ -164,7 +165,7 @@ def directory(personas: object) -> Directory:
 
 
 def names(hits: list[object]) -> list[str]:
-    return [hit.service.name for hit in hits]  # type: ignore[attr-defined]
+    return [hit.service.name for hit in hits]
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -203,9 +204,7 @@ def test_inactive_services_are_not_found(directory: Directory) -> None:
     services.service_update(service=directory.clinic, actor=None, changes={"status": "inactive"})
     point = ward("Tononoka").centroid
     assert names(directory_search(service_type="post_rape_care")) == []
-    found = directory_search(
-        service_type="post_rape_care", latitude=point[0], longitude=point[1]
-    )
+    found = directory_search(service_type="post_rape_care", latitude=point[0], longitude=point[1])
     assert names(found) == []
 
 
@@ -304,21 +303,23 @@ def assert_no_secret(text: str) -> None:
         assert secret not in text, f"{secret!r} leaked"
 
 
-def test_address_visible_only_to_the_shelters_own_staff(directory: Directory, personas: object) -> None:
+def test_address_visible_only_to_the_shelters_own_staff(
+    directory: Directory, personas: Personas
+) -> None:
     place = directory.shelter_place
-    assert location_address_visible_to(personas.service_provider, place)  # type: ignore[attr-defined]
-    for user in personas.all_users():  # type: ignore[attr-defined]
-        if user.agency_id != personas.shelter.pk:  # type: ignore[attr-defined]
+    assert location_address_visible_to(personas.service_provider, place)
+    for user in personas.all_users():
+        if user.agency_id != personas.shelter.pk:
             assert not location_address_visible_to(user, place)
     assert not location_address_visible_to(None, place)
     public = Location.objects.get(name="Casualty wing")
-    assert location_address_visible_to(personas.caseworker, public)  # type: ignore[attr-defined]
+    assert location_address_visible_to(personas.caseworker, public)
 
 
 def test_confidential_address_absent_from_list_and_detail_pages(
-    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
-    client = client_for(personas.caseworker)  # type: ignore[attr-defined]
+    client = client_for(personas.caseworker)
     latitude, longitude = -4.3, 39.58  # near the shelter
     for query in (
         {},
@@ -335,7 +336,7 @@ def test_confidential_address_absent_from_list_and_detail_pages(
     assert detail.status_code == 200
     assert_no_secret(detail.content.decode())
     assert "Ukunda" in detail.content.decode()
-    own = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    own = client_for(personas.service_provider)
     mine = own.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
     assert SHELTER_STREET in mine.content.decode()
 
@@ -432,7 +433,7 @@ def test_import_command_reports_what_it_could_not_map(db: None, capsys: object) 
     if not path.exists():
         pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
     call_command("directory", "import-hsds", str(path))
-    output = capsys.readouterr().out  # type: ignore[attr-defined]
+    output = capsys.readouterr().out
     assert "not mapped:" in output and "could not be mapped" in output
 
 
@@ -480,17 +481,17 @@ BROWSERS = ["caseworker", "supervisor", "counsellor", "service_provider", "helpl
 @pytest.mark.parametrize("persona", BROWSERS)
 def test_directory_pages_work_for_staff(
     directory: Directory,
-    personas: object,
+    personas: Personas,
     client_for: Callable[[User | None], Client],
     persona: str,
     django_assert_max_num_queries: Callable[[int], object],
 ) -> None:
     client = client_for(getattr(personas, persona))
     query = {"service_type": "rescue_shelter", "ward": ward("Likoni").pk, "open_now": "on"}
-    with django_assert_max_num_queries(25):  # type: ignore[attr-defined]
+    with django_assert_max_num_queries(25):
         response = client.get(reverse("referrals:directory"), query)
     assert response.status_code == 200
-    with django_assert_max_num_queries(30):  # type: ignore[attr-defined]
+    with django_assert_max_num_queries(30):
         detail = client.get(reverse("referrals:service_detail", args=[directory.clinic.pk]))
     assert detail.status_code == 200
     assert "Post-rape care" in detail.content.decode()
@@ -499,7 +500,7 @@ def test_directory_pages_work_for_staff(
 @pytest.mark.parametrize("persona", ["investigator", "prosecutor", "analyst", "trainer", "admin"])
 def test_directory_is_404_for_roles_without_it(
     directory: Directory,
-    personas: object,
+    personas: Personas,
     client_for: Callable[[User | None], Client],
     persona: str,
 ) -> None:
@@ -515,8 +516,10 @@ def test_anonymous_is_sent_to_sign_in(directory: Directory) -> None:
     assert reverse("accounts:login") in response["Location"]
 
 
-def test_kiswahili_labels(directory: Directory, personas: object, client_for: Callable[[User | None], Client]) -> None:
-    client = client_for(personas.caseworker)  # type: ignore[attr-defined]
+def test_kiswahili_labels(
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
+) -> None:
+    client = client_for(personas.caseworker)
     client.cookies["django_language"] = "sw"
     response = client.get(reverse("referrals:directory"), HTTP_ACCEPT_LANGUAGE="sw")
     assert "Uokoaji na makazi salama" in response.content.decode()
@@ -526,9 +529,9 @@ def test_kiswahili_labels(directory: Directory, personas: object, client_for: Ca
 
 
 def test_provider_edits_own_service(
-    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
-    client = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    client = client_for(personas.service_provider)
     assert client.get(reverse("referrals:manage")).status_code == 200
     url = reverse("referrals:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 200
@@ -565,9 +568,9 @@ def test_provider_edits_own_service(
 
 
 def test_provider_cannot_touch_another_organisation(
-    directory: Directory, personas: object, client_for: Callable[[User | None], Client]
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
-    client = client_for(personas.service_provider)  # type: ignore[attr-defined]
+    client = client_for(personas.service_provider)
     clinic_org = directory.clinic.organization
     clinic_place = directory.clinic.service_at_locations.get().location
     for url in (
@@ -587,7 +590,7 @@ def test_provider_cannot_touch_another_organisation(
 @pytest.mark.parametrize("persona", ["caseworker", "supervisor", "caseworker_other", "admin"])
 def test_other_staff_cannot_edit_the_shelter(
     directory: Directory,
-    personas: object,
+    personas: Personas,
     client_for: Callable[[User | None], Client],
     persona: str,
 ) -> None:
@@ -597,14 +600,14 @@ def test_other_staff_cannot_edit_the_shelter(
     assert client.get(url).status_code == 404
 
 
-def test_edits_are_audited(directory: Directory, personas: object) -> None:
+def test_edits_are_audited(directory: Directory, personas: Personas) -> None:
     from kinga.audit.models import AuditEvent
 
     services.service_update(
         service=directory.shelter,
-        actor=personas.service_provider,  # type: ignore[attr-defined]
+        actor=personas.service_provider,
         changes={"alert": "Full tonight"},
     )
     event = AuditEvent.objects.filter(record_type="referrals.service").order_by("-seq").first()
     assert event is not None and event.fields == ["alert"]
-    assert event.actor_id == personas.service_provider.pk  # type: ignore[attr-defined]
+    assert event.actor_id == personas.service_provider.pk
