@@ -155,14 +155,15 @@ def location_record(location: Location) -> Record:
         "latitude": location.public_latitude,
         "longitude": location.public_longitude,
         "languages": [language_record(language) for language in location.languages.all()],
-        "phones": [phone_record(phone) for phone in location.phones.all()],
         "schedules": [schedule_record(schedule) for schedule in location.schedules.all()],
     }
     if location.confidential:
+        # A house's own line could be looked up to its address; the organisation's stays.
         record["name"] = confidential_location_name(location)
         return _clean(record)
     record.update(
         {
+            "phones": [phone_record(phone) for phone in location.phones.all()],
             "url": location.url,
             "name": location.name,
             "alternate_name": location.alternate_name,

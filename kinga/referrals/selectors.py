@@ -494,6 +494,16 @@ def _maintains(viewer: Viewer, organization: Organization) -> bool:
     )
 
 
+def maintains_directory_entries(viewer: Viewer) -> bool:
+    """Return whether the viewer's roles let them keep their agency's entries current."""
+    return bool(
+        viewer is not None
+        and viewer.is_authenticated
+        and getattr(viewer, "agency_id", None) is not None
+        and viewer.has_role(*MAINTAINER_ROLES)
+    )
+
+
 def organizations_maintained_by(*, viewer: Viewer) -> QuerySet[Organization]:
     """Return the organisations whose entries the viewer keeps current (their agency's)."""
     if viewer is None or not viewer.is_authenticated:

@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -136,12 +136,12 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
 def manage(request: HttpRequest) -> HttpResponse:
     """List the viewer's own organisations and their entries."""
     viewer = _viewer(request)
+    if not selectors.maintains_directory_entries(viewer):
+        raise deny(viewer, record_type="referrals.organization", record_id="", action="change")
     organizations = [
         (organization, selectors.organization_entries(organization=organization))
         for organization in selectors.organizations_maintained_by(viewer=viewer)
     ]
-    if not organizations:
-        raise Http404
     return render(request, "referrals/manage.html", {"organizations": organizations})
 
 

@@ -587,6 +587,55 @@ def test_provider_cannot_touch_another_organisation(
     assert directory.clinic.name == "Post-rape care"
 
 
+def test_supervisor_of_an_agency_without_entries_sees_none(
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
+) -> None:
+    response = client_for(personas.supervisor).get(reverse("referrals:manage"))
+    assert response.status_code == 200
+    assert "Salama" not in response.content.decode()
+
+
+def test_provider_adds_a_confidential_location_and_a_service(
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
+) -> None:
+    client = client_for(personas.service_provider)
+    organization = directory.shelter_org
+    url = reverse("referrals:location_create", args=[organization.pk])
+    refused = client.post(url, {"name": "Second house", "confidential": "on", "country": "KE"})
+    assert refused.status_code == 200  # a confidential location needs its ward
+    response = client.post(
+        url,
+        {
+            "name": "Second house",
+            "location_type": "physical",
+            "confidential": "on",
+            "ward": ward("Kinondo").pk,
+            "address_1": "Hidden Close 4",
+        },
+    )
+    assert response.status_code == 302
+    place = Location.objects.get(name="Second house")
+    assert (place.public_latitude, place.public_longitude) == ward("Kinondo").centroid
+    create = reverse("referrals:service_create", args=[organization.pk])
+    response = client.post(
+        create,
+        {
+            "name": "Transit shelter",
+            "status": "active",
+            "eligible_sex": "any",
+            "service_types": [t.pk for t in _terms("rescue_shelter")],
+            "locations": [place.pk],
+        },
+    )
+    assert response.status_code == 302
+    found = directory_search(service_type="rescue_shelter", latitude=-4.4, longitude=39.5)
+    assert "Transit shelter" in names(found)
+    edit = reverse("referrals:organization_edit", args=[organization.pk])
+    assert (
+        client.post(edit, {"name": "Salama Rescue Home", "description": "New"}).status_code == 302
+    )
+
+
 @pytest.mark.parametrize("persona", ["caseworker", "supervisor", "caseworker_other", "admin"])
 def test_other_staff_cannot_edit_the_shelter(
     directory: Directory,
@@ -595,7 +644,8 @@ def test_other_staff_cannot_edit_the_shelter(
     persona: str,
 ) -> None:
     client = client_for(getattr(personas, persona))
-    assert client.get(reverse("referrals:manage")).status_code == 404
+    if persona != "supervisor":
+        assert client.get(reverse("referrals:manage")).status_code == 404
     url = reverse("referrals:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 404
 
