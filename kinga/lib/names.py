@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from kinga.lib.crypto import keyed_hash
 
 PREFIX_LENGTH = 4
+# A person's first parts that get pair tokens (all their pairs: 8 parts give 28 tokens).
+MAX_PAIRED_PARTS = 8
 
 # Connecting words that are not part of anyone's name: "Ali bin Said", "Kahindi wa Katana".
 CONNECTORS = frozenset({"bin", "binti", "bint", "ibn", "wa", "ya"})
@@ -218,18 +220,42 @@ def prefix_token(part: str) -> str:
     return keyed_hash(part[:PREFIX_LENGTH], purpose="name-prefix")
 
 
+def pair_token(first: str, second: str) -> str:
+    """Return the keyed token of two normalised parts' phonetic keys, in either order."""
+    keys = sorted((phonetic_key(first), phonetic_key(second)))
+    return keyed_hash(" ".join(keys), purpose="name-pair")
+
+
+def pair_tokens(parts: Iterable[str]) -> set[str]:
+    """Return the pair tokens of every two of the (first MAX_PAIRED_PARTS) distinct parts.
+
+    A query of two names ("Fatuma Charo") then starts from the few persons holding both,
+    instead of merging the long lists of everyone called Fatuma and everyone called Charo.
+    """
+    distinct = list(dict.fromkeys(parts))[:MAX_PAIRED_PARTS]
+    return {
+        pair_token(first, second)
+        for index, first in enumerate(distinct)
+        for second in distinct[index + 1 :]
+        if phonetic_key(first) != phonetic_key(second)
+    }
+
+
 def name_tokens(names: Iterable[str]) -> set[str]:
     """Return every search token for a person's names (given, family, other, aliases).
 
-    For each normalised part: its exact token, its phonetic token and its prefix token.
+    For each normalised part: its exact token, its phonetic token and its prefix token;
+    and a pair token for every two parts.
     """
     tokens: set[str] = set()
+    all_parts: list[str] = []
     for name in names:
         for part in name_parts(name or ""):
             tokens.add(exact_token(part))
             tokens.add(phonetic_token(part))
             tokens.add(prefix_token(part))
-    return tokens
+            all_parts.append(part)
+    return tokens | pair_tokens(all_parts)
 
 
 def query_tokens(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:

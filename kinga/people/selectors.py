@@ -15,7 +15,7 @@ from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.lib.names import query_tokens
+from kinga.lib.names import pair_tokens, query_tokens
 from kinga.lib.phones import normalise_phone
 from kinga.people.models import (
     IdentifierKind,
@@ -25,6 +25,10 @@ from kinga.people.models import (
     PersonNameToken,
 )
 from kinga.people.services import identifier_index
+
+# At most this many persons holding a pair of the query's names are ranked; beyond that
+# the newest are kept (a pair so common needs more words to narrow it anyway).
+PAIR_CANDIDATES = 2000
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -108,16 +112,57 @@ def rank_by_name(
 ) -> list[int]:
     """Return the ids of the persons best matching the query parts (`query_tokens`).
 
+    Persons holding every two of the query's parts (by sound) come first, then persons
+    matching some parts; each group ordered by score — 2 for a part spelled the same
+    after normalisation, 1 for a part that only sounds the same — then newest first.
+
+    The first group is found through pair tokens, a few rows even on a million persons;
+    the long per-part lists are merged only when that gives fewer than `limit`.
+
     A building block, not a selector: it applies no access rule beyond `among` (a subquery
     of person ids), so callers pass the viewer's visible persons.
     """
     exact = sorted({token for _, tokens, _ in parts for token in tokens})
     phonetic = sorted({token for _, _, tokens in parts for token in tokens} - set(exact))
-    matches = PersonNameToken.objects.filter(token__in=[*exact, *phonetic])
-    if among is not None:
-        matches = matches.filter(person_id__in=among)
+    order: list[int] = []
+    pairs = sorted(pair_tokens(part for part, _, _ in parts))
+    if pairs:
+        holders = PersonNameToken.objects.filter(token__in=pairs)
+        if among is not None:
+            holders = holders.filter(person_id__in=among)
+        candidates = list(
+            holders.order_by("-person_id")
+            .values_list("person_id", flat=True)
+            .distinct()[:PAIR_CANDIDATES]
+        )
+        if candidates:
+            order = _scored(exact, phonetic, limit=limit, person_ids=candidates)
+    if len(order) < limit:
+        matches = PersonNameToken.objects.all()
+        if among is not None:
+            matches = matches.filter(person_id__in=among)
+        if order:
+            matches = matches.exclude(person_id__in=order)
+        order += _scored(exact, phonetic, limit=limit - len(order), matches=matches)
+    return order
+
+
+def _scored(
+    exact: list[str],
+    phonetic: list[str],
+    *,
+    limit: int,
+    person_ids: list[int] | None = None,
+    matches: QuerySet[PersonNameToken] | None = None,
+) -> list[int]:
+    """Return up to `limit` person ids ordered by their name score, then newest first."""
+    rows = (matches if matches is not None else PersonNameToken.objects.all()).filter(
+        token__in=[*exact, *phonetic]
+    )
+    if person_ids is not None:
+        rows = rows.filter(person_id__in=person_ids)
     ranked = (
-        matches.values("person_id")
+        rows.values("person_id")
         .annotate(
             score=Sum(
                 Case(

@@ -214,19 +214,14 @@ def person_update(*, person: Person, actor: User | None, **changes: Any) -> Pers
         if getattr(person, name) != value:
             setattr(person, name, value)
             changed.append(name)
-    if {"date_of_birth", "age_estimate"} & set(changed) or "age_band" not in changed:
-        band = person.derive_age_band()
-        if band != person.age_band:
-            person.age_band = band
-            changed.append("age_band")
+    # Re-derived on every change: a band stored years ago may be stale by now.
+    band = person.derive_age_band()
+    if band != person.age_band:
+        person.age_band = band
+        changed.append("age_band")
     if changed:
         person.full_clean()
-        person.save(
-            update_fields=[
-                *(("home_ward" if n == "home_ward" else n) for n in changed),
-                "updated_at",
-            ]
-        )
+        person.save(update_fields=[*changed, "updated_at"])
     if set(NAME_FIELDS) & set(changed):
         _write_tokens(person)
     if phones is not None or identifiers is not None:

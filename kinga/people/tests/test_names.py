@@ -7,6 +7,7 @@ from kinga.lib.names import (
     name_tokens,
     normalise_name,
     normalise_name_part,
+    pair_tokens,
     phonetic_key,
     query_tokens,
 )
@@ -118,7 +119,8 @@ def test_spelling_variants_share_the_exact_token_when_the_spelling_rules_cover_t
 
 def test_tokens_are_keyed_hashes_not_names() -> None:
     tokens = name_tokens(["Mwanaisha", "Kahindi-Tsuma"])
-    assert len(tokens) == 9  # exact, phonetic and prefix for each of three parts
+    # exact, phonetic and prefix for each of three parts, and one for each two of them
+    assert len(tokens) == 9 + 3
     for token in tokens:
         assert len(token) == 32
         assert all(ch in "0123456789abcdef" for ch in token)
@@ -149,3 +151,9 @@ def test_a_short_query_part_matches_as_a_prefix() -> None:
     stored = name_tokens(["Kahindi"])
     ((_, exact, _),) = query_tokens("Kahi")
     assert exact & stored
+
+
+def test_pair_tokens_ignore_order_and_spelling() -> None:
+    assert pair_tokens(["fatuma", "charo"]) == pair_tokens(["charo", "fatma"])
+    assert pair_tokens(["fatuma", "charo"]).isdisjoint(pair_tokens(["fatuma", "baya"]))
+    assert pair_tokens(["kahindi"]) == set()

@@ -128,6 +128,17 @@ def test_search_ranks_exact_spellings_before_sound_alikes(child: Person, persona
     assert person_search(viewer=personas.caseworker, text="Kahinde") == [sound_alike, child]
 
 
+def test_search_puts_persons_with_every_name_first(child: Person, personas) -> None:  # type: ignore[no-untyped-def]
+    one_name = person_create(actor=None, kind=PersonKind.WITNESS, given_name="Mwanaisha")
+    person_link(person=one_name, matter=CASE, role="witness", actor=None)
+    both_by_sound = person_create(
+        actor=None, kind=PersonKind.WITNESS, given_name="Mwanaisha", family_name="Tsouma"
+    )
+    person_link(person=both_by_sound, matter=CASE, role="witness", actor=None)
+    found = person_search(viewer=personas.caseworker, text="mwanaisha tsuma")
+    assert found == [child, both_by_sound, one_name]
+
+
 def test_search_by_phone_in_any_format(child: Person, personas) -> None:  # type: ignore[no-untyped-def]
     assert person_search(viewer=personas.caseworker, phone="+254 712 345 678") == [child]
     assert person_search(viewer=personas.caseworker, phone="0712345678", text="Mwanaisha") == [
@@ -256,6 +267,7 @@ def test_tampered_ciphertext_fails(child: Person) -> None:
 
 def test_name_tokens_hold_no_name(child: Person) -> None:
     tokens = list(PersonNameToken.objects.filter(person=child).values_list("token", flat=True))
-    # 5 parts (with the alias) x exact, phonetic, prefix; "Mwana" shares the prefix "mwan"
-    assert len(tokens) == 14
+    # 5 parts (with the alias) x exact, phonetic, prefix ("Mwana" shares the prefix
+    # "mwan"), and a pair token for each two of the five parts
+    assert len(tokens) == 14 + 10
     assert not any("mwan" in token or "kahi" in token for token in tokens)
