@@ -251,7 +251,7 @@ def _nearest(
 # probes Schedule through (service, service_at_location). Plain SQL that SQLite and
 # PostgreSQL both run.
 _NEAREST_OF_TYPE_SQL = """
-SELECT e.service_at_location_id
+SELECT e.service_at_location_id, e.public_latitude, e.public_longitude
 FROM {entry} e
 WHERE e.service_type_id = %s AND e.active
   AND e.public_latitude BETWEEN %s AND %s AND e.public_longitude BETWEEN %s AND %s
@@ -343,13 +343,28 @@ def _nearest_of_type(
                     *(latitude, latitude, longitude, longitude, scale, limit),
                 ],
             )
-            nearest = [place_field.to_python(row[0]) for row in cursor.fetchall()]
-            hits = _hits(nearest, latitude, longitude)
+            nearest = [
+                (
+                    place_field.to_python(place_id),
+                    haversine_km(
+                        latitude_a=latitude,
+                        longitude_a=longitude,
+                        latitude_b=point_latitude,
+                        longitude_b=point_longitude,
+                    ),
+                )
+                for place_id, point_latitude, point_longitude in cursor.fetchall()
+            ]
             if radius is None or (
-                len(hits) == limit and all((hit.distance_km or 0.0) <= radius for hit in hits)
+                len(nearest) == limit and all(distance <= radius for _, distance in nearest)
             ):
-                return hits
+                break
             radius = radius * 4 if radius < 100 else None
+    distances = dict(nearest)
+    places = ServiceAtLocation.objects.filter(pk__in=distances).select_related(*_SHOWN)
+    hits = [DirectoryHit(place, distances[place.pk]) for place in places.only(*_SHOWN_FIELDS)]
+    hits.sort(key=lambda hit: (hit.distance_km or 0.0, str(hit.service_at_location.pk)))
+    return hits
 
 
 def _hits(place_ids: list[Any], latitude: float, longitude: float) -> list[DirectoryHit]:
