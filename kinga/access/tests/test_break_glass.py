@@ -137,3 +137,20 @@ def test_trail_page_is_for_the_overseeing_supervisor_only(personas, matter, clie
     denied = AuditEvent.objects.filter(action=AuditAction.DENIED, record_id="501")
     assert denied.count() == 5
     assert client_for(None).get("/access/trail/case/501/").status_code == 302  # to sign in
+
+
+def test_bulk_agency_grants_give_each_agency_access_with_one_event(personas):
+    matter = Matter("report", 88)
+    before = AuditEvent.objects.count()
+    services.access_grant_agencies(
+        matter=matter,
+        relation=Relation.TRIAGE_AREA,
+        agencies=[personas.ngo, personas.childrens_services],
+        actor=None,
+        source_type="report",
+        source_id=88,
+    )
+    assert AuditEvent.objects.count() == before + 1
+    assert can(personas.caseworker, "view", matter, "summary")
+    assert can(personas.children_officer, "view", matter, "summary")
+    assert not can(personas.caseworker_other, "view", matter, "summary")
