@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from kinga.access import policy
 from kinga.access.models import BreakGlassGrant
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
     Viewer = User | AnonymousUser | None
 
 R = TypeVar("R", bound=InCase)
+
+# The case page lists this many open tasks and promises, soonest first; "my work" has all.
+PANEL_ROWS = 20
 
 
 def _count(model: type[InCase], **filters: Any) -> Coalesce:
@@ -185,6 +191,29 @@ class TimelineEntry:
     text: str = ""
     actor: str = ""
 
+    def html(self) -> str:
+        """Return the entry as one escaped `<li>`.
+
+        The timeline can hold hundreds of entries; building each in Python is some ten
+        times faster than a template loop, which keeps the case page within its budget.
+        The time is shown as 2026-03-02 14:05, the same in both languages.
+        """
+        text = (
+            format_html('<p class="note-text">{}</p>', linebreaksbr(self.text)) if self.text else ""
+        )
+        actor = format_html(' <span class="help">· {}</span>', self.actor) if self.actor else ""
+        return format_html(
+            '<li class="entry-{}"><time datetime="{}">{}</time> <span class="badge">{}</span> '
+            "{}{}{}</li>",
+            self.section,
+            self.at.isoformat(),
+            timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M"),
+            self.label,
+            self.summary,
+            actor,
+            text,
+        )
+
 
 @dataclass
 class CasePage:
@@ -204,6 +233,18 @@ class CasePage:
     planned_interviews: list[Interview]
     break_glass: list[BreakGlassGrant]
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def more_tasks(self) -> bool:
+        return len(self.tasks) > PANEL_ROWS
+
+    @property
+    def more_promises(self) -> bool:
+        return len(self.promises) > PANEL_ROWS
+
+    def timeline_html(self) -> str:
+        """Return the timeline's entries as escaped HTML (see TimelineEntry.html)."""
+        return mark_safe("".join(entry.html() for entry in self.timeline))  # noqa: S308  # each part escaped by format_html
 
     def may(self, section: str, action: str = "view") -> bool:
         return action in self.allowed.get(section, frozenset())
@@ -247,12 +288,22 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         for sensitivity, section in SECTION_OF_SENSITIVITY.items()
         if section in sections
     ]
+    # Plain rows, not model instances: the timeline can hold hundreds of entries.
     events = list(
         CaseEvent.objects.filter(case=case, event_section__in=sections)
-        .select_related("created_by")
-        .order_by("-created_at", "-pk")[:timeline_limit]
+        .order_by("-created_at", "-pk")
+        .values_list(
+            "created_at",
+            "kind",
+            "summary",
+            "event_section",
+            "record_id",
+            "created_by__first_name",
+            "created_by__last_name",
+            "created_by__username",
+        )[:timeline_limit]
     )
-    note_ids = [e.record_id for e in events if e.kind == CaseEvent.Kind.NOTE and e.record_id]
+    note_ids = [row[4] for row in events if row[1] == CaseEvent.Kind.NOTE and row[4]]
     note_text: dict[int, str] = {}
     if note_ids and notes_visible:
         note_text = dict(
@@ -260,17 +311,18 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
                 case=case, pk__in=note_ids, sensitivity__in=notes_visible
             ).values_list("pk", "text")
         )
+    labels = {value: str(label) for value, label in CaseEvent.Kind.choices}
     timeline = [
         TimelineEntry(
-            at=event.created_at,
-            kind=event.kind,
-            label=event.get_kind_display(),
-            summary=event.summary,
-            section=event.event_section,
-            text=note_text.get(event.record_id or 0, ""),
-            actor=str(event.created_by),
+            at=at,
+            kind=kind,
+            label=labels.get(kind, kind),
+            summary=summary,
+            section=section,
+            text=note_text.get(record_id or 0, ""),
+            actor=f"{first} {last}".strip() or username,
         )
-        for event in events
+        for at, kind, summary, section, record_id, first, last, username in events
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))
@@ -288,12 +340,20 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         else []
     )
     tasks = (
-        list(Task.objects.filter(case=case, done_at__isnull=True).select_related("assigned_to"))
+        list(
+            Task.objects.filter(case=case, done_at__isnull=True)
+            .select_related("assigned_to")
+            .order_by("due_on", "pk")[: PANEL_ROWS + 1]
+        )
         if summary
         else []
     )
     promises = (
-        list(Promise.objects.filter(case=case, state=PromiseState.OPEN).select_related("owner"))
+        list(
+            Promise.objects.filter(case=case, state=PromiseState.OPEN)
+            .select_related("owner")
+            .order_by("due_on", "pk")[: PANEL_ROWS + 1]
+        )
         if summary
         else []
     )
