@@ -227,17 +227,17 @@ def pair_token(first: str, second: str) -> str:
 
 
 def pair_tokens(parts: Iterable[str]) -> set[str]:
-    """Return the pair tokens of every two of the (first MAX_PAIRED_PARTS) distinct parts.
+    """Return the pair tokens of every two of the first MAX_PAIRED_PARTS parts.
 
     A query of two names ("Fatuma Charo") then starts from the few persons holding both,
     instead of merging the long lists of everyone called Fatuma and everyone called Charo.
+    A name given twice ("Katana Katana") pairs with itself.
     """
-    distinct = list(dict.fromkeys(parts))[:MAX_PAIRED_PARTS]
+    chosen = list(parts)[:MAX_PAIRED_PARTS]
     return {
         pair_token(first, second)
-        for index, first in enumerate(distinct)
-        for second in distinct[index + 1 :]
-        if phonetic_key(first) != phonetic_key(second)
+        for index, first in enumerate(chosen)
+        for second in chosen[index + 1 :]
     }
 
 

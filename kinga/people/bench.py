@@ -348,9 +348,21 @@ def _populate(
         if reuse_from is not None:
             continue
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(insert_person, people)
-            cursor.executemany(insert_token, tokens)
-            cursor.executemany(insert_plain, plain)
+            if postgres:
+                # COPY: the same rows as the INSERTs, an order of magnitude sooner.
+                raw = cursor.cursor
+                for table, column_names, rows in (
+                    ("people_person", columns, people),
+                    ("people_personnametoken", "person_id, token", tokens),
+                    (PLAIN_TABLE, "person_id, name", plain),
+                ):
+                    with raw.copy(f"COPY {table} ({column_names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            else:
+                cursor.executemany(insert_person, people)
+                cursor.executemany(insert_token, tokens)
+                cursor.executemany(insert_plain, plain)
         done = min(count, batch_start + BATCH)
         if done % 100_000 == 0 or done == count:
             out(f"  wrote {done:,} persons ({time.perf_counter() - started:.0f}s)")
@@ -363,6 +375,11 @@ def _populate(
             if cursor.fetchone() is None:
                 raise RuntimeError("pg_trgm is not available: the reference needs it")
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            # The ids were given explicitly: move the sequence past them.
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('people_person', 'id'), "
+                "(SELECT MAX(id) FROM people_person))"
+            )
             cursor.execute(
                 f"CREATE INDEX {PLAIN_TABLE}_trgm ON {PLAIN_TABLE} USING gin (name gin_trgm_ops)"
             )

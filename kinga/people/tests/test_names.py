@@ -157,3 +157,4 @@ def test_pair_tokens_ignore_order_and_spelling() -> None:
     assert pair_tokens(["fatuma", "charo"]) == pair_tokens(["charo", "fatma"])
     assert pair_tokens(["fatuma", "charo"]).isdisjoint(pair_tokens(["fatuma", "baya"]))
     assert pair_tokens(["kahindi"]) == set()
+    assert pair_tokens(["kazungu", "kazungu"]) == pair_tokens(["kazungo", "kazungu"])
