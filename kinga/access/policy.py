@@ -336,9 +336,7 @@ def visible_matter_ids(
     condition = _grant_filter(viewer, roles, section, action) if roles else None  # type: ignore[arg-type]
     if condition is None:
         return AccessGrant.objects.none().values("matter_id")
-    return (
-        AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
-    )
+    return AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
 
 
 def require(
