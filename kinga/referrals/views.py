@@ -163,15 +163,16 @@ def organization_edit(request: HttpRequest, organization_id: uuid.UUID) -> HttpR
     )
     form = OrganizationForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
+        # The form has written its values onto its instance; change a fresh copy.
         services.organization_update(
-            organization=organization,
+            organization=selectors.organization_for_maintainer(
+                viewer=viewer, organization_id=organization_id
+            ),
             actor=viewer,
             changes={name: form.cleaned_data[name] for name in form.changed_data},
         )
         messages.success(request, _("Saved."))
         return redirect("referrals:manage")
-    # Keep unsaved edits off the instance the form was built on.
-    organization.refresh_from_db()
     return _form_page(
         request, form=form, title=_("Edit %(name)s") % {"name": organization.name}, back="manage"
     )
@@ -190,7 +191,8 @@ def _service_form_save(
             service_types=data["service_types"],
             locations=data["locations"],
         )
-    original = Service.objects.get(pk=service.pk)
+    # The form has written its values onto its instance; compare with a fresh copy.
+    original = selectors.service_for_maintainer(viewer=viewer, service_id=service.pk)
     changes = {
         name: value for name, value in model_fields.items() if getattr(original, name) != value
     }
@@ -310,7 +312,8 @@ def location_edit(request: HttpRequest, location_id: uuid.UUID) -> HttpResponse:
     location = selectors.location_for_maintainer(viewer=viewer, location_id=location_id)
     form = LocationForm(request.POST or None, instance=location)
     if request.method == "POST" and form.is_valid():
-        original = Location.objects.get(pk=location.pk)
+        # The form has written its values onto its instance; change a fresh copy.
+        original = selectors.location_for_maintainer(viewer=viewer, location_id=location_id)
         services.location_update(
             location=original,
             actor=viewer,

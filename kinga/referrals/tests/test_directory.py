@@ -631,9 +631,23 @@ def test_provider_adds_a_confidential_location_and_a_service(
     found = directory_search(service_type="rescue_shelter", latitude=-4.4, longitude=39.5)
     assert "Transit shelter" in names(found)
     edit = reverse("referrals:organization_edit", args=[organization.pk])
-    assert (
-        client.post(edit, {"name": "Salama Rescue Home", "description": "New"}).status_code == 302
-    )
+    renamed = {"name": "Salama Rescue Home", "description": "New"}
+    assert client.post(edit, renamed).status_code == 302
+    organization.refresh_from_db()
+    assert organization.description == "New"
+    place_edit = reverse("referrals:location_edit", args=[place.pk])
+    changed = {
+        "name": "Second house",
+        "location_type": "physical",
+        "confidential": "on",
+        "ward": ward("Ramisi").pk,
+        "address_1": "Hidden Close 4",
+    }
+    assert client.post(place_edit, changed).status_code == 302
+    place.refresh_from_db()
+    assert (place.public_latitude, place.public_longitude) == ward("Ramisi").centroid
+    moved = directory_search(service_type="rescue_shelter", latitude=-4.5, longitude=39.45)
+    assert any(hit.location.pk == place.pk for hit in moved)
 
 
 @pytest.mark.parametrize("persona", ["caseworker", "supervisor", "caseworker_other", "admin"])
