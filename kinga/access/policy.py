@@ -310,18 +310,10 @@ def visible(
     "case_id" for a record inside a case).
     """
     model: Any = queryset.model
-    matter_type: str = model.access_matter_type
-    matter_field: str = model.access_matter_field
-    roles = _roles(viewer)
-    if not roles:
+    if not _roles(viewer):
         return queryset.none()
-    condition = _grant_filter(viewer, roles, section, action)  # type: ignore[arg-type]
-    if condition is None:
-        return queryset.none()
-    matters = (
-        AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
-    )
-    return queryset.filter(**{f"{matter_field}__in": matters})
+    matters = visible_matter_ids(viewer, model.access_matter_type, section, action)
+    return queryset.filter(**{f"{model.access_matter_field}__in": matters})
 
 
 def visible_matter_ids(
