@@ -1,0 +1,123 @@
+"""Helpers every case service shares: policy checks, timeline events, audit, notices."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access import policy
+from kinga.access.models import MatterType
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.cases.models import (
+    Case,
+    CaseEvent,
+    InCase,
+)
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import User
+
+MIN_REASON_LENGTH = 20
+# An assessed or apparent age carries this much doubt: below 18 + margin, presume a child.
+AGE_MARGIN_YEARS = 2
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _require(actor: User, action: str, case: Case, section: str) -> None:
+    policy.require(actor, action, case, section, record_type="cases.case", record_id=case.pk)
+
+
+def _require_role(actor: User, *roles: str) -> None:
+    if not actor.has_role(*roles):
+        raise PermissionDenied(_("Your role cannot do this on a case."))
+
+
+def _event(
+    case: Case,
+    actor: User,
+    kind: str,
+    summary: str,
+    *,
+    section: str = "summary",
+    record: InCase | None = None,
+) -> CaseEvent:
+    event = CaseEvent(
+        case=case,
+        created_by=actor,
+        kind=kind,
+        event_section=section,
+        summary=summary[:200],
+        record_type=record._meta.label_lower if record is not None else "",
+        record_id=record.pk if record is not None else None,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def _audit(
+    actor: User,
+    record: InCase | Case,
+    *,
+    action: str = AuditAction.CREATE,
+    fields: Iterable[str] = (),
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    case_id = record.pk if isinstance(record, Case) else record.case_id
+    audit_record(
+        action=action,
+        actor=actor,
+        record_type=record._meta.label_lower,
+        record_id=record.pk,
+        matter_type=MatterType.CASE,
+        matter_id=case_id,
+        fields=fields,
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _touch(case: Case, **changes: Any) -> None:
+    for name, value in changes.items():
+        setattr(case, name, value)
+    case.updated_at = timezone.now()
+    case.full_clean()
+    case.save(update_fields=[*changes, "updated_at"])
+
+
+def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) -> None:
+    recipients = [user for user in users if actor is None or user.pk != actor.pk]
+    if not recipients:
+        return
+    from kinga.notifications.services import notify
+
+    link = f"/cases/{case.pk}/"
+    transaction.on_commit(
+        lambda: notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)
+    )
+
+
+def _reason(reason: str, what: str = "reason") -> str:
+    reason = reason.strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            {what: _("Write at least %(count)d characters.") % {"count": MIN_REASON_LENGTH}}
+        )
+    return reason
+
+
+def _optional(module: str, name: str) -> Any:
+    """Return an attribute of another app's module if that app provides it yet."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError:
+        return None

@@ -1,0 +1,288 @@
+"""Opening a case and its team: codes, grants, the child's link."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access import policy
+from kinga.access.models import Relation
+from kinga.access.services import access_grant, access_revoke
+from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.cases.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseStatus,
+    CaseTeamMember,
+    RiskLevel,
+    RoleOnCase,
+)
+from kinga.cases.services.base import (
+    _audit,
+    _event,
+    _notify,
+    _optional,
+    _require,
+    _touch,
+)
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import User
+    from kinga.people.models import Person
+    from kinga.places.models import County
+
+
+# --- opening and the team -----------------------------------------------------------------------
+
+
+def _next_number(county: County, year: int) -> int:
+    """Give the next case number of the county and year, safely under concurrency.
+
+    The counter row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
+    transactions serialise writers), and the unique constraint on (county, year, number)
+    backs it up.
+    """
+    CaseCounter.objects.bulk_create(
+        [CaseCounter(county=county, year=year, last_number=0)], ignore_conflicts=True
+    )
+    counter = CaseCounter.objects.select_for_update().get(county=county, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def case_code(county: County, year: int, number: int) -> str:
+    return f"{county.prefix}-{year}-{number:05d}"
+
+
+@transaction.atomic
+def case_open(
+    *,
+    child: Person,
+    county: County,
+    actor: User,
+    reason: str = "",
+    caseworker: User | None = None,
+    source_report_id: int | None = None,
+    risk_level: str = RiskLevel.UNKNOWN,
+) -> Case:
+    """Open a case for a child, owned by the caseworker's agency; return it.
+
+    One open case per child: a child who already has one is refused.
+    """
+    if not policy.can_do(actor, "case.open"):
+        raise PermissionDenied(_("Your role cannot open cases."))
+    owner = caseworker or actor
+    if owner.agency is None or not owner.has_role(Role.CASEWORKER, Role.SUPERVISOR):
+        raise ValidationError(_("The case owner must be a caseworker with an agency."))
+    if Case.objects.filter(
+        child=child, status__in=(CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
+    ).exists():
+        raise ValidationError(_("This child already has an open case. Ask to join its team."))
+    now = timezone.now()
+    year = timezone.localdate().year
+    number = _next_number(county, year)
+    case = Case(
+        code=case_code(county, year, number),
+        county=county,
+        year=year,
+        number=number,
+        child=child,
+        risk_level=risk_level,
+        owning_agency=owner.agency,
+        caseworker=owner,
+        source_report_id=source_report_id,
+        opened_at=now,
+        opened_by=actor,
+        updated_at=now,
+    )
+    case.full_clean()
+    case.save(force_insert=True)
+    _team_add(case=case, user=owner, role_on_case=RoleOnCase.CASEWORKER, actor=actor)
+    if actor.pk != owner.pk and actor.agency is not None:
+        # the person who opened it for someone else stays on it until they step off
+        role = (
+            RoleOnCase.SUPERVISOR if actor.has_role(Role.SUPERVISOR) else RoleOnCase.SOCIAL_WORKER
+        )
+        _team_add(case=case, user=actor, role_on_case=role, actor=actor)
+    person_link = _optional("kinga.people.services", "person_link")
+    if person_link is not None:
+        person_link(person=child, matter=case, role="child", actor=actor)
+    _event(case, actor, CaseEvent.Kind.OPENED, _("Case opened"))
+    _audit(
+        actor,
+        case,
+        fields=["code", "child", "county", "owning_agency", "caseworker"],
+        reason=reason,
+    )
+    return case
+
+
+@transaction.atomic
+def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
+    """Open the case of the child a triaged report describes; return it.
+
+    The child is recorded as a new person with the report's age band and ward; the
+    caseworker matches them to an existing person later if the search finds one.
+    """
+    from kinga.people.models import PersonKind
+    from kinga.people.services import person_create
+
+    county = getattr(report, "county", None)
+    if county is None and actor.agency is not None:
+        # a report without a place takes the county of the triaging agency
+        county = actor.agency.county
+    if county is None:
+        raise ValidationError(_("The report has no county, so no case code can be given."))
+    bands = getattr(report, "age_bands", None) or [getattr(report, "child_age_band", "")]
+    band = next((str(b) for b in bands if _age_from_band(str(b or "")) is not None), "")
+    child = getattr(report, "child", None)
+    if child is None:
+        child = person_create(
+            actor=actor,
+            kind=PersonKind.CHILD,
+            home_ward=getattr(report, "ward", None),
+            age_estimate=_age_from_band(band),
+            age_basis="apparent" if band else "",
+        )
+    in_danger = getattr(report, "danger_now", "") == "yes" or bool(
+        getattr(report, "immediate_danger", False)
+    )
+    case = case_open(
+        child=child,
+        county=county,
+        actor=actor,
+        reason=reason,
+        source_report_id=report.pk,
+        risk_level=RiskLevel.HIGH if in_danger else RiskLevel.UNKNOWN,
+    )
+    received = getattr(report, "received_at", None) or getattr(report, "created_at", None)
+    event = _event(case, actor, CaseEvent.Kind.REPORT, _("Report received; case opened at triage"))
+    if received is not None:
+        CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
+    return case
+
+
+def _age_from_band(band: str) -> int | None:
+    """Return the middle of an age band like "12-14" (the apparent age), or None."""
+    parts = band.split("-")
+    if len(parts) == 2 and all(part.isdigit() for part in parts):
+        return (int(parts[0]) + int(parts[1])) // 2
+    return None
+
+
+def _agency_source(case: Case) -> str:
+    return f"case-{case.pk}"
+
+
+def _team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> CaseTeamMember:
+    if user.agency is None or not user.is_active:
+        raise ValidationError(_("Only an active staff member of an agency can join a team."))
+    member = CaseTeamMember(
+        case=case, user=user, agency=user.agency, role_on_case=role_on_case, created_by=actor
+    )
+    member.full_clean()
+    member.save(force_insert=True)
+    matter = case.access_matter()
+    access_grant(
+        matter=matter,
+        relation=Relation.TEAM_MEMBER,
+        actor=actor,
+        user=user,
+        source_type="cases.team",
+        source_id=member.pk,
+    )
+    access_grant(
+        matter=matter,
+        relation=Relation.AGENCY_ON_TEAM,
+        actor=actor,
+        agency=user.agency,
+        source_type="cases.team_agency",
+        source_id=_agency_source(case),
+    )
+    return member
+
+
+@transaction.atomic
+def case_team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> CaseTeamMember:
+    """Put a staff member (of any agency) on the case's team; return the membership."""
+    _require(actor, "change", case, "summary")
+    if (
+        case.team.filter(user=user)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+        .exists()
+    ):
+        raise ValidationError(_("This person is already on the team."))
+    member = _team_add(case=case, user=user, role_on_case=role_on_case, actor=actor)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.TEAM,
+        _("%(role)s joined the team") % {"role": member.get_role_on_case_display()},
+    )
+    _audit(actor, member, fields=["user", "agency", "role_on_case"])
+    _notify(
+        [user], _("You were added to the team of case %(code)s.") % {"code": case.code}, case, actor
+    )
+    return member
+
+
+@transaction.atomic
+def case_team_remove(*, member: CaseTeamMember, actor: User, reason: str = "") -> CaseTeamMember:
+    """Take a member off the team: their access ends, and their agency's when none remain."""
+    case = member.case
+    _require(actor, "change", case, "summary")
+    if member.ends_at is not None and member.ends_at <= timezone.now():
+        raise ValidationError(_("This person has already left the team."))
+    if member.user_id == case.caseworker_id and member.role_on_case == RoleOnCase.CASEWORKER:
+        raise ValidationError(_("The owning caseworker leaves only through a transfer."))
+    _team_end(member=member, actor=actor)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.TEAM,
+        _("%(role)s left the team") % {"role": member.get_role_on_case_display()},
+    )
+    _audit(actor, member, action=AuditAction.CHANGE, fields=["ends_at"], reason=reason)
+    return member
+
+
+def _team_end(*, member: CaseTeamMember, actor: User) -> None:
+    now = timezone.now()
+    member.ends_at = now
+    member.save(update_fields=["ends_at"])
+    case = member.case
+    matter = case.access_matter()
+    access_revoke(matter=matter, actor=actor, source_type="cases.team", source_id=member.pk)
+    others = case.team.filter(agency_id=member.agency_id).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+    if not others.exists():
+        access_revoke(
+            matter=matter,
+            actor=actor,
+            relation=Relation.AGENCY_ON_TEAM,
+            agency=member.agency,
+            source_type="cases.team_agency",
+        )
+
+
+@transaction.atomic
+def case_risk_set(*, case: Case, risk_level: str, actor: User) -> Case:
+    _require(actor, "change", case, "summary")
+    _touch(case, risk_level=risk_level)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.RISK,
+        _("Risk level: %(level)s") % {"level": case.get_risk_level_display()},
+    )
+    _audit(actor, case, action=AuditAction.CHANGE, fields=["risk_level"])
+    return case

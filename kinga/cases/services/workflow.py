@@ -1,0 +1,539 @@
+"""Screening and assessment, the case plan and its approval, closure, reopening, transfer."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access import policy
+from kinga.access.models import Relation
+from kinga.access.services import access_grant, access_revoke, supervisors_of
+from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.cases.models import (
+    CLOSED_STATUSES,
+    AgeBasis,
+    ApprovalState,
+    Assessment,
+    Case,
+    CaseEvent,
+    CasePlan,
+    CaseStatus,
+    CaseTransfer,
+    ClosureRequest,
+    PlanItem,
+    PlanItemStatus,
+    PlanState,
+    RoleOnCase,
+    TransferState,
+)
+from kinga.cases.services.base import (
+    AGE_MARGIN_YEARS,
+    _audit,
+    _event,
+    _notify,
+    _reason,
+    _require,
+    _require_role,
+    _touch,
+)
+from kinga.cases.services.opening import _team_add, _team_end
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import Agency, User
+
+
+# --- screening and assessment -----------------------------------------------------------------
+
+
+def child_flag(
+    *,
+    age_basis: str,
+    assessed_age: int | None,
+    date_of_birth: datetime.date | None,
+    today: datetime.date | None = None,
+) -> bool:
+    """Return whether to treat the person as a child.
+
+    A documented date of birth decides. An assessed or apparent age carries doubt, so the
+    person is presumed a minor below 18 + AGE_MARGIN_YEARS; unknown age presumes a minor.
+    """
+    today = today or timezone.localdate()
+    if age_basis == AgeBasis.DOCUMENTED and date_of_birth is not None:
+        before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
+        return today.year - date_of_birth.year - int(before_birthday) < 18
+    if assessed_age is None:
+        return True
+    return assessed_age < 18 + AGE_MARGIN_YEARS
+
+
+ASSESSMENT_FIELDS = (
+    "kind",
+    "assessed_on",
+    "trafficking_status",
+    "status_decided_by",
+    "palermo_acts",
+    "palermo_means",
+    "palermo_purposes",
+    "control_methods",
+    "exploitation_types",
+    "recruitment_channel",
+    "recruitment_apps",
+    "age_basis",
+    "assessed_age",
+    "risk_level",
+    "needs",
+    "risk_notes",
+    "best_interests",
+    "child_views",
+)
+
+
+@transaction.atomic
+def assessment_record(*, case: Case, actor: User, **fields: Any) -> Assessment:
+    """Record a screening, assessment or review; the case takes its risk level."""
+    _require(actor, "create", case, "care")
+    unknown = set(fields) - set(ASSESSMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown assessment fields: {sorted(unknown)}")
+    assessment = Assessment(case=case, created_by=actor, **fields)
+    assessment.is_child = child_flag(
+        age_basis=assessment.age_basis,
+        assessed_age=assessment.assessed_age,
+        date_of_birth=getattr(case.child, "date_of_birth", None),
+    )
+    assessment.full_clean()
+    assessment.save(force_insert=True)
+    if assessment.risk_level != case.risk_level:
+        _touch(case, risk_level=assessment.risk_level)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.ASSESSMENT,
+        "{}: {} · {}".format(
+            assessment.get_kind_display(),
+            assessment.get_trafficking_status_display(),
+            _("risk %(level)s") % {"level": assessment.get_risk_level_display()},
+        ),
+        section="care",
+        record=assessment,
+    )
+    _audit(
+        actor,
+        assessment,
+        fields=[name for name, value in fields.items() if value not in ("", None, [])],
+    )
+    return assessment
+
+
+# --- plan and approvals ------------------------------------------------------------------------
+
+
+def plan_current(case: Case) -> CasePlan | None:
+    return CasePlan.objects.filter(case=case).order_by("-version").first()
+
+
+@transaction.atomic
+def plan_item_add(
+    *,
+    case: Case,
+    actor: User,
+    kind: str,
+    need: str,
+    description: str,
+    due_on: datetime.date,
+    provider_agency: Agency | None = None,
+) -> PlanItem:
+    """Add a goal or service to the plan being drafted (a new version once one is approved)."""
+    _require(actor, "create", case, "care")
+    plan = plan_current(case)
+    if plan is not None and plan.state == PlanState.SUBMITTED:
+        raise ValidationError(_("The plan is waiting for approval; change it once it is decided."))
+    if plan is None or plan.state == PlanState.APPROVED:
+        previous = plan
+        plan = CasePlan(
+            case=case, created_by=actor, version=(previous.version + 1) if previous else 1
+        )
+        plan.full_clean()
+        plan.save(force_insert=True)
+        if previous is not None:
+            for item in previous.items.filter(status=PlanItemStatus.OPEN):
+                PlanItem.objects.create(
+                    case=case,
+                    plan=plan,
+                    created_by=actor,
+                    kind=item.kind,
+                    need=item.need,
+                    description=item.description,
+                    provider_agency=item.provider_agency,
+                    due_on=item.due_on,
+                )
+    item = PlanItem(
+        case=case,
+        plan=plan,
+        created_by=actor,
+        kind=kind,
+        need=need,
+        description=description.strip(),
+        due_on=due_on,
+        provider_agency=provider_agency,
+    )
+    item.full_clean()
+    item.save(force_insert=True)
+    _audit(actor, item, fields=["kind", "need", "description", "due_on", "provider_agency"])
+    return item
+
+
+@transaction.atomic
+def plan_item_set_status(*, item: PlanItem, status: str, actor: User) -> PlanItem:
+    _require(actor, "change", item.case, "care")
+    item.status = status
+    item.full_clean()
+    item.save(update_fields=["status"])
+    _audit(actor, item, action=AuditAction.CHANGE, fields=["status"])
+    return item
+
+
+@transaction.atomic
+def plan_submit(*, plan: CasePlan, actor: User) -> CasePlan:
+    """Send the plan to the supervisors of the case for approval."""
+    case = plan.case
+    _require(actor, "change", case, "care")
+    _require_role(actor, Role.CASEWORKER, Role.SUPERVISOR)
+    if plan.state not in (PlanState.DRAFT, PlanState.RETURNED):
+        raise ValidationError(_("Only a draft or returned plan can be submitted."))
+    if not plan.items.exists():
+        raise ValidationError(_("Add at least one goal or service before submitting."))
+    plan.state = PlanState.SUBMITTED
+    plan.submitted_at = timezone.now()
+    plan.save(update_fields=["state", "submitted_at"])
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.PLAN,
+        _("Case plan v%(version)d submitted for approval") % {"version": plan.version},
+    )
+    _audit(actor, plan, action=AuditAction.CHANGE, fields=["state"])
+    _notify(
+        supervisors_of(matter=case.access_matter()),
+        _("A case plan on case %(code)s waits for your approval.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return plan
+
+
+def _require_approver(actor: User, case: Case, requested_by_id: int) -> None:
+    if not policy.can_do(actor, "case.approve"):
+        raise PermissionDenied(_("Only a supervisor approves."))
+    _require(actor, "change", case, "summary")
+    if actor.pk == requested_by_id:
+        raise PermissionDenied(_("Nobody approves their own request."))
+
+
+@transaction.atomic
+def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan:
+    """Approve a submitted plan."""
+    case = plan.case
+    _require_approver(actor, case, plan.created_by_id)
+    if plan.state != PlanState.SUBMITTED:
+        raise ValidationError(_("Only a submitted plan can be approved."))
+    plan.state = PlanState.APPROVED
+    plan.decided_at = timezone.now()
+    plan.decided_by = actor
+    plan.comments = comments.strip()
+    plan.save(update_fields=["state", "decided_at", "decided_by", "comments"])
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.PLAN,
+        _("Case plan v%(version)d approved") % {"version": plan.version},
+    )
+    _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
+    _notify(
+        [case.caseworker],
+        _("The case plan of %(code)s was approved.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
+    """Return a submitted plan to the caseworker with comments."""
+    case = plan.case
+    _require_approver(actor, case, plan.created_by_id)
+    if plan.state != PlanState.SUBMITTED:
+        raise ValidationError(_("Only a submitted plan can be returned."))
+    if not comments.strip():
+        raise ValidationError({"comments": _("Say what needs to change.")})
+    plan.state = PlanState.RETURNED
+    plan.decided_at = timezone.now()
+    plan.decided_by = actor
+    plan.comments = comments.strip()
+    plan.save(update_fields=["state", "decided_at", "decided_by", "comments"])
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.PLAN,
+        _("Case plan v%(version)d returned with comments") % {"version": plan.version},
+    )
+    _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
+    _notify(
+        [case.caseworker],
+        _("The case plan of %(code)s was returned with comments.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return plan
+
+
+@transaction.atomic
+def case_follow_up_start(*, case: Case, actor: User) -> Case:
+    """Move an active case to follow-up (the plan's services are delivered)."""
+    _require(actor, "change", case, "summary")
+    if case.status != CaseStatus.ACTIVE:
+        raise ValidationError(_("Only an active case moves to follow-up."))
+    _touch(case, status=CaseStatus.FOLLOW_UP)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.STATUS,
+        _("Status: %(status)s") % {"status": case.get_status_display()},
+    )
+    _audit(actor, case, action=AuditAction.CHANGE, fields=["status"])
+    return case
+
+
+@transaction.atomic
+def closure_request(*, case: Case, actor: User, closing_status: str, reason: str) -> ClosureRequest:
+    """Ask the supervisors to close the case (as closed, or closed-referred)."""
+    _require(actor, "change", case, "summary")
+    _require_role(actor, Role.CASEWORKER, Role.SUPERVISOR)
+    if not case.is_open:
+        raise ValidationError(_("The case is already closed."))
+    if case.closures.filter(state=ApprovalState.REQUESTED).exists():
+        raise ValidationError(_("A closure request is already waiting."))
+    request = ClosureRequest(
+        case=case, created_by=actor, closing_status=closing_status, reason=_reason(reason)
+    )
+    request.full_clean()
+    request.save(force_insert=True)
+    _event(case, actor, CaseEvent.Kind.CLOSURE, _("Closure requested"))
+    _audit(actor, request, fields=["closing_status", "reason"])
+    _notify(
+        supervisors_of(matter=case.access_matter()),
+        _("Closing case %(code)s waits for your approval.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return request
+
+
+@transaction.atomic
+def closure_approve(*, request: ClosureRequest, actor: User, comments: str = "") -> Case:
+    """Approve the closure: the case closes. The team keeps access for follow-up."""
+    case = request.case
+    _require_approver(actor, case, request.created_by_id)
+    if request.state != ApprovalState.REQUESTED:
+        raise ValidationError(_("This request was already decided."))
+    request.state = ApprovalState.APPROVED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.comments = comments.strip()
+    request.save(update_fields=["state", "decided_by", "decided_at", "comments"])
+    _touch(case, status=request.closing_status, closed_at=timezone.now())
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.CLOSURE,
+        _("Closure approved: %(status)s") % {"status": case.get_status_display()},
+    )
+    _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
+    _notify(
+        [case.caseworker],
+        _("Closing case %(code)s was approved.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return case
+
+
+@transaction.atomic
+def closure_return(*, request: ClosureRequest, actor: User, comments: str) -> ClosureRequest:
+    """Return a closure request with comments; the case stays open."""
+    case = request.case
+    _require_approver(actor, case, request.created_by_id)
+    if request.state != ApprovalState.REQUESTED:
+        raise ValidationError(_("This request was already decided."))
+    if not comments.strip():
+        raise ValidationError({"comments": _("Say what needs to happen first.")})
+    request.state = ApprovalState.RETURNED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.comments = comments.strip()
+    request.save(update_fields=["state", "decided_by", "decided_at", "comments"])
+    _event(case, actor, CaseEvent.Kind.CLOSURE, _("Closure returned with comments"))
+    _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
+    _notify(
+        [case.caseworker],
+        _("Closing case %(code)s was returned with comments.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return request
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
+    """Reopen a closed case (re-exploitation, a new need), with a reason."""
+    _require(actor, "change", case, "summary")
+    if case.status not in CLOSED_STATUSES:
+        raise ValidationError(_("Only a closed case can be reopened."))
+    reason = _reason(reason)
+    _touch(case, status=CaseStatus.ACTIVE, closed_at=None)
+    _event(case, actor, CaseEvent.Kind.REOPENED, _("Case reopened"))
+    _audit(actor, case, action=AuditAction.CHANGE, fields=["status", "closed_at"], reason=reason)
+    _notify(
+        supervisors_of(matter=case.access_matter()),
+        _("Case %(code)s was reopened.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return case
+
+
+# --- transfer --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str) -> CaseTransfer:
+    """Ask another agency to take the case over; its supervisors may look at it meanwhile."""
+    from kinga.accounts.models import User as UserModel
+
+    _require(actor, "change", case, "summary")
+    _require_role(actor, Role.CASEWORKER, Role.SUPERVISOR)
+    if to_agency.pk == case.owning_agency_id:
+        raise ValidationError({"to_agency": _("The case is already owned by that agency.")})
+    if case.transfers.filter(state=TransferState.REQUESTED).exists():
+        raise ValidationError(_("A transfer is already waiting."))
+    transfer = CaseTransfer(
+        case=case,
+        created_by=actor,
+        from_agency=case.owning_agency,
+        to_agency=to_agency,
+        reason=_reason(reason),
+    )
+    transfer.full_clean()
+    transfer.save(force_insert=True)
+    access_grant(
+        matter=case.access_matter(),
+        relation=Relation.AGENCY_ON_TEAM,
+        actor=actor,
+        agency=to_agency,
+        source_type="cases.transfer",
+        source_id=transfer.pk,
+    )
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.TRANSFER,
+        _("Transfer to %(agency)s requested") % {"agency": to_agency.name},
+    )
+    _audit(actor, transfer, fields=["to_agency", "reason"])
+    receivers = UserModel.objects.filter(
+        agency=to_agency, is_active=True, roles__role=Role.SUPERVISOR
+    )
+    _notify(
+        list(receivers),
+        _("Case %(code)s is offered to your agency.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return transfer
+
+
+def _require_receiver(actor: User, transfer: CaseTransfer) -> None:
+    if actor.agency_id != transfer.to_agency_id or not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied(_("A supervisor of the receiving agency decides."))
+
+
+@transaction.atomic
+def transfer_accept(*, transfer: CaseTransfer, actor: User, caseworker: User) -> Case:
+    """Accept the case: the new caseworker owns it and the previous one steps off."""
+    _require_receiver(actor, transfer)
+    if transfer.state != TransferState.REQUESTED:
+        raise ValidationError(_("This transfer was already decided."))
+    if caseworker.agency_id != transfer.to_agency_id or not caseworker.has_role(
+        Role.CASEWORKER, Role.SUPERVISOR
+    ):
+        raise ValidationError({"caseworker": _("Choose a caseworker of your agency.")})
+    case = transfer.case
+    transfer.state = TransferState.ACCEPTED
+    transfer.decided_by = actor
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["state", "decided_by", "decided_at"])
+    previous = case.team.filter(
+        user_id=case.caseworker_id, role_on_case=RoleOnCase.CASEWORKER, ends_at__isnull=True
+    )
+    _team_add(case=case, user=caseworker, role_on_case=RoleOnCase.CASEWORKER, actor=actor)
+    _touch(case, owning_agency=transfer.to_agency, caseworker=caseworker)
+    for member in previous:
+        _team_end(member=member, actor=actor)
+    access_revoke(
+        matter=case.access_matter(),
+        actor=actor,
+        source_type="cases.transfer",
+        source_id=transfer.pk,
+    )
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.TRANSFER,
+        _("Transfer accepted by %(agency)s") % {"agency": transfer.to_agency.name},
+    )
+    _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state"])
+    _notify([caseworker], _("You now own case %(code)s.") % {"code": case.code}, case, actor)
+    return case
+
+
+@transaction.atomic
+def transfer_decline(*, transfer: CaseTransfer, actor: User, note: str) -> CaseTransfer:
+    """Decline the case, with a note; the receiving agency's look-in access ends."""
+    _require_receiver(actor, transfer)
+    if transfer.state != TransferState.REQUESTED:
+        raise ValidationError(_("This transfer was already decided."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say why.")})
+    case = transfer.case
+    transfer.state = TransferState.DECLINED
+    transfer.decided_by = actor
+    transfer.decided_at = timezone.now()
+    transfer.decision_note = note.strip()
+    transfer.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    access_revoke(
+        matter=case.access_matter(),
+        actor=actor,
+        source_type="cases.transfer",
+        source_id=transfer.pk,
+    )
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.TRANSFER,
+        _("Transfer declined by %(agency)s") % {"agency": transfer.to_agency.name},
+    )
+    _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state", "decision_note"])
+    _notify(
+        [case.caseworker],
+        _("The transfer of case %(code)s was declined.") % {"code": case.code},
+        case,
+        actor,
+    )
+    return transfer
