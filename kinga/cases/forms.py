@@ -206,6 +206,13 @@ class NoteForm(forms.Form):
     sensitivity = forms.ChoiceField(label=_("Who may read it"), choices=Sensitivity.choices)
     text = _text(_("Note"), rows=5)
 
+    def __init__(self, *args: Any, writable: set[str] | None = None, **kwargs: Any) -> None:
+        """Offer only the sensitivities whose section the writer may add to."""
+        super().__init__(*args, **kwargs)
+        if writable is not None:
+            field = cast(forms.ChoiceField, self.fields["sensitivity"])
+            field.choices = [c for c in Sensitivity.choices if c[0] in writable]
+
 
 class InterviewPlanForm(forms.Form):
     held_on = _date(_("Planned date"), today=False)

@@ -25,6 +25,7 @@ from kinga.audit.services import audit_record
 from kinga.cases import forms as case_forms
 from kinga.cases import selectors, services, wellbeing
 from kinga.cases.models import (
+    SECTION_OF_SENSITIVITY,
     Case,
     CasePlan,
     CaseTeamMember,
@@ -227,6 +228,15 @@ def _team_users(case: Case) -> list[User]:
     return [m.user for m in selectors.case_page_team(case=case)]
 
 
+def _writable_notes(case: Case) -> set[str]:
+    allowed: dict[str, frozenset[str]] = getattr(case, "allowed", {})
+    return {
+        sensitivity
+        for sensitivity, section in SECTION_OF_SENSITIVITY.items()
+        if "create" in allowed.get(section, frozenset())
+    }
+
+
 def _save_note(form: forms.Form, case: Case, user: User) -> object:
     data = form.cleaned_data
     return services.note_add(
@@ -277,7 +287,7 @@ ADDERS: dict[str, Adder] = {
         # the service checks the section the note's sensitivity falls in
         "summary",
         "view",
-        lambda data, case, user: case_forms.NoteForm(data),
+        lambda data, case, user: case_forms.NoteForm(data, writable=_writable_notes(case)),
         _save_note,
     ),
     "interview_plan": Adder(

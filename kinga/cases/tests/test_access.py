@@ -183,3 +183,13 @@ def test_referral_recipient_agency_sees_no_case_page(personas, full_case, client
     status, _body = page_text(client_for, personas.service_provider, full_case)
     assert status == 404
     _ = datetime
+
+
+def test_note_form_offers_only_the_sections_the_writer_may_add_to(
+    personas, full_case, client_for
+) -> None:
+    body = client_for(personas.counsellor).get(f"/cases/{full_case.pk}/add/note/").content
+    assert b'value="care"' in body and b'value="justice"' not in body
+    assert b'value="general"' not in body
+    body = client_for(personas.investigator).get(f"/cases/{full_case.pk}/add/note/").content
+    assert b'value="justice"' in body and b'value="care"' not in body
