@@ -15,7 +15,7 @@ from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.lib.names import pair_tokens, query_tokens
+from kinga.lib.names import exact_token, pair_tokens, query_tokens
 from kinga.lib.phones import normalise_phone
 from kinga.people.models import (
     IdentifierKind,
@@ -124,6 +124,8 @@ def rank_by_name(
     """
     exact = sorted({token for _, tokens, _ in parts for token in tokens})
     phonetic = sorted({token for _, _, tokens in parts for token in tokens} - set(exact))
+    if len(parts) == 1:
+        return _single_part(parts[0], among=among, limit=limit)
     order: list[int] = []
     pairs = sorted(pair_tokens(part for part, _, _ in parts))
     if pairs:
@@ -144,6 +146,39 @@ def rank_by_name(
         if order:
             matches = matches.exclude(person_id__in=order)
         order += _scored(exact, phonetic, limit=limit - len(order), matches=matches)
+    return order
+
+
+def _single_part(
+    part: tuple[str, frozenset[str], frozenset[str]],
+    *,
+    among: QuerySet[Any, Any] | None,
+    limit: int,
+) -> list[int]:
+    """Rank a one-word query tier by tier, newest first within each, from the index alone.
+
+    The same order as the scores: whoever holds the exact spelling also holds its sound
+    (score 3, or 5 with a short part's prefix), then those whose name starts with a short
+    part (2), then those who only sound alike (1). Each tier reads the (token, person)
+    index backwards and stops at `limit`, instead of merging tens of thousands of rows.
+    """
+    name, exact_tokens, phonetic_tokens = part
+    whole = exact_token(name)
+    tiers = [[whole], sorted(exact_tokens - {whole}), sorted(phonetic_tokens)]
+    order: list[int] = []
+    for tokens in tiers:
+        if not tokens or len(order) >= limit:
+            continue
+        rows = PersonNameToken.objects.filter(token__in=tokens)
+        if among is not None:
+            rows = rows.filter(person_id__in=among)
+        if order:
+            rows = rows.exclude(person_id__in=order)
+        order += list(
+            rows.order_by("-person_id")
+            .values_list("person_id", flat=True)
+            .distinct()[: limit - len(order)]
+        )
     return order
 
 
