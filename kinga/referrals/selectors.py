@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
+    Case,
     Exists,
     ExpressionWrapper,
     F,
@@ -25,18 +27,26 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Value,
+    When,
 )
+from django.db.models.functions import Cast
 from django.utils import timezone
 
+from kinga.access import policy
+from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.access.policy import can_do, deny
 from kinga.accounts.models import Role
 from kinga.places.geo import bounding_box, haversine_km
 from kinga.referrals.models import (
+    OPEN_REFERRAL_STATUSES,
     EligibleSex,
     Location,
     LocationType,
     Organization,
     Phone,
+    Referral,
+    ReferralStatus,
     Schedule,
     SearchEntry,
     Service,
@@ -86,18 +96,24 @@ def location_address_visible_to(viewer: Viewer, location: Location) -> bool:
     """Return whether the viewer may see the location's street address and exact point.
 
     A public location's address is for everyone who may browse. A confidential one's only
-    for staff of the agency that runs it.
-    TODO(issue 6): the referral half also opens it to those handling a referral to it.
+    for staff of the agency that runs it, and for those handling an open referral to it:
+    the sending team and the receiving staff (and the Children's Officer) who may see it.
     """
     if not location.confidential:
         return True
     if viewer is None or not viewer.is_authenticated:
         return False
     organization = location.organization
-    return (
+    if (
         organization is not None
         and organization.agency_id is not None
         and getattr(viewer, "agency_id", None) == organization.agency_id
+    ):
+        return True
+    return (
+        referrals_visible_to(viewer=viewer, action="view")
+        .filter(service_at_location__location=location, status__in=OPEN_REFERRAL_STATUSES)
+        .exists()
     )
 
 
@@ -597,3 +613,221 @@ def organization_entries(*, organization: Organization) -> dict[str, object]:
 def now() -> dt.datetime:
     """Return the current time (a seam for tests)."""
     return timezone.now()
+
+
+# --- referrals --------------------------------------------------------------------------------
+
+REFERRAL = "referrals.referral"
+# The matter types a referral can belong to.
+REFERRAL_MATTERS = (MatterType.CASE, MatterType.REPORT)
+
+
+def _handled_referral_ids(viewer: User, action: str) -> QuerySet[AccessGrant, Any] | None:
+    """Return the ids of the referrals made to the viewer (or their agency), as a subquery.
+
+    A referral_recipient grant made by a referral names it as its source; the recipient
+    sees that referral, not the others on the same case.
+    """
+    personal, through_agency = policy.relations_allowing(viewer.role_set, "referral", action)
+    who = Q()
+    matched = False
+    if Relation.REFERRAL_RECIPIENT in personal:
+        who |= Q(user_id=viewer.pk)
+        matched = True
+    if Relation.REFERRAL_RECIPIENT in through_agency and viewer.agency_id is not None:
+        who |= Q(agency_id=viewer.agency_id)
+        matched = True
+    if not matched:
+        return None
+    return (
+        AccessGrant.objects.live()
+        .filter(who, relation=Relation.REFERRAL_RECIPIENT, source_type=REFERRAL)
+        .annotate(referral_id=Cast("source_id", BigIntegerField()))
+        .values("referral_id")
+    )
+
+
+def _team_matter_ids(viewer: User, matter_type: str, action: str) -> QuerySet[AccessGrant, Any]:
+    """Return the ids of matters where the viewer may act on referrals other than as a
+    recipient: the case team, its supervising agencies, the triage area, break-glass."""
+    personal, through_agency = policy.relations_allowing(viewer.role_set, "referral", action)
+    personal = personal - {Relation.REFERRAL_RECIPIENT}
+    through_agency = through_agency - {Relation.REFERRAL_RECIPIENT}
+    who = Q(pk__in=[])
+    if personal:
+        who |= Q(user_id=viewer.pk, relation__in=personal)
+    if through_agency and viewer.agency_id is not None:
+        who |= Q(agency_id=viewer.agency_id, relation__in=through_agency)
+    return AccessGrant.objects.live().filter(who, matter_type=matter_type).values("matter_id")
+
+
+def referrals_visible_to(*, viewer: Viewer, action: str = "list") -> QuerySet[Referral]:
+    """Return the referrals the viewer may take the action on, filtered in SQL.
+
+    The sending side sees the referrals of the matters it may see referrals of; a
+    recipient sees only the referrals made to it, while they are open.
+    """
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+        return Referral.objects.none()
+    user: User = viewer
+    condition = Q(pk__in=[])
+    for matter_type in REFERRAL_MATTERS:
+        condition |= Q(
+            matter_type=matter_type,
+            matter_id__in=_team_matter_ids(user, matter_type, action),
+        )
+    handled = _handled_referral_ids(user, action)
+    if handled is not None:
+        condition |= Q(pk__in=handled)
+    return Referral.objects.filter(condition)
+
+
+def referral_sides(viewer: Viewer, referral: Referral) -> tuple[bool, bool]:
+    """Return (on the sending side, a recipient) for the viewer on this referral."""
+    if viewer is None or not viewer.is_authenticated:
+        return False, False
+    user: User = viewer
+    sending = Referral.objects.filter(
+        pk=referral.pk,
+        matter_id__in=_team_matter_ids(user, referral.matter_type, "view"),
+        matter_type=referral.matter_type,
+    ).exists()
+    handled = _handled_referral_ids(user, "view")
+    receiving = (
+        handled is not None and Referral.objects.filter(pk=referral.pk, pk__in=handled).exists()
+    )
+    return sending, receiving
+
+
+def referral_for_viewer(*, viewer: Viewer, referral_id: int, action: str = "view") -> Referral:
+    """Return the referral for its page, or the same 404 for "absent" and "not yours"."""
+    referral = (
+        referrals_visible_to(viewer=viewer, action=action)
+        .filter(pk=referral_id)
+        .select_related(
+            "service_at_location__service__organization",
+            "service_at_location__location__ward__sub_county",
+            "service_at_location__location__organization",
+            "receiving_agency",
+            "sending_agency",
+            "sent_by",
+            "contact_person",
+            "childrens_officer",
+            "case",
+        )
+        .first()
+    )
+    if referral is None:
+        raise deny(viewer, record_type=REFERRAL, record_id=referral_id, action=action)
+    return referral
+
+
+def _list_related(rows: QuerySet[Referral]) -> QuerySet[Referral]:
+    return rows.select_related(
+        "service_at_location__service", "receiving_agency", "sending_agency", "case"
+    )
+
+
+def referral_inbox(*, viewer: Viewer) -> list[Referral]:
+    """Return the referrals made to the viewer's agency (or to them), waiting ones first."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    user: User = viewer
+    handled = _handled_referral_ids(user, "list")
+    if handled is None:
+        return []
+    rows = Referral.objects.filter(pk__in=handled).annotate(
+        waiting=Case(When(status=ReferralStatus.SENT, then=Value(0)), default=Value(1))
+    )
+    return list(_list_related(rows.order_by("waiting", "due_at", "pk"))[:200])
+
+
+def referral_outgoing(*, viewer: Viewer, now: dt.datetime | None = None) -> list[Referral]:
+    """Return the referrals sent by the viewer's agency that the viewer may list: overdue
+    first, then open by due time, then closed, newest first."""
+    if viewer is None or not viewer.is_authenticated or getattr(viewer, "agency_id", None) is None:
+        return []
+    now = now or timezone.now()
+    rows = (
+        referrals_visible_to(viewer=viewer, action="list")
+        .filter(sending_agency_id=viewer.agency_id)
+        .annotate(
+            rank=Case(
+                When(status=ReferralStatus.SENT, due_at__lt=now, then=Value(0)),
+                When(status__in=OPEN_REFERRAL_STATUSES, then=Value(1)),
+                default=Value(2),
+            )
+        )
+    )
+    return list(_list_related(rows.order_by("rank", "due_at", "-pk"))[:200])
+
+
+def referrals_of_case(*, viewer: Viewer, case_id: int) -> list[Referral]:
+    """Return the case's referrals the viewer may list, newest first."""
+    return list(
+        _list_related(
+            referrals_visible_to(viewer=viewer, action="list").filter(
+                matter_type=MatterType.CASE, matter_id=case_id
+            )
+        ).order_by("-sent_at", "-pk")
+    )
+
+
+def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, Any]]:
+    """Return the case timeline's referral entries the viewer may see.
+
+    Each entry is a dict with `at`, `label`, `summary` (its title), `section` ("referral")
+    and `url`, the shape `kinga.cases.selectors` reads: one for the sending, one for the
+    answer, one for the start and one for the close with its feedback.
+    """
+    from django.utils.translation import gettext as _
+
+    entries: list[dict[str, Any]] = []
+    for referral in referrals_of_case(viewer=viewer, case_id=case.pk):
+        service = referral.service_at_location.service.name
+        url = f"/referrals/{referral.pk}/"
+        where = {"reference": referral.reference, "service": service}
+
+        def entry(at: dt.datetime | None, summary: str, url: str = url) -> None:
+            if at is not None:
+                entries.append(
+                    {
+                        "at": at,
+                        "label": _("Referral"),
+                        "summary": summary,
+                        "title": summary,
+                        "section": "referral",
+                        "url": url,
+                    }
+                )
+
+        entry(
+            referral.sent_at,
+            _("%(reference)s sent to %(service)s (%(urgency)s)")
+            % {**where, "urgency": referral.get_urgency_display()},
+        )
+        if referral.status == ReferralStatus.SENT and referral.is_overdue:
+            entry(timezone.now(), _("%(reference)s is overdue: no answer yet") % where)
+        if referral.answered_at is not None:
+            if referral.status == ReferralStatus.DECLINED:
+                entry(
+                    referral.answered_at,
+                    _("%(reference)s declined by %(service)s: %(reason)s")
+                    % {**where, "reason": referral.decline_reason},
+                )
+            else:
+                entry(referral.answered_at, _("%(reference)s accepted by %(service)s") % where)
+        entry(referral.started_at, _("%(reference)s: the service started") % where)
+        if referral.status == ReferralStatus.COMPLETED:
+            entry(
+                referral.closed_at,
+                _("%(reference)s completed. Feedback: %(feedback)s")
+                % {**where, "feedback": referral.feedback},
+            )
+        elif referral.status == ReferralStatus.WITHDRAWN:
+            entry(
+                referral.closed_at,
+                _("%(reference)s withdrawn: %(reason)s")
+                % {**where, "reason": referral.withdraw_reason},
+            )
+    return entries
