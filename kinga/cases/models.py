@@ -237,7 +237,10 @@ class CaseEvent(InCase):
     # The policy section of the record the event is about: the timeline shows an event only
     # to those who may view that section.
     event_section = models.CharField(_("section"), max_length=16, default="summary")
+    # An English message id and its values (choice labels in English, codes, dates): the
+    # timeline translates both when it is read. No free text, no names.
     summary = models.CharField(_("summary"), max_length=200)
+    params = models.JSONField(_("values"), default=dict, blank=True)
     record_type = models.CharField(max_length=48, blank=True)
     record_id = models.BigIntegerField(null=True, blank=True)
 

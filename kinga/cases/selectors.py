@@ -13,6 +13,7 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from kinga.access import policy
 from kinga.access.models import BreakGlassGrant
@@ -215,6 +216,20 @@ class TimelineEntry:
         )
 
 
+def event_summary(summary: str, params: dict[str, Any] | None) -> str:
+    """Return a timeline event's summary in the reader's language (see services._event)."""
+    text = gettext(summary)
+    if not params:
+        return text
+    try:
+        return text % {
+            name: gettext(value) if isinstance(value, str) else value
+            for name, value in params.items()
+        }
+    except (KeyError, ValueError, TypeError):
+        return summary
+
+
 @dataclass
 class CasePage:
     case: Case
@@ -296,6 +311,7 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
             "created_at",
             "kind",
             "summary",
+            "params",
             "event_section",
             "record_id",
             "created_by__first_name",
@@ -303,7 +319,7 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
             "created_by__username",
         )[:timeline_limit]
     )
-    note_ids = [row[4] for row in events if row[1] == CaseEvent.Kind.NOTE and row[4]]
+    note_ids = [row[5] for row in events if row[1] == CaseEvent.Kind.NOTE and row[5]]
     note_text: dict[int, str] = {}
     if note_ids and notes_visible:
         note_text = dict(
@@ -317,12 +333,12 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
             at=at,
             kind=kind,
             label=labels.get(kind, kind),
-            summary=summary,
+            summary=event_summary(summary, params),
             section=section,
             text=note_text.get(record_id or 0, ""),
             actor=f"{first} {last}".strip() or username,
         )
-        for at, kind, summary, section, record_id, first, last, username in events
+        for at, kind, summary, params, section, record_id, first, last, username in events
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))

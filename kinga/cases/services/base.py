@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import models, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kinga.access import policy
@@ -41,21 +41,38 @@ def _require_role(actor: User, *roles: str) -> None:
         raise PermissionDenied(_("Your role cannot do this on a case."))
 
 
+def _label(record: models.Model, field: str) -> Any:
+    """Return the translatable (lazy) label of a choice field's value."""
+    value = getattr(record, field)
+    choices = getattr(record._meta.get_field(field), "flatchoices", ())
+    return dict(choices).get(value, value)
+
+
 def _event(
     case: Case,
     actor: User,
     kind: str,
     summary: str,
     *,
+    params: dict[str, Any] | None = None,
     section: str = "summary",
     record: InCase | None = None,
 ) -> CaseEvent:
+    """Add a timeline event. `summary` is an English message id (marked with
+    gettext_noop) and `params` its values: both are stored in English and translated when
+    the timeline is read, so each reader sees the timeline in their own language."""
+    with translation.override("en"):
+        stored = {
+            name: value if isinstance(value, int) else str(value)
+            for name, value in (params or {}).items()
+        }
     event = CaseEvent(
         case=case,
         created_by=actor,
         kind=kind,
         event_section=section,
         summary=summary[:200],
+        params=stored,
         record_type=record._meta.label_lower if record is not None else "",
         record_id=record.pk if record is not None else None,
     )

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access import policy
 from kinga.audit.models import AuditAction
@@ -23,6 +24,7 @@ from kinga.cases.models import (
 from kinga.cases.services.base import (
     _audit,
     _event,
+    _label,
     _notify,
     _reason,
     _require,
@@ -125,8 +127,8 @@ def consent_record(
         case,
         actor,
         CaseEvent.Kind.CONSENT,
-        _("Consent recorded: %(purpose)s → %(agency)s")
-        % {"purpose": consent.get_purpose_display(), "agency": recipient_agency.name},
+        gettext_noop("Consent recorded: %(purpose)s → %(agency)s"),
+        params={"purpose": _label(consent, "purpose"), "agency": recipient_agency.name},
         section="referral",
         record=consent,
     )
@@ -153,8 +155,8 @@ def consent_withdraw(*, consent: Consent, actor: User, note: str = "") -> Consen
         case,
         actor,
         CaseEvent.Kind.CONSENT,
-        _("Consent withdrawn: %(purpose)s → %(agency)s")
-        % {"purpose": consent.get_purpose_display(), "agency": consent.recipient_agency.name},
+        gettext_noop("Consent withdrawn: %(purpose)s → %(agency)s"),
+        params={"purpose": _label(consent, "purpose"), "agency": consent.recipient_agency.name},
         section="referral",
         record=consent,
     )
@@ -186,8 +188,8 @@ def consent_override(
         case,
         actor,
         CaseEvent.Kind.CONSENT,
-        _("Consent overridden by a supervisor: %(purpose)s → %(agency)s")
-        % {"purpose": consent.get_purpose_display(), "agency": recipient_agency.name},
+        gettext_noop("Consent overridden by a supervisor: %(purpose)s → %(agency)s"),
+        params={"purpose": _label(consent, "purpose"), "agency": recipient_agency.name},
         section="referral",
         record=consent,
     )

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access import policy
 from kinga.access.models import Relation
@@ -27,6 +28,7 @@ from kinga.cases.models import (
 from kinga.cases.services.base import (
     _audit,
     _event,
+    _label,
     _notify,
     _optional,
     _require,
@@ -115,7 +117,7 @@ def case_open(
     person_link = _optional("kinga.people.services", "person_link")
     if person_link is not None:
         person_link(person=child, matter=case, role="child", actor=actor)
-    _event(case, actor, CaseEvent.Kind.OPENED, _("Case opened"))
+    _event(case, actor, CaseEvent.Kind.OPENED, gettext_noop("Case opened"))
     _audit(
         actor,
         case,
@@ -164,7 +166,9 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
         risk_level=RiskLevel.HIGH if in_danger else RiskLevel.UNKNOWN,
     )
     received = getattr(report, "received_at", None) or getattr(report, "created_at", None)
-    event = _event(case, actor, CaseEvent.Kind.REPORT, _("Report received; case opened at triage"))
+    event = _event(
+        case, actor, CaseEvent.Kind.REPORT, gettext_noop("Report received; case opened at triage")
+    )
     if received is not None:
         CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
     return case
@@ -225,7 +229,8 @@ def case_team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> 
         case,
         actor,
         CaseEvent.Kind.TEAM,
-        _("%(role)s joined the team") % {"role": member.get_role_on_case_display()},
+        gettext_noop("%(role)s joined the team"),
+        params={"role": _label(member, "role_on_case")},
     )
     _audit(actor, member, fields=["user", "agency", "role_on_case"])
     _notify(
@@ -248,7 +253,8 @@ def case_team_remove(*, member: CaseTeamMember, actor: User, reason: str = "") -
         case,
         actor,
         CaseEvent.Kind.TEAM,
-        _("%(role)s left the team") % {"role": member.get_role_on_case_display()},
+        gettext_noop("%(role)s left the team"),
+        params={"role": _label(member, "role_on_case")},
     )
     _audit(actor, member, action=AuditAction.CHANGE, fields=["ends_at"], reason=reason)
     return member
@@ -282,7 +288,8 @@ def case_risk_set(*, case: Case, risk_level: str, actor: User) -> Case:
         case,
         actor,
         CaseEvent.Kind.RISK,
-        _("Risk level: %(level)s") % {"level": case.get_risk_level_display()},
+        gettext_noop("Risk level: %(level)s"),
+        params={"level": _label(case, "risk_level")},
     )
     _audit(actor, case, action=AuditAction.CHANGE, fields=["risk_level"])
     return case

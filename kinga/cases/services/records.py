@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.services import supervisors_of
 from kinga.audit.models import AuditAction
@@ -31,6 +32,7 @@ from kinga.cases.models import (
 from kinga.cases.services.base import (
     _audit,
     _event,
+    _label,
     _notify,
     _require,
     _touch,
@@ -55,7 +57,8 @@ def note_add(*, case: Case, actor: User, sensitivity: str, text: str) -> Note:
         case,
         actor,
         CaseEvent.Kind.NOTE,
-        _("Note (%(sensitivity)s)") % {"sensitivity": note.get_sensitivity_display()},
+        gettext_noop("Note (%(sensitivity)s)"),
+        params={"sensitivity": _label(note, "sensitivity")},
         section=section,
         record=note,
     )
@@ -111,7 +114,8 @@ def interview_plan(
         case,
         actor,
         CaseEvent.Kind.INTERVIEW,
-        _("Interview planned for %(date)s") % {"date": held_on.isoformat()},
+        gettext_noop("Interview planned for %(date)s"),
+        params={"date": held_on.isoformat()},
         section="justice",
         record=interview,
     )
@@ -156,7 +160,7 @@ def interview_record(
         case,
         actor,
         CaseEvent.Kind.INTERVIEW,
-        _("Interview held"),
+        gettext_noop("Interview held"),
         section="justice",
         record=interview,
     )
@@ -197,7 +201,11 @@ def session_record(
         case,
         actor,
         CaseEvent.Kind.SESSION,
-        f"{session.get_session_type_display()} · {session.get_attendance_display()}",
+        gettext_noop("%(type)s · %(attendance)s"),
+        params={
+            "type": _label(session, "session_type"),
+            "attendance": _label(session, "attendance"),
+        },
         section="care",
         record=session,
     )
@@ -237,16 +245,27 @@ def wellbeing_record(
     measure.full_clean()
     measure.save(force_insert=True)
     setback = wellbeing.is_setback(previous, total)
-    summary = _("Wellbeing %(total)d/18") % {"total": total}
+    summary = (
+        gettext_noop("Wellbeing %(total)s/18 · setback")
+        if setback
+        else gettext_noop("Wellbeing %(total)s/18")
+    )
     if setback:
-        summary += " · " + _("setback")
         _notify(
             [case.caseworker],
             _("A wellbeing setback was recorded on case %(code)s.") % {"code": case.code},
             case,
             actor,
         )
-    _event(case, actor, CaseEvent.Kind.WELLBEING, summary, section="care", record=measure)
+    _event(
+        case,
+        actor,
+        CaseEvent.Kind.WELLBEING,
+        summary,
+        params={"total": str(total)},
+        section="care",
+        record=measure,
+    )
     _audit(actor, measure, fields=["measured_on", "scores", "total"])
     return measure
 
@@ -283,7 +302,13 @@ def safety_event_record(
     ):
         _touch(case, risk_level=RiskLevel.HIGH)
     _event(
-        case, actor, CaseEvent.Kind.SAFETY, event.get_kind_display(), section="care", record=event
+        case,
+        actor,
+        CaseEvent.Kind.SAFETY,
+        "%(kind)s",
+        params={"kind": _label(event, "kind")},
+        section="care",
+        record=event,
     )
     _audit(actor, event, fields=["occurred_on", "kind", "description", "action_taken"])
     _notify(
@@ -320,7 +345,8 @@ def reintegration_record(
         case,
         actor,
         CaseEvent.Kind.REINTEGRATION,
-        f"{step.get_domain_display()}: {step.get_status_display()}",
+        gettext_noop("%(domain)s: %(status)s"),
+        params={"domain": _label(step, "domain"), "status": _label(step, "status")},
         section="care",
         record=step,
     )
@@ -343,7 +369,8 @@ def follow_up_record(
         case,
         actor,
         CaseEvent.Kind.FOLLOW_UP,
-        follow_up.get_outcome_display(),
+        "%(outcome)s",
+        params={"outcome": _label(follow_up, "outcome")},
         section="care",
         record=follow_up,
     )
@@ -363,7 +390,7 @@ def interview_cancel(*, interview: Interview, actor: User) -> Interview:
         interview.case,
         actor,
         CaseEvent.Kind.INTERVIEW,
-        _("Planned interview cancelled"),
+        gettext_noop("Planned interview cancelled"),
         section="justice",
         record=interview,
     )

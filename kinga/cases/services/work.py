@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.services import supervisors_of
 from kinga.audit.models import AuditAction
@@ -23,6 +24,7 @@ from kinga.cases.models import (
 from kinga.cases.services.base import (
     _audit,
     _event,
+    _label,
     _notify,
     _require,
 )
@@ -59,7 +61,8 @@ def task_create(
         case,
         actor,
         CaseEvent.Kind.TASK,
-        _("Task set, due %(date)s") % {"date": due_on.isoformat()},
+        gettext_noop("Task set, due %(date)s"),
+        params={"date": due_on.isoformat()},
         record=task,
     )
     _audit(actor, task, fields=["title", "assigned_to", "due_on"])
@@ -80,7 +83,7 @@ def task_complete(*, task: Task, actor: User) -> Task:
         raise ValidationError(_("This task is already done."))
     task.done_at = timezone.now()
     task.save(update_fields=["done_at"])
-    _event(case, actor, CaseEvent.Kind.TASK, _("Task done"), record=task)
+    _event(case, actor, CaseEvent.Kind.TASK, gettext_noop("Task done"), record=task)
     _audit(actor, task, action=AuditAction.CHANGE, fields=["done_at"])
     return task
 
@@ -118,8 +121,8 @@ def promise_make(
         case,
         actor,
         CaseEvent.Kind.PROMISE,
-        _("Promise made: %(kind)s, by %(date)s")
-        % {"kind": promise.get_kind_display(), "date": due_on.isoformat()},
+        gettext_noop("Promise made: %(kind)s, by %(date)s"),
+        params={"kind": _label(promise, "kind"), "date": due_on.isoformat()},
         record=promise,
     )
     _audit(actor, promise, fields=["kind", "description", "owner", "due_on"])
@@ -143,8 +146,8 @@ def _promise_resolve(promise: Promise, actor: User, state: str, explanation: str
         case,
         actor,
         CaseEvent.Kind.PROMISE,
-        _("Promise %(state)s: %(kind)s")
-        % {"state": promise.get_state_display().lower(), "kind": promise.get_kind_display()},
+        gettext_noop("Promise %(state)s: %(kind)s"),
+        params={"state": _label(promise, "state"), "kind": _label(promise, "kind")},
         record=promise,
     )
     _audit(actor, promise, action=AuditAction.CHANGE, fields=["state", "explanation"])

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access import policy
 from kinga.access.models import Relation
@@ -36,6 +37,7 @@ from kinga.cases.services.base import (
     AGE_MARGIN_YEARS,
     _audit,
     _event,
+    _label,
     _notify,
     _reason,
     _require,
@@ -115,11 +117,12 @@ def assessment_record(*, case: Case, actor: User, **fields: Any) -> Assessment:
         case,
         actor,
         CaseEvent.Kind.ASSESSMENT,
-        "{}: {} · {}".format(
-            assessment.get_kind_display(),
-            assessment.get_trafficking_status_display(),
-            _("risk %(level)s") % {"level": assessment.get_risk_level_display()},
-        ),
+        gettext_noop("%(kind)s: %(status)s · risk %(level)s"),
+        params={
+            "kind": _label(assessment, "kind"),
+            "status": _label(assessment, "trafficking_status"),
+            "level": _label(assessment, "risk_level"),
+        },
         section="care",
         record=assessment,
     )
@@ -216,7 +219,8 @@ def plan_submit(*, plan: CasePlan, actor: User) -> CasePlan:
         case,
         actor,
         CaseEvent.Kind.PLAN,
-        _("Case plan v%(version)d submitted for approval") % {"version": plan.version},
+        gettext_noop("Case plan v%(version)d submitted for approval"),
+        params={"version": plan.version},
     )
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state"])
     _notify(
@@ -252,7 +256,8 @@ def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan
         case,
         actor,
         CaseEvent.Kind.PLAN,
-        _("Case plan v%(version)d approved") % {"version": plan.version},
+        gettext_noop("Case plan v%(version)d approved"),
+        params={"version": plan.version},
     )
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
@@ -282,7 +287,8 @@ def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
         case,
         actor,
         CaseEvent.Kind.PLAN,
-        _("Case plan v%(version)d returned with comments") % {"version": plan.version},
+        gettext_noop("Case plan v%(version)d returned with comments"),
+        params={"version": plan.version},
     )
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
@@ -305,7 +311,8 @@ def case_follow_up_start(*, case: Case, actor: User) -> Case:
         case,
         actor,
         CaseEvent.Kind.STATUS,
-        _("Status: %(status)s") % {"status": case.get_status_display()},
+        gettext_noop("Status: %(status)s"),
+        params={"status": _label(case, "status")},
     )
     _audit(actor, case, action=AuditAction.CHANGE, fields=["status"])
     return case
@@ -325,7 +332,7 @@ def closure_request(*, case: Case, actor: User, closing_status: str, reason: str
     )
     request.full_clean()
     request.save(force_insert=True)
-    _event(case, actor, CaseEvent.Kind.CLOSURE, _("Closure requested"))
+    _event(case, actor, CaseEvent.Kind.CLOSURE, gettext_noop("Closure requested"))
     _audit(actor, request, fields=["closing_status", "reason"])
     _notify(
         supervisors_of(matter=case.access_matter()),
@@ -353,7 +360,8 @@ def closure_approve(*, request: ClosureRequest, actor: User, comments: str = "")
         case,
         actor,
         CaseEvent.Kind.CLOSURE,
-        _("Closure approved: %(status)s") % {"status": case.get_status_display()},
+        gettext_noop("Closure approved: %(status)s"),
+        params={"status": _label(case, "status")},
     )
     _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
@@ -379,7 +387,7 @@ def closure_return(*, request: ClosureRequest, actor: User, comments: str) -> Cl
     request.decided_at = timezone.now()
     request.comments = comments.strip()
     request.save(update_fields=["state", "decided_by", "decided_at", "comments"])
-    _event(case, actor, CaseEvent.Kind.CLOSURE, _("Closure returned with comments"))
+    _event(case, actor, CaseEvent.Kind.CLOSURE, gettext_noop("Closure returned with comments"))
     _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
         [case.caseworker],
@@ -398,7 +406,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
         raise ValidationError(_("Only a closed case can be reopened."))
     reason = _reason(reason)
     _touch(case, status=CaseStatus.ACTIVE, closed_at=None)
-    _event(case, actor, CaseEvent.Kind.REOPENED, _("Case reopened"))
+    _event(case, actor, CaseEvent.Kind.REOPENED, gettext_noop("Case reopened"))
     _audit(actor, case, action=AuditAction.CHANGE, fields=["status", "closed_at"], reason=reason)
     _notify(
         supervisors_of(matter=case.access_matter()),
@@ -444,7 +452,8 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
         case,
         actor,
         CaseEvent.Kind.TRANSFER,
-        _("Transfer to %(agency)s requested") % {"agency": to_agency.name},
+        gettext_noop("Transfer to %(agency)s requested"),
+        params={"agency": to_agency.name},
     )
     _audit(actor, transfer, fields=["to_agency", "reason"])
     receivers = UserModel.objects.filter(
@@ -496,7 +505,8 @@ def transfer_accept(*, transfer: CaseTransfer, actor: User, caseworker: User) ->
         case,
         actor,
         CaseEvent.Kind.TRANSFER,
-        _("Transfer accepted by %(agency)s") % {"agency": transfer.to_agency.name},
+        gettext_noop("Transfer accepted by %(agency)s"),
+        params={"agency": transfer.to_agency.name},
     )
     _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state"])
     _notify([caseworker], _("You now own case %(code)s.") % {"code": case.code}, case, actor)
@@ -527,7 +537,8 @@ def transfer_decline(*, transfer: CaseTransfer, actor: User, note: str) -> CaseT
         case,
         actor,
         CaseEvent.Kind.TRANSFER,
-        _("Transfer declined by %(agency)s") % {"agency": transfer.to_agency.name},
+        gettext_noop("Transfer declined by %(agency)s"),
+        params={"agency": transfer.to_agency.name},
     )
     _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state", "decision_note"])
     _notify(

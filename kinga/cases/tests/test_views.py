@@ -253,3 +253,16 @@ def test_acting_on_a_record_of_another_case_is_404(personas, case, client_for, a
         f"/cases/{case.pk}/act/{action}/", {"record": task.pk + 1000}
     )
     assert response.status_code == 404
+
+
+def test_timeline_reads_in_the_readers_language(personas, case, client_for) -> None:
+    from django.utils import translation
+
+    with translation.override("sw"):
+        services.case_risk_set(case=case, risk_level="high", actor=personas.caseworker)
+    english = client_for(personas.caseworker).get(f"/cases/{case.pk}/").content.decode()
+    assert "Risk level: High" in english
+    client = client_for(personas.caseworker)
+    client.cookies["django_language"] = "sw"
+    swahili = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Kiwango cha hatari: Juu" in swahili
