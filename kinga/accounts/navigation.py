@@ -41,6 +41,9 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("referrals:inbox", _("Referrals received"), frozenset({Role.SERVICE_PROVIDER})),
     NavItem(
+        "referrals:outgoing", _("Referrals sent"), frozenset({Role.CASEWORKER, Role.SUPERVISOR})
+    ),
+    NavItem(
         "referrals:directory",
         _("Service directory"),
         frozenset(

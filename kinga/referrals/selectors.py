@@ -831,3 +831,16 @@ def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, 
                 % {**where, "reason": referral.withdraw_reason},
             )
     return entries
+
+
+def service_at_location_for_referral(*, place_id: uuid.UUID) -> ServiceAtLocation | None:
+    """Return an active service at a location to refer to, with what the form shows."""
+    return (
+        ServiceAtLocation.objects.filter(pk=place_id, service__status=ServiceStatus.ACTIVE)
+        .select_related(
+            "service__organization__agency",
+            "location__ward__sub_county",
+            "location__organization",
+        )
+        .first()
+    )

@@ -7,6 +7,12 @@ from kinga.referrals import views
 app_name = "referrals"
 
 urlpatterns = [
+    path("", views.outgoing, name="outgoing"),
+    path("received/", views.inbox, name="inbox"),
+    path("<int:referral_id>/", views.referral_detail, name="detail"),
+    path("<int:referral_id>/act/<slug:action>/", views.referral_act, name="act"),
+    path("refer/case/<int:case_id>/", views.refer_case, name="refer_case"),
+    path("refer/report/<int:report_id>/", views.refer_report, name="refer_report"),
     path("directory/", views.directory, name="directory"),
     path("directory/services/<uuid:service_id>/", views.service_detail, name="service_detail"),
     path("directory/manage/", views.manage, name="manage"),
