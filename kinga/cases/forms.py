@@ -78,6 +78,13 @@ def active_agencies() -> QuerySet[Agency]:
     return Agency.objects.filter(is_active=True).order_by("name")
 
 
+def _person_label(person: Any) -> str:
+    """Name and age band of a person the viewer may already see (from people's search)."""
+    name = getattr(person, "full_name", "") or str(person)
+    band = person.get_age_band_display() if hasattr(person, "get_age_band_display") else ""
+    return f"{name} · {band}" if band else name
+
+
 class OpenCaseForm(forms.Form):
     """Open a case directly: an existing person from the search, or a new child."""
 
@@ -92,14 +99,9 @@ class OpenCaseForm(forms.Form):
 
     def __init__(self, *args: Any, persons: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["person"]).choices = [("", _("A new child"))] + [
-            (
-                p.pk,
-                f"{p} · {p.get_age_band_display()}"
-                if hasattr(p, "get_age_band_display")
-                else str(p),
-            )
-            for p in persons
+        cast(forms.ChoiceField, self.fields["person"]).choices = [
+            ("", _("A new child")),
+            *[(p.pk, _person_label(p)) for p in persons],
         ]
         self.fields["county"].queryset = County.objects.filter(coastal=True).order_by("name")  # type: ignore[attr-defined]
 
