@@ -191,6 +191,7 @@ class TimelineEntry:
     section: str
     text: str = ""
     actor: str = ""
+    url: str = ""
 
     def html(self) -> str:
         """Return the entry as one escaped `<li>`.
@@ -203,6 +204,11 @@ class TimelineEntry:
             format_html('<p class="note-text">{}</p>', linebreaksbr(self.text)) if self.text else ""
         )
         actor = format_html(' <span class="help">· {}</span>', self.actor) if self.actor else ""
+        summary = (
+            format_html('<a href="{}">{}</a>', self.url, self.summary)
+            if self.url.startswith("/") and not self.url.startswith("//")
+            else self.summary
+        )
         return format_html(
             '<li class="entry-{}"><time datetime="{}">{}</time> <span class="badge">{}</span> '
             "{}{}{}</li>",
@@ -210,7 +216,7 @@ class TimelineEntry:
             self.at.isoformat(),
             timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M"),
             self.label,
-            self.summary,
+            summary,
             actor,
             text,
         )
@@ -289,6 +295,7 @@ def _referral_entries(viewer: Viewer, case: Case) -> list[TimelineEntry]:
                 label=str(get("label", "") or "Referral"),
                 summary=str(get("summary", "") or get("title", "") or ""),
                 section="referral",
+                url=str(get("url", "") or ""),
             )
         )
     return entries

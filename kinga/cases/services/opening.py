@@ -171,6 +171,10 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     )
     if received is not None:
         CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
+    # emergency referrals made from the report move to the case, as promises to keep
+    attach = _optional("kinga.referrals.services", "referrals_attach_from_report")
+    if attach is not None:
+        attach(case=case, actor=actor)
     return case
 
 
