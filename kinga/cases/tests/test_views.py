@@ -266,3 +266,25 @@ def test_timeline_reads_in_the_readers_language(personas, case, client_for) -> N
     client.cookies["django_language"] = "sw"
     swahili = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Kiwango cha hatari: Juu" in swahili
+
+
+def test_referrals_appear_on_the_timeline_for_those_who_may_see_them(
+    personas, case, client_for, monkeypatch
+) -> None:
+    import kinga.referrals.selectors as referral_selectors
+
+    def fake(*, viewer, case):  # type: ignore[no-untyped-def]
+        return [
+            {
+                "at": timezone.now(),
+                "label": "Referral",
+                "summary": "REF-1 sent to the rescue home",
+                "url": "/referrals/1/",
+            }
+        ]
+
+    monkeypatch.setattr(referral_selectors, "referrals_for_case_timeline", fake, raising=False)
+    body = client_for(personas.caseworker).get(f"/cases/{case.pk}/").content.decode()
+    assert '<a href="/referrals/1/">REF-1 sent to the rescue home</a>' in body
+    body = client_for(personas.investigator).get(f"/cases/{case.pk}/").content.decode()
+    assert "REF-1" not in body  # investigators have no referral section
