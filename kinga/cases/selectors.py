@@ -7,7 +7,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from kinga.access import policy
-from kinga.access.models import BreakGlassGrant
+from kinga.access.models import BreakGlassGrant, MatterType
 from kinga.access.selectors import break_glass_live_on
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
@@ -75,6 +76,7 @@ def case_get(
     The case carries what the viewer may do (`allowed`, decided once) and a few counts
     the case page needs, so the page does not ask again.
     """
+    now = timezone.now()
     case = (
         Case.objects.select_related("county", "owning_agency", "caseworker", "child")
         .annotate(
@@ -82,6 +84,15 @@ def case_get(
             pending_transfers=_count(CaseTransfer, state=TransferState.REQUESTED),
             held_interviews=_count(Interview, state=InterviewState.HELD),
             planned_interviews=_count(Interview, state=InterviewState.PLANNED),
+            break_glass_live=Exists(
+                BreakGlassGrant.objects.filter(
+                    matter_type=MatterType.CASE,
+                    matter_id=OuterRef("pk"),
+                    starts_at__lte=now,
+                    ends_at__gt=now,
+                    access_grant__revoked_at__isnull=True,
+                )
+            ),
         )
         .filter(pk=case_id)
         .first()
@@ -310,9 +321,25 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         for sensitivity, section in SECTION_OF_SENSITIVITY.items()
         if section in sections
     ]
-    # Plain rows, not model instances: the timeline can hold hundreds of entries.
+    # Plain rows, not model instances: the timeline can hold hundreds of entries. A note's
+    # text comes in the same query, decrypted by its field, when its section is visible.
+    text_field = Note._meta.get_field("text")
+    note_text = SqlCase(
+        When(
+            kind=CaseEvent.Kind.NOTE,
+            then=Subquery(
+                Note.objects.filter(
+                    pk=OuterRef("record_id"), case_id=case.pk, sensitivity__in=notes_visible
+                ).values("text")[:1],
+                output_field=text_field,
+            ),
+        ),
+        default=Value(""),
+        output_field=text_field,
+    )
     events = list(
         CaseEvent.objects.filter(case=case, event_section__in=sections)
+        .annotate(note_text=note_text)
         .order_by("-created_at", "-pk")
         .values_list(
             "created_at",
@@ -320,20 +347,12 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
             "summary",
             "params",
             "event_section",
-            "record_id",
+            "note_text",
             "created_by__first_name",
             "created_by__last_name",
             "created_by__username",
         )[:timeline_limit]
     )
-    note_ids = [row[5] for row in events if row[1] == CaseEvent.Kind.NOTE and row[5]]
-    note_text: dict[int, str] = {}
-    if note_ids and notes_visible:
-        note_text = dict(
-            Note.objects.filter(
-                case=case, pk__in=note_ids, sensitivity__in=notes_visible
-            ).values_list("pk", "text")
-        )
     labels = {value: str(label) for value, label in CaseEvent.Kind.choices}
     timeline = [
         TimelineEntry(
@@ -342,10 +361,10 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
             label=labels.get(kind, kind),
             summary=event_summary(summary, params),
             section=section,
-            text=note_text.get(record_id or 0, ""),
+            text=text or "",
             actor=f"{first} {last}".strip() or username,
         )
-        for at, kind, summary, params, section, record_id, first, last, username in events
+        for at, kind, summary, params, section, text, first, last, username in events
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))
@@ -429,7 +448,11 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         held = counted
         if getattr(case, "planned_interviews", True):
             planned = list(Interview.objects.filter(case=case, state=InterviewState.PLANNED))
-    live = list(break_glass_live_on(matter=case.access_matter())) if summary else []
+    live = (
+        list(break_glass_live_on(matter=case.access_matter()))
+        if summary and getattr(case, "break_glass_live", True)
+        else []
+    )
     fields = ["code", "status", "risk_level"]
     if "identity" in sections:
         fields.append("child")
