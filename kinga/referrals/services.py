@@ -648,8 +648,12 @@ def _create(
     )
     _notify_later(
         [*receiving_staff(receiving_agency), *([childrens_officer] if childrens_officer else [])],
-        _("New %(urgency)s referral %(reference)s waits for your answer.")
-        % {"urgency": referral.urgency, "reference": referral.reference},
+        (
+            _("Emergency referral %(reference)s: answer within 4 hours.")
+            if referral.urgency == Urgency.EMERGENCY
+            else _("New referral %(reference)s waits for your answer.")
+        )
+        % {"reference": referral.reference},
         referral,
         actor,
     )
@@ -716,8 +720,8 @@ def referral_send(
             raise ReferralRefused(consent_refusal_message(decision.reason, receiving_agency))
         if not policy.can_do(actor, "consent.override"):
             raise PermissionDenied(
-                _("Only a supervisor may override consent. ")
-                + consent_refusal_message(decision.reason, receiving_agency)
+                _("Only a supervisor may override consent. %(what_to_do)s")
+                % {"what_to_do": consent_refusal_message(decision.reason, receiving_agency)}
             )
         consent = consent_override(
             case=case,

@@ -594,8 +594,16 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             "feedback_form": FeedbackForm(),
             "attach_form": AttachForm(),
             "needs": _need_labels(referral.needs),
+            "child_age": _label("AgeBand", referral.child_age_band),
+            "child_sex": _label("Sex", referral.child_sex),
         },
     )
+
+
+def _label(choices: str, code: str) -> str:
+    from kinga.people import models as people
+
+    return str(dict(getattr(people, choices).choices).get(code, code)) if code else ""
 
 
 def _need_labels(codes: list[str]) -> list[str]:
