@@ -126,7 +126,7 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
                     record_type="referrals.location",
                     record_id=location.pk,
                     fields=["address", "coordinates"],
-                    reason="confidential address shown to its own agency",
+                    reason="confidential address shown to its own agency or a referral handler",
                 )
     return render(
         request,
@@ -525,6 +525,21 @@ def refer_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @login_required
+def refer_start(request: HttpRequest) -> HttpResponse:
+    """Start a referral from a case code (the sender's list links here)."""
+    from kinga.cases.selectors import case_find_by_code
+
+    viewer = _viewer(request)
+    form = AttachForm(request.GET or None)
+    if form.is_valid():
+        lookup = case_find_by_code(viewer=viewer, code=form.cleaned_data["case_code"])
+        if lookup.case is not None:
+            return redirect("referrals:refer_case", case_id=lookup.case.pk)
+        messages.error(request, _("No case with that code that you may open."))
+    return redirect("referrals:outgoing")
+
+
+@login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The referrals made to the viewer's organisation (or to them), waiting ones first."""
     viewer = _viewer(request)
@@ -549,7 +564,15 @@ def outgoing(request: HttpRequest) -> HttpResponse:
         record_type=selectors.REFERRAL,
         fields=["reference", "status", "urgency", "due_at"],
     )
-    return render(request, "referrals/outgoing.html", {"referrals": referrals})
+    return render(
+        request,
+        "referrals/outgoing.html",
+        {
+            "referrals": referrals,
+            "start_form": AttachForm(),
+            "may_refer": policy.can_do(viewer, "case.open"),
+        },
+    )
 
 
 @login_required

@@ -602,3 +602,14 @@ def test_list_pages_stay_within_a_few_queries(
         assert sender.get(reverse("referrals:outgoing")).status_code == 200
     with django_assert_max_num_queries(40):  # type: ignore[operator]
         assert sender.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+
+
+def test_a_referral_starts_from_a_case_code(
+    world: World, client_for: Callable[..., Client]
+) -> None:
+    client = client_for(world.p.caseworker)
+    started = client.get(reverse("referrals:refer_start"), {"case_code": world.case.code})
+    assert started["Location"] == reverse("referrals:refer_case", args=[world.case.pk])
+    outsider = client_for(world.p.caseworker_other)
+    refused = outsider.get(reverse("referrals:refer_start"), {"case_code": world.case.code})
+    assert refused["Location"] == reverse("referrals:outgoing")
