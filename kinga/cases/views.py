@@ -196,6 +196,8 @@ def _render_case(
     context = {
         "case": case,
         "page": page,
+        # one reverse for the many small forms on the page: .../act/<action>/
+        "act_url": reverse("cases:act", kwargs={"case_id": case.pk, "action": "x"})[:-2],
         "show_identity": show_identity,
         "print_view": print_view,
         "can_approve": policy.can_do(user, "case.approve") and page.may("summary", "change"),
