@@ -613,3 +613,44 @@ def test_a_referral_starts_from_a_case_code(
     outsider = client_for(world.p.caseworker_other)
     refused = outsider.get(reverse("referrals:refer_start"), {"case_code": world.case.code})
     assert refused["Location"] == reverse("referrals:outgoing")
+
+
+def test_opening_the_case_at_triage_attaches_the_emergency_referral(world: World) -> None:
+    from kinga.intake.services import report_decide
+    from kinga.places.models import County
+
+    p = world.p
+    report = Report.objects.create(
+        channel=Channel.HELPLINE,
+        categories=["sexual_exploitation"],
+        age_bands=["15-17"],
+        county=County.objects.get(name="Mombasa"),
+    )
+    access_grant(
+        matter=report.access_matter(),
+        relation=Relation.TRIAGE_AREA,
+        actor=None,
+        agency=p.ngo,
+        source_type="intake.report",
+        source_id=report.pk,
+    )
+    referral = services.referral_send_emergency(
+        report=report,
+        actor=p.caseworker,
+        service_at_location=world.shelter_place,
+        reason=REASON,
+        emergency_basis="Sleeping at the ferry; in danger tonight. No guardian can be reached.",
+        child_told=TOLD,
+        childrens_officer=p.children_officer,
+    )
+    report_decide(
+        report=report,
+        actor=p.caseworker,
+        decision="open_case",
+        reason="A girl in danger at the ferry; the shelter has her tonight.",
+    )
+    referral.refresh_from_db()
+    assert referral.case is not None
+    assert referral.case.source_report_id == report.pk
+    assert referral_inbox(viewer=p.service_provider) == [referral]
+    assert referral.promise_id is not None
