@@ -86,13 +86,31 @@ class AccessGrant(models.Model):
         ]
         indexes = [
             # policy.visible(): matters a user stands in relation to
+            # (with the validity columns, so the live() test is answered from the index)
             models.Index(
-                fields=["user", "matter_type", "relation", "matter_id"], name="access_user_matters"
+                fields=[
+                    "user",
+                    "matter_type",
+                    "relation",
+                    "matter_id",
+                    "revoked_at",
+                    "starts_at",
+                    "ends_at",
+                ],
+                name="access_user_live",
             ),
             # policy.visible(): matters an agency stands in relation to
             models.Index(
-                fields=["agency", "matter_type", "relation", "matter_id"],
-                name="access_agency_matters",
+                fields=[
+                    "agency",
+                    "matter_type",
+                    "relation",
+                    "matter_id",
+                    "revoked_at",
+                    "starts_at",
+                    "ends_at",
+                ],
+                name="access_agency_live",
             ),
             # policy.can() and revocation: grants on one matter
             models.Index(fields=["matter_type", "matter_id"], name="access_matter"),
