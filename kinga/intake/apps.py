@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class IntakeConfig(AppConfig):
     name = "kinga.intake"
     verbose_name = _("Reports and triage")
+
+    def ready(self) -> None:
+        from kinga.accounts.models import Agency
+        from kinga.intake.services import triage_agencies_forget
+
+        # A new, changed or removed agency is seen by the next report in this process.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                triage_agencies_forget, sender=Agency, dispatch_uid=f"intake-triage-{signal}"
+            )

@@ -10,6 +10,7 @@ import random
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from kinga.accounts.models import User
@@ -165,6 +166,10 @@ def load(*, out: Callable[[str], None]) -> None:
         made += 1
         if report is None:
             continue
+        if report.routed_at is None:
+            # what the worker does a second later (public reports are routed by a task)
+            with transaction.atomic():
+                services.report_route_task({"report_id": report.pk}, when)
         report.refresh_from_db()
         age = now - when
         alert = Alert.objects.filter(report=report).first()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -22,8 +24,21 @@ from kinga.intake.services import ReportInput
 Choices = list[tuple[Any, Any]]
 
 
+@dataclass(frozen=True)
+class CoastPlaces:
+    """The places of the coast as the form offers them, with what checks a choice."""
+
+    counties: Choices
+    sub_counties: Choices
+    wards: Choices
+    county_of_sub: dict[int, int]
+    sub_of_ward: dict[int, int]
+    # the ids each list offers, as the submitted text, for a one-look-up check
+    ids: tuple[frozenset[str], frozenset[str], frozenset[str]]
+
+
 @lru_cache(maxsize=1)
-def _coast_choices() -> tuple[Choices, Choices, Choices, dict[int, int], dict[int, int]]:
+def _coast_choices() -> CoastPlaces:
     """Return county, sub-county and ward choices of the coast, grouped for plain selects.
 
     Grouped options let a browser without JavaScript pick a ward in one page; the server
@@ -54,29 +69,60 @@ def _coast_choices() -> tuple[Choices, Choices, Choices, dict[int, int], dict[in
         sub_county_of_ward[ward.pk] = ward.sub_county_id
     for sub in sorted(subs, key=lambda s: (s.county.name, s.name)):
         ward_choices.append((f"{sub.county.name} / {sub.name}", by_sub.get(sub.pk, [])))
-    return county_choices, sub_choices, ward_choices, county_of_sub, sub_county_of_ward
+    return CoastPlaces(
+        counties=county_choices,
+        sub_counties=sub_choices,
+        wards=ward_choices,
+        county_of_sub=county_of_sub,
+        sub_of_ward=sub_county_of_ward,
+        ids=(
+            frozenset(str(c.pk) for c in counties),
+            frozenset(str(pk) for pk in county_of_sub),
+            frozenset(str(pk) for pk in sub_county_of_ward),
+        ),
+    )
+
+
+def _county_choices() -> Choices:
+    return _coast_choices().counties
+
+
+def _sub_county_choices() -> Choices:
+    return _coast_choices().sub_counties
+
+
+def _ward_choices() -> Choices:
+    return _coast_choices().wards
+
+
+class PlaceField(forms.TypedChoiceField):
+    """A county, sub-county or ward of the coast.
+
+    The choices are the cached lists, given as a callable so that a form does not copy
+    hundreds of wards each time it is made (a public form is made on every post); a
+    submitted value is checked with one set look-up instead of a walk through them.
+    """
+
+    def __init__(self, *, level: int, choices: Callable[[], Choices], **kwargs: Any) -> None:
+        self.level = level
+        super().__init__(choices=choices, coerce=int, empty_value=None, required=False, **kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in _coast_choices().ids[self.level]
 
 
 class PlaceMixin(forms.Form):
-    county = forms.TypedChoiceField(label=_("County"), required=False, coerce=int, empty_value=None)
-    sub_county = forms.TypedChoiceField(
-        label=_("Sub-county"), required=False, coerce=int, empty_value=None
-    )
-    ward = forms.TypedChoiceField(label=_("Ward"), required=False, coerce=int, empty_value=None)
+    county = PlaceField(label=_("County"), level=0, choices=_county_choices)
+    sub_county = PlaceField(label=_("Sub-county"), level=1, choices=_sub_county_choices)
+    ward = PlaceField(label=_("Ward"), level=2, choices=_ward_choices)
     place_detail = forms.CharField(
         label=_("Place: village, street, beach, bar or hotel"), required=False, max_length=300
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        counties, subs, wards, _county_of_sub, _sub_of_ward = _coast_choices()
-        self.fields["county"].choices = counties  # type: ignore[attr-defined]
-        self.fields["sub_county"].choices = subs  # type: ignore[attr-defined]
-        self.fields["ward"].choices = wards  # type: ignore[attr-defined]
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        _counties, _subs, _wards, county_of_sub, sub_of_ward = _coast_choices()
+        places = _coast_choices()
+        county_of_sub, sub_of_ward = places.county_of_sub, places.sub_of_ward
         county, sub, ward = data.get("county"), data.get("sub_county"), data.get("ward")
         if ward is not None:
             if sub is not None and sub_of_ward.get(ward) != sub:

@@ -2,8 +2,19 @@
 
 A report is committed before its channel is answered: each channel's view calls one of
 these services, whose transaction ends before the view builds its reply. Routing (the
-triage grants, the priority and any danger alert) happens in the same transaction as the
-report's arrival, or, for a USSD session still being answered, when it ends.
+triage grants, the priority and any danger alert) happens in the same transaction for a
+report made by staff or saying a child is in danger now. Any other public report (web,
+SMS, a finished USSD session) stores a routing task in the transaction that stores it,
+and the worker (`kinga worker`, which `kinga demo` starts) routes it within a second or
+so; a USSD session that is dropped is routed by a task a few minutes later, or when the
+gateway's end notice comes.
+
+The public channels are the hot path (see `kinga bench intake_load`), so each request is
+one short write transaction: the report is inserted with its priority already set, the
+triage grants are one insert and one audit event, the triage agencies of a county come
+from a per-process cache (`triage_agencies`), and the values the form or the USSD menu
+already checked are not looked up again (`_check_report` checks the rest in Python).
+Lookups by channel reference repeat the partial index's condition so SQLite uses it.
 """
 
 from __future__ import annotations
@@ -12,10 +23,11 @@ import importlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,19 +37,24 @@ from django.utils.translation import gettext as _
 
 from kinga.access.models import Relation
 from kinga.access.policy import can, can_do
-from kinga.access.services import access_grant, access_revoke
+from kinga.access.services import access_grant, access_grant_agencies, access_revoke
 from kinga.accounts.models import Agency, AgencyKind, Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.intake import statements
 from kinga.intake.models import (
+    AgeBand,
     Alert,
+    Category,
     Channel,
     ChannelEvent,
     Danger,
     Decision,
+    Platform,
     Priority,
     Report,
     ReportAddition,
+    ReporterRelation,
     Status,
 )
 from kinga.intake.ussd import Answers
@@ -45,9 +62,6 @@ from kinga.lib.crypto import keyed_hash
 from kinga.lib.phones import mask_phone, normalise_phone
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
-
-if TYPE_CHECKING:
-    from kinga.places.models import County
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +176,13 @@ def _fill(report: Report, data: ReportInput) -> None:
     report.language = data.language if data.language in ("en", "sw") else "sw"
 
 
-def _audit_report(report: Report, action: str, actor: User | None, label: str) -> None:
+def _audit_report(
+    report: Report,
+    action: str,
+    actor: User | None,
+    label: str,
+    fields: list[str] | None = None,
+) -> None:
     audit_record(
         action=action,
         actor=actor,
@@ -171,7 +191,7 @@ def _audit_report(report: Report, action: str, actor: User | None, label: str) -
         record_id=report.pk,
         matter_type="report",
         matter_id=report.pk,
-        fields=_filled_fields(report),
+        fields=_filled_fields(report) if fields is None else fields,
     )
 
 
@@ -200,7 +220,48 @@ def _filled_fields(report: Report) -> list[str]:
     return names
 
 
-@transaction.atomic
+def _check_report(report: Report) -> None:
+    """Check what the database would not: choices and lists of known values.
+
+    The hot path's replacement for `full_clean()`, whose look-ups (each foreign key, each
+    unique constraint) cost more than storing the report. The form and the USSD menu
+    already offered only places of the coast, the database's foreign keys refuse any other,
+    and the unique constraints are the database's to enforce (a retry is caught as an
+    IntegrityError by the caller).
+    """
+    errors: dict[str, str] = {}
+    for name, allowed in (
+        ("channel", Channel.values),
+        ("danger_now", Danger.values),
+        ("reporter_relation", ReporterRelation.values),
+        ("online_platform", Platform.values),
+        ("language", ("en", "sw")),
+    ):
+        if getattr(report, name) not in allowed:
+            errors[name] = "not one of the choices"
+    if not set(report.categories) <= set(Category.values):
+        errors["categories"] = "not one of the choices"
+    if not set(report.age_bands) <= set(AgeBand.values):
+        errors["age_bands"] = "not one of the choices"
+    if report.children_count is not None and not 0 <= report.children_count <= 999:
+        errors["children_count"] = "out of range"
+    if len(report.channel_reference) > 100:
+        errors["channel_reference"] = "too long"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _by_reference(channel: str, reference: str) -> Any:
+    """Return the reports of a channel's message or session id.
+
+    The unique index on (channel, channel_reference) is partial (references are not
+    empty); repeating its condition lets SQLite use it instead of scanning the table.
+    """
+    return Report.objects.filter(channel=channel, channel_reference=reference).exclude(
+        channel_reference=""
+    )
+
+
 def report_submit_web(
     *,
     data: ReportInput,
@@ -211,12 +272,28 @@ def report_submit_web(
     """Store a report from the public web form; return it and its follow-up code.
 
     `submission` is the form's one-time token: sending the same form twice stores one
-    report, and the second answer has no code (it was shown once).
+    report, and the second answer has no code (it was shown once). The report, its audit
+    event and its triage grants commit together, in one transaction.
     """
-    now = now or timezone.now()
-    existing = Report.objects.filter(channel=Channel.WEB, channel_reference=submission).first()
-    if existing is not None:
+    try:
+        return _web_store(data=data, submission=submission, payload=payload, now=now)
+    except IntegrityError:
+        # the same form again (or twice at once): the first one stored it
+        existing = _by_reference(Channel.WEB, submission).first()
+        if existing is None:
+            raise
         return existing, None
+
+
+@transaction.atomic
+def _web_store(
+    *,
+    data: ReportInput,
+    submission: str,
+    payload: dict[str, Any],
+    now: datetime | None,
+) -> tuple[Report, str]:
+    now = now or timezone.now()
     code = follow_up_code_new()
     report = Report(
         channel=Channel.WEB,
@@ -227,15 +304,12 @@ def report_submit_web(
         raw_payload=payload,
     )
     _fill(report, data)
-    report.full_clean()
-    try:
-        with transaction.atomic():
-            report.save(force_insert=True)
-    except IntegrityError:
-        # the same form, sent twice at once: the other request stored it
-        return Report.objects.get(channel=Channel.WEB, channel_reference=submission), None
+    _check_report(report)
+    if _urgent(report):
+        _set_route(report, now=now)
+    report.save(force_insert=True)
     _audit_report(report, AuditAction.CREATE, None, "public:web")
-    _route(report, now=now)
+    _enter_triage(report, now=now)
     return report, code
 
 
@@ -274,6 +348,7 @@ def report_log_call(
     )
     _fill(report, data)
     report.full_clean()
+    _set_route(report, now=now)
     report.save(force_insert=True)
     _audit_report(report, AuditAction.CREATE, operator, "")
     access_grant(
@@ -284,7 +359,7 @@ def report_log_call(
         source_type=REPORT,
         source_id=report.pk,
     )
-    _route(report, now=now, actor=operator)
+    _grant_and_alert(report, now=now, actor=operator)
     return report, code
 
 
@@ -311,24 +386,22 @@ def report_ussd_store(
     digest = keyed_hash(
         json.dumps([answers.as_dict(), complete], sort_keys=True), purpose="ussd-answers"
     )
-    values = _answer_values(answers, complete)
-    session = Report.objects.filter(channel=Channel.USSD, channel_reference=session_id)
-    if not complete:
-        # One statement, outside any transaction: the write lock is held for microseconds.
-        changed = session.exclude(answers_digest=digest).update(
-            **values, answers_digest=digest, updated_at=now, raw_payload=payload
-        )
-        if changed or session.exists():
+    values = {
+        **_answer_values(answers, complete),
+        "answers_digest": digest,
+        "updated_at": now,
+        "raw_payload": payload,
+    }
+    with statements.write_turn():
+        if not complete and statements.update_session(
+            channel=Channel.USSD, reference=session_id, values=values, unless_digest=digest
+        ):
+            # One statement, outside any transaction: the write lock is held briefly.
             return
-    _ussd_store_slow(
-        session_id=session_id,
-        phone=phone,
-        values=values,
-        digest=digest,
-        complete=complete,
-        payload=payload,
-        now=now,
-    )
+        # The session's first answer, its last, or a screen sent again.
+        _ussd_store_slow(
+            session_id=session_id, phone=phone, values=values, complete=complete, now=now
+        )
 
 
 @transaction.atomic
@@ -337,21 +410,12 @@ def _ussd_store_slow(
     session_id: str,
     phone: str,
     values: dict[str, Any],
-    digest: str,
     complete: bool,
-    payload: dict[str, Any],
     now: datetime,
 ) -> None:
     """Create the session's report, or finish it and put it in triage."""
-    report = (
-        Report.objects.select_for_update()
-        .filter(channel=Channel.USSD, channel_reference=session_id)
-        .first()
-    )
-    if report is not None and report.answers_digest == digest:
-        return  # a repeated last screen
-    created = report is None
-    if report is None:
+    row = statements.session_row(channel=Channel.USSD, reference=session_id)
+    if row is None:
         number = _normalised(phone)
         report = Report(
             channel=Channel.USSD,
@@ -360,32 +424,64 @@ def _ussd_store_slow(
             follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
             reporter_phone=number,
             reporter_phone_index=phone_index(number) if number else "",
+            **values,
         )
-    for name, value in values.items():
-        setattr(report, name, value)
-    report.answers_digest = digest
-    report.updated_at = now
-    report.raw_payload = payload
-    if created:
+        if complete and _urgent(report):
+            _set_route(report, now=now)
         try:
             with transaction.atomic():
                 report.save(force_insert=True)
         except IntegrityError:
             # two requests of one session at once: the other made it; update that one
-            report.pk = Report.objects.get(channel=Channel.USSD, channel_reference=session_id).pk
-            created = False
-    if created:
-        _audit_report(report, AuditAction.CREATE, None, "public:ussd")
-        task_enqueue(
-            name="intake.route_report",
-            payload={"report_id": report.pk},
-            run_after=now + USSD_SETTLE_AFTER,
-        )
-    else:
-        report.save(update_fields=[*values, "answers_digest", "updated_at", "raw_payload"])
-    if complete and report.routed_at is None:
-        _audit_report(report, AuditAction.CHANGE, None, "public:ussd")
-        _route(report, now=now)
+            row = statements.session_row(channel=Channel.USSD, reference=session_id)
+            if row is None:
+                raise
+        else:
+            _audit_report(report, AuditAction.CREATE, None, "public:ussd")
+            if complete:
+                _enter_triage(report, now=now)
+            else:
+                task_enqueue(
+                    name="intake.route_report",
+                    payload={"report_id": report.pk},
+                    run_after=now + USSD_SETTLE_AFTER,
+                )
+            return
+    if row.answers_digest == values["answers_digest"]:
+        return  # a repeated screen
+    routing = complete and row.routed_at is None
+    if not routing:
+        statements.update_report(pk=row.pk, values=values)
+        return
+    # The last screen: the answers (and, for a child in danger, the routing) in one UPDATE.
+    # The report is built from the row and the answers (a USSD session sets nothing else).
+    report = Report(
+        pk=row.pk,
+        channel=Channel.USSD,
+        channel_reference=session_id,
+        received_at=row.received_at,
+        reporter_phone_index=row.reporter_phone_index,
+        **values,
+    )
+    if not _urgent(report):
+        # the answers now; the audit of the finished session comes with its routing
+        statements.update_report(pk=row.pk, values=values)
+        _enter_triage(report, now=now)
+        return
+    _set_route(report, now=now)
+    statements.update_report(
+        pk=row.pk, values={**values, **{name: getattr(report, name) for name in ROUTE_FIELDS}}
+    )
+    _audit_ussd_finished(report)
+    _enter_triage(report, now=now)
+
+
+def _audit_ussd_finished(report: Report) -> None:
+    """Audit the answers of a finished USSD session (the screens before it are not)."""
+    fields = _filled_fields(report)
+    if report.reporter_phone_index and "reporter_phone" not in fields:
+        fields.append("reporter_phone")  # stored encrypted at the first answer
+    _audit_report(report, AuditAction.CHANGE, None, "public:ussd", fields=fields)
 
 
 def _answer_values(answers: Answers, complete: bool) -> dict[str, Any]:
@@ -425,11 +521,7 @@ def ussd_session_end(
             "received_at": now,
         },
     )
-    report = (
-        Report.objects.select_for_update()
-        .filter(channel=Channel.USSD, channel_reference=session_id)
-        .first()
-    )
+    report = _by_reference(Channel.USSD, session_id).select_for_update().first()
     if report is not None and report.routed_at is None:
         _route(report, now=now)
     return event
@@ -456,11 +548,12 @@ def report_from_sms(
     The same message id twice changes nothing. A new report gets a neutral acknowledgement.
     """
     now = now or timezone.now()
-    known = Report.objects.filter(channel=Channel.SMS, channel_reference=message_id).first()
+    known = _by_reference(Channel.SMS, message_id).first()
     if known is not None:
         return SmsOutcome(report=known, new_report=False, repeated=True)
     addition = (
         ReportAddition.objects.filter(channel=Channel.SMS, channel_reference=message_id)
+        .exclude(channel_reference="")
         .select_related("report")
         .first()
     )
@@ -514,15 +607,15 @@ def report_from_sms(
         raw_payload=payload,
         language="sw",
     )
-    report.full_clean()
+    _check_report(report)
     try:
         with transaction.atomic():
             report.save(force_insert=True)
     except IntegrityError:
-        stored = Report.objects.get(channel=Channel.SMS, channel_reference=message_id)
+        stored = _by_reference(Channel.SMS, message_id).get()
         return SmsOutcome(report=stored, new_report=False, repeated=True)
     _audit_report(report, AuditAction.CREATE, None, "public:sms")
-    _route(report, now=now)
+    _enter_triage(report, now=now)
     if number:
         from kinga.messaging.models import MessageKind
         from kinga.messaging.services import message_send
@@ -568,38 +661,56 @@ def report_follow_up(
 # --- routing: triage area, priority, danger alert -------------------------------------
 
 
-def triage_agencies(*, county: County | None) -> list[Agency]:
+# The triage agencies of each county, kept a short while in each process: agencies rarely
+# change, and every report needs them. Saving or deleting an agency empties it at once in
+# the process that did it; other processes see the change within TRIAGE_CACHE_SECONDS.
+TRIAGE_CACHE_SECONDS = 60.0
+_triage_cache: dict[int | None, tuple[float, tuple[Agency, ...]]] = {}
+
+
+def triage_agencies(*, county_id: int | None) -> list[Agency]:
     """Return the agencies whose triage queue a report of that county enters.
 
     The county's active children's services and NGOs; without a county, the children's
     services of the six coastal counties.
     """
+    moment = time.monotonic()
+    cached = _triage_cache.get(county_id)
+    if cached is not None and moment - cached[0] < TRIAGE_CACHE_SECONDS:
+        return list(cached[1])
     agencies = Agency.objects.filter(is_active=True)
-    if county is not None:
-        return list(agencies.filter(county=county, kind__in=TRIAGE_KINDS))
-    return list(
-        agencies.filter(county__coastal=True, kind=AgencyKind.CHILDRENS_SERVICES).order_by("pk")
-    )
+    if county_id is not None:
+        found = list(agencies.filter(county_id=county_id, kind__in=TRIAGE_KINDS))
+    else:
+        found = list(
+            agencies.filter(county__coastal=True, kind=AgencyKind.CHILDRENS_SERVICES).order_by("pk")
+        )
+    _triage_cache[county_id] = (moment, tuple(found))
+    return found
+
+
+def triage_agencies_forget(**_signal: Any) -> None:
+    """Empty the cache of triage agencies (on saving or deleting an agency)."""
+    _triage_cache.clear()
 
 
 def repeat_signals_of(report: Report) -> list[str]:
     """Return which repeat signals the report shows: the same phone, the same ward."""
     signals = []
-    others = Report.objects.exclude(pk=report.pk)
-    if report.reporter_phone_index and (
-        others.filter(
-            reporter_phone_index=report.reporter_phone_index,
-            received_at__gte=report.received_at - PHONE_REPEAT_WINDOW,
-            received_at__lte=report.received_at + PHONE_REPEAT_WINDOW,
-        ).exists()
+    if report.reporter_phone_index and statements.others_exist(
+        column="reporter_phone_index",
+        value=report.reporter_phone_index,
+        around=report.received_at,
+        within=PHONE_REPEAT_WINDOW,
+        pk=report.pk,
     ):
         signals.append("phone")
-    if report.ward_id and (
-        others.filter(
-            ward_id=report.ward_id,
-            received_at__gte=report.received_at - WARD_REPEAT_WINDOW,
-            received_at__lte=report.received_at + WARD_REPEAT_WINDOW,
-        ).exists()
+    if report.ward_id and statements.others_exist(
+        column="ward",
+        value=report.ward_id,
+        around=report.received_at,
+        within=WARD_REPEAT_WINDOW,
+        pk=report.pk,
     ):
         signals.append("ward")
     return signals
@@ -625,31 +736,69 @@ def priority_of(report: Report, signals: Iterable[str]) -> int:
     return Priority.NORMAL
 
 
-def _route(report: Report, *, now: datetime, actor: User | None = None) -> None:
-    """Put the report in its area's triage queue, set its priority, alert if in danger."""
+ROUTE_FIELDS = ("repeat_signals", "priority", "routed_at")
+
+
+def _set_route(report: Report, *, now: datetime) -> None:
+    """Set the report's repeat signals, priority and time of entering triage (not saved)."""
     signals = repeat_signals_of(report)
     report.repeat_signals = signals
     report.priority = priority_of(report, signals)
     report.routed_at = now
-    report.save(update_fields=["repeat_signals", "priority", "routed_at"])
-    for agency in triage_agencies(county=report.county):
-        access_grant(
-            matter=report.access_matter(),
-            relation=Relation.TRIAGE_AREA,
-            actor=actor,
-            agency=agency,
-            source_type=REPORT,
-            source_id=report.pk,
-        )
+
+
+def _grant_and_alert(report: Report, *, now: datetime, actor: User | None = None) -> None:
+    """Give the area's triage agencies the stored report (one insert, one audit event).
+
+    A report is routed once (its `routed_at` guards it), so there are no grants to repeat.
+    A report of a child in danger also alerts the county's on-call staff.
+    """
+    access_grant_agencies(
+        matter=report.access_matter(),
+        relation=Relation.TRIAGE_AREA,
+        agencies=triage_agencies(county_id=report.county_id),
+        actor=actor,
+        source_type=REPORT,
+        source_id=report.pk,
+    )
     if report.danger_now == Danger.YES:
         alert_raise(report=report, now=now)
 
 
+def _urgent(report: Report) -> bool:
+    """Return whether a public report is routed in its own request: a child in danger now."""
+    return report.danger_now == Danger.YES
+
+
+def _enter_triage(report: Report, *, now: datetime) -> None:
+    """Route a public report just stored: now if `_set_route` already ran, else very soon.
+
+    A report of a child in danger is routed (and its alert sent) in the request that
+    stored it. Any other is routed by the worker, within a second or so, through a task
+    stored in the same transaction as the report, so it cannot be lost: this keeps the
+    grants and their audit event off the channel's reply (see BENCHMARKS.md).
+    """
+    if report.routed_at is not None:
+        _grant_and_alert(report, now=now)
+    else:
+        task_enqueue(name="intake.route_report", payload={"report_id": report.pk}, run_after=now)
+
+
+def _route(report: Report, *, now: datetime, actor: User | None = None) -> None:
+    """Put a stored report in its area's triage queue, set its priority, alert if in danger."""
+    _set_route(report, now=now)
+    report.save(update_fields=list(ROUTE_FIELDS))
+    _grant_and_alert(report, now=now, actor=actor)
+
+
 @task("intake.route_report")
 def report_route_task(payload: dict[str, Any], now: datetime) -> None:
-    """Put a USSD report whose session ended without a word from the gateway into triage."""
+    """Put a public report in triage: one just stored, or a USSD report whose session
+    ended without a word from the gateway. A report already routed is left alone."""
     report = Report.objects.select_for_update().filter(pk=payload["report_id"]).first()
     if report is not None and report.routed_at is None:
+        if report.channel == Channel.USSD and report.channel_complete:
+            _audit_ussd_finished(report)
         _route(report, now=now)
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +33,7 @@ from kinga.accounts.models import User
 from kinga.audit.context import client_address
 from kinga.intake import selectors, services
 from kinga.intake.forms import DecisionForm, FollowUpForm, HelplineForm, PublicReportForm
+from kinga.intake.statements import write_turn
 from kinga.intake.ussd import screen_for
 from kinga.lib import ratelimit
 from kinga.lib.phones import mask_phone
@@ -73,30 +75,41 @@ def _too_many(request: HttpRequest, language: str) -> HttpResponse:
     return render(request, "intake/public_limited.html", {"language": language}, status=429)
 
 
+def _thanks(request: HttpRequest, code: str, language: str) -> HttpResponse:
+    return render(request, "intake/public_thanks.html", {"code": code, "language": language})
+
+
 @_public
 def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
     """Take a report from anyone, anonymously, without JavaScript; show its code once."""
     if request.method == "POST":
-        if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
-            return _too_many(request, language)
         form = PublicReportForm(request.POST)
-        if form.is_bot:
-            # Look like success, store nothing.
-            decoy = services.format_code(services.follow_up_code_new())
-            return render(
-                request, "intake/public_thanks.html", {"code": decoy, "language": language}
-            )
-        if form.is_valid():
-            _report, code = services.report_submit_web(
-                data=form.report_input(language=language),
-                submission=form.cleaned_data["submission"],
-                payload={"language": language, "fields": sorted(k for k in request.POST if k)},
-            )
-            return render(
-                request,
-                "intake/public_thanks.html",
-                {"code": services.format_code(code) if code else "", "language": language},
-            )
+        if form.is_bot or not form.is_valid():
+            if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
+                return _too_many(request, language)
+            if form.is_bot:
+                # Look like success, store nothing.
+                decoy = services.format_code(services.follow_up_code_new())
+                return _thanks(request, decoy, language)
+        else:
+            # The hit counts in the same short transaction that stores the report.
+            with write_turn(), transaction.atomic():
+                if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
+                    code: str | None = None
+                    limited = True
+                else:
+                    limited = False
+                    _report, code = services.report_submit_web(
+                        data=form.report_input(language=language),
+                        submission=form.cleaned_data["submission"],
+                        payload={
+                            "language": language,
+                            "fields": sorted(k for k in request.POST if k),
+                        },
+                    )
+            if limited:
+                return _too_many(request, language)
+            return _thanks(request, services.format_code(code) if code else "", language)
     elif request.method == "GET":
         form = PublicReportForm()
     else:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from kinga.accounts.models import AgencyKind, Role
 from kinga.intake.forms import _coast_choices
+from kinga.intake.services import triage_agencies_forget
 from kinga.intake.ussd import coast
 
 KEY = "test-callback-key"
@@ -27,6 +30,8 @@ def _channel_settings(settings: Any, tmp_path: Path) -> None:
     settings.KINGA_FOLLOW_UP_RATE_LIMIT = "1000/3600"
     coast.cache_clear()
     _coast_choices.cache_clear()
+    # each test's agencies go with its transaction; a cached list must not outlive them
+    triage_agencies_forget()
 
 
 @pytest.fixture
@@ -89,3 +94,10 @@ def coast_agencies(personas: Any) -> Any:
     personas.caseworker.phone = "0733000222"
     personas.caseworker.save(update_fields=["on_call", "phone"])
     return personas
+
+
+def run_worker() -> str:
+    """Run `kinga worker --once` (what the demo's worker does every second); return its words."""
+    out = io.StringIO()
+    call_command("worker", "--once", stdout=out)
+    return out.getvalue()

@@ -8,8 +8,10 @@ import pytest
 
 from kinga.access.models import AccessGrant, Relation
 from kinga.intake.models import Channel, ChannelEvent, Report
+from kinga.intake.tests.conftest import run_worker
 from kinga.intake.ussd import coast
 from kinga.places.models import County
+from kinga.tasks.models import Task, TaskState
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +46,13 @@ def test_full_session_in_english(ussd: Any, personas: Any) -> None:
     assert report.age_bands == ["15-17"]
     assert report.danger_now == "no"
     assert report.callback_consent is True
-    assert report.channel_complete and report.routed_at is not None
     assert report.reporter_phone == "+254712345678"
+    # stored whole, with the task that routes it; the worker puts it in triage at once
+    assert report.channel_complete and report.routed_at is None
+    assert Task.objects.filter(name="intake.route_report", state=TaskState.QUEUED).exists()
+    assert "ran 1 tasks" in run_worker()  # the later settle task is not due yet
+    report = report_of()
+    assert report.routed_at is not None
     # entered the Mombasa triage queue (children's services and NGOs there)
     agencies = set(
         AccessGrant.objects.live()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kinga.access.models import AccessGrant, Relation
 from kinga.intake import services
 from kinga.intake.models import Alert, Channel, Decision, Report, Status
+from kinga.intake.tests.conftest import run_worker
 from kinga.notifications.models import Notification
 from kinga.places.models import Ward
 
@@ -142,6 +143,8 @@ def make_report(county: str | None = "Mombasa", **fields: Any) -> Report:
     report, _code = services.report_submit_web(
         data=data, submission=f"t{Report.objects.count()}-{county}", payload={}
     )
+    run_worker()  # routing, as the worker does within a second
+    report.refresh_from_db()
     return report
 
 

@@ -1,0 +1,128 @@
+"""The public channels' hot path: few statements per request, cached triage agencies,
+routing soon by the worker (at once for a child in danger), SQLite using its indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from kinga.access.models import AccessGrant, Relation
+from kinga.accounts.models import AgencyKind
+from kinga.intake import services, statements
+from kinga.intake.models import Alert, Channel, Report
+from kinga.intake.tests.conftest import run_worker
+from kinga.intake.ussd import coast
+from kinga.places.models import County
+
+pytestmark = pytest.mark.django_db
+
+
+def mombasa_number() -> str:
+    ids = [c.id for c in coast().counties]
+    return str(ids.index(County.objects.get(name="Mombasa").pk) + 1)
+
+
+def triage_agencies_of(report: Report) -> set[int]:
+    return set(
+        AccessGrant.objects.live()
+        .filter(matter_type="report", matter_id=report.pk, relation=Relation.TRIAGE_AREA)
+        .values_list("agency_id", flat=True)
+    )
+
+
+def test_triage_agencies_are_cached_and_forgotten_when_an_agency_changes(
+    personas: Any, django_assert_num_queries: Any
+) -> None:
+    from conftest import make_agency
+
+    mombasa = County.objects.get(name="Mombasa").pk
+    first = services.triage_agencies(county_id=mombasa)
+    assert personas.ngo in first and personas.childrens_services in first
+    with django_assert_num_queries(0):
+        assert services.triage_agencies(county_id=mombasa) == first
+    added = make_agency("Likoni Child Rights Forum", AgencyKind.NGO)
+    assert added in services.triage_agencies(county_id=mombasa)
+    added.is_active = False
+    added.save(update_fields=["is_active"])
+    assert added not in services.triage_agencies(county_id=mombasa)
+
+
+def test_ussd_screens_cost_one_statement_and_the_last_a_few(
+    ussd: Any, personas: Any, django_assert_num_queries: Any, django_assert_max_num_queries: Any
+) -> None:
+    mombasa = mombasa_number()
+    with django_assert_num_queries(0):
+        ussd("")
+    ussd("1")  # the first answer makes the report (and its audit event and settle task)
+    for text in ("1*1", f"1*1*{mombasa}", f"1*1*{mombasa}*1", f"1*1*{mombasa}*1*2"):
+        with django_assert_num_queries(1):  # one UPDATE
+            ussd(text)
+    before = Report.objects.get(channel=Channel.USSD).updated_at
+    with django_assert_max_num_queries(4) as captured:
+        ussd(f"1*1*{mombasa}*1*2")  # a repeated screen: a look, and nothing written
+    assert not any(q["sql"].startswith("INSERT") for q in captured.captured_queries)
+    assert Report.objects.get(channel=Channel.USSD).updated_at == before
+    with django_assert_max_num_queries(7):
+        assert ussd(f"1*1*{mombasa}*1*2*2*1").startswith("END Thank you")
+    report = Report.objects.get(channel=Channel.USSD)
+    assert report.channel_complete and report.routed_at is None
+    run_worker()
+    report.refresh_from_db()
+    assert report.routed_at is not None
+    assert personas.childrens_services.pk in triage_agencies_of(report)
+
+
+def test_web_post_is_one_short_transaction(
+    client: Any, personas: Any, django_assert_max_num_queries: Any
+) -> None:
+    data = {
+        "lang": "en",
+        "submission": "hot-path-web-1",
+        "categories": ["sexual_exploitation"],
+        "narrative": "Girls taken to a bar in Mtwapa at night",
+        "danger_now": "no",
+        "reporter_relation": "neighbour",
+    }
+    client.get("/report/?lang=en")  # the places of the form, loaded once per process
+    with django_assert_max_num_queries(12) as captured:
+        response = client.post("/report/?lang=en", data)
+    assert response.status_code == 200 and response.context["code"]
+    sql = [q["sql"] for q in captured.captured_queries]
+    # the limiter's hit is inside the transaction that stores the report
+    opened = next(i for i, s in enumerate(sql) if s.startswith(("BEGIN", "SAVEPOINT")))
+    assert opened < next(i for i, s in enumerate(sql) if "kinga_ratelimit" in s)
+    assert not any("django_session" in s or "accounts_user" in s for s in sql)
+    report = Report.objects.get(channel=Channel.WEB)
+    assert report.routed_at is None
+    run_worker()
+    report.refresh_from_db()
+    assert report.routed_at is not None and triage_agencies_of(report)
+
+
+def test_a_child_in_danger_is_routed_and_alerted_in_the_request(coast_agencies: Any) -> None:
+    report, _code = services.report_submit_web(
+        data=services.ReportInput(
+            categories=["trafficking"],
+            narrative="A girl locked in a house in Likoni",
+            county_id=County.objects.get(name="Mombasa").pk,
+            danger_now="yes",
+        ),
+        submission="hot-path-danger",
+        payload={},
+    )
+    report.refresh_from_db()
+    assert report.routed_at is not None  # no worker needed
+    assert coast_agencies.childrens_services.pk in triage_agencies_of(report)
+    assert Alert.objects.filter(report=report).exists()
+
+
+def test_sqlite_finds_a_session_by_its_index(ussd: Any) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the partial-index condition matters to SQLite's planner")
+    ussd("1")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + statements._session_sql(False), ["ussd", "ATUid_1"])
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "intake_report_channel_reference_unique" in plan and "SCAN" not in plan
