@@ -127,6 +127,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Gateway callbacks (/channels/) carry no cookies, sessions or users: kinga.wsgi serves them
+# through this lean stack. The channel views check their own callback key.
+KINGA_CHANNEL_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "kinga.lib.middleware.security_headers",
+    "kinga.audit.context.audit_context",
+]
+
 ROOT_URLCONF = "kinga.urls"
 WSGI_APPLICATION = "kinga.wsgi.application"
 

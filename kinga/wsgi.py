@@ -1,10 +1,44 @@
-"""WSGI entry point for gunicorn: `gunicorn kinga.wsgi`."""
+"""WSGI entry point for gunicorn: `gunicorn kinga.wsgi`.
+
+Gateway callbacks (`/channels/...`: USSD screens, SMS in, delivery reports) take a lean
+middleware stack: they carry no cookies, sessions, users or forms of ours, and a USSD
+screen must be answered fast. Everything else takes the full stack of settings.MIDDLEWARE.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kinga.settings")
-application = get_wsgi_application()
+full_application = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402  # after the settings module is named
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+
+CHANNEL_PREFIX = "/channels/"
+
+
+class ChannelHandler(WSGIHandler):
+    """A WSGI handler whose middleware is settings.KINGA_CHANNEL_MIDDLEWARE."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        full = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.KINGA_CHANNEL_MIDDLEWARE
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = full
+
+
+channel_application = ChannelHandler()
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """Send gateway callbacks to the lean handler and every other request to the full one."""
+    if environ.get("PATH_INFO", "").startswith(CHANNEL_PREFIX):
+        return channel_application(environ, start_response)
+    return full_application(environ, start_response)
