@@ -46,6 +46,11 @@ class Command(BaseCommand):
                     "KINGA_ENV is not 'demo': two-factor codes will not be shown on the page."
                 )
             )
+        # Links in alerts and SMS point at the port the demo serves on, unless configured.
+        if "KINGA_BASE_URL" not in os.environ:
+            base_url = f"http://127.0.0.1:{options['port']}"
+            settings.KINGA_BASE_URL = base_url
+            os.environ["KINGA_BASE_URL"] = base_url
         # The worker routes public reports into triage, sends SMS and escalates alerts.
         self.stdout.write("Starting the background worker (kinga worker) ...")
         worker = subprocess.Popen([sys.executable, "-m", "kinga", "worker"])  # noqa: S603
