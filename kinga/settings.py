@@ -127,8 +127,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# Gateway callbacks (/channels/) carry no cookies, sessions or users: kinga.wsgi serves them
-# through this lean stack. The channel views check their own callback key.
+# The public channels (gateway callbacks under /channels/, the anonymous form under /report/)
+# carry no cookies, sessions or users: kinga.wsgi serves them through this lean stack. The
+# callbacks check their own key; the form its one-time submission token.
 KINGA_CHANNEL_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kinga.lib.middleware.security_headers",

@@ -1,7 +1,9 @@
 """WSGI entry point for gunicorn: `gunicorn kinga.wsgi`.
 
-Gateway callbacks (`/channels/...`: USSD screens, SMS in, delivery reports) take a lean
-middleware stack: they carry no cookies, sessions, users or forms of ours, and a USSD
+The public reporting channels take a lean middleware stack: gateway callbacks
+(`/channels/...`: USSD screens, SMS in, delivery reports) and the anonymous web form
+(`/report/...`). They carry no cookies, sessions or users of ours (the form sets its
+language from the URL and guards itself with a one-time submission token), and a USSD
 screen must be answered fast. Everything else takes the full stack of settings.MIDDLEWARE.
 """
 
@@ -19,7 +21,7 @@ full_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402  # after the settings module is named
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
-CHANNEL_PREFIX = "/channels/"
+PUBLIC_CHANNEL_PREFIXES = ("/channels/", "/report/")
 
 
 class ChannelHandler(WSGIHandler):
@@ -38,7 +40,7 @@ channel_application = ChannelHandler()
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Send gateway callbacks to the lean handler and every other request to the full one."""
-    if environ.get("PATH_INFO", "").startswith(CHANNEL_PREFIX):
+    """Send the public channels to the lean handler and every other request to the full one."""
+    if environ.get("PATH_INFO", "").startswith(PUBLIC_CHANNEL_PREFIXES):
         return channel_application(environ, start_response)
     return full_application(environ, start_response)

@@ -77,3 +77,13 @@ def test_staff_pages_still_take_the_full_stack() -> None:
     status, headers, _content = call("/notifications/")
     assert status.startswith("302")
     assert "/accounts/login/" in headers["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_public_report_form_is_served_by_the_lean_stack_without_cookies() -> None:
+    status, headers, content = call("/report/?lang=sw")
+    assert status.startswith("200")
+    assert b"Tuma ripoti" in content
+    assert "Set-Cookie" not in headers
+    assert headers["Cache-Control"] == "no-store"
+    assert "Content-Security-Policy" in headers
