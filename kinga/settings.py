@@ -195,7 +195,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(VAR_DIR / f"test-kinga-{os.getpid()}.sqlite3")}
 else:
     _database["CONN_MAX_AGE"] = env_int("KINGA_CONN_MAX_AGE", 60)
-    _database["CONN_HEALTH_CHECKS"] = True
+    # Off by default, as in Django: a check costs a round trip on every request; without it a
+    # connection broken by a database restart fails one request per worker, then reconnects.
+    _database["CONN_HEALTH_CHECKS"] = env_bool("KINGA_CONN_HEALTH_CHECKS", False)
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -112,7 +112,9 @@ def audit_record(
     the chain. Field *names* go in; values never do.
     """
     context = current.get()
-    with transaction.atomic():
+    # No savepoint: the event belongs to the caller's transaction and fails with it (two
+    # round trips fewer on PostgreSQL for every audited change).
+    with transaction.atomic(savepoint=False):
         last_seq, last_hash = _locked_head()
         agency_id = None
         label = actor_label
