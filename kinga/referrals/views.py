@@ -5,7 +5,7 @@ referral and the steps that move it)."""
 from __future__ import annotations
 
 import uuid
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,6 +46,22 @@ def _viewer(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
+def _search_hits(data: dict[str, Any]) -> list[selectors.DirectoryHit]:
+    """Run a valid directory search form: a chosen ward stands for its centroid."""
+    latitude, longitude = data.get("latitude"), data.get("longitude")
+    if data.get("ward") is not None and latitude is None:
+        latitude, longitude = data["ward"].centroid
+    return selectors.directory_search(
+        service_type=data.get("service_type") or None,
+        latitude=latitude,
+        longitude=longitude,
+        age=data.get("age"),
+        sex=data.get("sex") or None,
+        open_at=selectors.now() if data.get("open_now") else None,
+        limit=SEARCH_LIMIT,
+    )
+
+
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
     """Search the directory by type, place (nearest first), eligibility and open now."""
@@ -56,19 +72,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     hits: list[selectors.DirectoryHit] = []
     searched = False
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if data.get("ward") is not None and latitude is None:
-            latitude, longitude = data["ward"].centroid
-        hits = selectors.directory_search(
-            service_type=data.get("service_type") or None,
-            latitude=latitude,
-            longitude=longitude,
-            age=data.get("age"),
-            sex=data.get("sex") or None,
-            open_at=selectors.now() if data.get("open_now") else None,
-            limit=SEARCH_LIMIT,
-        )
+        hits = _search_hits(form.cleaned_data)
         searched = True
     elif not form.is_bound:
         hits = selectors.directory_search(limit=SEARCH_LIMIT)
@@ -355,19 +359,7 @@ def _search(request: HttpRequest) -> tuple[DirectorySearchForm, list[dict[str, o
     form = DirectorySearchForm(query or None)
     hits: list[selectors.DirectoryHit] = []
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if data.get("ward") is not None and latitude is None:
-            latitude, longitude = data["ward"].centroid
-        hits = selectors.directory_search(
-            service_type=data.get("service_type") or None,
-            latitude=latitude,
-            longitude=longitude,
-            age=data.get("age"),
-            sex=data.get("sex") or None,
-            open_at=selectors.now() if data.get("open_now") else None,
-            limit=SEARCH_LIMIT,
-        )
+        hits = _search_hits(form.cleaned_data)
     rows: list[dict[str, object]] = [
         {
             "hit": hit,
