@@ -232,17 +232,36 @@ def relations_allowing(
     return frozenset(personal), frozenset(through_agency)
 
 
-def _grant_filter(viewer: User, roles: frozenset[str], section: str, action: str) -> Q | None:
+def live_grants(
+    viewer: User | AnonymousUser | None,
+    section: str,
+    action: str,
+    *,
+    only: frozenset[str] | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> QuerySet[AccessGrant] | None:
+    """Return the viewer's live grants whose relation allows the action on the section.
+
+    `only` and `exclude` narrow the relations considered (a referral's recipient sees the
+    referral its grant names, not every referral of the case). None when nothing can allow.
+    """
+    roles = _roles(viewer)
+    if not roles:
+        return None
+    user: User = viewer  # type: ignore[assignment]
     personal, through_agency = relations_allowing(roles, section, action)
+    if only is not None:
+        personal, through_agency = personal & only, through_agency & only
+    personal, through_agency = personal - exclude, through_agency - exclude
     condition = Q()
     matched = False
     if personal:
-        condition |= Q(user_id=viewer.pk, relation__in=personal)
+        condition |= Q(user_id=user.pk, relation__in=personal)
         matched = True
-    if through_agency and viewer.agency_id is not None:
-        condition |= Q(agency_id=viewer.agency_id, relation__in=through_agency)
+    if through_agency and user.agency_id is not None:
+        condition |= Q(agency_id=user.agency_id, relation__in=through_agency)
         matched = True
-    return condition if matched else None
+    return AccessGrant.objects.live().filter(condition) if matched else None
 
 
 def relations_of(viewer: User | AnonymousUser | None, matter: Matter) -> frozenset[str]:
@@ -317,18 +336,22 @@ def visible(
 
 
 def visible_matter_ids(
-    viewer: User | AnonymousUser | None, matter_type: str, section: str, action: str
+    viewer: User | AnonymousUser | None,
+    matter_type: str,
+    section: str,
+    action: str,
+    *,
+    exclude: frozenset[str] = frozenset(),
 ) -> QuerySet[AccessGrant, Any]:
     """Return a subquery of the ids of matters of that type the viewer may take the action on.
 
     For records that are not themselves inside one matter (a person linked to several):
     filter `matter_id__in=visible_matter_ids(...)` beside `matter_type=...`.
     """
-    roles = _roles(viewer)
-    condition = _grant_filter(viewer, roles, section, action) if roles else None  # type: ignore[arg-type]
-    if condition is None:
+    grants = live_grants(viewer, section, action, exclude=exclude)
+    if grants is None:
         return AccessGrant.objects.none().values("matter_id")
-    return AccessGrant.objects.live().filter(condition, matter_type=matter_type).values("matter_id")
+    return grants.filter(matter_type=matter_type).values("matter_id")
 
 
 def require(
@@ -397,6 +420,7 @@ __all__ = [
     "relations_of",
     "require",
     "visible",
+    "live_grants",
     "visible_matter_ids",
 ]
 

@@ -628,20 +628,13 @@ def _handled_referral_ids(viewer: User, action: str) -> QuerySet[AccessGrant, An
     A referral_recipient grant made by a referral names it as its source; the recipient
     sees that referral, not the others on the same case.
     """
-    personal, through_agency = policy.relations_allowing(viewer.role_set, "referral", action)
-    who = Q()
-    matched = False
-    if Relation.REFERRAL_RECIPIENT in personal:
-        who |= Q(user_id=viewer.pk)
-        matched = True
-    if Relation.REFERRAL_RECIPIENT in through_agency and viewer.agency_id is not None:
-        who |= Q(agency_id=viewer.agency_id)
-        matched = True
-    if not matched:
+    grants = policy.live_grants(
+        viewer, "referral", action, only=frozenset({Relation.REFERRAL_RECIPIENT})
+    )
+    if grants is None:
         return None
     return (
-        AccessGrant.objects.live()
-        .filter(who, relation=Relation.REFERRAL_RECIPIENT, source_type=REFERRAL)
+        grants.filter(source_type=REFERRAL)
         .annotate(referral_id=Cast("source_id", BigIntegerField()))
         .values("referral_id")
     )
@@ -650,15 +643,9 @@ def _handled_referral_ids(viewer: User, action: str) -> QuerySet[AccessGrant, An
 def _team_matter_ids(viewer: User, matter_type: str, action: str) -> QuerySet[AccessGrant, Any]:
     """Return the ids of matters where the viewer may act on referrals other than as a
     recipient: the case team, its supervising agencies, the triage area, break-glass."""
-    personal, through_agency = policy.relations_allowing(viewer.role_set, "referral", action)
-    personal = personal - {Relation.REFERRAL_RECIPIENT}
-    through_agency = through_agency - {Relation.REFERRAL_RECIPIENT}
-    who = Q(pk__in=[])
-    if personal:
-        who |= Q(user_id=viewer.pk, relation__in=personal)
-    if through_agency and viewer.agency_id is not None:
-        who |= Q(agency_id=viewer.agency_id, relation__in=through_agency)
-    return AccessGrant.objects.live().filter(who, matter_type=matter_type).values("matter_id")
+    return policy.visible_matter_ids(
+        viewer, matter_type, "referral", action, exclude=frozenset({Relation.REFERRAL_RECIPIENT})
+    )
 
 
 def referrals_visible_to(*, viewer: Viewer, action: str = "list") -> QuerySet[Referral]:
