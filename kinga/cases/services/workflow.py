@@ -240,64 +240,54 @@ def _require_approver(actor: User, case: Case, requested_by_id: int) -> None:
         raise PermissionDenied(_("Nobody approves their own request."))
 
 
-@transaction.atomic
-def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan:
-    """Approve a submitted plan."""
+def _plan_decide(
+    *, plan: CasePlan, actor: User, state: str, comments: str, event: str, notice: str
+) -> CasePlan:
+    """Record the supervisor's decision on a submitted plan: event, audit and notice."""
     case = plan.case
-    _require_approver(actor, case, plan.created_by_id)
-    if plan.state != PlanState.SUBMITTED:
-        raise ValidationError(_("Only a submitted plan can be approved."))
-    plan.state = PlanState.APPROVED
+    plan.state = state
     plan.decided_at = timezone.now()
     plan.decided_by = actor
     plan.comments = comments.strip()
     plan.save(update_fields=["state", "decided_at", "decided_by", "comments"])
-    _event(
-        case,
-        actor,
-        CaseEvent.Kind.PLAN,
-        gettext_noop("Case plan v%(version)d approved"),
-        params={"version": plan.version},
-    )
+    _event(case, actor, CaseEvent.Kind.PLAN, event, params={"version": plan.version})
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
-    _notify(
-        [case.caseworker],
-        _("The case plan of %(code)s was approved.") % {"code": case.code},
-        case,
-        actor,
-    )
+    _notify([case.caseworker], notice % {"code": case.code}, case, actor)
     return plan
+
+
+@transaction.atomic
+def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan:
+    """Approve a submitted plan."""
+    _require_approver(actor, plan.case, plan.created_by_id)
+    if plan.state != PlanState.SUBMITTED:
+        raise ValidationError(_("Only a submitted plan can be approved."))
+    return _plan_decide(
+        plan=plan,
+        actor=actor,
+        state=PlanState.APPROVED,
+        comments=comments,
+        event=gettext_noop("Case plan v%(version)d approved"),
+        notice=_("The case plan of %(code)s was approved."),
+    )
 
 
 @transaction.atomic
 def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
     """Return a submitted plan to the caseworker with comments."""
-    case = plan.case
-    _require_approver(actor, case, plan.created_by_id)
+    _require_approver(actor, plan.case, plan.created_by_id)
     if plan.state != PlanState.SUBMITTED:
         raise ValidationError(_("Only a submitted plan can be returned."))
     if not comments.strip():
         raise ValidationError({"comments": _("Say what needs to change.")})
-    plan.state = PlanState.RETURNED
-    plan.decided_at = timezone.now()
-    plan.decided_by = actor
-    plan.comments = comments.strip()
-    plan.save(update_fields=["state", "decided_at", "decided_by", "comments"])
-    _event(
-        case,
-        actor,
-        CaseEvent.Kind.PLAN,
-        gettext_noop("Case plan v%(version)d returned with comments"),
-        params={"version": plan.version},
+    return _plan_decide(
+        plan=plan,
+        actor=actor,
+        state=PlanState.RETURNED,
+        comments=comments,
+        event=gettext_noop("Case plan v%(version)d returned with comments"),
+        notice=_("The case plan of %(code)s was returned with comments."),
     )
-    _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
-    _notify(
-        [case.caseworker],
-        _("The case plan of %(code)s was returned with comments.") % {"code": case.code},
-        case,
-        actor,
-    )
-    return plan
 
 
 @transaction.atomic
