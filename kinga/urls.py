@@ -12,6 +12,9 @@ admin.site.site_header = "Kinga"
 admin.site.site_title = "Kinga"
 
 urlpatterns = [
+    # First: the public channels (a USSD screen, the report form) are most of the requests,
+    # and no other pattern overlaps theirs.
+    path("", include("kinga.intake.urls")),
     path("", account_views.home, name="home"),
     path("accounts/", include("kinga.accounts.urls")),
     path("access/", include("kinga.access.urls")),
@@ -19,7 +22,6 @@ urlpatterns = [
     path("cases/", include("kinga.cases.urls")),
     path("referrals/", include("kinga.referrals.urls")),
     path("api/hsds/", include("kinga.referrals.api_urls")),
-    path("", include("kinga.intake.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

@@ -6,16 +6,15 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Field
 from django.utils import timezone
 
 from kinga.audit.context import current
 from kinga.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from kinga.lib.rows import insert_row
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
@@ -41,16 +40,6 @@ def _head_sql() -> tuple[str, str]:
         f"SELECT last_seq, last_hash FROM {table} WHERE id = 1{lock}",  # noqa: S608  # fixed names
         f"UPDATE {table} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
     )
-
-
-@lru_cache(maxsize=4)
-def _insert_sql(vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
-    """Return the event INSERT for this database and the fields in its column order."""
-    fields = tuple(f for f in AuditEvent._meta.concrete_fields if not f.primary_key)
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", fields  # noqa: S608
 
 
 def _locked_head() -> tuple[int, str]:
@@ -141,12 +130,8 @@ def audit_record(
             prev_hash=last_hash,
         )
         event.hash = event.compute_hash()
-        insert, columns = _insert_sql(connection.vendor)
-        params = [
-            field.get_db_prep_save(getattr(event, field.attname), connection) for field in columns
-        ]
+        insert_row(event)
         _select, update = _head_sql()
         with connection.cursor() as cursor:
-            cursor.execute(insert, params)
             cursor.execute(update, [event.seq, event.hash])
     return event

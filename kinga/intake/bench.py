@@ -2,10 +2,11 @@
 
 Two gunicorn servers (2 sync workers each) run on loopback against one fresh database:
 Kinga itself, and `bare_app`, which stores each request as one row with one INSERT. A load
-generator in a separate process (32 client threads, http.client) drives each for a fixed
-time with whole USSD sessions (dial, then seven answers) and web-form posts, in the same
-mix. Reported: requests/s, p50 and p99 latency, the Kinga/bare ratio, and reports
-acknowledged against reports stored (anything acknowledged but not stored is lost).
+generator in a separate process (32 client threads, http.client, a new connection per
+request as a gateway makes) drives them in turns with whole USSD sessions (dial, then seven
+answers) and web-form posts, in the same mix. Reported: requests/s, p50 and p99 latency,
+the Kinga/bare ratio, and reports acknowledged against reports stored (anything
+acknowledged but not stored is lost).
 
 `python -m kinga.intake.bench setup|loadgen|count` are the helper processes.
 """
@@ -34,7 +35,10 @@ from kinga.lib.bench import BenchResult, percentile, record
 CLIENTS = 32
 KEY = "bench-callback-key"
 USSD_ANSWERS = ["1", "1", "1", "1", "2", "2", "1"]  # en, exploitation, Mombasa, 1st, 6-11, no, yes
-WEB_EVERY = 4  # one web report for every four USSD sessions
+WEB_EVERY = 4  # of every four visits, one is a web report and three are USSD sessions
+ROUNDS = 6  # turns per server
+SLICE = 5.0  # measured seconds per turn
+RAMP = 0.5  # seconds over which the clients of a turn start
 BARE_TABLE = "bench_bare_insert"
 
 
@@ -163,86 +167,108 @@ def _request(port: int, path: str, form: dict[str, str]) -> tuple[float, int, st
     return time.perf_counter() - start, status, text
 
 
-def _loadgen(port: int, duration: float, clients: int) -> None:
-    """Drive one server for `duration` seconds; print the figures as JSON."""
-    deadline = time.perf_counter() + duration
-    latencies: list[float] = []
-    counts = {"requests": 0, "errors": 0, "ussd_ack": 0, "web_ack": 0}
+def _session_requests(port: int) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Yield the requests of one caller's next visit: a web report, or a whole USSD session."""
+    session = f"ATUid_{secrets.token_hex(8)}"
+    phone = f"+2547{random.randint(10000000, 29999999)}"  # noqa: S311
+    answers: list[str] = []
+    for step in range(len(USSD_ANSWERS) + 1):
+        form = {
+            "sessionId": session,
+            "serviceCode": "*384*1234#",
+            "phoneNumber": phone,
+            "networkCode": "63902",
+            "text": "*".join(answers),
+        }
+        kind = "ussd_last" if step == len(USSD_ANSWERS) else "ussd"
+        yield kind, f"/channels/africastalking/ussd/?key={KEY}", form
+        if step < len(USSD_ANSWERS):
+            answers.append(USSD_ANSWERS[step])
+
+
+def _web_request() -> tuple[str, str, dict[str, str]]:
+    return (
+        "web",
+        "/report/?lang=en",
+        {
+            "lang": "en",
+            "submission": secrets.token_urlsafe(16),
+            "categories": "sexual_exploitation",
+            "narrative": "Girls taken to a bar in Mtwapa at night by a man",
+            "danger_now": "no",
+            "reporter_relation": "neighbour",
+            "county": "",
+        },
+    )
+
+
+def _loadgen(port: int, duration: float, clients: int, ramp: float) -> None:
+    """Drive one server; print the figures of the measured window as JSON.
+
+    Each client starts at a random moment within `ramp` seconds and at a random point of
+    its cycle (web or USSD), so the clients do not move in step: 32 callers who all dial
+    at the same instant and answer in the same rhythm are not what a gateway sends. The
+    window starts once every client runs and lasts `duration` seconds; a request counts in
+    it if it started inside it. Acknowledged reports are counted over the whole run, since
+    everything acknowledged must be stored.
+    """
+    started = time.perf_counter()
+    window_start = started + ramp
+    deadline = window_start + duration
+    latencies: dict[str, list[float]] = {"ussd": [], "ussd_last": [], "web": []}
+    counts = {"requests": 0, "errors": 0, "answered": 0, "ussd_ack": 0, "web_ack": 0}
     lock = threading.Lock()
 
-    def client(number: int) -> None:
-        mine: list[float] = []
-        errors = requests = ussd_ack = web_ack = 0
-        sessions = 0
+    def client() -> None:
+        mine: dict[str, list[float]] = {kind: [] for kind in latencies}
+        errors = requests = answered = ussd_ack = web_ack = 0
+        visits = random.randrange(WEB_EVERY)  # noqa: S311
+        time.sleep(random.uniform(0, ramp))  # noqa: S311
         while time.perf_counter() < deadline:
-            sessions += 1
-            if sessions % WEB_EVERY == 0:
-                elapsed, status, text = _request(
-                    port,
-                    "/report/?lang=en",
-                    {
-                        "lang": "en",
-                        "submission": secrets.token_urlsafe(16),
-                        "categories": "sexual_exploitation",
-                        "narrative": "Girls taken to a bar in Mtwapa at night by a man",
-                        "danger_now": "no",
-                        "reporter_relation": "neighbour",
-                        "county": "",
-                    },
-                )
-                mine.append(elapsed)
-                requests += 1
-                if status == 200 and "follow-up-code" in text:
-                    web_ack += 1
-                else:
-                    errors += 1
-                continue
-            session = f"ATUid_{secrets.token_hex(8)}"
-            phone = f"+2547{random.randint(10000000, 29999999)}"  # noqa: S311
-            path = f"/channels/africastalking/ussd/?key={KEY}"
-            answers: list[str] = []
-            for step in range(len(USSD_ANSWERS) + 1):
-                if time.perf_counter() >= deadline:
+            visits += 1
+            plan = [_web_request()] if visits % WEB_EVERY == 0 else _session_requests(port)
+            for kind, path, form in plan:
+                begun = time.perf_counter()
+                if begun >= deadline:
                     break
-                form = {
-                    "sessionId": session,
-                    "serviceCode": "*384*1234#",
-                    "phoneNumber": phone,
-                    "networkCode": "63902",
-                    "text": "*".join(answers),
-                }
                 elapsed, status, text = _request(port, path, form)
-                mine.append(elapsed)
-                requests += 1
-                if status != 200:
-                    errors += 1
+                ok = status == 200
+                if kind == "web":
+                    ok = ok and "follow-up-code" in text
+                    web_ack += ok
+                elif kind == "ussd_last":
+                    ok = ok and text.startswith("END Thank you")
+                    ussd_ack += ok
+                answered += ok
+                if begun >= window_start:
+                    mine[kind].append(elapsed)
+                    requests += 1
+                    errors += not ok
+                if not ok:
                     break
-                if step == len(USSD_ANSWERS) and text.startswith("END Thank you"):
-                    ussd_ack += 1
-                if step < len(USSD_ANSWERS):
-                    answers.append(USSD_ANSWERS[step])
         with lock:
-            latencies.extend(mine)
+            for kind, values in mine.items():
+                latencies[kind].extend(values)
             counts["requests"] += requests
             counts["errors"] += errors
+            counts["answered"] += answered
             counts["ussd_ack"] += ussd_ack
             counts["web_ack"] += web_ack
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - started
     print(
         json.dumps(
             {
                 **counts,
-                "seconds": wall,
-                "per_second": counts["requests"] / wall,
-                "p50_ms": percentile(latencies, 0.50) * 1000,
-                "p99_ms": percentile(latencies, 0.99) * 1000,
+                "seconds": duration,
+                "latencies_ms": {
+                    kind: [round(value * 1000, 2) for value in values]
+                    for kind, values in latencies.items()
+                },
             }
         )
     )
@@ -325,11 +351,43 @@ def _database(scratch: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _drive(port: int, seconds: float, clients: int, environment: dict[str, str]) -> Any:
+    arguments = ["-m", "kinga.intake.bench", "loadgen", str(port), str(seconds), str(clients)]
+    return json.loads(_python([*arguments, str(RAMP)], environment))
+
+
+def _summary(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the slices of one server: rate over all windows, percentiles over all requests."""
+    seconds = sum(part["seconds"] for part in slices)
+    pooled: dict[str, list[float]] = {}
+    for part in slices:
+        for kind, values in part["latencies_ms"].items():
+            pooled.setdefault(kind, []).extend(values)
+    every = [value for values in pooled.values() for value in values]
+    return {
+        "requests": sum(part["requests"] for part in slices),
+        "errors": sum(part["errors"] for part in slices),
+        "answered": sum(part["answered"] for part in slices),
+        "ussd_ack": sum(part["ussd_ack"] for part in slices),
+        "web_ack": sum(part["web_ack"] for part in slices),
+        "per_second": sum(part["requests"] for part in slices) / seconds,
+        "p50_ms": percentile(every, 0.50),
+        "p99_ms": percentile(every, 0.99),
+        "web_p99_ms": percentile(pooled.get("web", []), 0.99),
+    }
+
+
 def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
-    """Run both servers under the same load; record rates, latencies and losses."""
+    """Run both servers under the same load; record rates, latencies and losses.
+
+    Both servers stay up for the whole run and take turns: ROUNDS rounds of one SLICE
+    each, the order alternating (Kinga, bare, bare, Kinga, ...). On a shared machine whose
+    speed drifts by 2x within minutes, turns this short put both under the same conditions;
+    one long run of each would compare two different machines.
+    """
     from kinga.lib.bench import database_label
 
-    duration = 5.0 if quick else 20.0
+    rounds, seconds = (2, 2.0) if quick else (ROUNDS, SLICE)
     with tempfile.TemporaryDirectory() as scratch:
         for url in _database(scratch):
             environment = dict(
@@ -345,43 +403,42 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
             out("  migrating a fresh database ...")
             _python(["-m", "kinga", "migrate", "--verbosity", "0"], environment)
             _python(["-m", "kinga.intake.bench", "setup"], environment)
-            figures: dict[str, dict[str, Any]] = {}
-            for label, app in (
-                ("kinga", "kinga.wsgi:application"),
-                ("bare", f"{__name__}:bare_app"),
-            ):
-                port = _free_port()
-                server = _gunicorn(app, port, environment)
-                try:
-                    _wait_listening(port, server)
+            apps = {"kinga": "kinga.wsgi:application", "bare": f"{__name__}:bare_app"}
+            ports = {label: _free_port() for label in apps}
+            servers = {label: _gunicorn(apps[label], ports[label], environment) for label in apps}
+            slices: dict[str, list[dict[str, Any]]] = {label: [] for label in apps}
+            try:
+                for label, server in servers.items():
+                    _wait_listening(ports[label], server)
                     # warm up both workers (imports, connections) outside the measurement
-                    _python(
-                        ["-m", "kinga.intake.bench", "loadgen", str(port), "1", "4"], environment
-                    )
-                    before = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
-                    out(f"  driving {label} for {duration:.0f} s with {CLIENTS} clients ...")
-                    figures[label] = json.loads(
-                        _python(
-                            [
-                                "-m",
-                                "kinga.intake.bench",
-                                "loadgen",
-                                str(port),
-                                str(duration),
-                                str(CLIENTS),
-                            ],
-                            environment,
+                    _drive(ports[label], 1.0, 4, environment)
+                before = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
+                out(
+                    f"  {rounds} rounds of {seconds:.0f} s per server, taking turns,"
+                    f" {CLIENTS} clients ..."
+                )
+                for number in range(rounds):
+                    order = ["kinga", "bare"] if number % 2 == 0 else ["bare", "kinga"]
+                    for label in order:
+                        part = _drive(ports[label], seconds, CLIENTS, environment)
+                        slices[label].append(part)
+                        turn = _summary([part])
+                        out(
+                            f"    {label:5} turn {number + 1}: {turn['per_second']:7.1f} req/s"
+                            f"  p50 {turn['p50_ms']:6.1f} ms  p99 {turn['p99_ms']:6.1f} ms"
                         )
-                    )
-                    after = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
-                    figures[label]["stored"] = {k: after[k] - before[k] for k in after}
-                finally:
+                after = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
+            finally:
+                for server in servers.values():
                     server.terminate()
+                for server in servers.values():
                     server.wait(timeout=30)
-    kinga, bare = figures["kinga"], figures["bare"]
+    kinga, bare = _summary(slices["kinga"]), _summary(slices["bare"])
+    stored = {key: after[key] - before[key] for key in after}
     acknowledged = kinga["ussd_ack"] + kinga["web_ack"]
-    stored_reports = kinga["stored"]["ussd"] + kinga["stored"]["web"]
+    stored_reports = stored["ussd"] + stored["web"]
     lost = max(0, acknowledged - stored_reports)
+    bare_acknowledged = bare["answered"]  # the bare app stores every request it answers
     ratio = kinga["per_second"] / bare["per_second"]
     passed = ratio >= 0.35 and kinga["p99_ms"] <= 100 and lost == 0
     record(
@@ -390,15 +447,18 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
             database=database_label(),
             figures={
                 "clients": CLIENTS,
+                "seconds_each": rounds * seconds,
                 "kinga_req_s": kinga["per_second"],
                 "kinga_p50_ms": kinga["p50_ms"],
                 "kinga_p99_ms": kinga["p99_ms"],
+                "kinga_web_p99_ms": kinga["web_p99_ms"],
                 "kinga_errors": kinga["errors"],
                 "bare_req_s": bare["per_second"],
                 "bare_p50_ms": bare["p50_ms"],
                 "bare_p99_ms": bare["p99_ms"],
-                "bare_acknowledged": bare["requests"] - bare["errors"],
-                "bare_stored": bare["stored"]["bare_rows"],
+                "bare_errors": bare["errors"],
+                "bare_acknowledged": bare_acknowledged,
+                "bare_stored": stored["bare_rows"],
                 "acknowledged": acknowledged,
                 "stored": stored_reports,
                 "lost": lost,
@@ -421,13 +481,14 @@ def main() -> None:
     parser.add_argument("port", nargs="?", type=int, default=0)
     parser.add_argument("duration", nargs="?", type=float, default=20.0)
     parser.add_argument("clients", nargs="?", type=int, default=CLIENTS)
+    parser.add_argument("ramp", nargs="?", type=float, default=RAMP)
     arguments = parser.parse_args()
     if arguments.command == "setup":
         _setup()
     elif arguments.command == "count":
         _count()
     else:
-        _loadgen(arguments.port, arguments.duration, arguments.clients)
+        _loadgen(arguments.port, arguments.duration, arguments.clients, arguments.ramp)
 
 
 if __name__ == "__main__":

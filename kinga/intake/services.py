@@ -60,6 +60,7 @@ from kinga.intake.models import (
 from kinga.intake.ussd import Answers
 from kinga.lib.crypto import keyed_hash
 from kinga.lib.phones import mask_phone, normalise_phone
+from kinga.lib.rows import insert_row
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
 
@@ -273,26 +274,8 @@ def report_submit_web(
 
     `submission` is the form's one-time token: sending the same form twice stores one
     report, and the second answer has no code (it was shown once). The report, its audit
-    event and its triage grants commit together, in one transaction.
+    event and its triage task commit together, in one transaction.
     """
-    try:
-        return _web_store(data=data, submission=submission, payload=payload, now=now)
-    except IntegrityError:
-        # the same form again (or twice at once): the first one stored it
-        existing = _by_reference(Channel.WEB, submission).first()
-        if existing is None:
-            raise
-        return existing, None
-
-
-@transaction.atomic
-def _web_store(
-    *,
-    data: ReportInput,
-    submission: str,
-    payload: dict[str, Any],
-    now: datetime | None,
-) -> tuple[Report, str]:
     now = now or timezone.now()
     code = follow_up_code_new()
     report = Report(
@@ -307,9 +290,16 @@ def _web_store(
     _check_report(report)
     if _urgent(report):
         _set_route(report, now=now)
-    report.save(force_insert=True)
-    _audit_report(report, AuditAction.CREATE, None, "public:web")
-    _enter_triage(report, now=now)
+    # No savepoint: nothing in here is expected to fail but the whole request.
+    with transaction.atomic(savepoint=False):
+        if not insert_row(report, ignore_conflict=True):
+            # the same form again (or twice at once): the first one stored it
+            existing = _by_reference(Channel.WEB, submission).first()
+            if existing is None:
+                raise IntegrityError(f"web report {submission[:8]} neither stored nor found")
+            return existing, None
+        _audit_report(report, AuditAction.CREATE, None, "public:web")
+        _enter_triage(report, now=now)
     return report, code
 
 
@@ -392,15 +382,26 @@ def report_ussd_store(
         "updated_at": now,
         "raw_payload": payload,
     }
+    # The first answer (the language) makes the report: no UPDATE that cannot match first.
+    first = not complete and answers == Answers(language=answers.language)
     with statements.write_turn():
-        if not complete and statements.update_session(
-            channel=Channel.USSD, reference=session_id, values=values, unless_digest=digest
+        if (
+            not complete
+            and not first
+            and statements.update_session(
+                channel=Channel.USSD, reference=session_id, values=values, unless_digest=digest
+            )
         ):
             # One statement, outside any transaction: the write lock is held briefly.
             return
         # The session's first answer, its last, or a screen sent again.
         _ussd_store_slow(
-            session_id=session_id, phone=phone, values=values, complete=complete, now=now
+            session_id=session_id,
+            phone=phone,
+            values=values,
+            complete=complete,
+            now=now,
+            first=first,
         )
 
 
@@ -412,9 +413,10 @@ def _ussd_store_slow(
     values: dict[str, Any],
     complete: bool,
     now: datetime,
+    first: bool,
 ) -> None:
     """Create the session's report, or finish it and put it in triage."""
-    row = statements.session_row(channel=Channel.USSD, reference=session_id)
+    row = None if first else statements.session_row(channel=Channel.USSD, reference=session_id)
     if row is None:
         number = _normalised(phone)
         report = Report(
@@ -428,15 +430,9 @@ def _ussd_store_slow(
         )
         if complete and _urgent(report):
             _set_route(report, now=now)
-        try:
-            with transaction.atomic():
-                report.save(force_insert=True)
-        except IntegrityError:
-            # two requests of one session at once: the other made it; update that one
-            row = statements.session_row(channel=Channel.USSD, reference=session_id)
-            if row is None:
-                raise
-        else:
+        # One statement; a session's report already made (a first screen sent again, or two
+        # screens at once) is not made twice, and this screen updates it below instead.
+        if insert_row(report, ignore_conflict=True):
             _audit_report(report, AuditAction.CREATE, None, "public:ussd")
             if complete:
                 _enter_triage(report, now=now)
@@ -447,6 +443,9 @@ def _ussd_store_slow(
                     run_after=now + USSD_SETTLE_AFTER,
                 )
             return
+        row = statements.session_row(channel=Channel.USSD, reference=session_id)
+        if row is None:
+            raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
     if row.answers_digest == values["answers_digest"]:
         return  # a repeated screen
     routing = complete and row.routed_at is None

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
 
 from kinga.intake.models import Report
@@ -85,7 +85,8 @@ def _column(name: str) -> str:
 
 
 def _prepared(values: dict[str, Any]) -> list[Any]:
-    return [_field(name).get_db_prep_save(v, connection) for name, v in values.items()]
+    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: see kinga.lib.rows
+    return [_field(name).get_db_prep_save(v, db) for name, v in values.items()]
 
 
 @cache

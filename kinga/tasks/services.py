@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kinga.lib.rows import insert_row
 from kinga.tasks.models import Task, TaskState
 from kinga.tasks.registry import load_handlers
 
@@ -38,7 +39,9 @@ def task_enqueue(*, name: str, payload: dict[str, Any], run_after: datetime | No
     it before then, so nothing is lost and nothing runs early.
     """
     _check_payload(payload)
-    return Task.objects.create(name=name, payload=payload, run_after=run_after or timezone.now())
+    task = Task(name=name, payload=payload, run_after=run_after or timezone.now())
+    insert_row(task)  # one prepared statement: reports enqueue a task on every channel
+    return task
 
 
 def backoff(attempts: int) -> timedelta:

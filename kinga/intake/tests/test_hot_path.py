@@ -55,7 +55,11 @@ def test_ussd_screens_cost_one_statement_and_the_last_a_few(
     mombasa = mombasa_number()
     with django_assert_num_queries(0):
         ussd("")
-    ussd("1")  # the first answer makes the report (and its audit event and settle task)
+    with django_assert_num_queries(7) as captured:  # open, 3 inserts, the chain head, close
+        ussd("1")  # the first answer makes the report (and its audit event and settle task)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith("INSERT") for s in sql) == 3
+    assert not any(s.startswith(("SELECT", "UPDATE")) and "intake_report" in s for s in sql)
     for text in ("1*1", f"1*1*{mombasa}", f"1*1*{mombasa}*1", f"1*1*{mombasa}*1*2"):
         with django_assert_num_queries(1):  # one UPDATE
             ussd(text)
@@ -72,6 +76,28 @@ def test_ussd_screens_cost_one_statement_and_the_last_a_few(
     report.refresh_from_db()
     assert report.routed_at is not None
     assert personas.childrens_services.pk in triage_agencies_of(report)
+
+
+def test_a_first_screen_sent_twice_makes_one_report(ussd: Any) -> None:
+    from kinga.audit.models import AuditEvent
+    from kinga.tasks.models import Task
+
+    first = ussd("1")
+    assert ussd("1") == first
+    report = Report.objects.get(channel=Channel.USSD)
+    assert report.language == "en"
+    assert (
+        AuditEvent.objects.filter(record_type="intake.report", record_id=str(report.pk)).count()
+        == 1
+    )
+    assert Task.objects.filter(name="intake.route_report").count() == 1
+
+
+def test_a_session_whose_first_screen_was_lost_is_made_by_the_next(ussd: Any) -> None:
+    ussd("1*1")  # the gateway's request with the first answer never reached us
+    report = Report.objects.get(channel=Channel.USSD)
+    assert report.language == "en" and report.categories == ["sexual_exploitation"]
+    assert not report.channel_complete
 
 
 def test_web_post_is_one_short_transaction(
