@@ -30,7 +30,7 @@ def test_a_row_reads_back_as_the_orm_stores_it_with_encryption_and_defaults() ->
         channel_reference="ATUid_rows_1",
         narrative="Msichana wa miaka 14 ameonekana na mzee usiku",
         categories=["sexual_exploitation"],
-        age_bands=["12_14"],
+        age_bands=["12-14"],
         reporter_phone="+254712345678",
         raw_payload={"text": "1*1*2", "sessionId": "ATUid_rows_1"},
     )

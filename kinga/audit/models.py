@@ -48,13 +48,14 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
     at = models.DateTimeField(_("time"), db_index=True)
-    actor = models.ForeignKey(
+    actor = models.ForeignKey(  # indexed by audit_actor_seq (actor, seq), not on its own
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     actor_label = models.CharField(_("actor name"), max_length=150, blank=True)
     agency_id_at_time = models.BigIntegerField(_("agency"), null=True, blank=True)

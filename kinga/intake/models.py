@@ -120,8 +120,15 @@ class Report(models.Model):
         null=True,
         blank=True,
     )
+    # No index of its own: intake_ward (ward, received_at) serves every look-up by ward, and
+    # each index is one more page written with every report.
     ward = models.ForeignKey(
-        "places.Ward", verbose_name=_("ward"), on_delete=models.PROTECT, null=True, blank=True
+        "places.Ward",
+        verbose_name=_("ward"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
     )
     place_detail = EncryptedTextField(_("place (village, street, venue)"), blank=True)
     children_count = models.PositiveSmallIntegerField(_("how many children"), null=True, blank=True)
@@ -159,13 +166,14 @@ class Report(models.Model):
     )
     repeat_signals = models.JSONField(_("repeat signals"), default=list, blank=True)
     routed_at = models.DateTimeField(_("entered triage"), null=True, blank=True)
-    logged_by = models.ForeignKey(
+    logged_by = models.ForeignKey(  # indexed by intake_logged_by (logged_by, received_at)
         settings.AUTH_USER_MODEL,
         verbose_name=_("logged by"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="reports_logged",
+        db_index=False,
     )
     decision = models.CharField(
         _("decision"), max_length=24, choices=Decision.choices, blank=True, default=Decision.NONE

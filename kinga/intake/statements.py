@@ -103,15 +103,41 @@ def _by_session() -> str:
     )
 
 
+@cache
+def _indexed() -> frozenset[str]:
+    """Return the names of the report's fields that some index of its table contains."""
+    meta = Report._meta
+    names = {f.name for f in meta.concrete_fields if getattr(f, "db_index", False) or f.unique}
+    for index in meta.indexes:
+        names.update(index.fields)
+    for constraint in meta.constraints:
+        names.update(getattr(constraint, "fields", ()))
+    return frozenset(names | {_field(name).attname for name in names})
+
+
 def update_session(
     *, channel: str, reference: str, values: dict[str, Any], unless_digest: str
 ) -> int:
     """Set `values` on the report of a channel session unless its answers are the same.
 
-    One statement; return how many reports it changed (0 or 1).
+    Return how many reports it changed (0 or 1). One statement, as a rule: SQLite rewrites
+    the index entries of every column an UPDATE sets, even to the value it already holds,
+    so a USSD screen that sets the county again writes three pages instead of one. There,
+    indexed values (county, sub-county) are first required to be the stored ones instead
+    of being set; only the screen that changes one of them takes a second statement.
     """
-    where = f"{_by_session()} AND NOT ({_qn('answers_digest')} = %s)"
-    sql = _update_sql(tuple(values), where)
+    digest_differs = f"NOT ({_qn('answers_digest')} = %s)"
+    indexed = {name: value for name, value in values.items() if name in _indexed()}
+    if indexed and connection.vendor == "sqlite":
+        plain = {name: value for name, value in values.items() if name not in indexed}
+        kept = " AND ".join(f"{_column(name)} IS %s" for name in indexed)
+        sql = _update_sql(tuple(plain), f"{_by_session()} AND {digest_differs} AND {kept}")
+        params = [*_prepared(plain), channel, reference, unless_digest, *_prepared(indexed)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.rowcount:
+                return int(cursor.rowcount)
+    sql = _update_sql(tuple(values), f"{_by_session()} AND {digest_differs}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [*_prepared(values), channel, reference, unless_digest])
         return int(cursor.rowcount)

@@ -60,11 +60,28 @@ def test_ussd_screens_cost_one_statement_and_the_last_a_few(
     sql = [q["sql"] for q in captured.captured_queries]
     assert sum(s.startswith("INSERT") for s in sql) == 3
     assert not any(s.startswith(("SELECT", "UPDATE")) and "intake_report" in s for s in sql)
-    for text in ("1*1", f"1*1*{mombasa}", f"1*1*{mombasa}*1", f"1*1*{mombasa}*1*2"):
-        with django_assert_num_queries(1):  # one UPDATE
+    sqlite = connection.vendor == "sqlite"
+    for text, sets_a_place in (
+        ("1*1", False),
+        (f"1*1*{mombasa}", True),
+        (f"1*1*{mombasa}*1", True),
+        (f"1*1*{mombasa}*1*2", False),
+    ):
+        # One UPDATE. On SQLite, setting an indexed column rewrites its index entries even
+        # to the same value, so the county and sub-county are set only by the screen that
+        # changes them (a first UPDATE that requires them unchanged finds nothing there).
+        with django_assert_num_queries(2 if sqlite and sets_a_place else 1) as captured:
             ussd(text)
+        last = captured.captured_queries[-1]["sql"]
+        assert last.startswith("UPDATE")
+        if sqlite and not sets_a_place:
+            assert '"county_id" =' not in last and '"sub_county_id" =' not in last
+    stored = Report.objects.get(channel=Channel.USSD)
+    assert stored.county.name == "Mombasa" and stored.sub_county is not None
+    assert stored.age_bands == ["6-11"]
     before = Report.objects.get(channel=Channel.USSD).updated_at
-    with django_assert_max_num_queries(4) as captured:
+    # (on SQLite the narrow UPDATE is tried first: one statement more for a rare retry)
+    with django_assert_max_num_queries(5 if sqlite else 4) as captured:
         ussd(f"1*1*{mombasa}*1*2")  # a repeated screen: a look, and nothing written
     assert not any(q["sql"].startswith("INSERT") for q in captured.captured_queries)
     assert Report.objects.get(channel=Channel.USSD).updated_at == before
