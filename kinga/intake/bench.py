@@ -39,7 +39,6 @@ WEB_EVERY = 4  # of every four visits, one is a web report and three are USSD se
 ROUNDS = 6  # turns per server
 SLICE = 5.0  # measured seconds per turn
 RAMP = 0.5  # seconds over which the clients of a turn start
-LOADGEN_PROCESSES = int(os.environ.get("LOADGEN_PROCESSES", "1"))
 BARE_TABLE = "bench_bare_insert"
 
 
@@ -303,7 +302,6 @@ def _gunicorn(app: str, port: int, environment: dict[str, str]) -> subprocess.Po
         "gunicorn",
         "--workers",
         "2",
-        *os.environ.get("BENCH_GUNICORN", "").split(),
         "--bind",
         f"127.0.0.1:{port}",
         "--backlog",
@@ -354,35 +352,8 @@ def _database(scratch: str) -> Iterator[str]:
 
 
 def _drive(port: int, seconds: float, clients: int, environment: dict[str, str]) -> Any:
-    """Run the clients in LOADGEN_PROCESSES processes at once; merge what they measured."""
-    processes = max(1, min(LOADGEN_PROCESSES, clients))
-    share = [clients // processes + (n < clients % processes) for n in range(processes)]
-    runs = [
-        subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "kinga.intake.bench", "loadgen", str(port), str(seconds)]
-            + [str(count), str(RAMP)],
-            env=environment,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for count in share
-    ]
-    parts = []
-    for run in runs:
-        output, _ = run.communicate()
-        if run.returncode != 0:
-            raise RuntimeError("a load generator failed")
-        parts.append(json.loads(output))
-    merged: dict[str, Any] = {
-        key: sum(part[key] for part in parts)
-        for key in ("requests", "errors", "answered", "ussd_ack", "web_ack")
-    }
-    merged["seconds"] = seconds
-    merged["latencies_ms"] = {
-        kind: [value for part in parts for value in part["latencies_ms"][kind]]
-        for kind in parts[0]["latencies_ms"]
-    }
-    return merged
+    arguments = ["-m", "kinga.intake.bench", "loadgen", str(port), str(seconds), str(clients)]
+    return json.loads(_python([*arguments, str(RAMP)], environment))
 
 
 def _summary(slices: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ are seized.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -261,10 +262,11 @@ def _replay(inputs: list[str], places: Gazetteer) -> tuple[Answers, int, int, in
     return answers, step, page, mistakes, mistaken
 
 
-def screen_for(text: str, *, code: str = "") -> Screen:
+def screen_for(text: str, *, code: Callable[[], str] = str) -> Screen:
     """Return the screen to show after the answers in `text`, and those answers.
 
-    `code` is the follow-up code shown on the last screen. Bad input never raises: it gets
+    `code()` gives the follow-up code shown on the last screen (asked for only there: it
+    is a keyed hash, and most screens do not show it). Bad input never raises: it gets
     the same question again with a hint, or after repeated mistakes an END screen that
     keeps what was said.
     """
@@ -278,7 +280,7 @@ def screen_for(text: str, *, code: str = "") -> Screen:
     if step >= len(STEPS):
         words = WORDS[answers.language]
         return Screen(
-            reply="END " + words["thanks"].format(code=code),
+            reply="END " + words["thanks"].format(code=code()),
             answers=answers,
             complete=True,
             ended=True,

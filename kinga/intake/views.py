@@ -213,8 +213,10 @@ def ussd(request: HttpRequest) -> HttpResponse:
         return ussd_reply(USSD_SORRY)
     text = request.POST.get("text", "")
     try:
-        code = services.format_code(services.follow_up_code_for(f"ussd:{session_id}"))
-        screen = screen_for(text, code=code)
+        screen = screen_for(
+            text,
+            code=lambda: services.format_code(services.follow_up_code_for(f"ussd:{session_id}")),
+        )
         services.report_ussd_store(
             session_id=session_id,
             phone=request.POST.get("phoneNumber", ""),
