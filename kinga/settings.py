@@ -129,11 +129,15 @@ MIDDLEWARE = [
 
 # The public channels (gateway callbacks under /channels/, the anonymous form under /report/)
 # carry no cookies, sessions or users: kinga.wsgi serves them through this lean stack. The
-# callbacks check their own key; the form its one-time submission token.
+# callbacks check their own key; the form its one-time submission token. The headers are
+# those of every other page (CommonMiddleware adds Content-Length, so a gateway can close
+# as soon as it has read the screen).
 KINGA_CHANNEL_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kinga.lib.middleware.security_headers",
+    "django.middleware.common.CommonMiddleware",
     "kinga.audit.context.audit_context",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "kinga.urls"

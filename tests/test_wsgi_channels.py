@@ -60,6 +60,8 @@ def test_a_ussd_screen_is_answered_through_the_lean_stack_with_security_headers(
     assert status.startswith("200")
     assert content.startswith(b"CON ")
     assert "Content-Security-Policy" in headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Content-Length"] == str(len(content))
     assert "Set-Cookie" not in headers
 
 
@@ -87,3 +89,12 @@ def test_the_public_report_form_is_served_by_the_lean_stack_without_cookies() ->
     assert "Set-Cookie" not in headers
     assert headers["Cache-Control"] == "no-store"
     assert "Content-Security-Policy" in headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_public_form_cannot_be_framed_and_sets_no_cookie() -> None:
+    status, headers, content = call("/report/?lang=en")
+    assert status.startswith("200") and b"<form" in content
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "Set-Cookie" not in headers
