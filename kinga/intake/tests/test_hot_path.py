@@ -129,7 +129,7 @@ def test_web_post_is_one_short_transaction(
         "reporter_relation": "neighbour",
     }
     client.get("/report/?lang=en")  # the places of the form, loaded once per process
-    with django_assert_max_num_queries(12) as captured:
+    with django_assert_max_num_queries(8) as captured:
         response = client.post("/report/?lang=en", data)
     assert response.status_code == 200 and response.context["code"]
     sql = [q["sql"] for q in captured.captured_queries]
