@@ -91,7 +91,12 @@ def bare_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
             f"INSERT INTO {BARE_TABLE} (received_at, body) VALUES (%s, %s)",  # noqa: S608
             (time.time(), body),
         )
-    reply = b"END Thank you" if "text=" in body else b'<p id="follow-up-code">X</p>'
+    if "text=" in body:  # a USSD screen: the next question, or thanks after the last answer
+        text = body.partition("text=")[2].partition("&")[0]
+        last = text.count("%2A") >= len(USSD_ANSWERS) - 1
+        reply = b"END Thank you" if last else b"CON Next question"
+    else:
+        reply = b'<p id="follow-up-code">X</p>'
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(reply)))])
     return [reply]
 
@@ -239,6 +244,8 @@ def _loadgen(port: int, duration: float, clients: int, ramp: float) -> None:
                 elif kind == "ussd_last":
                     ok = ok and text.startswith("END Thank you")
                     ussd_ack += ok
+                else:  # a screen before the last asks the next question
+                    ok = ok and text.startswith("CON ")
                 answered += ok
                 if begun >= window_start:
                     mine[kind].append(elapsed)
