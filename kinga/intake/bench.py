@@ -172,7 +172,7 @@ def _request(port: int, path: str, form: dict[str, str]) -> tuple[float, int, st
     return time.perf_counter() - start, status, text
 
 
-def _session_requests(port: int) -> Iterator[tuple[str, str, dict[str, str]]]:
+def _session_requests() -> Iterator[tuple[str, str, dict[str, str]]]:
     """Yield the requests of one caller's next visit: a web report, or a whole USSD session."""
     session = f"ATUid_{secrets.token_hex(8)}"
     phone = f"+2547{random.randint(10000000, 29999999)}"  # noqa: S311
@@ -231,7 +231,7 @@ def _loadgen(port: int, duration: float, clients: int, ramp: float) -> None:
         time.sleep(random.uniform(0, ramp))  # noqa: S311
         while time.perf_counter() < deadline:
             visits += 1
-            plan = [_web_request()] if visits % WEB_EVERY == 0 else _session_requests(port)
+            plan = [_web_request()] if visits % WEB_EVERY == 0 else _session_requests()
             for kind, path, form in plan:
                 begun = time.perf_counter()
                 if begun >= deadline:
