@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kinga.intake.models import Channel, Report
-from kinga.lib.rows import insert_row
+from kinga.lib.rows import insert_row, prepare_insert
 from kinga.tasks.models import Task, TaskState
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +73,17 @@ def test_a_key_is_made_by_the_database_not_taken_from_the_instance() -> None:
     assert abs(stored.run_after - timezone.now()) < timedelta(minutes=1)
     with pytest.raises(ValueError, match="already has one"):
         insert_row(stored)
+
+
+def test_a_value_known_late_is_set_on_the_prepared_row_and_the_instance() -> None:
+    report = Report(channel=Channel.SMS, channel_reference="ATXid_late", narrative="Usiku")
+    prepared = prepare_insert(report)
+    prepared.set("reporter_phone", "+254712000111")  # encrypted when set, like the rest
+    prepared.set("county_id", None)
+    with pytest.raises(KeyError):
+        prepared.set("no_such_field", 1)
+    assert report.reporter_phone == "+254712000111"
+    assert prepared.execute() is True
+    stored = Report.objects.get(pk=report.pk)
+    assert stored.reporter_phone == "+254712000111" and stored.narrative == "Usiku"
+    assert "254712000111" not in str(raw("intake_report", "reporter_phone", report.pk))

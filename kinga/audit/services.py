@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kinga.audit.context import current
 from kinga.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
-from kinga.lib.rows import insert_row
+from kinga.lib.rows import PreparedInsert, prepare_insert
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
@@ -80,58 +80,88 @@ def _normalised_address(address: str | None) -> str | None:
         return None
 
 
-def audit_record(
-    *,
-    action: str,
-    actor: User | None,
-    record_type: str = "",
-    record_id: object = "",
-    matter_type: str = "",
-    matter_id: int | None = None,
-    fields: Iterable[str] = (),
-    reason: str = "",
-    search_terms: str | None = None,
-    detail: dict[str, Any] | None = None,
-    actor_label: str = "",
-) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction.
+class EventFields(TypedDict, total=False):
+    """What an audit event says: who did what to which record (field names, never values)."""
+
+    action: Required[str]
+    actor: Required[User | None]
+    record_type: str
+    record_id: object
+    matter_type: str
+    matter_id: int | None
+    fields: Iterable[str]
+    reason: str
+    search_terms: str | None
+    detail: dict[str, Any] | None
+    actor_label: str
+
+
+def audit_prepare(**given: Unpack[EventFields]) -> PreparedInsert:
+    """Return an event ready to append: everything but its place in the chain.
+
+    Its sequence number, time, previous hash and hash are set by `audit_append`, under
+    the chain's lock; the rest is prepared here, so a caller can do it before it locks.
+    """
+    context = current.get()
+    actor = given["actor"]
+    agency_id = None
+    label = given.get("actor_label", "")
+    if actor is not None and actor.is_authenticated:
+        agency_id = actor.agency_id
+        label = label or actor.username
+    record_id = given.get("record_id", "")
+    search_terms = given.get("search_terms")
+    event = AuditEvent(
+        seq=0,
+        at=timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=label[:150],
+        agency_id_at_time=agency_id,
+        action=given["action"],
+        record_type=given.get("record_type", ""),
+        record_id=str(record_id) if record_id not in (None, "") else "",
+        matter_type=given.get("matter_type", ""),
+        matter_id=given.get("matter_id"),
+        fields=sorted(set(given.get("fields", ()))),
+        reason=given.get("reason", ""),
+        search_hash=search_terms_hash(search_terms) if search_terms is not None else "",
+        request_id=context.request_id,
+        address=_normalised_address(context.address),
+        detail=given.get("detail") or {},
+        prev_hash=GENESIS_HASH,
+        hash="",
+    )
+    return prepare_insert(event)
+
+
+def audit_append(prepared: PreparedInsert) -> AuditEvent:
+    """Append a prepared event to the chain, inside the caller's transaction.
 
     The chain head is locked first (a row lock on PostgreSQL; SQLite's IMMEDIATE
     transactions already serialise writers), so concurrent writers queue instead of forking
-    the chain. Field *names* go in; values never do.
+    the chain. The event's time is taken under that lock, so times follow the sequence.
     """
-    context = current.get()
+    event = prepared.instance
+    if not isinstance(event, AuditEvent) or event.pk is not None:
+        raise ValueError("audit_append takes an event from audit_prepare, once")
     # No savepoint: the event belongs to the caller's transaction and fails with it (two
     # round trips fewer on PostgreSQL for every audited change).
     with transaction.atomic(savepoint=False):
         last_seq, last_hash = _locked_head()
-        agency_id = None
-        label = actor_label
-        if actor is not None and actor.is_authenticated:
-            agency_id = actor.agency_id
-            label = label or actor.username
-        event = AuditEvent(
-            seq=last_seq + 1,
-            at=timezone.now(),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=label[:150],
-            agency_id_at_time=agency_id,
-            action=action,
-            record_type=record_type,
-            record_id=str(record_id) if record_id not in (None, "") else "",
-            matter_type=matter_type,
-            matter_id=matter_id,
-            fields=sorted(set(fields)),
-            reason=reason,
-            search_hash=search_terms_hash(search_terms) if search_terms is not None else "",
-            request_id=context.request_id,
-            address=_normalised_address(context.address),
-            detail=detail or {},
-            prev_hash=last_hash,
-        )
-        event.hash = event.compute_hash()
-        insert_row(event)
+        prepared.set("seq", last_seq + 1)
+        prepared.set("at", timezone.now())
+        prepared.set("prev_hash", last_hash)
+        prepared.set("hash", event.compute_hash())
+        prepared.execute()
         _select, update = _head_sql()
         with connection.cursor() as cursor:
             cursor.execute(update, [event.seq, event.hash])
     return event
+
+
+def audit_record(**given: Unpack[EventFields]) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction.
+
+    Field *names* go in; values never do. See `audit_append` for the chain's lock.
+    """
+    return audit_append(audit_prepare(**given))

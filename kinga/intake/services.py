@@ -40,7 +40,7 @@ from kinga.access.policy import can, can_do
 from kinga.access.services import access_grant, access_grant_agencies, access_revoke
 from kinga.accounts.models import Agency, AgencyKind, Role, User
 from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
+from kinga.audit.services import audit_append, audit_prepare, audit_record
 from kinga.intake import statements
 from kinga.intake.models import (
     AgeBand,
@@ -60,7 +60,7 @@ from kinga.intake.models import (
 from kinga.intake.ussd import Answers
 from kinga.lib.crypto import keyed_hash
 from kinga.lib.phones import mask_phone, normalise_phone
-from kinga.lib.rows import insert_row
+from kinga.lib.rows import PreparedInsert, insert_row, prepare_insert
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
 
@@ -177,14 +177,15 @@ def _fill(report: Report, data: ReportInput) -> None:
     report.language = data.language if data.language in ("en", "sw") else "sw"
 
 
-def _audit_report(
+def _audit_report_prepare(
     report: Report,
     action: str,
     actor: User | None,
     label: str,
     fields: list[str] | None = None,
-) -> None:
-    audit_record(
+) -> PreparedInsert:
+    """Prepare the audit event of a report's change; a new report's key is set on append."""
+    return audit_prepare(
         action=action,
         actor=actor,
         actor_label=label,
@@ -194,6 +195,23 @@ def _audit_report(
         matter_id=report.pk,
         fields=_filled_fields(report) if fields is None else fields,
     )
+
+
+def _audit_report_append(event: PreparedInsert, report: Report) -> None:
+    """Append a prepared event of `report`, naming the key the report was stored with."""
+    event.set("record_id", str(report.pk))
+    event.set("matter_id", report.pk)
+    audit_append(event)
+
+
+def _audit_report(
+    report: Report,
+    action: str,
+    actor: User | None,
+    label: str,
+    fields: list[str] | None = None,
+) -> None:
+    _audit_report_append(_audit_report_prepare(report, action, actor, label, fields), report)
 
 
 def _filled_fields(report: Report) -> list[str]:
@@ -263,18 +281,27 @@ def _by_reference(channel: str, reference: str) -> Any:
     )
 
 
-def report_submit_web(
+@dataclass
+class WebReport:
+    """A web report ready to store: its row and audit event prepared, its code made."""
+
+    report: Report
+    row: PreparedInsert
+    event: PreparedInsert
+    code: str
+    submission: str
+
+
+def report_web_prepare(
     *,
     data: ReportInput,
     submission: str,
     payload: dict[str, Any],
     now: datetime | None = None,
-) -> tuple[Report, str | None]:
-    """Store a report from the public web form; return it and its follow-up code.
+) -> WebReport:
+    """Check and prepare a report from the public web form; `report_web_store` stores it.
 
-    `submission` is the form's one-time token: sending the same form twice stores one
-    report, and the second answer has no code (it was shown once). The report, its audit
-    event and its triage task commit together, in one transaction.
+    Raise ValidationError if a value is not one the form offers. Nothing is written.
     """
     now = now or timezone.now()
     code = follow_up_code_new()
@@ -289,18 +316,51 @@ def report_submit_web(
     _fill(report, data)
     _check_report(report)
     if _urgent(report):
-        _set_route(report, now=now)
+        _set_route(report, now=now)  # a child in danger is routed in the request
+    return WebReport(
+        report=report,
+        row=prepare_insert(report, ignore_conflict=True),
+        event=_audit_report_prepare(report, AuditAction.CREATE, None, "public:web"),
+        code=code,
+        submission=submission,
+    )
+
+
+def report_web_store(prepared: WebReport) -> tuple[Report, str | None]:
+    """Store a prepared web report; return it and its follow-up code.
+
+    The submission is the form's one-time token: sending the same form twice stores one
+    report, and the second answer has no code (it was shown once). The report, its audit
+    event and its triage task commit together, in one transaction.
+    """
+    report = prepared.report
     # No savepoint: nothing in here is expected to fail but the whole request.
     with transaction.atomic(savepoint=False):
-        if not insert_row(report, ignore_conflict=True):
+        if not prepared.row.execute():
             # the same form again (or twice at once): the first one stored it
-            existing = _by_reference(Channel.WEB, submission).first()
+            existing = _by_reference(Channel.WEB, prepared.submission).first()
             if existing is None:
-                raise IntegrityError(f"web report {submission[:8]} neither stored nor found")
+                raise IntegrityError(
+                    f"web report {prepared.submission[:8]} neither stored nor found"
+                )
             return existing, None
-        _audit_report(report, AuditAction.CREATE, None, "public:web")
-        _enter_triage(report, now=now)
-    return report, code
+        _audit_report_append(prepared.event, report)
+        _enter_triage(report, now=report.received_at)
+    return report, prepared.code
+
+
+def report_submit_web(
+    *,
+    data: ReportInput,
+    submission: str,
+    payload: dict[str, Any],
+    now: datetime | None = None,
+) -> tuple[Report, str | None]:
+    """Store a report from the public web form; return it and its follow-up code (None
+    when the same form was sent before). See `report_web_store`."""
+    prepared = report_web_prepare(data=data, submission=submission, payload=payload, now=now)
+    with statements.write_turn():
+        return report_web_store(prepared)
 
 
 # Staff who take reports in person: a walk-in at an office, or a report made to the police.
@@ -382,27 +442,73 @@ def report_ussd_store(
         "updated_at": now,
         "raw_payload": payload,
     }
-    # The first answer (the language) makes the report: no UPDATE that cannot match first.
-    first = not complete and answers == Answers(language=answers.language)
+    # Everything that can be is prepared (encrypted, serialised) before the write turn is
+    # taken: on SQLite one writer at a time holds the database, so the time inside the turn
+    # is what every other request waits for.
+    if not complete and answers == Answers(language=answers.language):
+        # The first answer (the language) makes the report: no UPDATE that cannot match.
+        _ussd_store_first(session_id=session_id, phone=phone, values=values, now=now)
+        return
+    if not complete:
+        update = statements.session_update(
+            channel=Channel.USSD, reference=session_id, values=values, unless_digest=digest
+        )
+        with statements.write_turn():
+            if update.run():
+                # One statement, outside any transaction: the write lock is held briefly.
+                return
+    # The session's last answer, a screen sent again, or one whose report was never made.
+    answers_update = statements.report_update(values)
     with statements.write_turn():
-        if (
-            not complete
-            and not first
-            and statements.update_session(
-                channel=Channel.USSD, reference=session_id, values=values, unless_digest=digest
-            )
-        ):
-            # One statement, outside any transaction: the write lock is held briefly.
-            return
-        # The session's first answer, its last, or a screen sent again.
         _ussd_store_slow(
             session_id=session_id,
             phone=phone,
             values=values,
             complete=complete,
             now=now,
-            first=first,
+            answers_update=answers_update,
         )
+
+
+def _ussd_report(*, session_id: str, phone: str, values: dict[str, Any], now: datetime) -> Report:
+    """Return the (unsaved) report of a USSD session with the answers so far."""
+    number = _normalised(phone)
+    return Report(
+        channel=Channel.USSD,
+        received_at=now,
+        channel_reference=session_id,
+        follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
+        reporter_phone=number,
+        reporter_phone_index=phone_index(number) if number else "",
+        **values,
+    )
+
+
+def _ussd_store_first(
+    *, session_id: str, phone: str, values: dict[str, Any], now: datetime
+) -> None:
+    """Make the session's report at its first answer, audited, with the task that routes it
+    if the session is dropped. Its row and audit event are prepared before the turn."""
+    report = _ussd_report(session_id=session_id, phone=phone, values=values, now=now)
+    row = prepare_insert(report, ignore_conflict=True)
+    event = _audit_report_prepare(report, AuditAction.CREATE, None, "public:ussd")
+    answers_update = statements.report_update(values)
+    with statements.write_turn(), transaction.atomic():
+        # One statement; a session's report already made (a first screen sent again, or
+        # two at once) is not made twice, and this screen updates it instead.
+        if row.execute():
+            _audit_report_append(event, report)
+            task_enqueue(
+                name="intake.route_report",
+                payload={"report_id": report.pk},
+                run_after=now + USSD_SETTLE_AFTER,
+            )
+            return
+        made = statements.session_row(channel=Channel.USSD, reference=session_id)
+        if made is None:
+            raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
+        if made.answers_digest != values["answers_digest"]:
+            answers_update.run(made.pk)
 
 
 @transaction.atomic
@@ -413,25 +519,15 @@ def _ussd_store_slow(
     values: dict[str, Any],
     complete: bool,
     now: datetime,
-    first: bool,
+    answers_update: statements.Statement,
 ) -> None:
-    """Create the session's report, or finish it and put it in triage."""
-    row = None if first else statements.session_row(channel=Channel.USSD, reference=session_id)
+    """Finish the session's report and put it in triage; or make it, if it was never made
+    (its first screens were lost); or store a screen sent again."""
+    row = statements.session_row(channel=Channel.USSD, reference=session_id)
     if row is None:
-        number = _normalised(phone)
-        report = Report(
-            channel=Channel.USSD,
-            received_at=now,
-            channel_reference=session_id,
-            follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
-            reporter_phone=number,
-            reporter_phone_index=phone_index(number) if number else "",
-            **values,
-        )
+        report = _ussd_report(session_id=session_id, phone=phone, values=values, now=now)
         if complete and _urgent(report):
             _set_route(report, now=now)
-        # One statement; a session's report already made (a first screen sent again, or two
-        # screens at once) is not made twice, and this screen updates it below instead.
         if insert_row(report, ignore_conflict=True):
             _audit_report(report, AuditAction.CREATE, None, "public:ussd")
             if complete:
@@ -450,7 +546,7 @@ def _ussd_store_slow(
         return  # a repeated screen
     routing = complete and row.routed_at is None
     if not routing:
-        statements.update_report(pk=row.pk, values=values)
+        answers_update.run(row.pk)
         return
     # The last screen: the answers (and, for a child in danger, the routing) in one UPDATE.
     # The report is built from the row and the answers (a USSD session sets nothing else).
@@ -464,7 +560,7 @@ def _ussd_store_slow(
     )
     if not _urgent(report):
         # the answers now; the audit of the finished session comes with its routing
-        statements.update_report(pk=row.pk, values=values)
+        answers_update.run(row.pk)
         _enter_triage(report, now=now)
         return
     _set_route(report, now=now)

@@ -96,11 +96,21 @@ def _update_sql(names: tuple[str, ...], where: str) -> str:
     return f"UPDATE {_qn(Report._meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
 
 
+@cache
 def _by_session() -> str:
     return (
         f"{_qn('channel')} = %s AND {_qn('channel_reference')} = %s"
         f" AND NOT ({_qn('channel_reference')} = '')"
     )
+
+
+@cache
+def _session_update_sql(names: tuple[str, ...], kept: tuple[str, ...]) -> str:
+    """Return the UPDATE of a session's report setting `names`, if `kept` are unchanged."""
+    where = f"{_by_session()} AND NOT ({_qn('answers_digest')} = %s)"
+    if kept:
+        where += " AND " + " AND ".join(f"{_column(name)} IS %s" for name in kept)
+    return _update_sql(names, where)
 
 
 @cache
@@ -115,39 +125,78 @@ def _indexed() -> frozenset[str]:
     return frozenset(names | {_field(name).attname for name in names})
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement with its values already prepared (encrypted, serialised)."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+    def run(self, *more: Any) -> int:
+        """Run it with `more` parameters after the prepared ones; return the rows changed."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [*self.params, *more])
+            return int(cursor.rowcount)
+
+
+@dataclass(frozen=True)
+class SessionUpdate:
+    """The UPDATE of a channel session's report, prepared before the write turn is taken."""
+
+    statements: tuple[Statement, ...]
+
+    def run(self) -> int:
+        """Return how many reports it changed (0 or 1): the first statement that changes one."""
+        for statement in self.statements:
+            changed = statement.run()
+            if changed:
+                return changed
+        return 0
+
+
+def session_update(
+    *, channel: str, reference: str, values: dict[str, Any], unless_digest: str
+) -> SessionUpdate:
+    """Prepare setting `values` on the report of a channel session unless its answers are
+    the same (its `answers_digest` is `unless_digest`).
+
+    One statement, as a rule: SQLite rewrites the index entries of every column an UPDATE
+    sets, even to the value it already holds, so a USSD screen that sets the county again
+    writes three pages instead of one. There, indexed values (county, sub-county) are
+    first required to be the stored ones instead of being set; only the screen that
+    changes one of them runs the second statement, which sets them.
+    """
+    key = (channel, reference, unless_digest)
+    every = Statement(_session_update_sql(tuple(values), ()), (*_prepared(values), *key))
+    indexed = {name: value for name, value in values.items() if name in _indexed()}
+    if not indexed or connection.vendor != "sqlite":
+        return SessionUpdate((every,))
+    plain = {name: value for name, value in values.items() if name not in indexed}
+    narrow = Statement(
+        _session_update_sql(tuple(plain), tuple(indexed)),
+        (*_prepared(plain), *key, *_prepared(indexed)),
+    )
+    return SessionUpdate((narrow, every))
+
+
 def update_session(
     *, channel: str, reference: str, values: dict[str, Any], unless_digest: str
 ) -> int:
-    """Set `values` on the report of a channel session unless its answers are the same.
+    """Set `values` on the report of a channel session unless its answers are the same;
+    return how many reports it changed (0 or 1). See `session_update`."""
+    return session_update(
+        channel=channel, reference=reference, values=values, unless_digest=unless_digest
+    ).run()
 
-    Return how many reports it changed (0 or 1). One statement, as a rule: SQLite rewrites
-    the index entries of every column an UPDATE sets, even to the value it already holds,
-    so a USSD screen that sets the county again writes three pages instead of one. There,
-    indexed values (county, sub-county) are first required to be the stored ones instead
-    of being set; only the screen that changes one of them takes a second statement.
-    """
-    digest_differs = f"NOT ({_qn('answers_digest')} = %s)"
-    indexed = {name: value for name, value in values.items() if name in _indexed()}
-    if indexed and connection.vendor == "sqlite":
-        plain = {name: value for name, value in values.items() if name not in indexed}
-        kept = " AND ".join(f"{_column(name)} IS %s" for name in indexed)
-        sql = _update_sql(tuple(plain), f"{_by_session()} AND {digest_differs} AND {kept}")
-        params = [*_prepared(plain), channel, reference, unless_digest, *_prepared(indexed)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount:
-                return int(cursor.rowcount)
-    sql = _update_sql(tuple(values), f"{_by_session()} AND {digest_differs}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_prepared(values), channel, reference, unless_digest])
-        return int(cursor.rowcount)
+
+def report_update(values: dict[str, Any]) -> Statement:
+    """Prepare setting `values` on one report; run it with the report's key."""
+    return Statement(_update_sql(tuple(values), f"{_column('id')} = %s"), tuple(_prepared(values)))
 
 
 def update_report(*, pk: int, values: dict[str, Any]) -> None:
     """Set `values` on one report."""
-    sql = _update_sql(tuple(values), f"{_column('id')} = %s")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*_prepared(values), pk])
+    report_update(values).run(pk)
 
 
 @dataclass(frozen=True)

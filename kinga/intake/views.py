@@ -92,21 +92,20 @@ def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
                 decoy = services.format_code(services.follow_up_code_new())
                 return _thanks(request, decoy, language)
         else:
-            # The hit counts in the same short transaction that stores the report.
+            # Prepared (encrypted) first; then the hit counts in the same short transaction
+            # that stores the report, which is all the write turn has to wait for.
+            prepared = services.report_web_prepare(
+                data=form.report_input(language=language),
+                submission=form.cleaned_data["submission"],
+                payload={"language": language, "fields": sorted(k for k in request.POST if k)},
+            )
             with write_turn(), transaction.atomic():
                 if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
                     code: str | None = None
                     limited = True
                 else:
                     limited = False
-                    _report, code = services.report_submit_web(
-                        data=form.report_input(language=language),
-                        submission=form.cleaned_data["submission"],
-                        payload={
-                            "language": language,
-                            "fields": sorted(k for k in request.POST if k),
-                        },
-                    )
+                    _report, code = services.report_web_store(prepared)
             if limited:
                 return _too_many(request, language)
             return _thanks(request, services.format_code(code) if code else "", language)

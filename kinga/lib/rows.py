@@ -6,10 +6,15 @@ work cost more than the database took to store the row (see `kinga bench intake_
 `pre_save` (defaults, `auto_now_add`) and `get_db_prep_save` (encryption, JSON, dates) —
 with a statement built once per model. It sends no model signals (Kinga connects none to
 the models that use it). Everything else uses the ORM.
+
+`prepare_insert` does the preparing (the costly part: encryption, JSON) and returns the
+statement ready to run, so a caller can prepare before it takes a write lock and hold the
+lock only while the database works.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -40,13 +45,51 @@ def _insert_sql(
     return sql, fields, generated
 
 
-def insert_row(instance: Model, *, ignore_conflict: bool = False) -> bool:
-    """Store `instance` as a new row with one statement; set its generated key.
+@dataclass
+class PreparedInsert:
+    """An instance's INSERT with its values prepared as the database stores them."""
 
-    With `ignore_conflict`, a row that would break a unique constraint is not stored and
-    False is returned (the instance keeps no key); otherwise a conflict raises
-    IntegrityError as `save()` does. Return True when the row was stored.
-    """
+    instance: Model
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    params: list[Any]
+    generated: Field[Any, Any] | None
+
+    def set(self, name: str, value: Any) -> None:
+        """Set field `name` on the instance and in the prepared values (a value known late)."""
+        db = connections[DEFAULT_DB_ALIAS]
+        for position, field in enumerate(self.fields):
+            if name in (field.name, field.attname):
+                setattr(self.instance, field.attname, value)
+                self.params[position] = field.get_db_prep_save(value, db)
+                return
+        raise KeyError(f"{name} is not a column this statement sets")
+
+    def execute(self) -> bool:
+        """Store the row; set the instance's generated key. Return whether it was stored.
+
+        With `ignore_conflict`, a row that would break a unique constraint is not stored
+        and False is returned (the instance keeps no key); otherwise a conflict raises
+        IntegrityError as `save()` does.
+        """
+        db = connections[DEFAULT_DB_ALIAS]
+        with db.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            if self.generated is None:
+                stored = bool(cursor.rowcount == 1)
+            else:
+                row = cursor.fetchone()
+                stored = row is not None
+                if stored:
+                    setattr(self.instance, self.generated.attname, row[0])
+        if stored:
+            self.instance._state.adding = False
+            self.instance._state.db = db.alias
+        return stored
+
+
+def prepare_insert(instance: Model, *, ignore_conflict: bool = False) -> PreparedInsert:
+    """Return the INSERT that stores `instance` as a new row, its values prepared now."""
     # The connection itself, not django.db.connection: each attribute read through that
     # proxy costs a context-local look-up, and preparing a row reads dozens.
     db = connections[DEFAULT_DB_ALIAS]
@@ -54,16 +97,12 @@ def insert_row(instance: Model, *, ignore_conflict: bool = False) -> bool:
     if generated is not None and getattr(instance, generated.attname) is not None:
         raise ValueError("insert_row makes the key; this instance already has one")
     params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        if generated is None:
-            stored = bool(cursor.rowcount == 1)
-        else:
-            row = cursor.fetchone()
-            stored = row is not None
-            if stored:
-                setattr(instance, generated.attname, row[0])
-    if stored:
-        instance._state.adding = False
-        instance._state.db = db.alias
-    return stored
+    return PreparedInsert(instance, sql, fields, params, generated)
+
+
+def insert_row(instance: Model, *, ignore_conflict: bool = False) -> bool:
+    """Store `instance` as a new row with one statement; set its generated key.
+
+    Return True when the row was stored; see `PreparedInsert.execute` for conflicts.
+    """
+    return prepare_insert(instance, ignore_conflict=ignore_conflict).execute()

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 
 from kinga.audit.models import AuditAction, AuditChainHead, AuditEvent
-from kinga.audit.services import audit_record
+from kinga.audit.services import audit_append, audit_prepare, audit_record
 from kinga.audit.verify import verify_chain
 
 
@@ -50,6 +50,24 @@ def test_chain_links_each_event_to_the_one_before() -> None:
     head = AuditChainHead.objects.get()
     assert (head.last_seq, head.last_hash) == (3, events[2].hash)
     assert "3 events verified" in verify()
+
+
+@pytest.mark.django_db
+def test_an_event_prepared_early_takes_its_place_and_time_when_appended() -> None:
+    early = audit_prepare(
+        action=AuditAction.CREATE, actor=None, record_type="test.thing", fields=["b", "a"]
+    )
+    assert early.instance.pk is None and early.instance.seq == 0
+    between = audit_record(action=AuditAction.VIEW, actor=None, record_type="test.other")
+    appended = audit_append(early)
+    assert (between.seq, appended.seq) == (1, 2)
+    assert appended.prev_hash == between.hash and appended.at >= between.at
+    stored = AuditEvent.objects.get(seq=2)
+    assert stored.hash == appended.hash == stored.compute_hash()
+    assert stored.fields == ["a", "b"] and stored.record_type == "test.thing"
+    assert "2 events verified" in verify()
+    with pytest.raises(ValueError, match="once"):
+        audit_append(early)
 
 
 @pytest.mark.django_db

@@ -95,6 +95,58 @@ def test_ussd_screens_cost_one_statement_and_the_last_a_few(
     assert personas.childrens_services.pk in triage_agencies_of(report)
 
 
+def test_nothing_is_encrypted_while_the_write_turn_is_held(
+    ussd: Any, personas: Any, monkeypatch: Any
+) -> None:
+    """On SQLite every other writer waits for the turn, so rows are prepared before it."""
+    import contextlib
+
+    from kinga.intake import views
+    from kinga.lib import fields
+
+    held = {"now": False}
+    encrypted = {"outside": 0, "inside": 0}
+    real_turn, real_encrypt = statements.write_turn, fields.encrypt
+
+    @contextlib.contextmanager
+    def turn() -> Any:
+        with real_turn():
+            held["now"] = True
+            try:
+                yield
+            finally:
+                held["now"] = False
+
+    def encrypt(text: str, *, context: str) -> str:
+        encrypted["inside" if held["now"] else "outside"] += 1
+        return real_encrypt(text, context=context)
+
+    monkeypatch.setattr(statements, "write_turn", turn)
+    monkeypatch.setattr(views, "write_turn", turn)
+    monkeypatch.setattr(fields, "encrypt", encrypt)
+    mombasa = mombasa_number()
+    for text in ("", "1", "1*1", f"1*1*{mombasa}", f"1*1*{mombasa}*1", f"1*1*{mombasa}*1*2"):
+        assert ussd(text).startswith("CON ")
+    assert ussd(f"1*1*{mombasa}*1*2*2*1").startswith("END Thank you")
+    from django.test import Client
+
+    page = Client().post(
+        "/report/?lang=en",
+        {
+            "lang": "en",
+            "submission": "hot-path-form-token-0001",
+            "categories": "sexual_exploitation",
+            "narrative": "Girls taken to a bar in Mtwapa at night by a man",
+            "danger_now": "no",
+            "reporter_relation": "neighbour",
+            "county": "",
+        },
+    )
+    assert page.status_code == 200 and b"follow-up-code" in page.content
+    assert Report.objects.count() == 2
+    assert encrypted["outside"] >= 7 and encrypted["inside"] == 0
+
+
 def test_a_first_screen_sent_twice_makes_one_report(ussd: Any) -> None:
     from kinga.audit.models import AuditEvent
     from kinga.tasks.models import Task
