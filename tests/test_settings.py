@@ -170,6 +170,30 @@ def test_sqlite_runs_in_wal_with_immediate_transactions() -> None:
     assert database["OPTIONS"]["timeout"] >= 5
 
 
+def test_postgresql_binds_values_on_the_server_unless_told_not_to(tmp_path: Path) -> None:
+    code = TOUCH_SETTINGS + "; print(settings.DATABASES['default']['OPTIONS'])"
+    url = {"DATABASE_URL": "postgres://kinga@127.0.0.1:5432/kinga", "KINGA_VAR_DIR": str(tmp_path)}
+    result = run(code, url)
+    assert "'server_side_binding': True" in result.stdout, result.stderr
+    result = run(code, {**url, "KINGA_PG_SERVER_SIDE_BINDING": "false"})
+    assert "'server_side_binding': False" in result.stdout, result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_values_travel_apart_from_the_statement() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    with connection.cursor() as cursor:
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)
+        tricky = "O'Brien; DROP TABLE x --"
+        cursor.execute("SELECT %s::text, length(%s::text)", [tricky, tricky])
+        assert cursor.fetchone() == (tricky, len(tricky))
+
+
 def test_env_example_lists_every_variable_settings_reads() -> None:
     import re
 
