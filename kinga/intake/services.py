@@ -492,7 +492,6 @@ def _ussd_store_first(
     report = _ussd_report(session_id=session_id, phone=phone, values=values, now=now)
     row = prepare_insert(report, ignore_conflict=True)
     event = _audit_report_prepare(report, AuditAction.CREATE, None, "public:ussd")
-    answers_update = statements.report_update(values)
     with statements.write_turn(), transaction.atomic():
         # One statement; a session's report already made (a first screen sent again, or
         # two at once) is not made twice, and this screen updates it instead.
@@ -508,7 +507,7 @@ def _ussd_store_first(
         if made is None:
             raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
         if made.answers_digest != values["answers_digest"]:
-            answers_update.run(made.pk)
+            statements.update_report(pk=made.pk, values=values)  # rare: prepared in the turn
 
 
 @transaction.atomic
