@@ -484,6 +484,23 @@ def _ussd_report(*, session_id: str, phone: str, values: dict[str, Any], now: da
     )
 
 
+def _ussd_settle_later(report: Report, *, now: datetime) -> None:
+    """Route an unfinished session's report in a few minutes, if nothing routes it before."""
+    task_enqueue(
+        name="intake.route_report",
+        payload={"report_id": report.pk},
+        run_after=now + USSD_SETTLE_AFTER,
+    )
+
+
+def _ussd_row_made(session_id: str) -> statements.SessionRow:
+    """Return the session's report that another request made (its INSERT found it there)."""
+    row = statements.session_row(channel=Channel.USSD, reference=session_id)
+    if row is None:
+        raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
+    return row
+
+
 def _ussd_store_first(
     *, session_id: str, phone: str, values: dict[str, Any], now: datetime
 ) -> None:
@@ -497,15 +514,9 @@ def _ussd_store_first(
         # two at once) is not made twice, and this screen updates it instead.
         if row.execute():
             _audit_report_append(event, report)
-            task_enqueue(
-                name="intake.route_report",
-                payload={"report_id": report.pk},
-                run_after=now + USSD_SETTLE_AFTER,
-            )
+            _ussd_settle_later(report, now=now)
             return
-        made = statements.session_row(channel=Channel.USSD, reference=session_id)
-        if made is None:
-            raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
+        made = _ussd_row_made(session_id)
         if made.answers_digest != values["answers_digest"]:
             statements.update_report(pk=made.pk, values=values)  # rare: prepared in the turn
 
@@ -532,15 +543,9 @@ def _ussd_store_slow(
             if complete:
                 _enter_triage(report, now=now)
             else:
-                task_enqueue(
-                    name="intake.route_report",
-                    payload={"report_id": report.pk},
-                    run_after=now + USSD_SETTLE_AFTER,
-                )
+                _ussd_settle_later(report, now=now)
             return
-        row = statements.session_row(channel=Channel.USSD, reference=session_id)
-        if row is None:
-            raise IntegrityError(f"USSD session {session_id[:16]} neither stored nor found")
+        row = _ussd_row_made(session_id)
     if row.answers_digest == values["answers_digest"]:
         return  # a repeated screen
     routing = complete and row.routed_at is None

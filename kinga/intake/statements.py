@@ -179,16 +179,6 @@ def session_update(
     return SessionUpdate((narrow, every))
 
 
-def update_session(
-    *, channel: str, reference: str, values: dict[str, Any], unless_digest: str
-) -> int:
-    """Set `values` on the report of a channel session unless its answers are the same;
-    return how many reports it changed (0 or 1). See `session_update`."""
-    return session_update(
-        channel=channel, reference=reference, values=values, unless_digest=unless_digest
-    ).run()
-
-
 def report_update(values: dict[str, Any]) -> Statement:
     """Prepare setting `values` on one report; run it with the report's key."""
     return Statement(_update_sql(tuple(values), f"{_column('id')} = %s"), tuple(_prepared(values)))

@@ -73,6 +73,7 @@ class PreparedInsert:
         IntegrityError as `save()` does.
         """
         db = connections[DEFAULT_DB_ALIAS]
+        key = None
         with db.cursor() as cursor:
             cursor.execute(self.sql, self.params)
             if self.generated is None:
@@ -80,12 +81,20 @@ class PreparedInsert:
             else:
                 row = cursor.fetchone()
                 stored = row is not None
-                if stored:
-                    setattr(self.instance, self.generated.attname, row[0])
+                key = row[0] if row is not None else None
         if stored:
-            self.instance._state.adding = False
-            self.instance._state.db = db.alias
+            self.stored(key)
         return stored
+
+    def stored(self, key: Any) -> None:
+        """Mark the instance stored, with the key the database made (when it makes one).
+
+        For a caller that ran `sql` inside a statement of its own (a WITH on PostgreSQL).
+        """
+        if self.generated is not None:
+            setattr(self.instance, self.generated.attname, key)
+        self.instance._state.adding = False
+        self.instance._state.db = DEFAULT_DB_ALIAS
 
 
 def prepare_insert(instance: Model, *, ignore_conflict: bool = False) -> PreparedInsert:
