@@ -208,6 +208,11 @@ else:
     _database.setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
         "KINGA_PG_SERVER_SIDE_BINDING", True
     )
+    # A statement run this many times on one connection is prepared on the server, which then
+    # stops parsing and planning it (every USSD screen's, every audit event's); 0: never, for
+    # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21).
+    _prepare_after = env_int("KINGA_PG_PREPARE_THRESHOLD", 5)
+    _database["OPTIONS"]["prepare_threshold"] = _prepare_after if _prepare_after > 0 else None
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -175,8 +175,12 @@ def test_postgresql_binds_values_on_the_server_unless_told_not_to(tmp_path: Path
     url = {"DATABASE_URL": "postgres://kinga@127.0.0.1:5432/kinga", "KINGA_VAR_DIR": str(tmp_path)}
     result = run(code, url)
     assert "'server_side_binding': True" in result.stdout, result.stderr
-    result = run(code, {**url, "KINGA_PG_SERVER_SIDE_BINDING": "false"})
+    assert "'prepare_threshold': 5" in result.stdout, result.stderr
+    result = run(
+        code, {**url, "KINGA_PG_SERVER_SIDE_BINDING": "false", "KINGA_PG_PREPARE_THRESHOLD": "0"}
+    )
     assert "'server_side_binding': False" in result.stdout, result.stderr
+    assert "'prepare_threshold': None" in result.stdout, result.stderr
 
 
 @pytest.mark.django_db
@@ -192,6 +196,27 @@ def test_postgresql_values_travel_apart_from_the_statement() -> None:
         tricky = "O'Brien; DROP TABLE x --"
         cursor.execute("SELECT %s::text, length(%s::text)", [tricky, tricky])
         assert cursor.fetchone() == (tricky, len(tricky))
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_a_statement_run_again_and_again() -> None:
+    from django.db import connection
+
+    from kinga.intake.models import Report
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    probe = "prepared-statement-probe"
+    for _ in range(6):  # prepared from its fifth run on
+        assert not Report.objects.filter(channel_reference=probe).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%intake_report%channel_reference%"],
+        )
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert prepared  # the server keeps it for this connection
+    assert not any(probe in statement for statement in prepared)  # the value travels apart
 
 
 def test_env_example_lists_every_variable_settings_reads() -> None:
