@@ -203,8 +203,8 @@ else:
     # connection broken by a database restart fails one request per worker, then reconnects.
     _database["CONN_HEALTH_CHECKS"] = env_bool("KINGA_CONN_HEALTH_CHECKS", False)
     # Values travel apart from the statement (the extended protocol), as the driver does by
-    # itself, instead of being quoted into its text by Django: cheaper for the worker and the
-    # server on every statement, most of all for the hot path's wide, encrypted rows.
+    # itself, instead of being quoted into its text by Django; psycopg can prepare only such
+    # statements (see `prepare_threshold` below and BENCHMARKS.md).
     _database.setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
         "KINGA_PG_SERVER_SIDE_BINDING", True
     )

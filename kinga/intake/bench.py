@@ -384,6 +384,17 @@ def _summary(slices: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def variant_environment(text: str) -> dict[str, str]:
+    """Read KINGA_BENCH_VARIANT ("NAME=value NAME=value"): the settings an A/B variant changes."""
+    variant: dict[str, str] = {}
+    for pair in text.split():
+        name, equals, value = pair.partition("=")
+        if not equals or not name.isidentifier() or not name.isupper():
+            raise ValueError(f"KINGA_BENCH_VARIANT takes NAME=value pairs, not {pair!r}")
+        variant[name] = value
+    return variant
+
+
 def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
     """Run both servers under the same load; record rates, latencies and losses.
 
@@ -391,9 +402,14 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
     each, the order alternating (Kinga, bare, bare, Kinga, ...). On a shared machine whose
     speed drifts by 2x within minutes, turns this short put both under the same conditions;
     one long run of each would compare two different machines.
+
+    With KINGA_BENCH_VARIANT set (for example `KINGA_PG_PREPARE_THRESHOLD=0`), a third
+    server, Kinga with those settings, takes the same turns: an A/B of one change under
+    the same conditions. The targets are judged on Kinga as configured.
     """
     from kinga.lib.bench import database_label
 
+    variant = variant_environment(os.environ.get("KINGA_BENCH_VARIANT", ""))
     rounds, seconds = (2, 2.0) if quick else (ROUNDS, SLICE)
     with tempfile.TemporaryDirectory() as scratch:
         for url in _database(scratch):
@@ -411,8 +427,15 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
             _python(["-m", "kinga", "migrate", "--verbosity", "0"], environment)
             _python(["-m", "kinga.intake.bench", "setup"], environment)
             apps = {"kinga": "kinga.wsgi:application", "bare": f"{__name__}:bare_app"}
+            environments = {label: environment for label in apps}
+            if variant:
+                apps["variant"] = "kinga.wsgi:application"
+                environments["variant"] = {**environment, **variant}
+                out(f"  variant: Kinga with {' '.join(f'{k}={v}' for k, v in variant.items())}")
             ports = {label: _free_port() for label in apps}
-            servers = {label: _gunicorn(apps[label], ports[label], environment) for label in apps}
+            servers = {
+                label: _gunicorn(apps[label], ports[label], environments[label]) for label in apps
+            }
             slices: dict[str, list[dict[str, Any]]] = {label: [] for label in apps}
             try:
                 for label, server in servers.items():
@@ -425,13 +448,13 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
                     f" {CLIENTS} clients ..."
                 )
                 for number in range(rounds):
-                    order = ["kinga", "bare"] if number % 2 == 0 else ["bare", "kinga"]
+                    order = list(apps) if number % 2 == 0 else list(reversed(apps))
                     for label in order:
                         part = _drive(ports[label], seconds, CLIENTS, environment)
                         slices[label].append(part)
                         turn = _summary([part])
                         out(
-                            f"    {label:5} turn {number + 1}: {turn['per_second']:7.1f} req/s"
+                            f"    {label:7} turn {number + 1}: {turn['per_second']:7.1f} req/s"
                             f"  p50 {turn['p50_ms']:6.1f} ms  p99 {turn['p99_ms']:6.1f} ms"
                         )
                 after = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
@@ -443,6 +466,18 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
     kinga, bare = _summary(slices["kinga"]), _summary(slices["bare"])
     stored = {key: after[key] - before[key] for key in after}
     acknowledged = kinga["ussd_ack"] + kinga["web_ack"]
+    variant_figures: dict[str, Any] = {}
+    if variant:
+        other = _summary(slices["variant"])
+        acknowledged += other["ussd_ack"] + other["web_ack"]  # both store in the one database
+        variant_figures = {
+            "variant": " ".join(f"{k}={v}" for k, v in variant.items()),
+            "variant_req_s": other["per_second"],
+            "variant_p99_ms": other["p99_ms"],
+            "variant_errors": other["errors"],
+            "variant_ratio": other["per_second"] / bare["per_second"],
+            "variant_over_kinga": other["per_second"] / kinga["per_second"],
+        }
     stored_reports = stored["ussd"] + stored["web"]
     lost = max(0, acknowledged - stored_reports)
     bare_acknowledged = bare["answered"]  # the bare app stores every request it answers
@@ -469,6 +504,7 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
                 "acknowledged": acknowledged,
                 "stored": stored_reports,
                 "lost": lost,
+                **variant_figures,
             },
             ratio=ratio,
             ratio_label="kinga/bare",

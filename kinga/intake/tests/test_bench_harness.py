@@ -33,3 +33,18 @@ def test_turns_pool_rates_over_all_windows_and_percentiles_over_all_requests() -
 
 def test_a_turn_without_web_posts_has_no_web_percentile() -> None:
     assert math.isnan(_summary([turn(10, 1.0, [5.0] * 10, [])])["web_p99_ms"])
+
+
+def test_a_variant_names_the_settings_it_changes() -> None:
+    import pytest
+
+    from kinga.intake.bench import variant_environment
+
+    assert variant_environment("") == {}
+    assert variant_environment("KINGA_PG_PREPARE_THRESHOLD=0  KINGA_CONN_MAX_AGE=0") == {
+        "KINGA_PG_PREPARE_THRESHOLD": "0",
+        "KINGA_CONN_MAX_AGE": "0",
+    }
+    for wrong in ("KINGA_PG_PREPARE_THRESHOLD", "lower=1", "A-B=2"):
+        with pytest.raises(ValueError, match="NAME=value"):
+            variant_environment(wrong)
