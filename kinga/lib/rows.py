@@ -27,8 +27,9 @@ _AUTO = (AutoField, BigAutoField, SmallAutoField)
 @lru_cache(maxsize=32)
 def _insert_sql(
     model: type[Model], vendor: str, ignore_conflict: bool
-) -> tuple[str, tuple[Field[Any, Any], ...], Field[Any, Any] | None]:
-    """Return the INSERT for `model`, its fields in column order, and the generated key."""
+) -> tuple[str, tuple[Field[Any, Any], ...], Field[Any, Any] | None, dict[str, int]]:
+    """Return the INSERT for `model`, its fields in column order, the generated key, and
+    where each field (by name and by attribute name) stands among the values."""
     meta = model._meta
     pk = meta.pk
     generated = pk if isinstance(pk, _AUTO) else None
@@ -42,7 +43,9 @@ def _insert_sql(
         sql += " ON CONFLICT DO NOTHING"
     if generated is not None:
         sql += f" RETURNING {quote(str(generated.column))}"
-    return sql, fields, generated
+    positions = {field.name: index for index, field in enumerate(fields)}
+    positions.update({field.attname: index for index, field in enumerate(fields)})
+    return sql, fields, generated, positions
 
 
 @dataclass
@@ -54,16 +57,16 @@ class PreparedInsert:
     fields: tuple[Field[Any, Any], ...]
     params: list[Any]
     generated: Field[Any, Any] | None
+    positions: dict[str, int]
 
     def set(self, name: str, value: Any) -> None:
         """Set field `name` on the instance and in the prepared values (a value known late)."""
-        db = connections[DEFAULT_DB_ALIAS]
-        for position, field in enumerate(self.fields):
-            if name in (field.name, field.attname):
-                setattr(self.instance, field.attname, value)
-                self.params[position] = field.get_db_prep_save(value, db)
-                return
-        raise KeyError(f"{name} is not a column this statement sets")
+        position = self.positions.get(name)
+        if position is None:
+            raise KeyError(f"{name} is not a column this statement sets")
+        field = self.fields[position]
+        setattr(self.instance, field.attname, value)
+        self.params[position] = field.get_db_prep_save(value, connections[DEFAULT_DB_ALIAS])
 
     def execute(self) -> bool:
         """Store the row; set the instance's generated key. Return whether it was stored.
@@ -102,11 +105,11 @@ def prepare_insert(instance: Model, *, ignore_conflict: bool = False) -> Prepare
     # The connection itself, not django.db.connection: each attribute read through that
     # proxy costs a context-local look-up, and preparing a row reads dozens.
     db = connections[DEFAULT_DB_ALIAS]
-    sql, fields, generated = _insert_sql(type(instance), db.vendor, ignore_conflict)
+    sql, fields, generated, positions = _insert_sql(type(instance), db.vendor, ignore_conflict)
     if generated is not None and getattr(instance, generated.attname) is not None:
         raise ValueError("insert_row makes the key; this instance already has one")
     params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    return PreparedInsert(instance, sql, fields, params, generated)
+    return PreparedInsert(instance, sql, fields, params, generated, positions)
 
 
 def insert_row(instance: Model, *, ignore_conflict: bool = False) -> bool:
