@@ -289,7 +289,6 @@ class WebReport:
     row: PreparedInsert
     event: PreparedInsert
     code: str
-    submission: str
 
 
 def report_web_prepare(
@@ -322,7 +321,6 @@ def report_web_prepare(
         row=prepare_insert(report, ignore_conflict=True),
         event=_audit_report_prepare(report, AuditAction.CREATE, None, "public:web"),
         code=code,
-        submission=submission,
     )
 
 
@@ -334,15 +332,14 @@ def report_web_store(prepared: WebReport) -> tuple[Report, str | None]:
     event and its triage task commit together, in one transaction.
     """
     report = prepared.report
+    submission = report.channel_reference
     # No savepoint: nothing in here is expected to fail but the whole request.
     with transaction.atomic(savepoint=False):
         if not prepared.row.execute():
             # the same form again (or twice at once): the first one stored it
-            existing = _by_reference(Channel.WEB, prepared.submission).first()
+            existing = _by_reference(Channel.WEB, submission).first()
             if existing is None:
-                raise IntegrityError(
-                    f"web report {prepared.submission[:8]} neither stored nor found"
-                )
+                raise IntegrityError(f"web report {submission[:8]} neither stored nor found")
             return existing, None
         _audit_report_append(prepared.event, report)
         _enter_triage(report, now=report.received_at)

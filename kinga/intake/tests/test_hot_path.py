@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from kinga.access.models import AccessGrant, Relation
 from kinga.accounts.models import AgencyKind
@@ -107,7 +108,7 @@ def test_nothing_is_encrypted_while_the_write_turn_is_held(
     from kinga.intake import views
     from kinga.lib import fields
 
-    held = {"now": False}
+    held = {"now": False, "turns": 0}
     encrypted = {"outside": 0, "inside": 0}
     real_turn, real_encrypt = statements.write_turn, fields.encrypt
 
@@ -115,6 +116,7 @@ def test_nothing_is_encrypted_while_the_write_turn_is_held(
     def turn() -> Any:
         with real_turn():
             held["now"] = True
+            held["turns"] += 1
             try:
                 yield
             finally:
@@ -131,8 +133,6 @@ def test_nothing_is_encrypted_while_the_write_turn_is_held(
     for text in ("", "1", "1*1", f"1*1*{mombasa}", f"1*1*{mombasa}*1", f"1*1*{mombasa}*1*2"):
         assert ussd(text).startswith("CON ")
     assert ussd(f"1*1*{mombasa}*1*2*2*1").startswith("END Thank you")
-    from django.test import Client
-
     page = Client().post(
         "/report/?lang=en",
         {
@@ -148,6 +148,7 @@ def test_nothing_is_encrypted_while_the_write_turn_is_held(
     assert page.status_code == 200 and b"follow-up-code" in page.content
     assert Report.objects.count() == 2
     assert encrypted["outside"] >= 7 and encrypted["inside"] == 0
+    assert held["turns"] >= 7  # every screen with an answer, and the form, wrote in a turn
 
 
 def test_a_first_screen_sent_twice_makes_one_report(ussd: Any) -> None:
