@@ -315,6 +315,16 @@ DEFAULT_FROM_EMAIL = env_str("KINGA_FROM_EMAIL", "kinga@localhost")
 
 # Break-glass grants last this long.
 KINGA_BREAK_GLASS_HOURS = env_int("KINGA_BREAK_GLASS_HOURS", 4)
+# Usernames of the programme's designated break-glass reviewers (active supervisors): they
+# are told of, and review, every break-glass that no supervisor of the matter or of the
+# user's agency can. Production refuses to start without them.
+KINGA_BREAK_GLASS_REVIEWERS = env_list("KINGA_BREAK_GLASS_REVIEWERS")
+if DEMO_MODE and not KINGA_BREAK_GLASS_REVIEWERS:
+    KINGA_BREAK_GLASS_REVIEWERS = ["supervisor"]  # the demo's supervisor account
+if PRODUCTION and not KINGA_BREAK_GLASS_REVIEWERS:
+    raise ConfigurationError(
+        "Production refuses to start without: KINGA_BREAK_GLASS_REVIEWERS (see .env.example)"
+    )
 # Danger alerts escalate to the supervisor when nobody acknowledges in time.
 KINGA_ALERT_ESCALATION_MINUTES = env_int("KINGA_ALERT_ESCALATION_MINUTES", 15)
 # Links in alerts and emails start with this address.

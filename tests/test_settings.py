@@ -20,6 +20,7 @@ PRODUCTION_SECRETS = {
     "KINGA_DATA_KEYS": "k1:" + "A" * 43 + "=",
     "KINGA_INDEX_KEY": "an-index-key-" + "y" * 30,
     "KINGA_ALLOWED_HOSTS": "kinga.example.org",
+    "KINGA_BREAK_GLASS_REVIEWERS": "programme_reviewer",
 }
 
 

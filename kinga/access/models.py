@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kinga.lib.fields import EncryptedTextField
+
 
 class MatterType(models.TextChoices):
     CASE = "case", _("Case")
@@ -64,6 +66,9 @@ class AccessGrant(models.Model):
         related_name="access_grants",
     )
     relation = models.CharField(_("relation"), max_length=24, choices=Relation.choices)
+    # The role of the person through whom an agency came onto the matter: the policy caps
+    # what the grant gives at what that role has (see `kinga.access.policy.CAPPED_BY`).
+    via_role = models.CharField(_("through the role"), max_length=32, blank=True)
     starts_at = models.DateTimeField(_("from"), default=timezone.now)
     ends_at = models.DateTimeField(_("until"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -83,6 +88,11 @@ class AccessGrant(models.Model):
                 | (Q(user__isnull=True) & Q(agency__isnull=False)),
                 name="access_grant_user_xor_agency",
             ),
+            # an agency on a team always came through someone's role; the policy caps it
+            models.CheckConstraint(
+                condition=~Q(relation="agency_on_team") | ~Q(via_role=""),
+                name="access_grant_agency_on_team_has_role",
+            ),
         ]
         indexes = [
             # policy.visible(): matters a user stands in relation to
@@ -99,7 +109,8 @@ class AccessGrant(models.Model):
                 ],
                 name="access_user_live",
             ),
-            # policy.visible(): matters an agency stands in relation to
+            # policy.visible(): matters an agency stands in relation to (with the role it
+            # came through, which caps it)
             models.Index(
                 fields=[
                     "agency",
@@ -109,6 +120,7 @@ class AccessGrant(models.Model):
                     "revoked_at",
                     "starts_at",
                     "ends_at",
+                    "via_role",
                 ],
                 name="access_agency_live",
             ),
@@ -118,7 +130,8 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"agency {self.agency_id}"
-        return f"{who} {self.relation} {self.matter_type}:{self.matter_id}"
+        via = f" via {self.via_role}" if self.via_role else ""
+        return f"{who} {self.relation}{via} {self.matter_type}:{self.matter_id}"
 
 
 class BreakGlassReview(models.TextChoices):
@@ -135,7 +148,7 @@ class BreakGlassGrant(models.Model):
     )
     matter_type = models.CharField(_("matter type"), max_length=16, choices=MatterType.choices)
     matter_id = models.BigIntegerField(_("matter"))
-    reason = models.TextField(_("reason"))
+    reason = EncryptedTextField(_("reason"))
     starts_at = models.DateTimeField(_("from"), default=timezone.now)
     ends_at = models.DateTimeField(_("until"))
     access_grant = models.OneToOneField(
@@ -155,7 +168,7 @@ class BreakGlassGrant(models.Model):
         related_name="break_glass_reviews",
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
-    review_note = models.TextField(_("review note"), blank=True)
+    review_note = EncryptedTextField(_("review note"), blank=True)
 
     class Meta:
         verbose_name = _("break-glass grant")

@@ -19,15 +19,15 @@ role              relation             summary  identity  care   justice  referr
 caseworker        team_member          lvcue    lvcue     lvcue  lv       lvcue
 caseworker        triage_area          lvu      lv        -      -        lvc
 caseworker        referral_recipient   -        -         -      -        lvu
-caseworker        break_glass          lv       v         -      v        v
+caseworker        break_glass          lv       v         -      -        -
 counsellor        team_member          lv       lv        lvcu   -        lv
 supervisor        team_member          lvcue    lvcue     lvcue  lv       lvcue
 supervisor        agency_on_team       lvue     lve       lv     lv       lve
 supervisor        triage_area          lvu      lv        -      -        lvc
 supervisor        referral_recipient   -        -         -      -        lvu
-supervisor        break_glass          lv       v         -      v        v
+supervisor        break_glass          lv       v         -      -        -
 investigator      team_member          lvc      lvc       -      lvcue    -
-investigator      break_glass          lv       v         -      v        -
+investigator      break_glass          lv       v         -      -        -
 prosecutor        team_member          lv       lv        -      lvcue    -
 service_provider  referral_recipient   -        -         -      -        lvu
 helpline          author               lv       lv        -      -        -
@@ -35,6 +35,17 @@ END POLICY TABLE
 
 Every role × relationship × section × action not in the table is denied; the roles
 analyst, trainer and admin appear nowhere, so they see no record content at all.
+
+No relation gives more than the role it came through. A relation granted to a whole agency
+because one of its people joined the matter (agency_on_team) carries that person's role as
+its `via_role`, and what it gives any member of the agency is capped at what that role has
+as a team member (`CAPPED_BY`): a police unit on a case through its investigator gives the
+unit's supervisor what an investigator may see (summary, identity, justice), never care.
+Such a grant without a `via_role` gives nothing.
+
+Break-glass opens what protects the child now: the summary (status, risk, team: who to
+call), identity (names, contacts) and the placement only as "at a safe place"; never care,
+justice, referrals or a confidential location.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
@@ -105,8 +116,6 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (Role.CASEWORKER, Relation.BREAK_GLASS): {
         "summary": frozenset({"list", "view"}),
         "identity": frozenset({"view"}),
-        "justice": frozenset({"view"}),
-        "referral": frozenset({"view"}),
     },
     (Role.COUNSELLOR, Relation.TEAM_MEMBER): {
         "summary": frozenset({"list", "view"}),
@@ -139,8 +148,6 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (Role.SUPERVISOR, Relation.BREAK_GLASS): {
         "summary": frozenset({"list", "view"}),
         "identity": frozenset({"view"}),
-        "justice": frozenset({"view"}),
-        "referral": frozenset({"view"}),
     },
     (Role.INVESTIGATOR, Relation.TEAM_MEMBER): {
         "summary": frozenset({"list", "view", "create"}),
@@ -150,7 +157,6 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (Role.INVESTIGATOR, Relation.BREAK_GLASS): {
         "summary": frozenset({"list", "view"}),
         "identity": frozenset({"view"}),
-        "justice": frozenset({"view"}),
     },
     (Role.PROSECUTOR, Relation.TEAM_MEMBER): {
         "summary": frozenset({"list", "view"}),
@@ -171,6 +177,33 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
 AGENCY_RELATIONS = frozenset(
     {Relation.AGENCY_ON_TEAM, Relation.REFERRAL_RECIPIENT, Relation.TRIAGE_AREA}
 )
+
+# A grant of these relations carries the role of the person it came through (`via_role`);
+# it gives no more than that role has through the relation named here.
+CAPPED_BY: dict[str, str] = {Relation.AGENCY_ON_TEAM: Relation.TEAM_MEMBER}
+
+
+def cap_of(via_role: str, relation: str) -> dict[str, frozenset[str]] | None:
+    """Return section -> actions a grant of the relation through `via_role` is capped at.
+
+    None when the relation is not capped; empty when it is capped and the role gives nothing
+    (a capped grant without a role gives nothing).
+    """
+    capped_by = CAPPED_BY.get(relation)
+    if capped_by is None:
+        return None
+    return POLICY.get((via_role, capped_by), {})
+
+
+def team_roles(roles: Iterable[str]) -> list[str]:
+    """Return the roles among these that give something as a team member, in table order."""
+    held = set(roles)
+    return [
+        str(role)
+        for (role, relation) in POLICY
+        if relation == Relation.TEAM_MEMBER and role in held
+    ]
+
 
 # What a role may do that is not about one matter.
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -209,6 +242,25 @@ def matter_of(record: ProtectedRecord | Matter) -> Matter:
     return record.access_matter()
 
 
+def matter_model(matter_type: str) -> type[Model] | None:
+    """Return the model whose rows are matters of that type (it declares itself the matter)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if (
+            getattr(model, "access_matter_type", None) == matter_type
+            and getattr(model, "access_matter_field", None) == "pk"
+        ):
+            return model
+    return None
+
+
+def matter_exists(matter: Matter) -> bool:
+    """Return whether the matter is a real record (break-glass is never on a made-up one)."""
+    model = matter_model(matter.type)
+    return model is not None and model._default_manager.filter(pk=matter.id).exists()
+
+
 def _roles(viewer: User | AnonymousUser | None) -> frozenset[str]:
     if viewer is None or not viewer.is_authenticated or not viewer.is_active:
         return frozenset()
@@ -232,6 +284,28 @@ def relations_allowing(
     return frozenset(personal), frozenset(through_agency)
 
 
+def via_roles_allowing(relation: str, section: str, action: str) -> frozenset[str] | None:
+    """Return the `via_role`s whose cap on the relation allows the action; None if uncapped."""
+    capped_by = CAPPED_BY.get(relation)
+    if capped_by is None:
+        return None
+    return frozenset(
+        role
+        for (role, table_relation), sections in POLICY.items()
+        if table_relation == capped_by and action in sections.get(section, frozenset())
+    )
+
+
+def _grant_condition(who: Q, relations: frozenset[str], section: str, action: str) -> Q:
+    """Return the SQL condition for grants of `who` in these relations, caps applied."""
+    uncapped = sorted(r for r in relations if r not in CAPPED_BY)
+    condition = Q(who, relation__in=uncapped) if uncapped else Q(pk__in=[])
+    for relation in sorted(relations - set(uncapped)):
+        via = via_roles_allowing(relation, section, action) or frozenset()
+        condition |= Q(who, relation=relation, via_role__in=sorted(via))
+    return condition
+
+
 def live_grants(
     viewer: User | AnonymousUser | None,
     section: str,
@@ -243,7 +317,9 @@ def live_grants(
     """Return the viewer's live grants whose relation allows the action on the section.
 
     `only` and `exclude` narrow the relations considered (a referral's recipient sees the
-    referral its grant names, not every referral of the case). None when nothing can allow.
+    referral its grant names, not every referral of the case). A grant capped by the role it
+    came through (`CAPPED_BY`) counts only when that role allows the action too. None when
+    nothing can allow.
     """
     roles = _roles(viewer)
     if not roles:
@@ -253,19 +329,20 @@ def live_grants(
     if only is not None:
         personal, through_agency = personal & only, through_agency & only
     personal, through_agency = personal - exclude, through_agency - exclude
-    condition = Q()
-    matched = False
+    if through_agency and user.agency_id is None:
+        through_agency = frozenset()
+    if not personal and not through_agency:
+        return None
+    condition = Q(pk__in=[])
     if personal:
-        condition |= Q(user_id=user.pk, relation__in=personal)
-        matched = True
-    if through_agency and user.agency_id is not None:
-        condition |= Q(agency_id=user.agency_id, relation__in=through_agency)
-        matched = True
-    return AccessGrant.objects.live().filter(condition) if matched else None
+        condition |= _grant_condition(Q(user_id=user.pk), personal, section, action)
+    if through_agency:
+        condition |= _grant_condition(Q(agency_id=user.agency_id), through_agency, section, action)
+    return AccessGrant.objects.live().filter(condition)
 
 
-def relations_of(viewer: User | AnonymousUser | None, matter: Matter) -> frozenset[str]:
-    """Return the live relations the viewer (or their agency) holds to the matter."""
+def relations_of(viewer: User | AnonymousUser | None, matter: Matter) -> frozenset[tuple[str, str]]:
+    """Return the live (relation, via_role) pairs the viewer (or their agency) holds."""
     roles = _roles(viewer)
     if not roles:
         return frozenset()
@@ -276,9 +353,26 @@ def relations_of(viewer: User | AnonymousUser | None, matter: Matter) -> frozens
     rows = (
         AccessGrant.objects.live()
         .filter(who, matter_type=matter.type, matter_id=matter.id)
-        .values_list("relation", flat=True)
+        .values_list("relation", "via_role")
     )
-    return frozenset(rows)
+    return frozenset((str(relation), str(via_role)) for relation, via_role in rows)
+
+
+def actions_through(role: str, relation: str, via_role: str = "") -> dict[str, frozenset[str]]:
+    """Return section -> actions that a role gets through one grant of the relation.
+
+    The table's row for (role, relation), capped by what `via_role` has when the relation
+    is capped: no relation gives more than the role it came through.
+    """
+    row = POLICY.get((role, relation), {})
+    cap = cap_of(via_role, relation)
+    if cap is None:
+        return dict(row)
+    return {
+        section: actions & cap.get(section, frozenset())
+        for section, actions in row.items()
+        if actions & cap.get(section, frozenset())
+    }
 
 
 def allowed_actions(
@@ -289,8 +383,8 @@ def allowed_actions(
     relations = relations_of(viewer, matter_of(record)) if roles else frozenset()
     result: dict[str, set[str]] = {section: set() for section in SECTIONS}
     for role in roles:
-        for relation in relations:
-            for section, actions in POLICY.get((role, relation), {}).items():
+        for relation, via_role in relations:
+            for section, actions in actions_through(role, relation, via_role).items():
                 result[section] |= actions
     return {section: frozenset(actions) for section, actions in result.items()}
 
@@ -412,6 +506,8 @@ __all__ = [
     "Matter",
     "MatterType",
     "Relation",
+    "CAPPED_BY",
+    "actions_through",
     "allowed_actions",
     "can",
     "can_do",
@@ -429,5 +525,5 @@ def can_see_trail(viewer: User | AnonymousUser | None, record: ProtectedRecord |
     """Return whether the viewer may read who has seen the matter: a supervisor overseeing it."""
     if Role.SUPERVISOR not in _roles(viewer):
         return False
-    relations = relations_of(viewer, matter_of(record))
+    relations = {relation for relation, _via in relations_of(viewer, matter_of(record))}
     return bool(relations & {Relation.AGENCY_ON_TEAM, Relation.TEAM_MEMBER})

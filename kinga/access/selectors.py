@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -24,8 +25,18 @@ def break_glass_live_on(*, matter: Matter) -> QuerySet[BreakGlassGrant]:
 
 def break_glass_for_review(*, viewer: User, pending_only: bool = True) -> QuerySet[BreakGlassGrant]:
     """Return the grants this supervisor reviews: on matters their agency oversees, or by
-    members of their agency. Others see none."""
-    if not can_do(viewer, "break_glass.review") or viewer.agency_id is None:
+    members of their agency; a designated reviewer of the programme reviews them all. Others
+    see none, and nobody sees their own."""
+    if not can_do(viewer, "break_glass.review"):
+        return BreakGlassGrant.objects.none()
+    if viewer.username in settings.KINGA_BREAK_GLASS_REVIEWERS:
+        grants = (
+            BreakGlassGrant.objects.exclude(user=viewer)
+            .select_related("user", "user__agency", "reviewed_by")
+            .order_by("-starts_at")
+        )
+        return grants.filter(review=BreakGlassReview.PENDING) if pending_only else grants
+    if viewer.agency_id is None:
         return BreakGlassGrant.objects.none()
     oversees = AccessGrant.objects.live().filter(
         relation=Relation.AGENCY_ON_TEAM,

@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
-from kinga.access.policy import Matter, can_do
+from kinga.access.policy import Matter, can_do, matter_exists
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 
@@ -30,13 +31,16 @@ def access_grant(
     actor: User | None,
     user: User | None = None,
     agency: Agency | None = None,
+    via_role: str = "",
     source_type: str = "",
     source_id: object = "",
     ends_at: datetime | None = None,
 ) -> AccessGrant:
     """Give a user, or every member of an agency, a relation to a matter; return the grant.
 
-    Granting what is already live returns the existing grant unchanged.
+    `via_role` is the role of the person through whom an agency comes onto the matter; the
+    policy caps what the grant gives at that role's (required for agency_on_team). Granting
+    what is already live returns the existing grant unchanged.
     """
     if (user is None) == (agency is None):
         raise ValueError("grant to exactly one of user or agency")
@@ -48,6 +52,7 @@ def access_grant(
             relation=relation,
             user=user,
             agency=agency,
+            via_role=via_role,
             source_type=source_type,
             source_id=str(source_id),
         )
@@ -61,6 +66,7 @@ def access_grant(
         relation=relation,
         user=user,
         agency=agency,
+        via_role=via_role,
         source_type=source_type,
         source_id=str(source_id),
         ends_at=ends_at,
@@ -78,6 +84,7 @@ def access_grant(
             "relation": relation,
             "user": user.pk if user else None,
             "agency": agency.pk if agency else None,
+            "via_role": via_role,
             "source": source_type,
         },
     )
@@ -139,6 +146,7 @@ def access_revoke(
     relation: str | None = None,
     user: User | None = None,
     agency: Agency | None = None,
+    via_role: str | None = None,
     source_type: str | None = None,
     source_id: object | None = None,
 ) -> int:
@@ -150,6 +158,8 @@ def access_revoke(
         grants = grants.filter(user=user)
     if agency is not None:
         grants = grants.filter(agency=agency)
+    if via_role is not None:
+        grants = grants.filter(via_role=via_role)
     if source_type is not None:
         grants = grants.filter(source_type=source_type)
     if source_id is not None:
@@ -186,20 +196,68 @@ def supervisors_of(*, matter: Matter) -> list[User]:
     )
 
 
+def break_glass_reviewers(*, user: User, matter: Matter) -> list[User]:
+    """Return who is told of a break-glass by this user on this matter, and reviews it.
+
+    The supervisors overseeing the matter and those of the user's own agency; when there
+    are none (a public report, a team without a supervisor), the programme's designated
+    reviewers (`KINGA_BREAK_GLASS_REVIEWERS`). Never the user themself.
+    """
+    from kinga.accounts.models import Role, User
+
+    reviewers = {s.pk: s for s in supervisors_of(matter=matter)}
+    if user.agency_id is not None:
+        for supervisor in User.objects.filter(
+            is_active=True, agency_id=user.agency_id, roles__role=Role.SUPERVISOR
+        ).distinct():
+            reviewers[supervisor.pk] = supervisor
+    reviewers.pop(user.pk, None)
+    if not reviewers:
+        for designated in designated_reviewers():
+            reviewers[designated.pk] = designated
+        reviewers.pop(user.pk, None)
+    return sorted(reviewers.values(), key=lambda reviewer: reviewer.pk)
+
+
+def designated_reviewers() -> list[User]:
+    """Return the programme's designated break-glass reviewers who can act: active supervisors."""
+    from kinga.accounts.models import Role, User
+
+    names = settings.KINGA_BREAK_GLASS_REVIEWERS
+    if not names:
+        return []
+    return list(
+        User.objects.filter(
+            is_active=True, username__in=names, roles__role=Role.SUPERVISOR
+        ).distinct()
+    )
+
+
 @transaction.atomic
 def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGrant:
     """Grant the user emergency access to a matter they are not on, for a set time.
 
-    Needs a role that may break glass and a written reason. The matter's supervisors are
-    notified and the grant waits for their review.
+    Needs a role that may break glass, a matter that exists, a written reason and someone to
+    review it (`break_glass_reviewers`), who is told at once; the grant waits in their queue
+    until decided. The reason is kept encrypted on the grant, never in the audit log.
     """
     if not can_do(user, "break_glass.request"):
         raise PermissionDenied(_("Your role cannot use break-glass access."))
+    if not matter_exists(matter):
+        raise ObjectDoesNotExist(f"no {matter.type} {matter.id}")
     reason = reason.strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise ValidationError(
             _("Write the reason in at least %(count)d characters: what is the emergency?")
             % {"count": MIN_REASON_LENGTH}
+        )
+    reviewers = break_glass_reviewers(user=user, matter=matter)
+    if not reviewers:
+        raise ValidationError(
+            _(
+                "Nobody can review break-glass access yet, so it cannot be opened. "
+                "Ask the programme to name its break-glass reviewers."
+            )
         )
     now = timezone.now()
     ends_at = now + timedelta(hours=settings.KINGA_BREAK_GLASS_HOURS)
@@ -230,18 +288,18 @@ def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGr
         record_id=record.pk,
         matter_type=matter.type,
         matter_id=matter.id,
-        reason=reason,
+        fields=["reason"],
+        detail={"reviewers": [reviewer.pk for reviewer in reviewers]},
     )
-    supervisors = [s for s in supervisors_of(matter=matter) if s.pk != user.pk]
-    if supervisors:
-        from kinga.notifications.services import notify
+    from kinga.notifications.services import notify
 
-        notify(
-            recipients=supervisors,
-            text=_("Break-glass access was opened and waits for your review."),
-            link=f"/access/break-glass/reviews/#grant-{record.pk}",
-            actor=user,
-        )
+    notify(
+        recipients=reviewers,
+        text=_("Break-glass access was opened and waits for your review."),
+        link=reverse("access:break_glass_reviews") + f"#grant-{record.pk}",
+        actor=user,
+        deliver_by=("sms",),
+    )
     return record
 
 
@@ -277,7 +335,7 @@ def break_glass_review(
         record_id=grant.pk,
         matter_type=grant.matter_type,
         matter_id=grant.matter_id,
-        reason=grant.review_note,
+        fields=["review", "review_note"] if grant.review_note else ["review"],
         detail={"decision": decision},
     )
     return grant

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kinga.access import selectors, services
 from kinga.access.forms import BreakGlassForm, BreakGlassReviewForm
 from kinga.access.models import MatterType
-from kinga.access.policy import Matter, can_do, can_see_trail, deny
+from kinga.access.policy import Matter, can_do, can_see_trail, deny, matter_exists
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
 from kinga.audit.selectors import matter_trail
@@ -34,7 +34,8 @@ def break_glass(request: HttpRequest, matter_type: str, matter_id: int) -> HttpR
     """Ask for the reason, then open emergency access to the matter for a few hours."""
     user = cast(User, request.user)
     matter = _matter(matter_type, matter_id)
-    if not can_do(user, "break_glass.request"):
+    if not can_do(user, "break_glass.request") or not matter_exists(matter):
+        # the same answer for a role that may not and a record that is not there
         raise deny(
             user, record_type=f"access.{matter_type}", record_id=matter_id, action="break_glass"
         )

@@ -244,6 +244,7 @@ def case_page(*, out: Callable[[str], None], quick: bool) -> None:
 
 def _list_world(size: int, out: Callable[[str], None]) -> tuple[Any, Any]:
     from kinga.access.models import AccessGrant, Relation
+    from kinga.accounts.models import Role
     from kinga.cases.models import Case, CaseStatus, RiskLevel
     from kinga.people.models import Person
     from kinga.places.models import County
@@ -311,6 +312,7 @@ def _list_world(size: int, out: Callable[[str], None]) -> tuple[Any, Any]:
                         matter_id=case.pk,
                         relation=Relation.AGENCY_ON_TEAM,
                         agency_id=case.owning_agency_id,
+                        via_role=Role.CASEWORKER,
                         source_type="cases.team_agency",
                         source_id=f"case-{case.pk}",
                     )

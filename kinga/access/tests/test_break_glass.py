@@ -6,10 +6,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from conftest import make_user
 from kinga.access import services
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
 from kinga.access.policy import Matter, can
+from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction, AuditEvent
+from kinga.cases.tests.conftest import open_case
 from kinga.notifications.models import Notification
 
 REASON = "Child reported missing from the shelter tonight; police need the guardian's contact."
@@ -19,14 +22,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def matter(personas):
-    m = Matter("case", 501)
-    services.access_grant(
-        matter=m, relation=Relation.TEAM_MEMBER, actor=None, user=personas.caseworker
-    )
-    services.access_grant(
-        matter=m, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo
-    )
-    return m
+    """A real case owned by the caseworker, overseen by the NGO's supervisor."""
+    return open_case(personas).access_matter()
 
 
 def test_break_glass_opens_time_limited_access_and_notifies_the_supervisor(personas, matter):
@@ -41,9 +38,12 @@ def test_break_glass_opens_time_limited_access_and_notifies_the_supervisor(perso
     assert hours == pytest.approx(4)
     assert Notification.objects.filter(recipient=personas.supervisor).count() == 1
     note = Notification.objects.get(recipient=personas.supervisor)
-    assert "501" not in note.text  # no case detail in the text
+    assert str(matter.id) not in note.text  # no case detail in the text
     event = AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS).get()
-    assert event.reason == REASON and event.matter_id == 501 and event.actor == outsider
+    assert event.matter_id == matter.id and event.actor == outsider
+    # the reason stays on the grant (encrypted), never in the audit log
+    assert event.reason == "" and REASON not in str(event.detail)
+    assert grant.reason == REASON
 
 
 def test_break_glass_ends_when_its_time_is_up(personas, matter):
@@ -85,10 +85,12 @@ def test_supervisor_accepts_or_flags_and_a_flag_ends_access(personas, matter):
     assert AuditEvent.objects.filter(action=AuditAction.BREAK_GLASS_REVIEW).count() == 1
 
 
-def test_nobody_reviews_their_own_break_glass(personas, matter):
-    grant = services.break_glass_open(
-        user=personas.supervisor, matter=Matter("case", 777), reason=REASON
-    )
+def test_nobody_reviews_their_own_break_glass(personas, matter, settings):
+    # the supervisor is the only one of the matter and of the agency: the programme reviews
+    reviewer = make_user("fatuma_reviewer", personas.programme, Role.SUPERVISOR)
+    settings.KINGA_BREAK_GLASS_REVIEWERS = [reviewer.username]
+    other_case = open_case(personas, given_name="Zawadi").access_matter()
+    grant = services.break_glass_open(user=personas.supervisor, matter=other_case, reason=REASON)
     with pytest.raises(PermissionDenied):
         services.break_glass_review(
             grant=grant, reviewer=personas.supervisor, decision=BreakGlassReview.ACCEPTED
@@ -97,7 +99,7 @@ def test_nobody_reviews_their_own_break_glass(personas, matter):
 
 def test_break_glass_pages(personas, matter, client_for):
     client = client_for(personas.investigator)
-    url = "/access/break-glass/case/501/?next=/"
+    url = f"/access/break-glass/case/{matter.id}/?next=/"
     assert client.get(url).status_code == 200
     response = client.post(url, {"reason": "short", "next": "/"})
     assert response.status_code == 200 and not BreakGlassGrant.objects.exists()
@@ -123,7 +125,8 @@ def test_break_glass_pages(personas, matter, client_for):
 
 def test_trail_page_is_for_the_overseeing_supervisor_only(personas, matter, client_for):
     services.break_glass_open(user=personas.investigator, matter=matter, reason=REASON)
-    response = client_for(personas.supervisor).get("/access/trail/case/501/")
+    url = f"/access/trail/case/{matter.id}/"
+    response = client_for(personas.supervisor).get(url)
     assert response.status_code == 200
     assert "omari_investigator" in response.content.decode()
     for outsider in (
@@ -133,10 +136,10 @@ def test_trail_page_is_for_the_overseeing_supervisor_only(personas, matter, clie
         personas.admin,
         personas.caseworker_other,
     ):
-        assert client_for(outsider).get("/access/trail/case/501/").status_code == 404
-    denied = AuditEvent.objects.filter(action=AuditAction.DENIED, record_id="501")
+        assert client_for(outsider).get(url).status_code == 404
+    denied = AuditEvent.objects.filter(action=AuditAction.DENIED, record_id=str(matter.id))
     assert denied.count() == 5
-    assert client_for(None).get("/access/trail/case/501/").status_code == 302  # to sign in
+    assert client_for(None).get(url).status_code == 302  # to sign in
 
 
 def test_bulk_agency_grants_give_each_agency_access_with_one_event(personas):

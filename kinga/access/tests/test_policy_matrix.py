@@ -10,7 +10,15 @@ from django.utils import timezone
 from conftest import make_user
 from kinga.access import policy
 from kinga.access.models import AccessGrant, Relation
-from kinga.access.policy import ACTIONS, POLICY, SECTIONS, Matter, can, parse_table
+from kinga.access.policy import (
+    ACTIONS,
+    POLICY,
+    SECTIONS,
+    Matter,
+    can,
+    parse_table,
+    visible_matter_ids,
+)
 from kinga.accounts.models import Agency, AgencyKind, Role
 from kinga.places.models import County
 
@@ -35,10 +43,17 @@ def test_roles_without_record_access_appear_nowhere() -> None:
     assert all("delete" not in actions for cells in POLICY.values() for actions in cells.values())
 
 
-def _grant(matter: Matter, relation: str, user: object, agency: Agency) -> None:
+def _grant(matter: Matter, relation: str, user: object, agency: Agency, via_role: str = "") -> None:
     if relation in policy.AGENCY_RELATIONS:
+        if relation in policy.CAPPED_BY and not via_role:
+            # the widest role, so the table's own row is what is measured
+            via_role = Role.SUPERVISOR
         AccessGrant.objects.create(
-            matter_type=matter.type, matter_id=matter.id, relation=relation, agency=agency
+            matter_type=matter.type,
+            matter_id=matter.id,
+            relation=relation,
+            agency=agency,
+            via_role=via_role,
         )
     else:
         AccessGrant.objects.create(
@@ -69,6 +84,12 @@ def test_every_cell_of_the_matrix_matches_the_table() -> None:
                     got = can(user, action, matter, section)
                     if want != got:
                         mismatches.append(f"{role} × {relation} × {section} × {action}: {got}")
+                    # the SQL path (lists, searches) says the same as the Python path
+                    in_sql = AccessGrant.objects.filter(
+                        matter_id__in=visible_matter_ids(user, "case", section, action)
+                    ).exists()
+                    if want != in_sql:
+                        mismatches.append(f"SQL {role} × {relation} × {section} × {action}")
             # and nothing leaks to a matter the user has no relation to
             other = Matter(type="case", id=matter_id + 500_000)
             assert not any(
@@ -144,3 +165,57 @@ def test_unknown_action_or_section_is_an_error() -> None:
         can(None, "peek", Matter("case", 1), "summary")
     with pytest.raises(ValueError):
         can(None, "view", Matter("case", 1), "secrets")
+
+
+@pytest.mark.django_db
+def test_an_agency_relation_gives_no_more_than_the_role_it_came_through() -> None:
+    """Guards issue 11 hole 1 over the whole matrix: for every viewer role, every role an
+    agency came onto a case through, every section and action, what the viewer gets through
+    the agency is the table's row capped by that role's team-member row, in Python and SQL."""
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    county = County.objects.get(name="Mombasa")
+    mismatches: list[str] = []
+    matter_id = 700_000
+    for relation, capped_by in policy.CAPPED_BY.items():
+        for via_role in [*Role.values, "unknown"]:
+            cap = table.get((via_role, capped_by), {})
+            for role in Role.values:
+                matter_id += 1
+                agency = Agency.objects.create(
+                    name=f"Cap {relation} {via_role} {role}", kind=AgencyKind.NGO, county=county
+                )
+                user = make_user(f"cap_{via_role}_{role}"[:150], agency, role)
+                matter = Matter(type="case", id=matter_id)
+                _grant(matter, relation, user, agency, via_role=via_role)
+                row = table.get((role, relation), {})
+                for section in SECTIONS:
+                    for action in ACTIONS:
+                        want = action in row.get(section, frozenset()) and action in cap.get(
+                            section, frozenset()
+                        )
+                        got = can(user, action, matter, section)
+                        in_sql = AccessGrant.objects.filter(
+                            matter_id=matter_id,
+                            matter_id__in=visible_matter_ids(user, "case", section, action),
+                        ).exists()
+                        if want != got or want != in_sql:
+                            mismatches.append(
+                                f"{role} via {via_role} × {section} × {action}: "
+                                f"python {got}, sql {in_sql}"
+                            )
+    assert mismatches == []
+    # the case that was reported: a police unit through its investigator
+    cap = table[(Role.INVESTIGATOR, Relation.TEAM_MEMBER)]
+    assert not cap.get("care")
+
+
+def test_break_glass_never_opens_care_justice_or_referrals_for_any_role() -> None:
+    """Guards issue 11 hole 4: the table says which sections break-glass opens, per role."""
+    for (role, relation), sections in POLICY.items():
+        if relation != Relation.BREAK_GLASS:
+            continue
+        assert sections.get("summary", frozenset()) <= {"list", "view"}, role
+        assert sections.get("identity", frozenset()) <= {"view"}, role
+        for closed in ("care", "justice", "referral"):
+            assert not sections.get(closed), (role, closed)

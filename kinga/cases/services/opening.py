@@ -207,14 +207,18 @@ def _team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> Case
         source_type="cases.team",
         source_id=member.pk,
     )
-    access_grant(
-        matter=matter,
-        relation=Relation.AGENCY_ON_TEAM,
-        actor=actor,
-        agency=user.agency,
-        source_type="cases.team_agency",
-        source_id=_agency_source(case),
-    )
+    # The agency comes on through the member's roles, and no further: its supervisors see
+    # what this member's role may see as a team member (a police unit's, never care).
+    for role in policy.team_roles(user.role_set):
+        access_grant(
+            matter=matter,
+            relation=Relation.AGENCY_ON_TEAM,
+            actor=actor,
+            agency=user.agency,
+            via_role=role,
+            source_type="cases.team_agency",
+            source_id=_agency_source(case),
+        )
     return member
 
 
@@ -265,6 +269,7 @@ def case_team_remove(*, member: CaseTeamMember, actor: User, reason: str = "") -
 
 
 def _team_end(*, member: CaseTeamMember, actor: User) -> None:
+    """End a membership, and its agency's grants through roles no remaining member holds."""
     now = timezone.now()
     member.ends_at = now
     member.save(update_fields=["ends_at"])
@@ -274,12 +279,16 @@ def _team_end(*, member: CaseTeamMember, actor: User) -> None:
     others = case.team.filter(agency_id=member.agency_id).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=now)
     )
-    if not others.exists():
+    still_through: set[str] = set()
+    for other in others.select_related("user"):
+        still_through |= set(policy.team_roles(other.user.role_set))
+    for role in set(policy.team_roles(member.user.role_set)) - still_through:
         access_revoke(
             matter=matter,
             actor=actor,
             relation=Relation.AGENCY_ON_TEAM,
             agency=member.agency,
+            via_role=role,
             source_type="cases.team_agency",
         )
 

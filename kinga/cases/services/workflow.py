@@ -435,6 +435,8 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
         relation=Relation.AGENCY_ON_TEAM,
         actor=actor,
         agency=to_agency,
+        # the receiving agency looks at the case as its owning caseworker would
+        via_role=Role.CASEWORKER,
         source_type="cases.transfer",
         source_id=transfer.pk,
     )

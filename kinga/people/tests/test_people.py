@@ -47,7 +47,13 @@ def child(personas):  # type: ignore[no-untyped-def]
     )
     person_link(person=person, matter=CASE, role="child", actor=personas.caseworker)
     access_grant(matter=CASE, relation=Relation.TEAM_MEMBER, actor=None, user=personas.caseworker)
-    access_grant(matter=CASE, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo)
+    access_grant(
+        matter=CASE,
+        relation=Relation.AGENCY_ON_TEAM,
+        actor=None,
+        agency=personas.ngo,
+        via_role="caseworker",
+    )
     return person
 
 
