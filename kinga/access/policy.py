@@ -483,16 +483,24 @@ def deny(
     record_id: object,
     action: str = "view",
     section: str = "summary",
+    matter: ProtectedRecord | Matter | None = None,
 ) -> Http404:
-    """Audit an attempt on a record that does not exist or is out of reach; return the 404."""
+    """Audit an attempt on a record that does not exist or is out of reach; return the 404.
+
+    Give `matter` when the record exists, so the refusal shows on that matter's "who has
+    seen this" trail; the answer is the same 404 either way, so it says nothing about it.
+    """
     from kinga.audit.models import AuditAction
     from kinga.audit.services import audit_record
 
+    where = matter_of(matter) if matter is not None else None
     audit_record(
         action=AuditAction.DENIED,
         actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type=record_type,
         record_id=record_id,
+        matter_type=where.type if where is not None else "",
+        matter_id=where.id if where is not None else None,
         detail={"wanted": action, "section": section},
     )
     return Http404()

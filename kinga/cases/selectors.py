@@ -113,7 +113,10 @@ def record_get(
     record = model._default_manager.filter(pk=record_id, case=case).first()
     label = model._meta.label_lower
     if record is None:
-        raise policy.deny(viewer, record_type=label, record_id=record_id, action=action)
+        # the viewer may see the case, so naming it on the refusal tells them nothing new
+        raise policy.deny(
+            viewer, record_type=label, record_id=record_id, action=action, matter=case
+        )
     section = record.policy_section if isinstance(record, Note) else model.section
     policy.require(viewer, action, record, section, record_type=label, record_id=record_id)
     record.case = case
@@ -149,13 +152,19 @@ def case_list(
 @dataclass(frozen=True)
 class CodeLookup:
     case: Case | None
-    # A case with that code exists but the viewer may not open it: they may break glass.
+    # A case with that code exists but the viewer may not open it, and their role may ask
+    # for emergency access to it: the only viewer told that an unreachable code exists.
     break_glass_case_id: int | None
 
 
 def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
-    """Find a case by its exact code. Only a role that may break glass learns that an
-    unreachable code exists (to ask for emergency access); the attempt is audited."""
+    """Find a case by its exact code; audit the search, and audit a refusal as a denial.
+
+    Codes are sequential, so the answer for a case out of reach must be the answer for a
+    code that does not exist: both are refused alike (an empty lookup), the refusal of a
+    real case lands on that case's trail. Only a role that may break glass learns that the
+    code exists, to ask for emergency access.
+    """
     code = code.strip().upper()
     case = Case.objects.filter(code=code).first()
     audit_record(
@@ -165,13 +174,38 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
         search_terms=code,
     )
     if case is None:
+        policy.deny(viewer, record_type="cases.case", record_id="")
         return CodeLookup(None, None)
     if policy.can(viewer, "view", case, "summary"):
         return CodeLookup(case, None)
-    policy.deny(viewer, record_type="cases.case", record_id=case.pk)
+    policy.deny(viewer, record_type="cases.case", record_id=case.pk, matter=case)
     if policy.can_do(viewer, "break_glass.request"):
         return CodeLookup(None, case.pk)
     return CodeLookup(None, None)
+
+
+def child_first_name_for_referral(*, viewer: Viewer, case: Case) -> str:
+    """Return the child's first name to pre-fill a referral form, audited as an identity read.
+
+    The name is identity: a viewer who may not view that section gets an empty field.
+    """
+    allowed: dict[str, frozenset[str]] = getattr(case, "allowed", None) or (
+        policy.allowed_actions(viewer, case)
+    )
+    if "view" not in allowed["identity"]:
+        return ""
+    name: str = case.child.given_name or ""
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="people.person",
+        record_id=case.child_id,
+        matter_type=MatterType.CASE,
+        matter_id=case.pk,
+        fields=["given_name"],
+        detail={"section": "identity", "purpose": "referral_prefill"},
+    )
+    return name
 
 
 def cases_of_persons(*, viewer: Viewer, person_ids: list[int]) -> QuerySet[Case]:
@@ -312,10 +346,18 @@ def _referral_entries(viewer: Viewer, case: Case) -> list[TimelineEntry]:
     return entries
 
 
-def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePage:
-    """Gather what the viewer may see of the case, deciding sections once; audit the view."""
+def case_page(
+    *, viewer: User, case: Case, timeline_limit: int = 500, action: str = "view"
+) -> CasePage:
+    """Gather what the viewer may see of the case, deciding sections once; audit the read.
+
+    `action="export"` gathers the file copy: only the sections the viewer may export, and
+    the read is audited as the export it is (a printed page leaves the system).
+    """
+    if action not in ("view", "export"):
+        raise ValueError(f"a case page is viewed or exported, not {action!r}")
     allowed = getattr(case, "allowed", None) or policy.allowed_actions(viewer, case)
-    sections = [section for section, actions in allowed.items() if "view" in actions]
+    sections = [section for section, actions in allowed.items() if action in actions]
     notes_visible = [
         sensitivity
         for sensitivity, section in SECTION_OF_SENSITIVITY.items()
@@ -453,11 +495,12 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         if summary and getattr(case, "break_glass_live", True)
         else []
     )
+    _promise_texts(viewer, case, promises, referrals_shown="referral" in sections)
     fields = ["code", "status", "risk_level"]
     if "identity" in sections:
         fields.append("child")
     audit_record(
-        action=AuditAction.VIEW,
+        action=AuditAction.EXPORT if action == "export" else AuditAction.VIEW,
         actor=viewer,
         record_type="cases.case",
         record_id=case.pk,
@@ -483,6 +526,36 @@ def case_page(*, viewer: User, case: Case, timeline_limit: int = 500) -> CasePag
         planned_interviews=planned,
         break_glass=live,
     )
+
+
+PROMISE_OF_REFERRAL = "referrals.referral"
+
+
+def _promise_texts(
+    viewer: Viewer, case: Case, promises: list[Promise], *, referrals_shown: bool
+) -> None:
+    """Set each promise's `shown` text: what was promised, as far as the viewer may know.
+
+    A promise is in the summary, which readers of a case see even when they may not see
+    its referrals (an investigator, a prosecutor): a promise made by a referral shows its
+    details (reference, service) only to a viewer of the referral section, taken from the
+    referral itself, never from text copied onto the promise.
+    """
+    from_referrals = [p for p in promises if p.source_type == PROMISE_OF_REFERRAL]
+    texts: dict[str, str] = {}
+    if from_referrals and referrals_shown:
+        try:
+            module = importlib.import_module("kinga.referrals.selectors")
+        except ModuleNotFoundError:
+            module = None
+        provider = getattr(module, "referral_promise_texts", None)
+        if provider is not None:
+            texts = provider(viewer=viewer, case=case)
+    for promise in promises:
+        if promise.source_type == PROMISE_OF_REFERRAL:
+            promise.shown = texts.get(promise.source_id, "")  # type: ignore[attr-defined]
+        else:
+            promise.shown = promise.description  # type: ignore[attr-defined]
 
 
 # --- my work ------------------------------------------------------------------------------------

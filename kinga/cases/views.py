@@ -55,6 +55,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         lookup = selectors.case_find_by_code(viewer=user, code=code)
         if lookup.case is not None:
             return redirect("cases:detail", case_id=lookup.case.pk)
+        if lookup.break_glass_case_id is None:
+            # The selector audited the refusal. A case out of reach answers exactly as a
+            # code that does not exist: codes are sequential, anything else is an oracle.
+            raise Http404
     cases = selectors.case_list(
         viewer=user,
         status=data.get("status") or "",
@@ -141,6 +145,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         except PermissionDenied as error:
+            policy.deny(user, record_type="cases.case", record_id="", action="create")
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Case %(code)s opened.") % {"code": case.code})
@@ -178,15 +183,18 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 def case_print(request: HttpRequest, case_id: int) -> HttpResponse:
-    """The file copy: identity fields only for those who may export them."""
+    """The file copy: an export, with only the sections the viewer may export."""
     return _render_case(request, _user(request), case_id, print_view=True)
 
 
 def _render_case(
     request: HttpRequest, user: User, case_id: int, *, print_view: bool
 ) -> HttpResponse:
-    case = selectors.case_get(viewer=user, case_id=case_id)
-    page = selectors.case_page(viewer=user, case=case)
+    # A printed copy leaves the system: it is an export of the case (its summary heads
+    # every copy), audited as one, and carries only the sections the viewer may export.
+    action = "export" if print_view else "view"
+    case = selectors.case_get(viewer=user, case_id=case_id, action=action)
+    page = selectors.case_page(viewer=user, case=case, action=action)
     show_identity = page.may("identity", "export" if print_view else "view")
     is_receiver = (
         page.transfer is not None
@@ -420,7 +428,11 @@ def case_add(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
     user = _user(request)
     adder = ADDERS.get(kind)
     if adder is None:
-        raise Http404
+        # the same refusal as for the case: audited, on its trail only if the viewer sees it
+        case = selectors.case_get(viewer=user, case_id=case_id)
+        raise policy.deny(
+            user, record_type="cases.case", record_id=case_id, action="create", matter=case
+        )
     case = selectors.case_get(
         viewer=user, case_id=case_id, action=adder.action, section=adder.section
     )
@@ -438,7 +450,12 @@ def case_add(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
             else:
                 form.add_error(None, error)
         except PermissionDenied as error:
+            _refused(user, case, kind)
             form.add_error(None, str(error))
+        except Http404:
+            # the service refused inside its transaction, which took its audit event along
+            _refused(user, case, kind)
+            raise
         else:
             messages.success(request, _("Saved."))
             return redirect("cases:detail", case_id=case.pk)
@@ -465,11 +482,90 @@ def case_add(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
 # --- moving the case along -------------------------------------------------------------------
 
 
-def _post_id(request: HttpRequest) -> int:
+def _refused(user: User, case: Case, step: str) -> None:
+    """Audit a step a service refused on a case the user may see, on the case's trail.
+
+    The user already sees the case, so its page may say why (a 404 would hide nothing);
+    the refusal is still a denial and is recorded as one.
+    """
+    policy.deny(user, record_type="cases.case", record_id=case.pk, action=step, matter=case)
+
+
+def _post_id(request: HttpRequest, user: User, case: Case) -> int:
     value = request.POST.get("record", "")
     if not value.isdigit():
-        raise Http404
+        raise policy.deny(
+            user, record_type="cases.case", record_id=case.pk, action="change", matter=case
+        )
     return int(value)
+
+
+def _step_for(request: HttpRequest, user: User, case: Case, action: str) -> Callable[[], object]:
+    """Find the records a step needs (a refusal here is audited by the selector) and return
+    the service call that takes it."""
+    note = (request.POST.get("comments") or request.POST.get("note") or "").strip()
+
+    def record(model: type[Any], action: str = "change") -> Any:
+        return selectors.record_get(
+            viewer=user,
+            model=model,
+            record_id=_post_id(request, user, case),
+            case=case,
+            action=action,
+        )
+
+    if action == "plan_submit":
+        plan = record(CasePlan)
+        return lambda: services.plan_submit(plan=plan, actor=user)
+    if action in ("plan_approve", "plan_return"):
+        plan = record(CasePlan, "view")
+        decide = services.plan_approve if action == "plan_approve" else services.plan_return
+        return lambda: decide(plan=plan, actor=user, comments=note)
+    if action in ("closure_approve", "closure_return"):
+        closure = record(ClosureRequest)
+        close = services.closure_approve if action == "closure_approve" else services.closure_return
+        return lambda: close(request=closure, actor=user, comments=note)
+    if action == "transfer_accept":
+        transfer = record(CaseTransfer, "view")
+        return lambda: services.transfer_accept(
+            transfer=transfer,
+            actor=user,
+            caseworker=selectors.receiving_caseworker(
+                viewer=user, user_id=request.POST.get("caseworker", "")
+            ),
+        )
+    if action == "transfer_decline":
+        transfer = record(CaseTransfer, "view")
+        return lambda: services.transfer_decline(transfer=transfer, actor=user, note=note)
+    if action == "task_done":
+        task = record(Task, "view")
+        return lambda: services.task_complete(task=task, actor=user)
+    if action == "promise_keep":
+        promise = record(Promise, "view")
+        return lambda: services.promise_keep(promise=promise, actor=user, note=note)
+    if action == "promise_explain":
+        promise = record(Promise, "view")
+        return lambda: services.promise_explain(promise=promise, actor=user, explanation=note)
+    if action == "consent_withdraw":
+        consent = record(Consent, "create")
+        return lambda: services.consent_withdraw(consent=consent, actor=user, note=note)
+    if action == "team_remove":
+        member = record(CaseTeamMember)
+        return lambda: services.case_team_remove(member=member, actor=user, reason=note)
+    if action == "follow_up_start":
+        return lambda: services.case_follow_up_start(case=case, actor=user)
+    if action == "interview_cancel":
+        interview = record(Interview)
+
+        def cancel() -> object:
+            if interview.state != InterviewState.PLANNED:
+                raise ValidationError(_("Only a planned interview can be cancelled."))
+            return services.interview_cancel(interview=interview, actor=user)
+
+        return cancel
+    raise policy.deny(
+        user, record_type="cases.case", record_id=case.pk, action="change", matter=case
+    )
 
 
 @login_required
@@ -478,89 +574,18 @@ def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
     """Take one step on the case: approvals, decisions, done and kept."""
     user = _user(request)
     case = selectors.case_get(viewer=user, case_id=case_id)
-    note = (request.POST.get("comments") or request.POST.get("note") or "").strip()
+    step = _step_for(request, user, case, action)
     try:
-        if action == "plan_submit":
-            plan = selectors.record_get(
-                viewer=user, model=CasePlan, record_id=_post_id(request), case=case
-            )
-            services.plan_submit(plan=plan, actor=user)
-        elif action == "plan_approve":
-            plan = selectors.record_get(
-                viewer=user, model=CasePlan, record_id=_post_id(request), case=case, action="view"
-            )
-            services.plan_approve(plan=plan, actor=user, comments=note)
-        elif action == "plan_return":
-            plan = selectors.record_get(
-                viewer=user, model=CasePlan, record_id=_post_id(request), case=case, action="view"
-            )
-            services.plan_return(plan=plan, actor=user, comments=note)
-        elif action == "closure_approve":
-            closure = selectors.record_get(
-                viewer=user, model=ClosureRequest, record_id=_post_id(request), case=case
-            )
-            services.closure_approve(request=closure, actor=user, comments=note)
-        elif action == "closure_return":
-            closure = selectors.record_get(
-                viewer=user, model=ClosureRequest, record_id=_post_id(request), case=case
-            )
-            services.closure_return(request=closure, actor=user, comments=note)
-        elif action in ("transfer_accept", "transfer_decline"):
-            transfer = selectors.record_get(
-                viewer=user,
-                model=CaseTransfer,
-                record_id=_post_id(request),
-                case=case,
-                action="view",
-            )
-            if action == "transfer_accept":
-                services.transfer_accept(
-                    transfer=transfer,
-                    actor=user,
-                    caseworker=selectors.receiving_caseworker(
-                        viewer=user, user_id=request.POST.get("caseworker", "")
-                    ),
-                )
-            else:
-                services.transfer_decline(transfer=transfer, actor=user, note=note)
-        elif action == "task_done":
-            task = selectors.record_get(
-                viewer=user, model=Task, record_id=_post_id(request), case=case, action="view"
-            )
-            services.task_complete(task=task, actor=user)
-        elif action in ("promise_keep", "promise_explain"):
-            promise = selectors.record_get(
-                viewer=user, model=Promise, record_id=_post_id(request), case=case, action="view"
-            )
-            if action == "promise_keep":
-                services.promise_keep(promise=promise, actor=user, note=note)
-            else:
-                services.promise_explain(promise=promise, actor=user, explanation=note)
-        elif action == "consent_withdraw":
-            consent = selectors.record_get(
-                viewer=user, model=Consent, record_id=_post_id(request), case=case, action="create"
-            )
-            services.consent_withdraw(consent=consent, actor=user, note=note)
-        elif action == "team_remove":
-            member = selectors.record_get(
-                viewer=user, model=CaseTeamMember, record_id=_post_id(request), case=case
-            )
-            services.case_team_remove(member=member, actor=user, reason=note)
-        elif action == "follow_up_start":
-            services.case_follow_up_start(case=case, actor=user)
-        elif action == "interview_cancel":
-            interview = selectors.record_get(
-                viewer=user, model=Interview, record_id=_post_id(request), case=case
-            )
-            if interview.state != InterviewState.PLANNED:
-                raise ValidationError(_("Only a planned interview can be cancelled."))
-            services.interview_cancel(interview=interview, actor=user)
-        else:
-            raise Http404
+        step()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except PermissionDenied as error:
+        _refused(user, case, action)
         messages.error(request, str(error) or _("You cannot do this."))
+    except Http404:
+        # the service refused inside its transaction, which took its audit event along
+        _refused(user, case, action)
+        raise
     else:
         messages.success(request, _("Done."))
     return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}))

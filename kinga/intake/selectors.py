@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kinga.access import policy
+from kinga.access.models import MatterType
 from kinga.intake.models import Alert, Channel, Decision, Report, ReportAddition
 
 if TYPE_CHECKING:
@@ -116,7 +117,17 @@ def alert_for_viewer(*, viewer: User, alert_id: int) -> Alert:
         .first()
     )
     if alert is None:
-        raise policy.deny(viewer, record_type="intake.alert", record_id=alert_id)
+        # Absent or sent to others, the same 404; a real alert's refusal goes on the trail
+        # of the report it is about.
+        report_id = Alert.objects.filter(pk=alert_id).values_list("report_id", flat=True).first()
+        raise policy.deny(
+            viewer,
+            record_type="intake.alert",
+            record_id=alert_id,
+            matter=policy.Matter(type=MatterType.REPORT, id=report_id)
+            if report_id is not None
+            else None,
+        )
     return alert
 
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -292,17 +292,19 @@ def sms_delivery(request: HttpRequest) -> HttpResponse:
 # --- staff pages ---------------------------------------------------------------------
 
 
-def _capable(request: HttpRequest, capability: str) -> User:
+def _capable(request: HttpRequest, capability: str, record_type: str) -> User:
+    """Return the user if their role may do it; else the same audited 404 as a record out
+    of reach (a page a role may not use answers like one that is not there)."""
     user = cast(User, request.user)
     if not policy.can_do(user, capability):
-        raise PermissionDenied
+        raise policy.deny(user, record_type=record_type, record_id="", action=capability)
     return user
 
 
 @login_required
 def helpline_new(request: HttpRequest) -> HttpResponse:
     """Log a call fast: danger first, then what, where and the narrative."""
-    operator = _capable(request, "report.log_call")
+    operator = _capable(request, "report.log_call", "intake.report")
     form = HelplineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         language = operator.preferred_language or "sw"
@@ -321,7 +323,7 @@ def helpline_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def helpline_mine(request: HttpRequest) -> HttpResponse:
     """List the operator's own calls of the last 30 days."""
-    operator = _capable(request, "report.log_call")
+    operator = _capable(request, "report.log_call", "intake.report")
     reports = list(selectors.reports_logged_by(viewer=operator)[:100])
     return render(request, "intake/helpline_mine.html", {"reports": reports})
 
@@ -329,7 +331,7 @@ def helpline_mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def triage(request: HttpRequest) -> HttpResponse:
     """Show the area's queue: most urgent first, oldest first within a priority."""
-    viewer = _capable(request, "report.triage")
+    viewer = _capable(request, "report.triage", "intake.report")
     reports = list(selectors.triage_queue(viewer=viewer)[:200])
     alerts = list(selectors.alerts_open_for(viewer=viewer)[:20])
     return render(request, "intake/triage.html", {"reports": reports, "alerts": alerts})
@@ -340,6 +342,13 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
     """Show one report beside its possible duplicates, and take the decision."""
     viewer = cast(User, request.user)
     report = selectors.report_for_viewer(viewer=viewer, report_id=report_id)
+    allowed = policy.allowed_actions(viewer, report)
+    may_decide = "change" in allowed["summary"] and policy.can_do(viewer, "report.triage")
+    if request.method == "POST" and not may_decide:
+        # e.g. the helpline operator who logged it may read the report, not decide it
+        raise policy.deny(
+            viewer, record_type="intake.report", record_id=report.pk, action="change", matter=report
+        )
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -359,15 +368,12 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             return redirect("intake:triage")
     elif request.method == "GET":
         services.report_review_start(report=report, actor=viewer)
-    allowed = policy.allowed_actions(viewer, report)
     context = {
         "report": report,
         "form": form,
         "duplicates": selectors.possible_duplicates(viewer=viewer, report=report),
         "additions": selectors.additions_of(viewer=viewer, report=report),
-        "can_decide": report.is_open
-        and "change" in allowed["summary"]
-        and policy.can_do(viewer, "report.triage"),
+        "can_decide": report.is_open and may_decide,
         "show_identity": "view" in allowed["identity"],
     }
     return render(request, "intake/triage_report.html", context)

@@ -705,7 +705,17 @@ def referral_for_viewer(*, viewer: Viewer, referral_id: int, action: str = "view
         .first()
     )
     if referral is None:
-        raise deny(viewer, record_type=REFERRAL, record_id=referral_id, action=action)
+        # Out of reach or absent, the same 404; a real one's refusal goes on its matter's trail.
+        where = (
+            Referral.objects.filter(pk=referral_id).values_list("matter_type", "matter_id").first()
+        )
+        raise deny(
+            viewer,
+            record_type=REFERRAL,
+            record_id=referral_id,
+            action=action,
+            matter=policy.Matter(type=where[0], id=where[1]) if where is not None else None,
+        )
     return referral
 
 
@@ -818,6 +828,21 @@ def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, 
                 % {**where, "reason": referral.withdraw_reason},
             )
     return entries
+
+
+def referral_promise_texts(*, viewer: Viewer, case: Any) -> dict[str, str]:
+    """Return referral id -> what its promise to the child says, for the referrals of the
+    case the viewer may list (the case page shows it beside the promise)."""
+    from django.utils.translation import gettext as _
+
+    return {
+        str(referral.pk): _("Referral %(reference)s to %(service)s")
+        % {
+            "reference": referral.reference,
+            "service": referral.service_at_location.service.name,
+        }
+        for referral in referrals_of_case(viewer=viewer, case_id=case.pk)
+    }
 
 
 def service_at_location_for_referral(*, place_id: uuid.UUID) -> ServiceAtLocation | None:

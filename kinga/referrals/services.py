@@ -670,11 +670,10 @@ def _promise_for(referral: Referral, actor: User) -> None:
         case=referral.case,
         actor=actor,
         kind=PromiseKind.REFERRAL,
-        description=_("Referral %(reference)s to %(service)s")
-        % {
-            "reference": referral.reference,
-            "service": referral.service_at_location.service.name,
-        },
+        # A reference, never the referral's details: the promise is in the case summary,
+        # whose readers may not see referrals; the case page shows the details to those
+        # who may, from the referral itself.
+        description=_("Referral %(reference)s") % {"reference": referral.reference},
         due_on=timezone.localtime(referral.due_at).date(),
         source_type=REFERRAL,
         source_id=referral.pk,

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -383,7 +383,7 @@ def _chosen_place(request: HttpRequest) -> ServiceAtLocation | None:
 @login_required
 def refer_case(request: HttpRequest, case_id: int) -> HttpResponse:
     """Refer the child of a case: find a service, then say why, how urgent, what was said."""
-    from kinga.cases.selectors import case_get
+    from kinga.cases.selectors import case_get, child_first_name_for_referral
     from kinga.cases.services import consent_allows
 
     viewer = _viewer(request)
@@ -403,13 +403,20 @@ def refer_case(request: HttpRequest, case_id: int) -> HttpResponse:
         officers = services.childrens_officers(county_id=case.county_id)
         can_override = policy.can_do(viewer, "consent.override")
         default_officer = services.childrens_officer_default(case=case, county_id=case.county_id)
+        # The pre-filled first name is a read of the child's identity: the selector
+        # audits it (a posted form carries its own, so nothing is read then).
+        first_name = (
+            ""
+            if request.method == "POST"
+            else child_first_name_for_referral(viewer=viewer, case=case)
+        )
         form = ReferralForm(
             request.POST or None,
             officers=officers,
             can_override=can_override,
             initial={
                 "urgency": Urgency.URGENT,
-                "child_first_name": case.child.given_name,
+                "child_first_name": first_name,
                 "childrens_officer": default_officer.pk if default_officer else None,
             },
         )
@@ -468,7 +475,9 @@ def refer_report(request: HttpRequest, report_id: int) -> HttpResponse:
     viewer = _viewer(request)
     report = report_for_viewer(viewer=viewer, report_id=report_id)
     if not policy.can(viewer, "create", report, "referral"):
-        raise policy.deny(viewer, record_type="intake.report", record_id=report_id, action="create")
+        raise policy.deny(
+            viewer, record_type="intake.report", record_id=report_id, action="create", matter=report
+        )
     search_form, rows, searched = _search(request)
     place = _chosen_place(request)
     context: dict[str, object] = {
@@ -638,7 +647,13 @@ def referral_act(request: HttpRequest, referral_id: int, action: str) -> HttpRes
     viewer = _viewer(request)
     referral = selectors.referral_for_viewer(viewer=viewer, referral_id=referral_id)
     if action not in REFERRAL_ACTIONS:
-        raise deny(viewer, record_type=selectors.REFERRAL, record_id=referral_id, action="change")
+        raise deny(
+            viewer,
+            record_type=selectors.REFERRAL,
+            record_id=referral_id,
+            action="change",
+            matter=referral,
+        )
     back = redirect("referrals:detail", referral_id=referral.pk)
     try:
         if action == "accept":
@@ -676,4 +691,16 @@ def referral_act(request: HttpRequest, referral_id: int, action: str) -> HttpRes
     except (ValidationError, PermissionDenied) as error:
         for message in _errors(error):
             messages.error(request, message)
+    except Http404:
+        # A service refused (e.g. the sender "accepting" its own referral) inside its
+        # transaction, which took its audit event along: record the denial here.
+        deny(
+            viewer,
+            record_type=selectors.REFERRAL,
+            record_id=referral.pk,
+            action=action,
+            section="referral",
+            matter=referral,
+        )
+        raise
     return back

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from kinga.access.services import break_glass_open
@@ -145,12 +146,17 @@ def test_break_glass_opens_the_summary_but_never_care_or_justice(
 def test_print_view_hides_identity_unless_it_may_be_exported(
     personas, full_case, client_for
 ) -> None:
+    """Guards issue 11 hole 9: a print is an export. The counsellor and the investigator
+    may view the case but export none of its summary: their print is refused (it used to
+    print care notes for the counsellor, who may not export them)."""
     body = client_for(personas.caseworker).get(f"/cases/{full_case.pk}/print/").content.decode()
     assert "Mwanaisha" in body
-    body = client_for(personas.counsellor).get(f"/cases/{full_case.pk}/print/").content.decode()
-    assert "Mwanaisha" not in body and "CARE-NOTE" in body
-    body = client_for(personas.investigator).get(f"/cases/{full_case.pk}/?print=1").content.decode()
-    assert "Mwanaisha" not in body and "CARE-NOTE" not in body
+    response = client_for(personas.counsellor).get(f"/cases/{full_case.pk}/print/")
+    assert response.status_code == 404 and b"CARE-NOTE" not in response.content
+    response = client_for(personas.investigator).get(f"/cases/{full_case.pk}/?print=1")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "Mwanaisha" not in body and "CARE-NOTE" not in body and "JUSTICE-NOTE" not in body
 
 
 def test_denied_attempts_are_audited(personas, full_case, client_for) -> None:
@@ -196,3 +202,180 @@ def test_note_form_offers_only_the_sections_the_writer_may_add_to(
     assert b'value="general"' not in body
     body = client_for(personas.investigator).get(f"/cases/{full_case.pk}/add/note/").content
     assert b'value="justice"' in body and b'value="care"' not in body
+
+
+# --- issue 11 holes 8 and 9: denials and reads ----------------------------------------------------
+
+
+def _unused_code(case) -> str:  # type: ignore[no-untyped-def]
+    """Return a code shaped like the case's that no case has (codes are sequential)."""
+    from kinga.cases.models import Case
+
+    head, _sep, tail = case.code.rpartition("-")
+    number = int(tail) if tail.isdigit() else 0
+    while True:
+        number += 1
+        code = f"{head}-{number:0{len(tail)}d}" if head else f"{number}"
+        if not Case.objects.filter(code=code).exists():
+            return code
+
+
+@pytest.mark.parametrize("persona", ["prosecutor", "service_provider", "counsellor_other"])
+def test_a_code_out_of_reach_answers_exactly_like_a_code_that_does_not_exist(
+    personas, full_case, client_for, persona
+) -> None:
+    """Guards issue 11 hole 8: looking up another agency's case code answered "exists but
+    you are not on its team", an enumeration oracle over sequential codes. For a user who
+    may not break glass, a real code out of reach and an unused code get the same bytes."""
+    from conftest import make_user
+
+    if persona == "counsellor_other":
+        user = make_user("tumaini_counsellor", personas.other_ngo, "counsellor")
+    else:
+        user = getattr(personas, persona)
+    client = client_for(user)
+    real = client.get("/cases/", {"code": full_case.code})
+    missing = client.get("/cases/", {"code": _unused_code(full_case)})
+    assert real.status_code == missing.status_code == 404
+    assert real.content == missing.content
+    assert full_case.code.encode() not in real.content
+    assert b"not on its team" not in real.content
+
+
+def test_a_code_lookup_from_the_referral_page_says_the_same_for_both(
+    personas, full_case, client_for
+) -> None:
+    """Guards issue 11 hole 8: the referral page's case-code box is the same oracle."""
+    client = client_for(personas.caseworker_other)
+    real = client.get(reverse("referrals:refer_start"), {"case_code": full_case.code}, follow=True)
+    missing = client.get(
+        reverse("referrals:refer_start"), {"case_code": _unused_code(full_case)}, follow=True
+    )
+    assert real.redirect_chain == missing.redirect_chain
+    assert real.status_code == missing.status_code
+    assert [str(m) for m in real.context["messages"]] == [
+        str(m) for m in missing.context["messages"]
+    ]
+
+
+def test_a_user_who_may_break_glass_is_offered_it_on_a_real_code(
+    personas, full_case, client_for
+) -> None:
+    """A caseworker of another agency may break glass: the page may offer it."""
+    response = client_for(personas.caseworker_other).get("/cases/", {"code": full_case.code})
+    assert response.status_code == 200
+    assert f"/access/break-glass/case/{full_case.pk}/" in response.content.decode()
+    assert b"not on its team" not in response.content
+    missing = client_for(personas.caseworker_other).get(
+        "/cases/", {"code": _unused_code(full_case)}
+    )
+    assert missing.status_code == 404
+
+
+def test_every_denial_lands_on_the_trail_of_the_record(personas, full_case, client_for) -> None:
+    """Guards issue 11 hole 8: denials found by code or search were audited without the
+    record's matter, so the supervisor's "who has seen this" trail never showed them."""
+    from kinga.audit.models import AuditEvent
+
+    client_for(personas.prosecutor).get("/cases/", {"code": full_case.code})
+    client_for(personas.analyst).get(f"/cases/{full_case.pk}/")
+    client_for(personas.caseworker_other).get(f"/cases/{full_case.pk}/print/")
+    client_for(personas.investigator).get(f"/cases/{full_case.pk}/add/no-such-form/")
+    denied = AuditEvent.objects.filter(action="denied", matter_type="case", matter_id=full_case.pk)
+    actors = set(denied.values_list("actor__username", flat=True))
+    assert {
+        personas.prosecutor.username,
+        personas.analyst.username,
+        personas.caseworker_other.username,
+        personas.investigator.username,
+    } <= actors
+    trail = client_for(personas.supervisor).get(f"/access/trail/case/{full_case.pk}/")
+    assert trail.status_code == 200
+    body = trail.content.decode()
+    for user in (personas.prosecutor, personas.analyst, personas.caseworker_other):
+        assert user.username in body, user.username
+
+
+def test_a_code_that_does_not_exist_is_audited_as_a_denial_too(personas, db, client_for) -> None:
+    """Guards issue 11 hole 8: the refusal is audited whether or not the record exists."""
+    from kinga.audit.models import AuditEvent
+
+    client_for(personas.prosecutor).get("/cases/", {"code": "KNG-NOPE-999"})
+    assert AuditEvent.objects.filter(
+        action="denied", actor=personas.prosecutor, record_type="cases.case", matter_type=""
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "persona", ["caseworker_other", "prosecutor", "service_provider", "helpline", "analyst"]
+)
+def test_no_case_page_answers_403(personas, full_case, client_for, persona) -> None:
+    """Guards issue 11 hole 8: every refusal on a case is the 404 of a missing record."""
+    from kinga.cases.models import Promise
+
+    client = client_for(getattr(personas, persona))
+    pk = full_case.pk
+    for url in (
+        f"/cases/{pk}/",
+        f"/cases/{pk}/print/",
+        f"/cases/{pk}/add/note/",
+        f"/cases/{pk}/add/promise/",
+        f"/cases/{pk}/add/unknown/",
+    ):
+        assert client.get(url).status_code == 404, url
+    for step in ("task_done", "plan_approve", "unknown"):
+        assert client.post(f"/cases/{pk}/act/{step}/", {"record": "1"}).status_code == 404
+    _ = Promise
+
+
+def test_a_step_a_service_refuses_is_audited_on_the_case(personas, full_case, client_for) -> None:
+    """Guards issue 11 hole 8: a step refused by a service (a caseworker approving a plan)
+    was shown as a message and left no trace; it is audited as a denial on the case."""
+    from kinga.audit.models import AuditEvent
+    from kinga.cases.models import CasePlan
+
+    services.plan_item_add(
+        case=full_case,
+        actor=personas.caseworker,
+        kind="goal",
+        need="safety",
+        description="Safe place to sleep",
+        due_on=TODAY + datetime.timedelta(days=7),
+    )
+    plan = CasePlan.objects.get(case=full_case)
+    services.plan_submit(plan=plan, actor=personas.caseworker)
+    response = client_for(personas.caseworker).post(
+        f"/cases/{full_case.pk}/act/plan_approve/", {"record": plan.pk}
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(
+        action="denied",
+        actor=personas.caseworker,
+        matter_type="case",
+        matter_id=full_case.pk,
+        detail__wanted="plan_approve",
+    ).exists()
+
+
+def test_print_is_an_export_and_omits_what_the_viewer_may_not_export(
+    personas, full_case, client_for
+) -> None:
+    """Guards issue 11 hole 9: printing was recorded as a view, and printed every section
+    the viewer could see. The supervisor of the caseworker's agency may view care notes
+    but not export them: the print leaves them out, and the audit says export."""
+    from kinga.audit.models import AuditEvent
+
+    start = AuditEvent.objects.count()
+    response = client_for(personas.supervisor).get(f"/cases/{full_case.pk}/print/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "GENERAL-NOTE" in body and "Mwanaisha" in body
+    assert "CARE-NOTE" not in body and "SESSION-NOTES" not in body
+    events = AuditEvent.objects.filter(seq__gt=start, actor=personas.supervisor)
+    assert events.filter(action="export", matter_id=full_case.pk).count() == 1
+    assert not events.filter(action="view", record_type="cases.case").exists()
+    exported = events.get(action="export").detail["sections"]
+    assert "care" not in exported and "summary" in exported
+    # the screen still shows care notes to the same supervisor: viewing is not exporting
+    screen = client_for(personas.supervisor).get(f"/cases/{full_case.pk}/").content.decode()
+    assert "CARE-NOTE" in screen

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kinga.access.models import AccessGrant, Relation
+from kinga.audit.models import AuditAction, AuditEvent
 from kinga.intake import services
 from kinga.intake.models import Alert, Channel, Decision, Report, Status
 from kinga.intake.tests.conftest import run_worker
@@ -121,13 +122,17 @@ def test_helpline_operator_logs_a_call_and_sees_only_their_own(
     assert report.reference in mine.content.decode()
     theirs = client_for(other_operator).get("/intake/helpline/mine/")
     assert report.reference not in theirs.content.decode()
-    # the operator cannot open the triage queue
-    assert operator.get("/intake/triage/").status_code == 403
+    # the operator cannot open the triage queue: the same audited 404 as a missing page
+    # (issue 11 hole 8: a role refusal answered 403 and left no trace)
+    assert operator.get("/intake/triage/").status_code == 404
+    assert AuditEvent.objects.filter(
+        action=AuditAction.DENIED, actor=personas.helpline, record_type="intake.report"
+    ).exists()
 
 
 def test_outsiders_cannot_use_the_helpline_form(client_for: Any, personas: Any) -> None:
     for user in (personas.caseworker, personas.analyst, personas.admin):
-        assert client_for(user).get("/intake/helpline/").status_code == 403
+        assert client_for(user).get("/intake/helpline/").status_code == 404
     assert client_for(None).get("/intake/helpline/").status_code == 302
 
 
@@ -303,3 +308,50 @@ def test_triage_list_query_count(
     caseworker = client_for(personas.caseworker)
     with django_assert_max_num_queries(15):
         caseworker.get("/intake/triage/")
+
+
+def test_a_refused_decision_is_an_audited_404_on_the_reports_trail(
+    client_for: Any, personas: Any
+) -> None:
+    """Guards issue 11 hole 8: the helpline operator who logged a call may read the report
+    but not decide it; posting a decision answered 403 with no audit event. It must be the
+    same 404 as a missing record, audited, on the report's trail."""
+    report, _code = services.report_log_call(
+        operator=personas.helpline,
+        data=services.ReportInput(
+            categories=["trafficking"], narrative="A girl locked in a house", county_id=None
+        ),
+    )
+    operator = client_for(personas.helpline)
+    assert operator.get(f"/intake/triage/{report.pk}/").status_code == 200
+    response = operator.post(
+        f"/intake/triage/{report.pk}/",
+        {"decision": Decision.NO_FURTHER_ACTION, "reason": "Nothing to do here, says the caller"},
+    )
+    assert response.status_code == 404
+    report.refresh_from_db()
+    assert report.is_open
+    assert AuditEvent.objects.filter(
+        action=AuditAction.DENIED,
+        actor=personas.helpline,
+        matter_type="report",
+        matter_id=report.pk,
+    ).exists()
+
+
+def test_an_alert_sent_to_others_is_refused_on_its_reports_trail(
+    coast_agencies: Any, client_for: Any
+) -> None:
+    """Guards issue 11 hole 8: opening an alert one was not sent is the same 404 as a
+    missing alert, and the refusal of a real one shows on its report's trail."""
+    personas = coast_agencies
+    report = make_report(danger_now="yes")
+    alert = Alert.objects.get(report=report)
+    outsider = client_for(personas.caseworker_other)
+    real = outsider.get(f"/intake/alerts/{alert.pk}/")
+    missing = outsider.get(f"/intake/alerts/{alert.pk + 1000}/")
+    assert real.status_code == missing.status_code == 404
+    assert real.content == missing.content
+    denied = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=personas.caseworker_other)
+    assert denied.filter(matter_type="report", matter_id=report.pk).count() == 1
+    assert denied.filter(matter_type="").count() == 1

@@ -654,3 +654,115 @@ def test_opening_the_case_at_triage_attaches_the_emergency_referral(world: World
     assert referral.case.source_report_id == report.pk
     assert referral_inbox(viewer=p.service_provider) == [referral]
     assert referral.promise_id is not None
+
+
+# --- issue 11 holes 8 and 9 ----------------------------------------------------------------
+
+
+def test_prefilling_the_childs_first_name_is_an_audited_identity_read(
+    world: World, client_for: Callable[..., Client]
+) -> None:
+    """Guards issue 11 hole 9: the refer page pre-filled the child's first name from the
+    identity section without an audit event. The read is audited as a view of identity."""
+    consent_to(world, world.p.shelter)
+    start = AuditEvent.objects.count()
+    url = reverse("referrals:refer_case", args=[world.case.pk])
+    page = client_for(world.p.caseworker).get(url, {"place": world.shelter_place.pk})
+    assert page.status_code == 200
+    assert 'value="Mwanaisha"' in page.content.decode()
+    read = AuditEvent.objects.filter(
+        seq__gt=start,
+        action="view",
+        actor=world.p.caseworker,
+        record_type="people.person",
+        record_id=str(world.case.child_id),
+    ).get()
+    assert read.matter_type == "case" and read.matter_id == world.case.pk
+    assert read.fields == ["given_name"] and read.detail["section"] == "identity"
+
+
+def test_the_promise_of_a_referral_does_not_show_it_to_readers_without_referrals(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Guards issue 11 hole 9: the promise a referral makes copied the referral's details
+    (its reference and the service, e.g. a shelter) into the case summary, which an
+    investigator on the team reads without any right to the referral section."""
+    case_services.case_team_add(
+        case=world.case,
+        user=world.p.investigator,
+        role_on_case=RoleOnCase.INVESTIGATOR,
+        actor=world.p.caseworker,
+    )
+    service_name = world.shelter_place.service.name
+    promise = Promise.objects.get(pk=referral.promise_id)
+    assert service_name not in promise.description
+
+    def promises_panel(user: User) -> str:
+        body = client_for(user).get(reverse("cases:detail", args=[world.case.pk])).content
+        text = body.decode()
+        start = text.index('id="promises"')
+        return text[start : text.index("</section>", start)]
+
+    investigator = promises_panel(world.p.investigator)
+    assert "A referral" in investigator  # the promise itself is summary: still tracked
+    assert service_name not in investigator and referral.reference not in investigator
+    caseworker = promises_panel(world.p.caseworker)
+    assert service_name in caseworker and referral.reference in caseworker
+
+
+def test_an_old_promise_with_copied_details_is_not_shown_without_referrals(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Guards issue 11 hole 9 for promises stored before the fix, whose text still holds
+    the referral's details: the page renders referral promises from the referral only."""
+    service_name = world.shelter_place.service.name
+    Promise.objects.filter(pk=referral.promise_id).update(
+        description=f"Referral {referral.reference} to {service_name}"
+    )
+    case_services.case_team_add(
+        case=world.case,
+        user=world.p.investigator,
+        role_on_case=RoleOnCase.INVESTIGATOR,
+        actor=world.p.caseworker,
+    )
+    body = client_for(world.p.investigator).get(reverse("cases:detail", args=[world.case.pk]))
+    assert body.status_code == 200
+    assert service_name.encode() not in body.content
+
+
+def test_a_referral_out_of_reach_is_refused_on_its_cases_trail(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Guards issue 11 hole 8: refusing a real referral is the same 404 as a missing one,
+    and the refusal goes on the trail of the case it belongs to."""
+    outsider = client_for(world.p.caseworker_other)
+    real = outsider.get(reverse("referrals:detail", args=[referral.pk]))
+    missing = outsider.get(reverse("referrals:detail", args=[referral.pk + 1000]))
+    assert real.status_code == missing.status_code == 404
+    assert real.content == missing.content
+    assert AuditEvent.objects.filter(
+        action="denied",
+        actor=world.p.caseworker_other,
+        matter_type="case",
+        matter_id=world.case.pk,
+    ).exists()
+
+
+def test_a_step_a_referral_service_refuses_is_audited(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Guards issue 11 hole 8: the sender "accepting" its own referral is refused inside
+    the service's transaction, which took the audit event with it. The 404 is audited."""
+    response = client_for(world.p.caseworker).post(
+        reverse("referrals:act", args=[referral.pk, "accept"])
+    )
+    assert response.status_code == 404
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+    assert AuditEvent.objects.filter(
+        action="denied",
+        actor=world.p.caseworker,
+        record_type="referrals.referral",
+        matter_type="case",
+        matter_id=world.case.pk,
+    ).exists()
