@@ -23,22 +23,32 @@ from kinga.audit.selectors import matter_trail
 from kinga.audit.services import audit_record
 
 
-def _matter(matter_type: str, matter_id: int) -> Matter:
+def _matter(user: User, matter_type: str, matter_id: int, *, action: str) -> Matter:
+    """Return the matter named in the URL; an unknown type is an audited 404 like any other."""
     if matter_type not in MatterType.values:
-        raise Http404
+        raise deny(user, record_type="access.matter", record_id=matter_id, action=action)
     return Matter(type=matter_type, id=matter_id)
+
+
+def _refuse(user: User, matter: Matter, *, action: str) -> Http404:
+    """Audit a refusal on the matter's trail when it exists; the answer is the same 404."""
+    return deny(
+        user,
+        record_type=f"access.{matter.type}",
+        record_id=matter.id,
+        action=action,
+        matter=matter if matter_exists(matter) else None,
+    )
 
 
 @login_required
 def break_glass(request: HttpRequest, matter_type: str, matter_id: int) -> HttpResponse:
     """Ask for the reason, then open emergency access to the matter for a few hours."""
     user = cast(User, request.user)
-    matter = _matter(matter_type, matter_id)
+    matter = _matter(user, matter_type, matter_id, action="break_glass")
     if not can_do(user, "break_glass.request") or not matter_exists(matter):
         # the same answer for a role that may not and a record that is not there
-        raise deny(
-            user, record_type=f"access.{matter_type}", record_id=matter_id, action="break_glass"
-        )
+        raise _refuse(user, matter, action="break_glass")
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/"
@@ -121,9 +131,9 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 def trail(request: HttpRequest, matter_type: str, matter_id: int) -> HttpResponse:
     """Who has seen or changed this matter, for the supervisor who oversees it."""
     user = cast(User, request.user)
-    matter = _matter(matter_type, matter_id)
+    matter = _matter(user, matter_type, matter_id, action="trail")
     if not can_see_trail(user, matter):
-        raise deny(user, record_type=f"access.{matter_type}", record_id=matter_id, action="trail")
+        raise _refuse(user, matter, action="trail")
     events = matter_trail(viewer=user, matter=matter)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     audit_record(

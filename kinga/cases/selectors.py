@@ -525,7 +525,21 @@ def case_page(
         interviews_held=held,
         planned_interviews=planned,
         break_glass=live,
+        extra={"safe_place": _at_safe_place(case) if "referral" not in sections else False},
     )
+
+
+def _at_safe_place(case: Case) -> bool:
+    """Return whether the child is placed at a confidential place now, never where it is.
+
+    For viewers who may not see referrals (break-glass): what protects the child now.
+    """
+    try:
+        module = importlib.import_module("kinga.referrals.selectors")
+    except ModuleNotFoundError:
+        return False
+    provider = getattr(module, "case_at_safe_place", None)
+    return bool(provider(case_id=case.pk)) if provider is not None else False
 
 
 PROMISE_OF_REFERRAL = "referrals.referral"

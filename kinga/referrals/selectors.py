@@ -856,3 +856,13 @@ def service_at_location_for_referral(*, place_id: uuid.UUID) -> ServiceAtLocatio
         )
         .first()
     )
+
+
+def case_at_safe_place(*, case_id: int) -> bool:
+    """Return whether a referral of the case to a confidential location is accepted or under
+    way: the child is "at a safe place". Says nothing of which, or where."""
+    return Referral.objects.filter(
+        case_id=case_id,
+        status__in=[ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS],
+        service_at_location__location__confidential=True,
+    ).exists()

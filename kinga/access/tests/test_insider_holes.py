@@ -21,6 +21,8 @@ from kinga.cases import services as case_services
 from kinga.cases.models import RoleOnCase, Sensitivity
 from kinga.cases.tests.conftest import open_case
 from kinga.notifications.models import Notification
+from kinga.referrals.tests.test_directory import SHELTER_STREET, directory  # noqa: F401
+from kinga.referrals.tests.test_referrals import World, consent_to, send, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +215,21 @@ def test_break_glass_opens_only_what_protects_the_child_now(
     page = client_for(outsider).get(f"/cases/{case.pk}/").content.decode()
     assert "Mwanaisha" in page  # who the child is: what protects her now
     assert CARE_WORDS not in page and JUSTICE_WORDS not in page
+
+
+def test_break_glass_shows_a_placement_only_as_a_safe_place(world: World, client_for) -> None:  # noqa: F811
+    """Guards issue 11 hole 4: a caseworker of another NGO breaking glass read a
+    confidential shelter's street address; now the page says only "at a safe place"."""
+    from kinga.referrals import services as referral_services
+
+    p, case = world.p, world.case
+    consent_to(world, p.shelter)
+    referral = send(world)
+    referral_services.referral_accept(referral=referral, actor=p.service_provider)
+    services.break_glass_open(user=p.caseworker_other, matter=case.access_matter(), reason=REASON)
+    page = client_for(p.caseworker_other).get(f"/cases/{case.pk}/").content.decode()
+    assert "At a safe place" in page
+    assert SHELTER_STREET not in page and "Salama" not in page
+    # the owning caseworker sees the referral itself, so no vague placement line
+    own = client_for(p.caseworker).get(f"/cases/{case.pk}/").content.decode()
+    assert "At a safe place" not in own
