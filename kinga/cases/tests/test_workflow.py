@@ -654,3 +654,18 @@ def test_aftercare_sessions_wellbeing_and_relapse(personas, case) -> None:
     services.reintegration_record(
         case=case, actor=personas.caseworker, recorded_on=TODAY, domain="school", status="achieved"
     )
+
+
+def test_transfer_audit_event_holds_none_of_the_typed_reason(personas, case) -> None:
+    """Guards issue 11 hole 5: the transfer keeps its reason (encrypted); the audit event
+    refers to the transfer and holds none of the words typed."""
+    from kinga.audit.tests.raw import assert_no_typed_words, last_seq
+
+    typed = "Grandmother relocated toward Malindi; schooling continues Thursdays"
+    before = last_seq()
+    transfer = services.transfer_request(
+        case=case, actor=personas.caseworker, to_agency=personas.other_ngo, reason=typed
+    )
+    assert_no_typed_words(typed, since_seq=before)
+    event = AuditEvent.objects.get(record_type="cases.casetransfer", record_id=str(transfer.pk))
+    assert event.reason == "" and "reason" in event.fields
