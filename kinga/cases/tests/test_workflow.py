@@ -249,7 +249,7 @@ def test_override_needs_the_permission_and_a_reason_and_is_audited(personas, cas
             actor=personas.supervisor,
             reason="urgent",
         )
-    services.consent_override(
+    consent = services.consent_override(
         case=case,
         recipient_agency=personas.shelter,
         purpose=ConsentPurpose.REFERRAL,
@@ -261,7 +261,10 @@ def test_override_needs_the_permission_and_a_reason_and_is_audited(personas, cas
     )
     assert decision.allowed and decision.reason == "override"
     event = AuditEvent.objects.filter(record_type="cases.consent").order_by("-seq").first()
-    assert event is not None and event.reason == reason and event.detail["override"] is True
+    # the written reason is kept on the consent record; the event refers to it (issue 11 hole 5)
+    assert consent.explained == reason
+    assert event is not None and event.record_id == str(consent.pk)
+    assert event.reason == "" and event.detail["override"] is True
 
 
 def test_supervisor_of_an_agency_not_on_the_team_cannot_override(personas, case) -> None:
