@@ -11,8 +11,11 @@ Personas (one agency each unless said):
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -70,6 +73,18 @@ class Personas:
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     # Argon2 is the production hasher (checked in accounts tests); tests need speed.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def _audit_checkpoint_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_dir(settings: Any, _audit_checkpoint_root: Path) -> None:
+    # Each test's own checkpoint file, made only when a test writes one: the default under
+    # var/ belongs to the developer's database, not to the test database.
+    settings.KINGA_AUDIT_CHECKPOINT_DIR = str(_audit_checkpoint_root / uuid.uuid4().hex)
 
 
 def gazetteer_ensure() -> None:

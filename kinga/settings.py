@@ -56,6 +56,10 @@ def _new_data_key() -> str:
     return f"k{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
 
 
+def _new_audit_key() -> str:
+    return f"a{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
+
+
 _missing: list[str] = []
 
 SECRET_KEY = env_secret("KINGA_SECRET_KEY")
@@ -63,6 +67,11 @@ SECRET_KEY = env_secret("KINGA_SECRET_KEY")
 KINGA_DATA_KEYS = env_secret("KINGA_DATA_KEYS")
 # The key of blind indexes and search tokens; it is never rotated with the data keys.
 KINGA_INDEX_KEY = env_secret("KINGA_INDEX_KEY")
+# Audit keys: "id:base64key,id:base64key" (HMAC keys of at least 32 bytes) that key the audit
+# chain and sign its checkpoints; the first keys new ones, all verify. Held like the data keys,
+# never in the database: someone who can write the database but lacks them cannot rewrite the
+# log undetected (kinga/audit/keys.py).
+KINGA_AUDIT_KEYS = env_secret("KINGA_AUDIT_KEYS")
 ALLOWED_HOSTS = env_list("KINGA_ALLOWED_HOSTS")
 
 if PRODUCTION:
@@ -70,6 +79,7 @@ if PRODUCTION:
         ("KINGA_SECRET_KEY", SECRET_KEY),
         ("KINGA_DATA_KEYS", KINGA_DATA_KEYS),
         ("KINGA_INDEX_KEY", KINGA_INDEX_KEY),
+        ("KINGA_AUDIT_KEYS", KINGA_AUDIT_KEYS),
         ("KINGA_ALLOWED_HOSTS", ",".join(ALLOWED_HOSTS)),
     ):
         if not value:
@@ -86,6 +96,7 @@ else:
     KINGA_INDEX_KEY = KINGA_INDEX_KEY or _local_secret(
         "index_key", lambda: secrets.token_urlsafe(32)
     )
+    KINGA_AUDIT_KEYS = KINGA_AUDIT_KEYS or _local_secret("audit_keys", _new_audit_key)
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
@@ -312,6 +323,17 @@ if not PRODUCTION and not KINGA_AT_CALLBACK_KEY:
 # Email for notifications (console in development).
 EMAIL_BACKEND = env_str("KINGA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("KINGA_FROM_EMAIL", "kinga@localhost")
+
+# Signed checkpoints of the audit chain's head: one append-only file in this directory, which
+# must live where the database's user cannot write (another OS user, `chattr +a`, or shipped
+# off-host). The worker appends one every this many minutes when the head has moved;
+# `kinga audit verify` expects them once events are older than twice that.
+KINGA_AUDIT_CHECKPOINT_DIR = env_str(
+    "KINGA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+)
+KINGA_AUDIT_CHECKPOINT_MINUTES = env_int("KINGA_AUDIT_CHECKPOINT_MINUTES", 5)
+if KINGA_AUDIT_CHECKPOINT_MINUTES < 1:
+    raise ConfigurationError("KINGA_AUDIT_CHECKPOINT_MINUTES must be at least 1")
 
 # Break-glass grants last this long.
 KINGA_BREAK_GLASS_HOURS = env_int("KINGA_BREAK_GLASS_HOURS", 4)

@@ -19,6 +19,7 @@ PRODUCTION_SECRETS = {
     "KINGA_SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
     "KINGA_DATA_KEYS": "k1:" + "A" * 43 + "=",
     "KINGA_INDEX_KEY": "an-index-key-" + "y" * 30,
+    "KINGA_AUDIT_KEYS": "a1:" + "B" * 43 + "=",
     "KINGA_ALLOWED_HOSTS": "kinga.example.org",
     "KINGA_BREAK_GLASS_REVIEWERS": "programme_reviewer",
 }

@@ -1,20 +1,31 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, keyed hash chain of audit events.
 
-Every event carries the hash of the one before it: hash = SHA-256(prev_hash || canonical
-event). The chain head holds the last sequence number and hash, so a row deleted from the
-end is caught as well as one edited, removed or moved in the middle. The application only
-ever inserts events; `kinga audit verify` walks the chain.
+Every event carries the hash of the one before it: hash = HMAC-SHA256(audit key,
+prev_hash || canonical event), under the audit key the event names (`key_id`, itself part
+of the canonical content). The key is not in the database (kinga/audit/keys.py), so
+someone who can write the database but lacks the key cannot recompute the chain after
+deleting or editing an event. The chain head holds the last sequence number and hash, so a
+row deleted from the end is caught as well as one edited, removed or moved in the middle;
+signed checkpoints of the head kept outside the database (kinga/audit/checkpoints.py) catch
+a tail cut together with a rewritten head. The application only ever inserts events
+(`kinga keys rotate` re-encrypts the reason, whose plaintext is what the hash covers);
+`kinga audit verify` walks the chain.
+
+An event says what happened to which record in codes and references; a free-text reason
+it must keep is encrypted at rest like the record it came from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from kinga.audit.keys import chain_mac
+from kinga.lib.fields import EncryptedTextField
 
 GENESIS_HASH = "0" * 64
 
@@ -65,11 +76,14 @@ class AuditEvent(models.Model):
     matter_type = models.CharField(_("matter type"), max_length=32, blank=True)
     matter_id = models.BigIntegerField(_("matter id"), null=True, blank=True)
     fields = models.JSONField(_("fields touched"), default=list, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # Encrypted: the hash covers the plaintext, so re-encrypting under a new data key
+    # (`kinga keys rotate`) leaves the chain intact.
+    reason = EncryptedTextField(_("reason"), blank=True)
     search_hash = models.CharField(_("search terms (hashed)"), max_length=64, blank=True)
     request_id = models.CharField(_("request id"), max_length=32, blank=True)
     address = models.GenericIPAddressField(_("address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    key_id = models.CharField(_("audit key"), max_length=16, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
@@ -106,14 +120,16 @@ class AuditEvent(models.Model):
             "request_id": self.request_id,
             "address": self.address,
             "detail": self.detail,
+            "key_id": self.key_id,
         }
         return json.dumps(
             content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
         ).encode()
 
     def compute_hash(self) -> str:
-        """Return SHA-256 over the previous hash and this event's canonical form."""
-        return hashlib.sha256(self.prev_hash.encode("ascii") + self.canonical()).hexdigest()
+        """Return the HMAC, under the audit key the event names, of the previous hash and
+        this event's canonical form; raise UnknownAuditKeyError for a key not configured."""
+        return chain_mac(self.key_id, self.prev_hash.encode("ascii") + self.canonical())
 
 
 class AuditChainHead(models.Model):

@@ -10,11 +10,16 @@ from kinga.audit.models import AuditEvent
 
 
 def matter_trail(*, viewer: User, matter: Matter) -> QuerySet[AuditEvent]:
-    """Return every event on the matter, newest first, if the viewer oversees it; else none."""
+    """Return every event on the matter, newest first, if the viewer oversees it; else none.
+
+    Metadata only: who, when, what, which record and fields. A reason kept in an event stays
+    encrypted and unread here; the record it came from says why, to those who may read it.
+    """
     if not can_see_trail(viewer, matter):
         return AuditEvent.objects.none()
     return (
         AuditEvent.objects.filter(matter_type=matter.type, matter_id=matter.id)
         .select_related("actor", "actor__agency")
+        .defer("reason", "detail")
         .order_by("-seq")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import ipaddress
@@ -12,8 +13,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kinga.audit.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    checkpoint_append,
+    last_checkpoint,
+)
 from kinga.audit.context import current
+from kinga.audit.keys import audit_keyring
 from kinga.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from kinga.audit.verify import verify_chain
 from kinga.lib.rows import PreparedInsert, prepare_insert
 
 if TYPE_CHECKING:
@@ -118,7 +127,8 @@ def audit_prepare(**given: Unpack[EventFields]) -> PreparedInsert:
     """Return an event ready to append: everything but its place in the chain.
 
     Its sequence number, time, previous hash and hash are set by `audit_append`, under
-    the chain's lock; the rest is prepared here, so a caller can do it before it locks.
+    the chain's lock; the rest is prepared here (the reason encrypted, the audit key
+    chosen), so a caller can do it before it locks.
     """
     context = current.get()
     actor = given["actor"]
@@ -146,6 +156,7 @@ def audit_prepare(**given: Unpack[EventFields]) -> PreparedInsert:
         request_id=context.request_id,
         address=_normalised_address(context.address),
         detail=given.get("detail") or {},
+        key_id=audit_keyring().primary_id,
         prev_hash=GENESIS_HASH,
         hash="",
     )
@@ -180,3 +191,53 @@ def audit_record(**given: Unpack[EventFields]) -> AuditEvent:
     Field *names* go in; values never do. See `audit_append` for the chain's lock.
     """
     return audit_append(audit_prepare(**given))
+
+
+def audit_checkpoint(
+    *, actor_label: str, only_if_moved: bool = False, now: dt.datetime | None = None
+) -> Checkpoint | None:
+    """Sign the chain's head into the checkpoint file; return the new line, or None.
+
+    The events since the last checkpoint are checked first (their keyed hashes and links,
+    from the hash that checkpoint recorded), so a line only ever vouches for a chain that
+    verified; a problem raises AuditChainError and nothing is signed. None when the log is
+    empty, or with `only_if_moved` when the head is where the last checkpoint left it.
+
+    Reads only: no transaction, so writers never wait for the walk (on SQLite a transaction
+    would take the write lock), and no audit event, which would move the head on every
+    checkpoint. `actor_label` names the caller in errors (the worker, the command).
+    """
+    head = AuditChainHead.objects.filter(id=1).values_list("last_seq", "last_hash").first()
+    if head is None or head[0] == 0:
+        return None
+    head_seq, head_hash = int(head[0]), str(head[1])
+    try:
+        last = last_checkpoint()
+    except CheckpointError as error:
+        raise AuditChainError(f"{actor_label}: {error}") from None
+    if last is not None and only_if_moved and last.seq == head_seq:
+        return None
+    after: tuple[int, str] | None = None
+    if last is not None:
+        # The last checkpoint vouched for the chain up to its event, so only that event
+        # need still be the one it recorded: each check costs the new events, not the log.
+        anchor = AuditEvent.objects.filter(seq=last.seq).values_list("hash", flat=True).first()
+        if anchor != last.hash:
+            raise AuditChainError(
+                f"{actor_label}: event #{last.seq} is missing or differs from {last}; "
+                "run `kinga audit verify`"
+            )
+        after = (last.seq, last.hash)
+    _, problem = verify_chain(after=after, until=head_seq)
+    if problem is not None:
+        raise AuditChainError(f"{actor_label}: audit chain broken at {problem}")
+    stored = AuditEvent.objects.filter(seq=head_seq).values_list("hash", flat=True).first()
+    if stored != head_hash:
+        raise AuditChainError(
+            f"{actor_label}: the head's hash does not match event #{head_seq}; "
+            "run `kinga audit verify`"
+        )
+    try:
+        return checkpoint_append(seq=head_seq, event_hash=head_hash, at=now or timezone.now())
+    except CheckpointError as error:
+        raise AuditChainError(f"{actor_label}: {error}") from None

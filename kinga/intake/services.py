@@ -988,7 +988,7 @@ def report_decide(
         matter_type="report",
         matter_id=report.pk,
         fields=["decision", "decision_reason", "status", "case_code"],
-        reason=reason,
+        # the reason stays on the report (encrypted); the event names the decision's code
         detail={"decision": decision},
     )
     if decision == Decision.OPEN_CASE:

@@ -1001,7 +1001,10 @@ def referral_decline(
         now,
         {"answered_at": now, "answered_by": actor, "decline_reason": reason},
     )
-    _referral_audit(referral, actor, fields=["status", "decline_reason"], reason=reason)
+    # the reason stays on the referral; the event refers to it and names the status
+    _referral_audit(
+        referral, actor, fields=["status", "decline_reason"], detail={"status": referral.status}
+    )
     _promise_close(
         referral,
         kept=False,
@@ -1065,7 +1068,9 @@ def referral_withdraw(
     referral_transition_check(referral, ReferralStatus.WITHDRAWN)
     reason = _reason(reason, "reason")
     _move(referral, actor, ReferralStatus.WITHDRAWN, now, {"withdraw_reason": reason})
-    _referral_audit(referral, actor, fields=["status", "withdraw_reason"], reason=reason)
+    _referral_audit(
+        referral, actor, fields=["status", "withdraw_reason"], detail={"status": referral.status}
+    )
     _promise_close(referral, kept=False, explanation=reason)
     _notify_later(
         receiving_staff(referral.receiving_agency),

@@ -130,7 +130,8 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
                     record_type="referrals.location",
                     record_id=location.pk,
                     fields=["address", "coordinates"],
-                    reason="confidential address shown to its own agency or a referral handler",
+                    # why, as a code: shown to its own agency or a referral handler
+                    detail={"because": "own_agency_or_referral_handler"},
                 )
     return render(
         request,

@@ -1,7 +1,14 @@
-"""The audit chain: tampering is caught and named; concurrent writers never fork it."""
+"""The audit chain: tampering is caught and named; concurrent writers never fork it.
+
+The chain is keyed (an HMAC under KINGA_AUDIT_KEYS), so a forger who can write the database
+but lacks the key can only compute plain SHA-256 or HMACs under a key of their own: `forge`
+does what they can.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from io import StringIO
 
@@ -12,8 +19,9 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 
 from kinga.audit.models import AuditAction, AuditChainHead, AuditEvent
-from kinga.audit.services import audit_append, audit_prepare, audit_record
+from kinga.audit.services import AuditChainError, audit_append, audit_prepare, audit_record
 from kinga.audit.verify import verify_chain
+from kinga.lib.crypto import encrypt
 
 
 def write(count: int) -> list[AuditEvent]:
@@ -33,6 +41,15 @@ def broken() -> str:
     with pytest.raises(CommandError) as caught:
         verify()
     return str(caught.value)
+
+
+def forge(event: AuditEvent, *, key: bytes | None = None) -> str:
+    """Return the hash a forger without the audit key gives an event: SHA-256, or an HMAC
+    under a key of their own."""
+    message = event.prev_hash.encode("ascii") + event.canonical()
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def sql(statement: str, *params: object) -> None:
@@ -88,7 +105,9 @@ def test_edited_row_with_recomputed_hash_breaks_the_next_link() -> None:
     event = AuditEvent.objects.get(seq=2)
     event.reason = "rewritten"
     sql(
-        "UPDATE {table} SET reason = %s, hash = %s WHERE seq = 2", "rewritten", event.compute_hash()
+        "UPDATE {table} SET reason = %s, hash = %s WHERE seq = 2",
+        encrypt("rewritten", context="audit.auditevent.reason"),
+        event.compute_hash(),
     )
     assert "event #3" in broken()
 
@@ -97,8 +116,7 @@ def test_edited_row_with_recomputed_hash_breaks_the_next_link() -> None:
 def test_deleted_middle_row_is_named() -> None:
     write(5)
     sql("DELETE FROM {table} WHERE seq = %s", 3)
-    message = broken()
-    assert "event #3" in message or "#3" in message
+    assert "event #3 was deleted" in broken()
 
 
 @pytest.mark.django_db
@@ -125,9 +143,10 @@ def test_inserted_row_is_caught() -> None:
         at=events[-1].at,
         action=AuditAction.VIEW,
         actor_label="intruder",
+        key_id=events[-1].key_id,
         prev_hash=events[-1].hash,
     )
-    forged.hash = forged.compute_hash()
+    forged.hash = forge(forged)
     forged.save(force_insert=True)
     assert "event #4" in broken()
 
@@ -136,10 +155,11 @@ def test_inserted_row_is_caught() -> None:
 def test_inserted_row_in_the_middle_is_caught() -> None:
     write(3)
     sql("UPDATE {table} SET seq = seq + 10 WHERE seq >= 2")
+    first = AuditEvent.objects.get(seq=1)
     forged = AuditEvent(
-        seq=2, at=AuditEvent.objects.get(seq=1).at, action="view", prev_hash="f" * 64
+        seq=2, at=first.at, action="view", key_id=first.key_id, prev_hash=first.hash
     )
-    forged.hash = forged.compute_hash()
+    forged.hash = forge(forged)
     forged.save(force_insert=True)
     assert "event #2" in broken()
 
@@ -148,11 +168,52 @@ def test_inserted_row_in_the_middle_is_caught() -> None:
 def test_missing_head_stops_writers() -> None:
     write(2)
     AuditChainHead.objects.all().delete()
-    assert "chain head" in broken() or "#" in broken()
-    from kinga.audit.services import AuditChainError
-
+    assert "the head names event #0 but the chain goes on to #2" in broken()
     with pytest.raises(AuditChainError):
         write(1)
+
+
+def rechain_without_the_key(*, key: bytes | None) -> None:
+    """Recompute every hash and link, and the head, as a forger without the audit key can."""
+    previous = "0" * 64
+    for event in AuditEvent.objects.order_by("seq"):
+        event.prev_hash = previous
+        event.hash = forge(event, key=key)
+        sql(
+            "UPDATE {table} SET prev_hash = %s, hash = %s WHERE id = %s",
+            previous,
+            event.hash,
+            event.id,
+        )
+        previous = event.hash
+    AuditChainHead.objects.update(last_seq=AuditEvent.objects.count(), last_hash=previous)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forger_key", [None, b"a key of the forger's own, not Kinga's"])
+def test_event_deleted_and_chain_recomputed_without_the_key_is_caught(
+    forger_key: bytes | None,
+) -> None:
+    """Guards issue 11 hole 7: delete an event, renumber, recompute the chain and the head
+    with plain SHA-256 (or an HMAC under a guessed key); verify names the first event."""
+    write(5)
+    sql("DELETE FROM {table} WHERE seq = %s", 3)
+    sql("UPDATE {table} SET seq = seq - 1 WHERE seq > %s", 3)
+    rechain_without_the_key(key=forger_key)
+    message = broken()
+    assert "event #1" in message
+    assert "does not match its keyed hash" in message
+
+
+@pytest.mark.django_db
+def test_each_event_names_the_audit_key_it_is_hashed_under(settings) -> None:  # type: ignore[no-untyped-def]
+    event = write(1)[0]
+    assert event.key_id == settings.KINGA_AUDIT_KEYS.split(":")[0]
+    stored = AuditEvent.objects.get()
+    assert stored.key_id == event.key_id and stored.compute_hash() == stored.hash
+    # the key id is hashed content: naming another key breaks the event
+    sql("UPDATE {table} SET key_id = %s WHERE seq = 1", "other")
+    assert "event #1" in broken() and "'other'" in broken()
 
 
 @pytest.mark.django_db

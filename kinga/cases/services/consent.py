@@ -196,8 +196,8 @@ def consent_override(
     _audit(
         actor,
         consent,
-        fields=["purpose", "recipient_agency", "basis"],
-        reason=reason,
+        fields=["purpose", "recipient_agency", "basis", "explained"],
+        # the written reason is the consent record's `explained`; the event refers to it
         detail={"override": True},
     )
     _notify(

@@ -118,11 +118,14 @@ def case_open(
     if person_link is not None:
         person_link(person=child, matter=case, role="child", actor=actor)
     _event(case, actor, CaseEvent.Kind.OPENED, gettext_noop("Case opened"))
+    # Opened from a report: the reason is the triage decision's, kept on the report; the
+    # event refers to the report. Otherwise the typed reason is kept, encrypted, in the event.
     _audit(
         actor,
         case,
         fields=["code", "child", "county", "owning_agency", "caseworker"],
-        reason=reason,
+        reason="" if source_report_id is not None else reason,
+        detail={"source_report": source_report_id} if source_report_id is not None else None,
     )
     return case
 

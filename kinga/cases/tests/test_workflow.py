@@ -249,7 +249,7 @@ def test_override_needs_the_permission_and_a_reason_and_is_audited(personas, cas
             actor=personas.supervisor,
             reason="urgent",
         )
-    services.consent_override(
+    consent = services.consent_override(
         case=case,
         recipient_agency=personas.shelter,
         purpose=ConsentPurpose.REFERRAL,
@@ -261,7 +261,10 @@ def test_override_needs_the_permission_and_a_reason_and_is_audited(personas, cas
     )
     assert decision.allowed and decision.reason == "override"
     event = AuditEvent.objects.filter(record_type="cases.consent").order_by("-seq").first()
-    assert event is not None and event.reason == reason and event.detail["override"] is True
+    # the written reason is kept on the consent record; the event refers to it (issue 11 hole 5)
+    assert consent.explained == reason
+    assert event is not None and event.record_id == str(consent.pk)
+    assert event.reason == "" and event.detail["override"] is True
 
 
 def test_supervisor_of_an_agency_not_on_the_team_cannot_override(personas, case) -> None:
@@ -654,3 +657,18 @@ def test_aftercare_sessions_wellbeing_and_relapse(personas, case) -> None:
     services.reintegration_record(
         case=case, actor=personas.caseworker, recorded_on=TODAY, domain="school", status="achieved"
     )
+
+
+def test_transfer_audit_event_holds_none_of_the_typed_reason(personas, case) -> None:
+    """Guards issue 11 hole 5: the transfer keeps its reason (encrypted); the audit event
+    refers to the transfer and holds none of the words typed."""
+    from kinga.audit.tests.raw import assert_no_typed_words, last_seq
+
+    typed = "Grandmother relocated toward Malindi; schooling continues Thursdays"
+    before = last_seq()
+    transfer = services.transfer_request(
+        case=case, actor=personas.caseworker, to_agency=personas.other_ngo, reason=typed
+    )
+    assert_no_typed_words(typed, since_seq=before)
+    event = AuditEvent.objects.get(record_type="cases.casetransfer", record_id=str(transfer.pk))
+    assert event.reason == "" and "reason" in event.fields

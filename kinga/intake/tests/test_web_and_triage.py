@@ -355,3 +355,31 @@ def test_an_alert_sent_to_others_is_refused_on_its_reports_trail(
     denied = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=personas.caseworker_other)
     assert denied.filter(matter_type="report", matter_id=report.pk).count() == 1
     assert denied.filter(matter_type="").count() == 1
+
+
+@pytest.mark.parametrize("decision", [Decision.REFER, Decision.OPEN_CASE])
+def test_triage_decision_audit_holds_none_of_the_typed_reason(
+    client_for: Any, personas: Any, decision: str
+) -> None:
+    """Guards issue 11 hole 5: the reason typed in the triage form stays on the report
+    (encrypted); its audit events, and the case opened from it, refer to it by code."""
+    from kinga.audit.models import AuditEvent
+    from kinga.audit.tests.raw import assert_no_typed_words, last_seq
+
+    typed = "Mjomba Hamisi brings her nightly toward Bamburi beach lodgings"
+    report = make_report()
+    caseworker = client_for(personas.caseworker)
+    caseworker.get(f"/intake/triage/{report.pk}/")
+    before = last_seq()
+    response = caseworker.post(
+        f"/intake/triage/{report.pk}/", {"decision": decision, "reason": typed}
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.decision_reason == typed  # the record keeps it
+    assert_no_typed_words(typed, since_seq=before)
+    event = AuditEvent.objects.get(seq__gt=before, record_id=str(report.pk), action="change")
+    assert event.reason == "" and event.detail == {"decision": decision}
+    if decision == Decision.OPEN_CASE:
+        opened = AuditEvent.objects.get(seq__gt=before, record_type="cases.case")
+        assert opened.reason == "" and opened.detail == {"source_report": report.pk}

@@ -1,4 +1,5 @@
-"""The database never holds a person's name, phone or date of birth in clear."""
+"""The database never holds a person's name, phone or date of birth in clear, nor an audit
+reason (which may name them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from kinga.audit.models import AuditAction, AuditEvent
+from kinga.audit.services import audit_record
 from kinga.people.models import Person, PersonKind
 from kinga.people.services import person_create, person_update
 
@@ -48,6 +51,14 @@ def _write_person() -> Person:
         identifiers=[("online_handle", "mwanaisha_tsuma", "tiktok")],
     )
     person_update(person=person, actor=None, other_names="Zawadi Mwanaisha")
+    # An audit reason is free text (issue 11 holes 5 and 6): encrypted like the record.
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=None,
+        record_type="people.person",
+        record_id=person.pk,
+        reason=f"{GIVEN} {FAMILY} born {BIRTH:%d/%m/%Y}, phone {PHONE}",
+    )
     return person
 
 
@@ -66,6 +77,8 @@ def test_identity_leaves_no_trace_in_the_database() -> None:
     person = _write_person()
     # The values did go in, and come back.
     assert Person.objects.get(pk=person.pk).given_name == GIVEN
+    reasons = AuditEvent.objects.filter(record_type="people.person", record_id=str(person.pk))
+    assert any(event.reason.startswith(GIVEN) for event in reasons)
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:

@@ -766,3 +766,41 @@ def test_a_step_a_referral_service_refuses_is_audited(
         matter_type="case",
         matter_id=world.case.pk,
     ).exists()
+
+
+@pytest.mark.parametrize("answer", ["declined", "withdrawn"])
+def test_decline_and_withdraw_audit_hold_none_of_the_typed_reason(
+    referral: Referral, world: World, answer: str
+) -> None:
+    """Guards issue 11 hole 5: a decline's or withdrawal's reason stays on the referral; the
+    audit event refers to it and names the status, never the words."""
+    from kinga.audit.tests.raw import assert_no_typed_words, last_seq
+
+    typed = "Mattresses flooded; Khadija's dormitory closed until Grandmother Salama returns"
+    before = last_seq()
+    if answer == "declined":
+        services.referral_decline(referral=referral, actor=world.p.service_provider, reason=typed)
+    else:
+        services.referral_withdraw(referral=referral, actor=world.p.caseworker, reason=typed)
+    assert_no_typed_words(typed, since_seq=before)
+    event = AuditEvent.objects.get(
+        seq__gt=before, record_type="referrals.referral", record_id=str(referral.pk)
+    )
+    assert event.reason == "" and event.detail == {"status": answer}
+
+
+def test_consent_override_audit_refers_to_the_consent_record(world: World) -> None:
+    """Guards issue 11 hole 5: the override's written reason is the consent record's own
+    (encrypted) text; the audit event refers to that record."""
+    from kinga.audit.tests.raw import assert_no_typed_words, last_seq
+
+    p = world.p
+    case_services.case_team_add(
+        case=world.case, user=p.supervisor, role_on_case=RoleOnCase.SUPERVISOR, actor=p.caseworker
+    )
+    typed = "Stepfather Juma threatens her; neighbours overheard quarrelling"
+    before = last_seq()
+    referral = send(world, actor=p.supervisor, override_reason=typed)
+    assert_no_typed_words(typed, since_seq=before)
+    event = AuditEvent.objects.get(record_type="cases.consent", record_id=str(referral.consent.pk))
+    assert event.reason == "" and "explained" in event.fields
