@@ -99,6 +99,14 @@ class UserAdmin(DjangoUserAdmin[User]):
     )
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ()
+    actions = ["lift_sign_in_throttle"]
+
+    @admin.action(description=_("Lift the sign-in throttle"), permissions=["change"])
+    def lift_sign_in_throttle(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Let the chosen accounts sign in now, whatever failures were made against them."""
+        for user in queryset:
+            services.sign_in_throttle_lift(user=user, actor=_actor(request))
+        self.message_user(request, _("Sign-in throttle lifted."))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)

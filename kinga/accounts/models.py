@@ -82,6 +82,13 @@ class User(AbstractUser):
         choices=[("en", "English"), ("sw", "Kiswahili")],
         default="en",
     )
+    sign_in_throttle_lifted_at = models.DateTimeField(
+        _("sign-in throttle lifted"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Failed sign-ins before this time no longer slow this account down."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -128,18 +135,35 @@ class RoleAssignment(models.Model):
         return f"{self.user} — {self.get_role_display()}"
 
 
+class SignInStage(models.TextChoices):
+    PASSWORD = "password", _("Password")
+    TWO_FACTOR = "two_factor", _("Two-factor")
+
+
 class LoginAttempt(models.Model):
-    """A sign-in attempt, kept to lock out guessing by account and by address."""
+    """A sign-in attempt, kept to slow down guessing by account, by address and by device.
+
+    `username` is stored lower-cased so "Amina" and "amina" share one count. `device` is a
+    keyed hash of the device cookie's nonce when the attempt presented a valid device cookie
+    for this account (OWASP's "slow down online guessing with device cookies"); such
+    attempts count only against that cookie, never against the account or the address.
+    """
 
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=32, blank=True, default="")
+    stage = models.CharField(
+        max_length=16, choices=SignInStage.choices, default=SignInStage.PASSWORD
+    )
     succeeded = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         indexes = [
-            # lockout: recent failures for one address
+            # throttling: recent failures for one address
             models.Index(fields=["address", "at"], name="accounts_attempt_addr_at"),
+            # throttling: recent failures made with one device cookie
+            models.Index(fields=["device", "at"], name="accounts_attempt_device_at"),
         ]
 
     def __str__(self) -> str:

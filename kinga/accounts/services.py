@@ -1,62 +1,208 @@
-"""Writes about accounts: sign-in attempts, lockout, two-factor, roles."""
+"""Writes about accounts: sign-in attempts, throttling, two-factor, roles."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core import signing
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinga.accounts.models import Agency, LoginAttempt, Role, RoleAssignment, User
+from kinga.accounts.models import (
+    Agency,
+    LoginAttempt,
+    Role,
+    RoleAssignment,
+    SignInStage,
+    User,
+)
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.lib.crypto import keyed_hash
 
 BACKUP_CODE_COUNT = 10
 
 
-def lockout_minutes_left(*, username: str, address: str | None) -> int:
-    """Return the minutes until sign-in is allowed again for this account or address (0: now).
+# Device cookies (OWASP "slow down online guessing with device cookies"): a browser that
+# has fully signed in to an account (password and two-factor) gets a signed, HttpOnly
+# cookie naming that account. Attempts that present one are held only by the failures made
+# with that same cookie, so an attacker guessing at the account from elsewhere cannot keep
+# its owner out; attempts without one are held per account and per address.
+DEVICE_COOKIE_SALT = "kinga.accounts.device-cookie"
+DEVICE_COOKIE_PREFIX = "kinga_device_"
 
-    An account locks after KINGA_LOCKOUT_ACCOUNT_FAILURES failures within the window, an
-    address after KINGA_LOCKOUT_ADDRESS_FAILURES, whichever comes first.
+
+@dataclass(frozen=True)
+class SignInHold:
+    """Why and for how long a sign-in attempt must wait."""
+
+    seconds: int
+    scope: str  # "account", "address" or "device": kept as the audit event's reason code
+
+
+def _normal(username: str) -> str:
+    return username.strip().lower()[:150]
+
+
+def device_cookie_name(*, username: str) -> str:
+    """Return the name of the device cookie for this account (a keyed hash, not the name)."""
+    return DEVICE_COOKIE_PREFIX + keyed_hash(_normal(username), purpose="device-cookie", length=16)
+
+
+def device_cookie_issue(*, username: str) -> str:
+    """Return a new signed device-cookie value naming the account, with a fresh nonce."""
+    return signing.dumps([_normal(username), secrets.token_urlsafe(16)], salt=DEVICE_COOKIE_SALT)
+
+
+def device_cookie_check(*, username: str, value: str | None) -> str:
+    """Return the cookie's device reference if it is valid for this account, else "".
+
+    The reference is a keyed hash of the nonce, so the database does not hold a value that
+    would pass as the cookie.
     """
-    window = timedelta(minutes=settings.KINGA_LOCKOUT_MINUTES)
-    since = timezone.now() - window
-    checks: list[tuple[dict[str, object], int]] = [
-        ({"username__iexact": username}, settings.KINGA_LOCKOUT_ACCOUNT_FAILURES)
+    if not value:
+        return ""
+    try:
+        named, nonce = signing.loads(
+            value,
+            salt=DEVICE_COOKIE_SALT,
+            max_age=timedelta(days=settings.KINGA_DEVICE_COOKIE_DAYS),
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return ""
+    if not isinstance(named, str) or not isinstance(nonce, str) or named != _normal(username):
+        return ""
+    return keyed_hash(nonce, purpose="device-cookie-nonce")
+
+
+def _delay_seconds(failures: int, free: int) -> int:
+    """Return the wait after the latest of `failures`: none for the free ones, then doubling."""
+    if failures < free:
+        return 0
+    doublings = min(failures - free, 30)  # the cap is reached long before; keeps ints small
+    return int(
+        min(
+            settings.KINGA_SIGNIN_FIRST_DELAY_SECONDS * 2**doublings,
+            settings.KINGA_SIGNIN_MAX_DELAY_MINUTES * 60,
+        )
+    )
+
+
+def _hold(failures: list[datetime], free: int, scope: str, now: datetime) -> SignInHold | None:
+    if not failures:
+        return None
+    wait = _delay_seconds(len(failures), free)
+    left = (max(failures) + timedelta(seconds=wait) - now).total_seconds()
+    if left <= 0:
+        return None
+    return SignInHold(seconds=int(left) + 1, scope=scope)
+
+
+def sign_in_hold(*, username: str, address: str | None, device: str) -> SignInHold | None:
+    """Return how long this attempt must wait, or None if it may go ahead now.
+
+    With a valid device cookie (`device`), only the failures made with that cookie since it
+    last signed in fully count. Without one, the account's failures without a cookie (since
+    its last full sign-in or an administrator lifting its throttle) and the address's
+    failures without a cookie (since that lift) count, and the longer wait wins.
+    """
+    now = timezone.now()
+    since = now - timedelta(minutes=settings.KINGA_SIGNIN_WINDOW_MINUTES)
+    name = _normal(username)
+    failures = LoginAttempt.objects.filter(succeeded=False)
+    cap = 64  # enough to reach the longest delay; the count never needs more
+    if device:
+        device_since = since
+        last_ok = (
+            LoginAttempt.objects.filter(
+                device=device, succeeded=True, stage=SignInStage.TWO_FACTOR, at__gte=since
+            )
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        if last_ok is not None:
+            device_since = last_ok
+        seen = list(
+            failures.filter(device=device, at__gt=device_since)
+            .order_by("-at")
+            .values_list("at", flat=True)[:cap]
+        )
+        return _hold(seen, settings.KINGA_SIGNIN_DEVICE_FREE_FAILURES, "device", now)
+    lifted = (
+        User.objects.filter(username__iexact=name)
+        .values_list("sign_in_throttle_lifted_at", flat=True)
+        .first()
+    )
+    if lifted is not None and lifted > since:
+        since = lifted
+    account_since = since
+    last_ok = (
+        LoginAttempt.objects.filter(
+            username=name, succeeded=True, stage=SignInStage.TWO_FACTOR, at__gte=account_since
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if last_ok is not None:
+        account_since = last_ok
+    holds = [
+        _hold(
+            list(
+                failures.filter(username=name, device="", at__gt=account_since)
+                .order_by("-at")
+                .values_list("at", flat=True)[:cap]
+            ),
+            settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES,
+            "account",
+            now,
+        )
     ]
     if address:
-        checks.append(({"address": address}, settings.KINGA_LOCKOUT_ADDRESS_FAILURES))
-    latest_lock_start = None
-    for where, limit in checks:
-        failures = list(
-            LoginAttempt.objects.filter(succeeded=False, at__gte=since, **where)
-            .order_by("-at")
-            .values_list("at", flat=True)[:limit]
+        address_since = since
+        holds.append(
+            _hold(
+                list(
+                    failures.filter(address=address, device="", at__gt=address_since)
+                    .order_by("-at")
+                    .values_list("at", flat=True)[:cap]
+                ),
+                settings.KINGA_SIGNIN_ADDRESS_FREE_FAILURES,
+                "address",
+                now,
+            )
         )
-        if len(failures) >= limit:
-            oldest_counted = failures[-1]
-            if latest_lock_start is None or oldest_counted > latest_lock_start:
-                latest_lock_start = oldest_counted
-    if latest_lock_start is None:
-        return 0
-    left = latest_lock_start + window - timezone.now()
-    return max(1, int(left.total_seconds() // 60) + 1)
+    found = [hold for hold in holds if hold is not None]
+    return max(found, key=lambda hold: hold.seconds) if found else None
 
 
 @transaction.atomic
 def login_attempt_record(
-    *, username: str, address: str | None, succeeded: bool, user: User | None, stage: str
+    *,
+    username: str,
+    address: str | None,
+    succeeded: bool,
+    user: User | None,
+    stage: str,
+    device: str = "",
 ) -> None:
     """Store a sign-in attempt (password or two-factor stage) and audit it."""
-    LoginAttempt.objects.create(username=username[:150], address=address, succeeded=succeeded)
-    if stage == "password":
+    LoginAttempt.objects.create(
+        username=_normal(username),
+        address=address,
+        succeeded=succeeded,
+        stage=stage,
+        device=device,
+    )
+    if stage == SignInStage.PASSWORD:
         action = AuditAction.LOGIN if succeeded else AuditAction.LOGIN_FAILED
     else:
         action = AuditAction.TWO_FACTOR if succeeded else AuditAction.TWO_FACTOR_FAILED
@@ -69,9 +215,33 @@ def login_attempt_record(
     )
 
 
-def lockout_record(*, username: str) -> None:
-    """Audit that a sign-in was refused because the account or address is locked."""
-    audit_record(action=AuditAction.LOCKED_OUT, actor=None, actor_label=username[:150])
+def sign_in_held_record(*, username: str, hold: SignInHold) -> None:
+    """Audit that a sign-in was refused because it must wait (the reason says which count)."""
+    audit_record(
+        action=AuditAction.LOCKED_OUT,
+        actor=None,
+        actor_label=username[:150],
+        reason=f"throttled:{hold.scope}",
+    )
+
+
+@transaction.atomic
+def sign_in_throttle_lift(*, user: User, actor: User) -> None:
+    """Let the account sign in again now: earlier failures no longer slow it down.
+
+    Lifts the account's own count and, for this account only, the counts of the addresses
+    it was tried from; an attacker's later failures start a new count.
+    """
+    user.sign_in_throttle_lifted_at = timezone.now()
+    user.save(update_fields=["sign_in_throttle_lifted_at"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        record_type="accounts.user",
+        record_id=user.pk,
+        fields=["sign_in_throttle_lifted_at"],
+        reason="sign_in_throttle_lifted",
+    )
 
 
 def totp_device_for(*, user: User) -> TOTPDevice | None:

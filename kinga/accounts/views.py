@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -28,7 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.accounts import services
 from kinga.accounts.forms import CodeForm, LoginForm
-from kinga.accounts.models import User
+from kinga.accounts.models import SignInStage, User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
 
@@ -53,36 +54,79 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"entries": navigation_for(request.user)})
 
 
+def _wait_message(hold: services.SignInHold) -> str:
+    """Say, in the user's language, how long to wait before the next try."""
+    if hold.seconds < 60:
+        wait = ngettext("%(count)d second", "%(count)d seconds", hold.seconds) % {
+            "count": hold.seconds
+        }
+    else:
+        minutes = -(-hold.seconds // 60)
+        wait = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return _(
+        "Too many failed sign-ins. Wait %(wait)s before trying again. If you cannot wait, "
+        "ask your administrator to lift the hold."
+    ) % {"wait": wait}
+
+
+def _device(request: HttpRequest, username: str) -> str:
+    """Return the device reference of the request's device cookie for this account, or ""."""
+    name = services.device_cookie_name(username=username)
+    return services.device_cookie_check(username=username, value=request.COOKIES.get(name))
+
+
+def _set_device_cookie(response: HttpResponse, username: str) -> HttpResponse:
+    """Give the browser, now fully signed in to this account, a new device cookie for it."""
+    response.set_cookie(
+        services.device_cookie_name(username=username),
+        services.device_cookie_issue(username=username),
+        max_age=settings.KINGA_DEVICE_COOKIE_DAYS * 24 * 3600,
+        path=reverse("accounts:login").rsplit("login/", 1)[0],
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
-    """Check username and password, with lockout, then move on to two-factor."""
+    """Check username and password, with throttling, then move on to two-factor."""
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         address = client_address(request)
-        minutes = services.lockout_minutes_left(username=username, address=address)
-        if minutes:
-            services.lockout_record(username=username)
-            error = _(
-                "Too many failed sign-ins. Try again in %(minutes)d minutes, or ask your "
-                "administrator."
-            ) % {"minutes": minutes}
+        device = _device(request, username)
+        hold = services.sign_in_hold(username=username, address=address, device=device)
+        if hold is not None:
+            services.sign_in_held_record(username=username, hold=hold)
+            error = _wait_message(hold)
         else:
             user = auth.authenticate(
                 request, username=username, password=form.cleaned_data["password"]
             )
             if user is None or not user.is_active:
                 services.login_attempt_record(
-                    username=username, address=address, succeeded=False, user=None, stage="password"
+                    username=username,
+                    address=address,
+                    succeeded=False,
+                    user=None,
+                    stage=SignInStage.PASSWORD,
+                    device=device,
                 )
                 error = _("The username or password is not right.")
             else:
                 auth.login(request, user)
                 services.login_attempt_record(
-                    username=username, address=address, succeeded=True, user=user, stage="password"
+                    username=username,
+                    address=address,
+                    succeeded=True,
+                    user=user,
+                    stage=SignInStage.PASSWORD,
+                    device=device,
                 )
                 next_url = _safe_next(request)
                 if services.totp_device_for(user=user) is None:
@@ -116,22 +160,26 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     error = ""
     address = client_address(request)
     if request.method == "POST" and form.is_valid():
-        if services.lockout_minutes_left(username=user.username, address=address):
-            services.lockout_record(username=user.username)
-            auth.logout(request)
-            return redirect("accounts:login")
-        matched = match_token(user, form.cleaned_data["code"])
-        services.login_attempt_record(
-            username=user.username,
-            address=address,
-            succeeded=matched is not None,
-            user=user,
-            stage="two_factor",
-        )
-        if matched is not None:
-            otp_login(request, matched)
-            return redirect(_safe_next(request))
-        error = _("That code is not right. Codes change every 30 seconds; try the newest.")
+        cookie = _device(request, user.username)
+        hold = services.sign_in_hold(username=user.username, address=address, device=cookie)
+        if hold is not None:
+            # The code is not even checked: a held attempt must not be an oracle.
+            services.sign_in_held_record(username=user.username, hold=hold)
+            error = _wait_message(hold)
+        else:
+            matched = match_token(user, form.cleaned_data["code"])
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=matched is not None,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
+            if matched is not None:
+                otp_login(request, matched)
+                return _set_device_cookie(redirect(_safe_next(request)), user.username)
+            error = _("That code is not right. Codes change every 30 seconds; try the newest.")
     context = {
         "form": form,
         "error": error,
@@ -159,22 +207,41 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        address = client_address(request)
+        cookie = _device(request, user.username)
+        hold = services.sign_in_hold(username=user.username, address=address, device=cookie)
+        if hold is not None:
+            services.sign_in_held_record(username=user.username, hold=hold)
+            error = _wait_message(hold)
+        elif device.verify_token(form.cleaned_data["code"]):
             codes = services.totp_enrolment_confirm(user=user, device=device)
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=True,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
             otp_login(request, device)
-            return render(
+            response = render(
                 request,
                 "accounts/backup_codes.html",
                 {"codes": codes, "next": _safe_next(request)},
             )
-        services.login_attempt_record(
-            username=user.username,
-            address=client_address(request),
-            succeeded=False,
-            user=user,
-            stage="two_factor",
-        )
-        error = _("That code is not right. Check the time on your phone and try the newest code.")
+            return _set_device_cookie(response, user.username)
+        else:
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=False,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
+            error = _(
+                "That code is not right. Check the time on your phone and try the newest code."
+            )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = {
         "form": form,
