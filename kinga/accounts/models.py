@@ -168,3 +168,96 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {'ok' if self.succeeded else 'failed'} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessChangeState(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    SUPERSEDED = "superseded", _("Replaced by a later request")
+
+
+class AccessChangeRequest(models.Model):
+    """A change to a user's roles, agency or activity that would reveal case content.
+
+    Separation of duties (DESIGN.md 3.1): it takes effect only when a second person with
+    authority over the affected agency approves it, never the person who asked and never
+    the subject. Roles are kept as slugs and agencies as references, so the trail says
+    exactly what was asked and what it would have changed.
+    """
+
+    subject = models.ForeignKey(
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="access_change_requests",
+    )
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked"), auto_now_add=True)
+    roles_before = models.JSONField(_("roles before"), default=list, blank=True)
+    roles_after = models.JSONField(_("roles asked for"), default=list, blank=True)
+    agency_before = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency before"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    agency_after = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency asked for"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    reactivate = models.BooleanField(_("re-activate"), default=False)
+    approving_agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency whose supervisors decide"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,  # accounts_change_state_agency starts with state, then this
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=AccessChangeState.choices,
+        default=AccessChangeState.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access change awaiting approval")
+        verbose_name_plural = _("access changes awaiting approval")
+        ordering = ["-requested_at"]
+        indexes = [
+            # the approval queue: pending changes of one agency
+            models.Index(fields=["state", "approving_agency"], name="accounts_change_state_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.get_state_display()})"
+
+    @property
+    def roles_added(self) -> list[str]:
+        """Return the role slugs this change would add."""
+        return sorted(set(self.roles_after) - set(self.roles_before))
+
+    @property
+    def moves(self) -> bool:
+        """Return whether this change moves the user to another agency."""
+        return self.agency_before_id != self.agency_after_id

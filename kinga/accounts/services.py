@@ -5,17 +5,24 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kinga.access.policy import POLICY
 from kinga.accounts.models import (
+    AccessChangeRequest,
+    AccessChangeState,
     Agency,
     LoginAttempt,
     Role,
@@ -26,6 +33,7 @@ from kinga.accounts.models import (
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.lib.crypto import keyed_hash
+from kinga.notifications.services import notify
 
 BACKUP_CODE_COUNT = 10
 
@@ -327,33 +335,87 @@ def administrators_group() -> Group:
     return group
 
 
+# Roles that open case content: every role with a row in the access policy. Giving one,
+# moving its holder to another agency, or re-activating its holder needs a second person.
+CASE_ROLES: frozenset[str] = frozenset(role for role, _relation in POLICY)
+
+
+def roles_validate(roles: set[str]) -> None:
+    """Refuse a set of roles that combines administration with a role that opens cases."""
+    mixed = sorted(set(roles) & CASE_ROLES)
+    if Role.ADMIN in roles and mixed:
+        raise ValidationError(
+            _(
+                "An administrator holds no case role while they administer: remove the "
+                "administrator role or %(roles)s."
+            )
+            % {"roles": ", ".join(str(Role(role).label) for role in mixed)},
+            code="admin_with_case_role",
+        )
+
+
+def _change_detail(
+    *,
+    roles: tuple[set[str], set[str]] | None = None,
+    agency: tuple[int | None, int | None] | None = None,
+    active: tuple[bool, bool] | None = None,
+) -> dict[str, Any]:
+    """Return the old and new values of what changed: role slugs, agency ids, flags."""
+    detail: dict[str, Any] = {}
+    if roles is not None and roles[0] != roles[1]:
+        detail["roles"] = {"old": sorted(roles[0]), "new": sorted(roles[1])}
+    if agency is not None and agency[0] != agency[1]:
+        detail["agency"] = {"old": agency[0], "new": agency[1]}
+    if active is not None and active[0] != active[1]:
+        detail["is_active"] = {"old": active[0], "new": active[1]}
+    return detail
+
+
+def _roles_apply(*, user: User, roles: set[str], actor: User | None) -> set[str]:
+    """Make the user's roles exactly `roles` (no checks, no audit); return the old ones."""
+    current = set(user.roles.values_list("role", flat=True))
+    RoleAssignment.objects.filter(user=user, role__in=current - roles).delete()
+    RoleAssignment.objects.bulk_create(
+        [RoleAssignment(user=user, role=role) for role in sorted(roles - current)]
+    )
+    if hasattr(user, "_role_cache"):
+        del user._role_cache
+    _admin_access_sync(user=user, is_admin=Role.ADMIN in roles, actor=actor)
+    return current
+
+
 @transaction.atomic
 def user_roles_set(*, user: User, roles: set[str], actor: User | None) -> None:
-    """Make the user's roles exactly `roles`, auditing the change (role names, never secrets).
+    """Make the user's roles exactly `roles` at once, auditing the old and the new roles.
+
+    For the bootstrap (`actor` None: the command line, demo data, tests) and for changes
+    that reveal no case content. Giving a case role on someone's word goes through
+    `user_access_change`, which waits for a second person.
 
     The administrator role is also what opens the Django admin: holding it makes the user
     staff and a member of the Administrators group; losing it takes both away.
     """
     roles = {str(role) for role in roles}
+    roles_validate(roles)
     current = set(user.roles.values_list("role", flat=True))
-    added = roles - current
-    removed = current - roles
-    if added or removed:
-        RoleAssignment.objects.filter(user=user, role__in=removed).delete()
-        RoleAssignment.objects.bulk_create(
-            [RoleAssignment(user=user, role=role) for role in sorted(added)]
-        )
-        if hasattr(user, "_role_cache"):
-            del user._role_cache
-        audit_record(
-            action=AuditAction.ROLE_CHANGE,
-            actor=actor,
-            record_type="accounts.user",
-            record_id=user.pk,
-            fields=["roles"],
-            detail={"added": sorted(added), "removed": sorted(removed)},
-        )
-    _admin_access_sync(user=user, is_admin=Role.ADMIN in roles, actor=actor)
+    if actor is not None and (roles - current) & CASE_ROLES:
+        raise PermissionDenied("A case role is given through user_access_change, approved.")
+    if roles == current:
+        _admin_access_sync(user=user, is_admin=Role.ADMIN in roles, actor=actor)
+        return
+    _roles_apply(user=user, roles=roles, actor=actor)
+    audit_record(
+        action=AuditAction.ROLE_CHANGE,
+        actor=actor,
+        record_type="accounts.user",
+        record_id=user.pk,
+        fields=["roles"],
+        detail={
+            **_change_detail(roles=(current, roles)),
+            "added": sorted(roles - current),
+            "removed": sorted(current - roles),
+        },
+    )
 
 
 def _admin_access_sync(*, user: User, is_admin: bool, actor: User | None) -> None:
@@ -377,11 +439,280 @@ def _admin_access_sync(*, user: User, is_admin: bool, actor: User | None) -> Non
     )
 
 
+def administrators() -> QuerySet[User]:
+    """Return the active administrators: the admin role, or the operator's superusers."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(roles__role=Role.ADMIN) | Q(is_superuser=True))
+        .distinct()
+    )
+
+
+def access_change_approvers(*, change: AccessChangeRequest) -> list[User]:
+    """Return who may decide the change: never the person who asked, never its subject.
+
+    The active supervisors of the agency it concerns (for a move, the agency the user
+    moves to); when that agency has none besides those two, the other administrators.
+    """
+    excluded = [change.requested_by_id, change.subject_id]
+    if change.approving_agency_id is not None:
+        supervisors = list(
+            User.objects.filter(
+                is_active=True,
+                agency_id=change.approving_agency_id,
+                roles__role=Role.SUPERVISOR,
+            )
+            .exclude(pk__in=excluded)
+            .distinct()
+        )
+        if supervisors:
+            return supervisors
+    return list(administrators().exclude(pk__in=excluded))
+
+
+def access_change_may_decide(*, change: AccessChangeRequest, user: User) -> bool:
+    """Return whether the user may approve or refuse the change."""
+    return any(person.pk == user.pk for person in access_change_approvers(change=change))
+
+
+def _agency_supervisors(agency_ids: set[int | None]) -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            agency_id__in=[pk for pk in agency_ids if pk is not None],
+            roles__role=Role.SUPERVISOR,
+        ).distinct()
+    )
+
+
+def _tell(people: list[User], text: str, actor: User) -> None:
+    # In-app notices only (no SMS or email leaves here), so they are written in the same
+    # transaction as the change: a notice exists exactly when the change does.
+    link = reverse("accounts:access_changes")
+    notify(recipients=people, text=text, link=link, kind="access_change", actor=actor)
+
+
+@transaction.atomic
+def user_access_change(
+    *,
+    user: User,
+    actor: User,
+    roles: set[str],
+    agency: Agency | None,
+    is_active: bool,
+) -> AccessChangeRequest | None:
+    """Change a user's roles, agency and activity as an administrator asked.
+
+    What only takes access away (removing a role, deactivating, a role that opens no case)
+    takes effect at once. What would reveal case content (adding a role of the access
+    policy, moving the holder of one to another agency, re-activating them) becomes an
+    `AccessChangeRequest` that a second person decides; return it, or None if none was
+    needed. A later request for the same user replaces a pending one.
+    """
+    roles = {str(role) for role in roles}
+    roles_validate(roles)
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    current = set(stored.roles.values_list("role", flat=True))
+    agency_id = agency.pk if agency is not None else None
+    case_roles_after = roles & CASE_ROLES
+    added_case = (roles - current) & CASE_ROLES
+    moves_with_case_role = (
+        agency_id != stored.agency_id and agency_id is not None and bool(case_roles_after)
+    )
+    reactivates_case_role = is_active and not stored.is_active and bool(case_roles_after)
+
+    # At once: everything but the revealing parts.
+    now_roles = roles - added_case
+    now_agency = stored.agency_id if moves_with_case_role else agency_id
+    now_active = stored.is_active if reactivates_case_role else is_active
+    detail = _change_detail(
+        roles=(current, now_roles),
+        agency=(stored.agency_id, now_agency),
+        active=(stored.is_active, now_active),
+    )
+    if detail:
+        if now_roles != current:
+            _roles_apply(user=stored, roles=now_roles, actor=actor)
+        stored.agency_id = now_agency
+        stored.is_active = now_active
+        stored.full_clean(exclude=["password"])
+        stored.save(update_fields=["agency", "is_active"])
+        audit_record(
+            action=AuditAction.ROLE_CHANGE,
+            actor=actor,
+            record_type="accounts.user",
+            record_id=stored.pk,
+            fields=sorted(
+                {"roles": "roles", "agency": "agency", "is_active": "is_active"}[key]
+                for key in detail
+            ),
+            detail=detail,
+        )
+    user.agency_id, user.is_active = stored.agency_id, stored.is_active
+    if hasattr(user, "_role_cache"):
+        del user._role_cache
+
+    if not (added_case or moves_with_case_role or reactivates_case_role):
+        return None
+    AccessChangeRequest.objects.filter(subject=stored, state=AccessChangeState.PENDING).update(
+        state=AccessChangeState.SUPERSEDED, decided_at=timezone.now()
+    )
+    change = AccessChangeRequest(
+        subject=stored,
+        requested_by=actor,
+        roles_before=sorted(now_roles),
+        roles_after=sorted(now_roles | added_case),
+        agency_before_id=stored.agency_id,
+        agency_after_id=agency_id if moves_with_case_role else stored.agency_id,
+        reactivate=reactivates_case_role,
+        approving_agency_id=agency_id if moves_with_case_role else stored.agency_id,
+    )
+    change.full_clean()
+    change.save()
+    audit_record(
+        action=AuditAction.ROLE_CHANGE,
+        actor=actor,
+        record_type="accounts.accesschangerequest",
+        record_id=change.pk,
+        fields=["roles", "agency", "is_active"],
+        reason="access_change_requested",
+        detail={
+            "subject": stored.pk,
+            "state": AccessChangeState.PENDING,
+            **_change_detail(
+                roles=(set(change.roles_before), set(change.roles_after)),
+                agency=(change.agency_before_id, change.agency_after_id),
+                active=(stored.is_active, stored.is_active or change.reactivate),
+            ),
+        },
+    )
+    told = {person.pk: person for person in access_change_approvers(change=change)}
+    for person in _agency_supervisors({change.agency_before_id, change.agency_after_id}):
+        told.setdefault(person.pk, person)
+    _tell(
+        list(told.values()),
+        _("A change of a user's roles or agency awaits a second person's approval."),
+        actor,
+    )
+    return change
+
+
+@transaction.atomic
+def access_change_approve(*, change: AccessChangeRequest, actor: User) -> None:
+    """Approve a pending change and apply it, if the actor may decide it and it still fits."""
+    change = AccessChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != AccessChangeState.PENDING:
+        raise ValidationError(_("This change has already been decided."), code="decided")
+    if not access_change_may_decide(change=change, user=actor):
+        raise PermissionDenied("Only a second person with authority over the agency decides.")
+    subject = User.objects.select_for_update().get(pk=change.subject_id)
+    if subject.agency_id != change.agency_before_id:
+        raise ValidationError(
+            _("The user's agency has changed since this was asked; ask again."), code="stale"
+        )
+    current = set(subject.roles.values_list("role", flat=True))
+    roles = current | set(change.roles_added)
+    roles_validate(roles)
+    detail = _change_detail(
+        roles=(current, roles),
+        agency=(subject.agency_id, change.agency_after_id),
+        active=(subject.is_active, subject.is_active or change.reactivate),
+    )
+    _roles_apply(user=subject, roles=roles, actor=actor)
+    subject.agency_id = change.agency_after_id
+    subject.is_active = subject.is_active or change.reactivate
+    subject.save(update_fields=["agency", "is_active"])
+    change.state = AccessChangeState.APPROVED
+    change.decided_by = actor
+    change.decided_at = timezone.now()
+    change.save(update_fields=["state", "decided_by", "decided_at"])
+    audit_record(
+        action=AuditAction.ROLE_CHANGE,
+        actor=actor,
+        record_type="accounts.user",
+        record_id=subject.pk,
+        fields=sorted(
+            {"roles": "roles", "agency": "agency", "is_active": "is_active"}[key] for key in detail
+        ),
+        reason="access_change_approved",
+        detail={"request": change.pk, "state": AccessChangeState.APPROVED, **detail},
+    )
+    _tell_decided(change=change, actor=actor)
+
+
+@transaction.atomic
+def access_change_refuse(*, change: AccessChangeRequest, actor: User) -> None:
+    """Refuse a pending change: nothing of it takes effect."""
+    change = AccessChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != AccessChangeState.PENDING:
+        raise ValidationError(_("This change has already been decided."), code="decided")
+    if not access_change_may_decide(change=change, user=actor):
+        raise PermissionDenied("Only a second person with authority over the agency decides.")
+    change.state = AccessChangeState.REFUSED
+    change.decided_by = actor
+    change.decided_at = timezone.now()
+    change.save(update_fields=["state", "decided_by", "decided_at"])
+    audit_record(
+        action=AuditAction.ROLE_CHANGE,
+        actor=actor,
+        record_type="accounts.accesschangerequest",
+        record_id=change.pk,
+        fields=["state"],
+        reason="access_change_refused",
+        detail={"subject": change.subject_id, "state": AccessChangeState.REFUSED},
+    )
+    _tell_decided(change=change, actor=actor)
+
+
+def _tell_decided(*, change: AccessChangeRequest, actor: User) -> None:
+    told = {
+        person.pk: person
+        for person in _agency_supervisors({change.agency_before_id, change.agency_after_id})
+    }
+    told.setdefault(change.requested_by_id, change.requested_by)
+    text = (
+        _("A change of a user's roles or agency was approved.")
+        if change.state == AccessChangeState.APPROVED
+        else _("A change of a user's roles or agency was refused.")
+    )
+    _tell([person for person in told.values() if person.pk != actor.pk], text, actor)
+
+
+def access_changes_to_decide(*, viewer: User) -> list[AccessChangeRequest]:
+    """Return the pending changes the viewer may approve or refuse, oldest first."""
+    pending = AccessChangeRequest.objects.filter(state=AccessChangeState.PENDING).select_related(
+        "subject", "requested_by", "agency_before", "agency_after"
+    )
+    if not (viewer.has_role(Role.ADMIN) or viewer.is_superuser):
+        # A supervisor decides only for their own agency: narrow in the database first.
+        pending = pending.filter(approving_agency_id=viewer.agency_id)
+    return [
+        change
+        for change in pending.order_by("requested_at")
+        if access_change_may_decide(change=change, user=viewer)
+    ]
+
+
+# User fields that change who sees what: edited only through `user_access_change`.
+ACCESS_FIELDS = frozenset({"agency", "is_active"})
+
+
 @transaction.atomic
 def admin_record_save(
     *, record: Agency | User, actor: User, fields: list[str], created: bool
 ) -> None:
-    """Save an agency or user edited in the admin, auditing which fields changed."""
+    """Save an agency or user edited in the admin, auditing which fields changed.
+
+    A user's agency and activity are audited with their old and new values here; on an
+    existing user they are changed through `user_access_change`, not here.
+    """
+    detail: dict[str, Any] = {}
+    if isinstance(record, User) and not created:
+        stored = User.objects.filter(pk=record.pk).values("agency_id", "is_active").get()
+        detail = _change_detail(
+            agency=(stored["agency_id"], record.agency_id),
+            active=(stored["is_active"], record.is_active),
+        )
     record.full_clean(exclude=["password"] if isinstance(record, User) else None)
     record.save()
     audit_record(
@@ -390,6 +721,7 @@ def admin_record_save(
         record_type=f"accounts.{record._meta.model_name}",
         record_id=record.pk,
         fields=[name for name in fields if name not in {"password1", "password2"}],
+        detail=detail or None,
     )
 
 
@@ -406,7 +738,13 @@ def user_create(
     email: str = "",
     phone: str = "",
 ) -> User:
-    """Create a staff user in an agency with roles; the caller validated the password."""
+    """Create a staff user in an agency with roles; the caller validated the password.
+
+    With an actor, roles that open cases wait for approval (`user_access_change`); without
+    one (the command line, demo data, tests) they are given at once.
+    """
+    roles = {str(role) for role in roles}
+    roles_validate(roles)
     user = User(
         username=username,
         agency=agency,
@@ -424,6 +762,10 @@ def user_create(
         record_type="accounts.user",
         record_id=user.pk,
         fields=["username", "agency"],
+        detail={"agency": {"old": None, "new": user.agency_id}},
     )
-    user_roles_set(user=user, roles=roles, actor=actor)
+    if actor is None:
+        user_roles_set(user=user, roles=roles, actor=None)
+    else:
+        user_access_change(user=user, actor=actor, roles=roles, agency=agency, is_active=True)
     return user

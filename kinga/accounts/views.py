@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +28,10 @@ from django_otp import match_token
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kinga.access.policy import deny
 from kinga.accounts import services
 from kinga.accounts.forms import CodeForm, LoginForm
-from kinga.accounts.models import SignInStage, User
+from kinga.accounts.models import AccessChangeRequest, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
 
@@ -272,3 +274,48 @@ def logout(request: HttpRequest) -> HttpResponse:
         services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def access_changes(request: HttpRequest) -> HttpResponse:
+    """The queue of role and agency changes the viewer may approve or refuse."""
+    user = cast(User, request.user)
+    if not (user.has_role(Role.SUPERVISOR, Role.ADMIN) or user.is_superuser):
+        raise deny(user, record_type="accounts.accesschangerequest", record_id="", action="list")
+    pending = services.access_changes_to_decide(viewer=user)
+    return render(request, "accounts/access_changes.html", {"pending": pending})
+
+
+def _change_to_decide(request: HttpRequest, pk: int) -> tuple[User, AccessChangeRequest]:
+    user = cast(User, request.user)
+    for change in services.access_changes_to_decide(viewer=user):
+        if change.pk == pk:
+            return user, change
+    raise deny(user, record_type="accounts.accesschangerequest", record_id=pk)
+
+
+@require_POST
+@login_required
+def access_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve one change as the second person; it takes effect now."""
+    user, change = _change_to_decide(request, pk)
+    try:
+        services.access_change_approve(change=change, actor=user)
+        messages.success(request, _("Approved: the change has taken effect."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("accounts:access_changes")
+
+
+@require_POST
+@login_required
+def access_change_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refuse one change; nothing of it takes effect."""
+    user, change = _change_to_decide(request, pk)
+    try:
+        services.access_change_refuse(change=change, actor=user)
+        messages.success(request, _("Refused: nothing changed."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("accounts:access_changes")
