@@ -95,9 +95,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-otp's Device base, middleware and TOTP arithmetic; its TOTP and static-token
+    # plugins are not installed: they keep secrets and backup codes in clear, so
+    # kinga.accounts has its own devices (Authenticator, BackupCodes).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "kinga.audit",
     "kinga.accounts",
     "kinga.places",

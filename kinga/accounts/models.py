@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.util import random_hex
+
+from kinga.lib.crypto import keyed_hash
+from kinga.lib.fields import EncryptedTextField
 
 
 class AgencyKind(models.TextChoices):
@@ -55,7 +69,7 @@ class Agency(models.Model):
         return self.name
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # the two-factor devices' FK comes from untyped django-otp
     """A person who signs in. Each belongs to one agency and holds one or more roles."""
 
     agency = models.ForeignKey(
@@ -261,3 +275,123 @@ class AccessChangeRequest(models.Model):
     def moves(self) -> bool:
         """Return whether this change moves the user to another agency."""
         return self.agency_before_id != self.agency_after_id
+
+
+# Two-factor devices. django-otp's own TOTPDevice keeps the shared secret as clear hex in a
+# CharField and its StaticToken keeps backup codes in clear, with no hook to change either;
+# these models keep django-otp's Device base (so OTPMiddleware, `match_token`, session
+# persistence and its throttling work unchanged) and its TOTP arithmetic, and store the
+# secret encrypted with the data keys (re-encrypted by `kinga keys rotate`) and each
+# backup code as a keyed hash.
+
+
+def new_totp_key() -> str:
+    """Return a new TOTP secret: 20 random bytes, hex encoded."""
+    return str(random_hex(20))
+
+
+class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]  # django-otp is untyped
+    """An authenticator app (TOTP, RFC 6238) whose shared secret is stored encrypted."""
+
+    key = EncryptedTextField(_("secret"), default=new_totp_key)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    # A code is accepted once: the next must be of a later time step.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta:
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @property
+    def bin_key(self) -> bytes:
+        """Return the secret as bytes."""
+        return unhexlify(str(self.key).encode())
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: Any) -> bool:
+        """Return whether the code is right now; remember it so it is not accepted twice."""
+        allowed, _reason = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            code = int(token)
+        except (TypeError, ValueError):
+            self.throttle_increment(commit=True)
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        if not totp.verify(code, self.tolerance, self.last_t + 1):
+            self.throttle_increment(commit=True)
+            return False
+        self.last_t = totp.t()
+        self.drift = totp.drift
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    @property
+    def config_url(self) -> str:
+        """Return the otpauth:// address an authenticator app reads from the QR code."""
+        issuer = "Kinga"
+        label = f"{issuer}:{self.user.get_username()}"
+        params = urlencode(
+            {
+                "secret": b32encode(self.bin_key).decode(),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        return f"otpauth://totp/{quote(label)}?{params}&issuer={quote(issuer)}"
+
+
+def backup_code_digest(*, user_id: int, code: str) -> str:
+    """Return the keyed hash a backup code is stored as (bound to its user)."""
+    return keyed_hash(f"{user_id}:{code.strip()}", purpose="backup-code", length=64)
+
+
+class BackupCodes(ThrottlingMixin, Device):  # type: ignore[misc]  # django-otp is untyped
+    """The user's single-use backup codes; each is kept only as a keyed hash."""
+
+    class Meta:
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: Any) -> bool:
+        """Accept a backup code once: compare every stored hash in constant time, then spend it."""
+        allowed, _reason = self.verify_is_allowed()
+        if not allowed:
+            return False
+        digest = backup_code_digest(user_id=self.user_id, code=str(token))
+        with transaction.atomic():
+            matched = None
+            for code in self.codes.select_for_update():
+                # No early exit: every code is compared, so timing says nothing of which.
+                if hmac.compare_digest(code.digest, digest):
+                    matched = code
+            if matched is None:
+                self.throttle_increment(commit=True)
+                return False
+            matched.delete()
+            self.throttle_reset(commit=True)
+        return True
+
+
+class BackupCode(models.Model):
+    """One unused backup code, as its keyed hash."""
+
+    device = models.ForeignKey(BackupCodes, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"backup code of {self.device.user_id}"

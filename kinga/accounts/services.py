@@ -16,19 +16,21 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.access.policy import POLICY
 from kinga.accounts.models import (
     AccessChangeRequest,
     AccessChangeState,
     Agency,
+    Authenticator,
+    BackupCode,
+    BackupCodes,
     LoginAttempt,
     Role,
     RoleAssignment,
     SignInStage,
     User,
+    backup_code_digest,
 )
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
@@ -252,24 +254,25 @@ def sign_in_throttle_lift(*, user: User, actor: User) -> None:
     )
 
 
-def totp_device_for(*, user: User) -> TOTPDevice | None:
+def totp_device_for(*, user: User) -> Authenticator | None:
     """Return the user's confirmed authenticator, if they have one."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
-@transaction.atomic
-def totp_enrolment_start(*, user: User) -> TOTPDevice:
-    """Return the user's unconfirmed authenticator, making one with a new secret if needed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    device: Authenticator | None = Authenticator.objects.filter(user=user, confirmed=True).first()
     return device
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, user: User, device: TOTPDevice) -> list[str]:
+def totp_enrolment_start(*, user: User) -> Authenticator:
+    """Return the user's unconfirmed authenticator, making one with a new secret if needed."""
+    device: Authenticator | None = Authenticator.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = Authenticator.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, device: Authenticator) -> list[str]:
     """Confirm the authenticator, replace old ones, and return fresh backup codes."""
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    Authenticator.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = backup_codes_replace(user=user)
@@ -283,12 +286,29 @@ def totp_enrolment_confirm(*, user: User, device: TOTPDevice) -> list[str]:
 
 
 @transaction.atomic
+def authenticator_ensure(*, user: User) -> Authenticator:
+    """Return the user's confirmed authenticator, making one (demo data, benchmarks, tests)."""
+    device = totp_device_for(user=user)
+    if device is None:
+        device = Authenticator.objects.create(user=user, name="authenticator", confirmed=True)
+    return device
+
+
+@transaction.atomic
 def backup_codes_replace(*, user: User) -> list[str]:
-    """Replace the user's backup codes with new single-use ones and return them (shown once)."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup")
-    device.token_set.all().delete()
+    """Replace the user's backup codes with new single-use ones and return them (shown once).
+
+    Only their keyed hashes are stored.
+    """
+    device, _created = BackupCodes.objects.get_or_create(user=user, name="backup")
+    device.codes.all().delete()
     codes = [f"{secrets.randbelow(10**8):08d}" for _ in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    BackupCode.objects.bulk_create(
+        [
+            BackupCode(device=device, digest=backup_code_digest(user_id=user.pk, code=code))
+            for code in codes
+        ]
+    )
     return codes
 
 

@@ -26,12 +26,11 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.access.policy import deny
 from kinga.accounts import services
 from kinga.accounts.forms import CodeForm, LoginForm
-from kinga.accounts.models import AccessChangeRequest, Role, SignInStage, User
+from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
 
@@ -142,7 +141,7 @@ def login(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _demo_code(device: TOTPDevice) -> str:
+def _demo_code(device: Authenticator) -> str:
     """Return the current code of a device, shown on the page only in demo mode."""
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     return f"{code:0{device.digits}d}"

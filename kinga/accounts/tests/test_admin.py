@@ -58,10 +58,13 @@ def test_admin_pages_for_agencies_and_users(personas: Personas, client_for) -> N
     assert index.status_code == 200
     body = index.content.decode()
     assert "/admin/accounts/agency/" in body and "/admin/accounts/user/" in body
-    assert "/admin/otp_totp/" not in body and "/admin/auth/group/" not in body
+    assert "/admin/accounts/authenticator/" not in body and "/admin/auth/group/" not in body
+    assert "/admin/accounts/backupcodes/" not in body
     assert client.get("/admin/accounts/agency/").status_code == 200
     assert client.get(f"/admin/accounts/user/{personas.caseworker.pk}/change/").status_code == 200
-    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    # Two-factor secrets have no admin page at all.
+    assert client.get("/admin/accounts/authenticator/").status_code == 404
+    assert client.get("/admin/accounts/backupcode/").status_code == 404
     assert client.get("/admin/auth/group/").status_code == 403
 
 

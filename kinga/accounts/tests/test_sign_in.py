@@ -10,23 +10,21 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, Personas
-from kinga.accounts.models import LoginAttempt, User
+from kinga.accounts.models import Authenticator, BackupCodes, LoginAttempt, User
 from kinga.audit.models import AuditAction, AuditEvent
 
 LOGIN = "/accounts/login/"
 TWO_FACTOR = "/accounts/two-factor/"
 
 
-def code_of(device: TOTPDevice) -> str:
+def code_of(device: Authenticator) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
-def confirmed_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+def confirmed_device(user: User) -> Authenticator:
+    return Authenticator.objects.create(user=user, name="authenticator", confirmed=True)
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
@@ -73,7 +71,7 @@ def test_enrolment_end_to_end(personas: Personas, settings) -> None:  # type: ig
     page = client.get(reverse("accounts:two_factor_setup"))
     assert page.status_code == 200
     assert "data:image/svg+xml;base64," in page.content.decode()
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = Authenticator.objects.get(user=user, confirmed=False)
     # A wrong code keeps the device unconfirmed.
     wrong = f"{(int(code_of(device)) + 1) % 1_000_000:06d}"
     client.post(reverse("accounts:two_factor_setup"), {"code": wrong})
@@ -96,7 +94,7 @@ def test_enrolment_is_closed_once_a_device_exists(personas: Personas) -> None:
     sign_in(client, user.username)
     response = client.get(reverse("accounts:two_factor_setup"))
     assert response["Location"].startswith(TWO_FACTOR)
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert Authenticator.objects.filter(user=user).count() == 1
 
 
 def test_backup_code_works_once(personas: Personas) -> None:
@@ -114,7 +112,7 @@ def test_backup_code_works_once(personas: Personas) -> None:
     response = second.post(TWO_FACTOR, {"code": code})
     assert response.status_code == 200
     assert second.get("/")["Location"].startswith(TWO_FACTOR)
-    assert StaticDevice.objects.get(user=user).token_set.count() == 9
+    assert BackupCodes.objects.get(user=user).codes.count() == 9
 
 
 def test_backup_codes_cannot_be_renewed_before_two_factor(personas: Personas) -> None:
@@ -125,7 +123,7 @@ def test_backup_codes_cannot_be_renewed_before_two_factor(personas: Personas) ->
     response = client.post(reverse("accounts:backup_codes"))
     assert response.status_code == 302
     assert response["Location"].startswith(TWO_FACTOR)
-    assert not StaticDevice.objects.filter(user=user).exists()
+    assert not BackupCodes.objects.filter(user=user).exists()
 
 
 def fail_password(client: Client, username: str) -> None:
@@ -133,7 +131,7 @@ def fail_password(client: Client, username: str) -> None:
     assert "not right" in response.content.decode(), "the guess was held, not tried"
 
 
-def full_sign_in(client: Client, user: User, device: TOTPDevice) -> None:
+def full_sign_in(client: Client, user: User, device: Authenticator) -> None:
     """Sign in with password and code, so the browser gets its device cookie."""
     assert sign_in(client, user.username).status_code == 302
     response = client.post(TWO_FACTOR, {"code": code_of(device), "next": "/"})
@@ -223,7 +221,7 @@ def test_officer_with_device_cookie_signs_in_while_account_is_guessed(
     # Her browser is not.
     assert sign_in(browser, officer.username).status_code == 302
     # A code is accepted once; she types the next one, 30 seconds on.
-    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+    Authenticator.objects.filter(pk=device.pk).update(last_t=-1)
     device.refresh_from_db()
     response = browser.post(TWO_FACTOR, {"code": code_of(device), "next": "/"})
     assert response["Location"] == "/"
