@@ -28,7 +28,7 @@ from django_otp import match_token
 from django_otp.oath import totp
 
 from kinga.access.policy import deny
-from kinga.accounts import services
+from kinga.accounts import selectors, services
 from kinga.accounts.forms import CodeForm, LoginForm
 from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
@@ -282,13 +282,13 @@ def access_changes(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if not (user.has_role(Role.SUPERVISOR, Role.ADMIN) or user.is_superuser):
         raise deny(user, record_type="accounts.accesschangerequest", record_id="", action="list")
-    pending = services.access_changes_to_decide(viewer=user)
+    pending = selectors.access_changes_to_decide(viewer=user)
     return render(request, "accounts/access_changes.html", {"pending": pending})
 
 
 def _change_to_decide(request: HttpRequest, pk: int) -> tuple[User, AccessChangeRequest]:
     user = cast(User, request.user)
-    for change in services.access_changes_to_decide(viewer=user):
+    for change in selectors.access_changes_to_decide(viewer=user):
         if change.pk == pk:
             return user, change
     raise deny(user, record_type="accounts.accesschangerequest", record_id=pk)
