@@ -358,6 +358,10 @@ def administrators_group() -> Group:
 # Roles that open case content: every role with a row in the access policy. Giving one,
 # moving its holder to another agency, or re-activating its holder needs a second person.
 CASE_ROLES: frozenset[str] = frozenset(role for role, _relation in POLICY)
+# Giving the administrator role also waits for another administrator: otherwise one
+# administrator could make a second administrator account and approve their own requests
+# with it wherever an agency has no supervisor.
+APPROVED_ROLES: frozenset[str] = CASE_ROLES | {Role.ADMIN}
 
 
 def roles_validate(roles: set[str]) -> None:
@@ -418,8 +422,8 @@ def user_roles_set(*, user: User, roles: set[str], actor: User | None) -> None:
     roles = {str(role) for role in roles}
     roles_validate(roles)
     current = set(user.roles.values_list("role", flat=True))
-    if actor is not None and (roles - current) & CASE_ROLES:
-        raise PermissionDenied("A case role is given through user_access_change, approved.")
+    if actor is not None and (roles - current) & APPROVED_ROLES:
+        raise PermissionDenied("This role is given through user_access_change, approved.")
     if roles == current:
         _admin_access_sync(user=user, is_admin=Role.ADMIN in roles, actor=actor)
         return
@@ -472,10 +476,11 @@ def access_change_approvers(*, change: AccessChangeRequest) -> list[User]:
     """Return who may decide the change: never the person who asked, never its subject.
 
     The active supervisors of the agency it concerns (for a move, the agency the user
-    moves to); when that agency has none besides those two, the other administrators.
+    moves to); when that agency has none besides those two, or when the change makes
+    someone an administrator, the other administrators.
     """
     excluded = [change.requested_by_id, change.subject_id]
-    if change.approving_agency_id is not None:
+    if change.approving_agency_id is not None and Role.ADMIN not in change.roles_added:
         supervisors = list(
             User.objects.filter(
                 is_active=True,
@@ -525,7 +530,8 @@ def user_access_change(
 
     What only takes access away (removing a role, deactivating, a role that opens no case)
     takes effect at once. What would reveal case content (adding a role of the access
-    policy, moving the holder of one to another agency, re-activating them) becomes an
+    policy, moving the holder of one to another agency, re-activating them) or make an
+    administrator becomes an
     `AccessChangeRequest` that a second person decides; return it, or None if none was
     needed. A later request for the same user replaces a pending one.
     """
@@ -535,7 +541,7 @@ def user_access_change(
     current = set(stored.roles.values_list("role", flat=True))
     agency_id = agency.pk if agency is not None else None
     case_roles_after = roles & CASE_ROLES
-    added_case = (roles - current) & CASE_ROLES
+    added_case = (roles - current) & APPROVED_ROLES
     moves_with_case_role = (
         agency_id != stored.agency_id and agency_id is not None and bool(case_roles_after)
     )

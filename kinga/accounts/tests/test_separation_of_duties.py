@@ -359,3 +359,43 @@ def test_client_requests_do_not_reach_the_queue_without_two_factor(personas: Per
     client = Client()
     client.force_login(personas.supervisor)
     assert client.get(QUEUE)["Location"].startswith("/accounts/two-factor/")
+
+
+def test_a_second_administrator_account_waits_for_another_administrator(
+    personas: Personas,
+) -> None:
+    """Guards issue 11 hole 2: no sock-puppet administrator to approve one's own request.
+
+    An administrator creates a second account with the administrator role; it is not an
+    administrator until another administrator approves, so it cannot approve the first
+    one's request for a case role in an agency without a supervisor.
+    """
+    puppet = user_create(
+        username="puppet_admin",
+        password="x" * 20,
+        agency=personas.programme,
+        roles={Role.ADMIN},
+        actor=personas.admin,
+    )
+    assert Role.ADMIN not in fresh(puppet).role_set and not fresh(puppet).is_staff
+    escalation = user_access_change(
+        user=personas.admin,
+        actor=personas.admin,
+        roles={Role.CASEWORKER},
+        agency=personas.programme,
+        is_active=True,
+    )
+    assert escalation is not None
+    with pytest.raises(PermissionDenied):
+        access_change_approve(change=escalation, actor=fresh(puppet))
+    # The puppet's own promotion is for another administrator, not its maker.
+    promotion = AccessChangeRequest.objects.get(subject=puppet, state="pending")
+    with pytest.raises(PermissionDenied):
+        access_change_approve(change=promotion, actor=personas.admin)
+    # Not for a supervisor of its agency either: making administrators is administrators' call.
+    supervisor = make_user("programme_supervisor", personas.programme, Role.SUPERVISOR)
+    with pytest.raises(PermissionDenied):
+        access_change_approve(change=promotion, actor=supervisor)
+    second = User.objects.create_superuser("operator", password="x" * 20)
+    access_change_approve(change=promotion, actor=second)
+    assert fresh(puppet).is_staff and Role.ADMIN in fresh(puppet).role_set
