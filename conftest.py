@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.accounts.models import Agency, AgencyKind, Role, User
-from kinga.accounts.services import user_create
+from kinga.accounts.services import authenticator_ensure, user_create
 from kinga.places.models import County
 
 PASSWORD = "correct horse battery staple 42"
@@ -153,9 +152,7 @@ def personas(db: None) -> Personas:
 
 def verify_session(client: Client, user: User) -> None:
     """Sign the user in and mark the session as having passed two-factor."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    device = authenticator_ensure(user=user)
     client.force_login(user)
     session = client.session
     session["otp_device_id"] = device.persistent_id
@@ -214,9 +211,7 @@ def totp_now(user: User) -> str:
     """Return the current TOTP code of the user's confirmed device, making one if needed."""
     from django_otp.oath import totp
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    device = authenticator_ensure(user=user)
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     return f"{code:0{device.digits}d}"
 

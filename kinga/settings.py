@@ -106,9 +106,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # django-otp's Device base, middleware and TOTP arithmetic; its TOTP and static-token
+    # plugins are not installed: they keep secrets and backup codes in clear, so
+    # kinga.accounts has its own devices (Authenticator, BackupCodes).
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     "kinga.audit",
     "kinga.accounts",
     "kinga.places",
@@ -246,10 +247,18 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failed logins.
-KINGA_LOCKOUT_ACCOUNT_FAILURES = env_int("KINGA_LOCKOUT_ACCOUNT_FAILURES", 5)
-KINGA_LOCKOUT_ADDRESS_FAILURES = env_int("KINGA_LOCKOUT_ADDRESS_FAILURES", 20)
-KINGA_LOCKOUT_MINUTES = env_int("KINGA_LOCKOUT_MINUTES", 15)
+# Sign-in throttling, never lockout (an attacker must not be able to keep the on-call
+# officer out). Failures without a device cookie are counted per account and per address;
+# past the free ones, each further failure doubles the wait, up to the cap. A browser that
+# has fully signed in to an account carries a device cookie for it, and is held only by the
+# failures made with that cookie. Failures older than the window are forgotten.
+KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = env_int("KINGA_SIGNIN_ACCOUNT_FREE_FAILURES", 5)
+KINGA_SIGNIN_ADDRESS_FREE_FAILURES = env_int("KINGA_SIGNIN_ADDRESS_FREE_FAILURES", 20)
+KINGA_SIGNIN_DEVICE_FREE_FAILURES = env_int("KINGA_SIGNIN_DEVICE_FREE_FAILURES", 5)
+KINGA_SIGNIN_FIRST_DELAY_SECONDS = env_int("KINGA_SIGNIN_FIRST_DELAY_SECONDS", 30)
+KINGA_SIGNIN_MAX_DELAY_MINUTES = env_int("KINGA_SIGNIN_MAX_DELAY_MINUTES", 15)
+KINGA_SIGNIN_WINDOW_MINUTES = env_int("KINGA_SIGNIN_WINDOW_MINUTES", 24 * 60)
+KINGA_DEVICE_COOKIE_DAYS = env_int("KINGA_DEVICE_COOKIE_DAYS", 90)
 
 # Sessions expire after a short idle time, and with the browser.
 SESSION_COOKIE_AGE = env_int("KINGA_SESSION_IDLE_MINUTES", 30) * 60

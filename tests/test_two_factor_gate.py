@@ -74,7 +74,7 @@ def test_a_forged_session_device_does_not_verify(personas: Personas) -> None:
     client = Client()
     client.force_login(personas.caseworker)
     session = client.session
-    session["otp_device_id"] = "otp_totp.totpdevice/999999"
+    session["otp_device_id"] = "accounts.authenticator/999999"
     session.save()
     assert client.get("/")["Location"].startswith("/accounts/two-factor/")
 

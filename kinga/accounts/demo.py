@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.accounts.models import Agency, AgencyKind, Role, User
-from kinga.accounts.services import user_roles_set
+from kinga.accounts.services import authenticator_ensure, user_roles_set
 from kinga.lib.demo import DEMO_PASSWORD
 from kinga.places.models import County
 
@@ -88,6 +87,5 @@ def load(*, out: Callable[[str], None]) -> None:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user_roles_set(user=user, roles=set(roles), actor=None)
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        authenticator_ensure(user=user)
     out(f"    {len(AGENCIES)} agencies, {len(ACCOUNTS)} accounts")

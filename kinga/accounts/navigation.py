@@ -62,6 +62,12 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.SERVICE_PROVIDER, Role.SUPERVISOR}),
     ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
+    NavItem(
+        "accounts:access_changes",
+        _("Access changes to approve"),
+        frozenset({Role.SUPERVISOR, Role.ADMIN}),
+        superuser=True,
+    ),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values) - {Role.ADMIN}),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

@@ -10,13 +10,15 @@ from urllib.parse import urlencode
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,11 +26,11 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinga.accounts import services
+from kinga.access.policy import deny
+from kinga.accounts import selectors, services
 from kinga.accounts.forms import CodeForm, LoginForm
-from kinga.accounts.models import User
+from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
 
@@ -53,36 +55,79 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html", {"entries": navigation_for(request.user)})
 
 
+def _wait_message(hold: services.SignInHold) -> str:
+    """Say, in the user's language, how long to wait before the next try."""
+    if hold.seconds < 60:
+        wait = ngettext("%(count)d second", "%(count)d seconds", hold.seconds) % {
+            "count": hold.seconds
+        }
+    else:
+        minutes = -(-hold.seconds // 60)
+        wait = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return _(
+        "Too many failed sign-ins. Wait %(wait)s before trying again. If you cannot wait, "
+        "ask your administrator to lift the hold."
+    ) % {"wait": wait}
+
+
+def _device(request: HttpRequest, username: str) -> str:
+    """Return the device reference of the request's device cookie for this account, or ""."""
+    name = services.device_cookie_name(username=username)
+    return services.device_cookie_check(username=username, value=request.COOKIES.get(name))
+
+
+def _set_device_cookie(response: HttpResponse, username: str) -> HttpResponse:
+    """Give the browser, now fully signed in to this account, a new device cookie for it."""
+    response.set_cookie(
+        services.device_cookie_name(username=username),
+        services.device_cookie_issue(username=username),
+        max_age=settings.KINGA_DEVICE_COOKIE_DAYS * 24 * 3600,
+        path=reverse("accounts:login").rsplit("login/", 1)[0],
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
-    """Check username and password, with lockout, then move on to two-factor."""
+    """Check username and password, with throttling, then move on to two-factor."""
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
         address = client_address(request)
-        minutes = services.lockout_minutes_left(username=username, address=address)
-        if minutes:
-            services.lockout_record(username=username)
-            error = _(
-                "Too many failed sign-ins. Try again in %(minutes)d minutes, or ask your "
-                "administrator."
-            ) % {"minutes": minutes}
+        device = _device(request, username)
+        hold = services.sign_in_hold(username=username, address=address, device=device)
+        if hold is not None:
+            services.sign_in_held_record(username=username, hold=hold)
+            error = _wait_message(hold)
         else:
             user = auth.authenticate(
                 request, username=username, password=form.cleaned_data["password"]
             )
             if user is None or not user.is_active:
                 services.login_attempt_record(
-                    username=username, address=address, succeeded=False, user=None, stage="password"
+                    username=username,
+                    address=address,
+                    succeeded=False,
+                    user=None,
+                    stage=SignInStage.PASSWORD,
+                    device=device,
                 )
                 error = _("The username or password is not right.")
             else:
                 auth.login(request, user)
                 services.login_attempt_record(
-                    username=username, address=address, succeeded=True, user=user, stage="password"
+                    username=username,
+                    address=address,
+                    succeeded=True,
+                    user=user,
+                    stage=SignInStage.PASSWORD,
+                    device=device,
                 )
                 next_url = _safe_next(request)
                 if services.totp_device_for(user=user) is None:
@@ -96,7 +141,7 @@ def login(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _demo_code(device: TOTPDevice) -> str:
+def _demo_code(device: Authenticator) -> str:
     """Return the current code of a device, shown on the page only in demo mode."""
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
     return f"{code:0{device.digits}d}"
@@ -116,22 +161,26 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     error = ""
     address = client_address(request)
     if request.method == "POST" and form.is_valid():
-        if services.lockout_minutes_left(username=user.username, address=address):
-            services.lockout_record(username=user.username)
-            auth.logout(request)
-            return redirect("accounts:login")
-        matched = match_token(user, form.cleaned_data["code"])
-        services.login_attempt_record(
-            username=user.username,
-            address=address,
-            succeeded=matched is not None,
-            user=user,
-            stage="two_factor",
-        )
-        if matched is not None:
-            otp_login(request, matched)
-            return redirect(_safe_next(request))
-        error = _("That code is not right. Codes change every 30 seconds; try the newest.")
+        cookie = _device(request, user.username)
+        hold = services.sign_in_hold(username=user.username, address=address, device=cookie)
+        if hold is not None:
+            # The code is not even checked: a held attempt must not be an oracle.
+            services.sign_in_held_record(username=user.username, hold=hold)
+            error = _wait_message(hold)
+        else:
+            matched = match_token(user, form.cleaned_data["code"])
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=matched is not None,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
+            if matched is not None:
+                otp_login(request, matched)
+                return _set_device_cookie(redirect(_safe_next(request)), user.username)
+            error = _("That code is not right. Codes change every 30 seconds; try the newest.")
     context = {
         "form": form,
         "error": error,
@@ -159,22 +208,41 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        address = client_address(request)
+        cookie = _device(request, user.username)
+        hold = services.sign_in_hold(username=user.username, address=address, device=cookie)
+        if hold is not None:
+            services.sign_in_held_record(username=user.username, hold=hold)
+            error = _wait_message(hold)
+        elif device.verify_token(form.cleaned_data["code"]):
             codes = services.totp_enrolment_confirm(user=user, device=device)
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=True,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
             otp_login(request, device)
-            return render(
+            response = render(
                 request,
                 "accounts/backup_codes.html",
                 {"codes": codes, "next": _safe_next(request)},
             )
-        services.login_attempt_record(
-            username=user.username,
-            address=client_address(request),
-            succeeded=False,
-            user=user,
-            stage="two_factor",
-        )
-        error = _("That code is not right. Check the time on your phone and try the newest code.")
+            return _set_device_cookie(response, user.username)
+        else:
+            services.login_attempt_record(
+                username=user.username,
+                address=address,
+                succeeded=False,
+                user=user,
+                stage=SignInStage.TWO_FACTOR,
+                device=cookie,
+            )
+            error = _(
+                "That code is not right. Check the time on your phone and try the newest code."
+            )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = {
         "form": form,
@@ -205,3 +273,48 @@ def logout(request: HttpRequest) -> HttpResponse:
         services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def access_changes(request: HttpRequest) -> HttpResponse:
+    """The queue of role and agency changes the viewer may approve or refuse."""
+    user = cast(User, request.user)
+    if not (user.has_role(Role.SUPERVISOR, Role.ADMIN) or user.is_superuser):
+        raise deny(user, record_type="accounts.accesschangerequest", record_id="", action="list")
+    pending = selectors.access_changes_to_decide(viewer=user)
+    return render(request, "accounts/access_changes.html", {"pending": pending})
+
+
+def _change_to_decide(request: HttpRequest, pk: int) -> tuple[User, AccessChangeRequest]:
+    user = cast(User, request.user)
+    for change in selectors.access_changes_to_decide(viewer=user):
+        if change.pk == pk:
+            return user, change
+    raise deny(user, record_type="accounts.accesschangerequest", record_id=pk)
+
+
+@require_POST
+@login_required
+def access_change_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve one change as the second person; it takes effect now."""
+    user, change = _change_to_decide(request, pk)
+    try:
+        services.access_change_approve(change=change, actor=user)
+        messages.success(request, _("Approved: the change has taken effect."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("accounts:access_changes")
+
+
+@require_POST
+@login_required
+def access_change_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refuse one change; nothing of it takes effect."""
+    user, change = _change_to_decide(request, pk)
+    try:
+        services.access_change_refuse(change=change, actor=user)
+        messages.success(request, _("Refused: nothing changed."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("accounts:access_changes")

@@ -78,11 +78,9 @@ def _user(username: str, agency: Any, role: str) -> Any:
 
 
 def _signed_in(user: Any) -> Client:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from kinga.accounts.services import authenticator_ensure
 
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    device = authenticator_ensure(user=user)
     client = Client()
     client.force_login(user)
     session = client.session

@@ -13,11 +13,10 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.accounts.models import Agency, Role, User
-from kinga.accounts.services import user_roles_set
+from kinga.accounts.services import authenticator_ensure, user_roles_set
 from kinga.cases.models import OPEN_STATUSES, Case
 from kinga.cases.services import consent_allows, consent_record
 from kinga.lib.demo import DEMO_PASSWORD
@@ -85,8 +84,7 @@ def _providers() -> None:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         user_roles_set(user=user, roles={Role.SERVICE_PROVIDER}, actor=None)
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        authenticator_ensure(user=user)
 
 
 def _place(agency_name: str, service_type: str) -> ServiceAtLocation | None:

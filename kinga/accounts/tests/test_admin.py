@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.test import RequestFactory
 
 from conftest import Personas
-from kinga.accounts.models import Agency, AgencyKind, Role, User
+from kinga.accounts.models import AccessChangeRequest, Agency, AgencyKind, Role, User
 from kinga.accounts.services import ADMINISTRATORS_GROUP, user_roles_set
 from kinga.audit.models import AuditAction, AuditEvent
 from kinga.places.models import County
@@ -58,10 +58,13 @@ def test_admin_pages_for_agencies_and_users(personas: Personas, client_for) -> N
     assert index.status_code == 200
     body = index.content.decode()
     assert "/admin/accounts/agency/" in body and "/admin/accounts/user/" in body
-    assert "/admin/otp_totp/" not in body and "/admin/auth/group/" not in body
+    assert "/admin/accounts/authenticator/" not in body and "/admin/auth/group/" not in body
+    assert "/admin/accounts/backupcodes/" not in body
     assert client.get("/admin/accounts/agency/").status_code == 200
     assert client.get(f"/admin/accounts/user/{personas.caseworker.pk}/change/").status_code == 200
-    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    # Two-factor secrets have no admin page at all.
+    assert client.get("/admin/accounts/authenticator/").status_code == 404
+    assert client.get("/admin/accounts/backupcode/").status_code == 404
     assert client.get("/admin/auth/group/").status_code == 403
 
 
@@ -109,12 +112,34 @@ def test_role_change_in_admin_goes_through_the_service(personas: Personas, clien
     }
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert set(User.objects.get(pk=user.pk).role_set) == {Role.CASEWORKER, Role.SUPERVISOR}
-    event = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGE, record_id=str(user.pk))
-    assert event.last() is not None
-    latest = event.order_by("-seq").first()
-    assert latest is not None and latest.detail == {"added": ["supervisor"], "removed": []}
-    assert latest.actor_id == personas.admin.pk
+    # Supervisor opens case content: it waits for a second person (issue 11 hole 2).
+    assert set(User.objects.get(pk=user.pk).role_set) == {Role.CASEWORKER}
+    change = AccessChangeRequest.objects.get(subject=user)
+    assert change.roles_added == [Role.SUPERVISOR] and change.requested_by_id == personas.admin.pk
+    event = AuditEvent.objects.get(
+        action=AuditAction.ROLE_CHANGE,
+        record_type="accounts.accesschangerequest",
+        record_id=str(change.pk),
+    )
+    assert event.detail == {
+        "subject": user.pk,
+        "state": "pending",
+        "roles": {"old": [Role.CASEWORKER], "new": [Role.CASEWORKER, Role.SUPERVISOR]},
+    }
+    assert event.actor_id == personas.admin.pk
+    # A role that opens no case is given at once, through the same service.
+    data["roles-1-role"] = Role.TRAINER
+    assert client.post(url, data).status_code == 302
+    assert set(User.objects.get(pk=user.pk).role_set) == {Role.CASEWORKER, Role.TRAINER}
+    latest = (
+        AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGE, record_id=str(user.pk))
+        .order_by("-seq")
+        .first()
+    )
+    assert latest is not None and latest.actor_id == personas.admin.pk
+    assert latest.detail == {
+        "roles": {"old": [Role.CASEWORKER], "new": [Role.CASEWORKER, Role.TRAINER]}
+    }
 
 
 def test_admin_cannot_make_superusers_or_touch_them(personas: Personas, client_for) -> None:  # type: ignore[no-untyped-def]

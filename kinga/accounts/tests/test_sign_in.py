@@ -1,4 +1,4 @@
-"""Sign-in, lockout, two-factor (TOTP, backup codes, enrolment) and the demo code."""
+"""Sign-in, throttling, two-factor (TOTP, backup codes, enrolment) and the demo code."""
 
 from __future__ import annotations
 
@@ -10,23 +10,21 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD, Personas
-from kinga.accounts.models import LoginAttempt, User
+from kinga.accounts.models import Authenticator, BackupCodes, LoginAttempt, User
 from kinga.audit.models import AuditAction, AuditEvent
 
 LOGIN = "/accounts/login/"
 TWO_FACTOR = "/accounts/two-factor/"
 
 
-def code_of(device: TOTPDevice) -> str:
+def code_of(device: Authenticator) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
-def confirmed_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+def confirmed_device(user: User) -> Authenticator:
+    return Authenticator.objects.create(user=user, name="authenticator", confirmed=True)
 
 
 def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
@@ -73,7 +71,7 @@ def test_enrolment_end_to_end(personas: Personas, settings) -> None:  # type: ig
     page = client.get(reverse("accounts:two_factor_setup"))
     assert page.status_code == 200
     assert "data:image/svg+xml;base64," in page.content.decode()
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = Authenticator.objects.get(user=user, confirmed=False)
     # A wrong code keeps the device unconfirmed.
     wrong = f"{(int(code_of(device)) + 1) % 1_000_000:06d}"
     client.post(reverse("accounts:two_factor_setup"), {"code": wrong})
@@ -96,7 +94,7 @@ def test_enrolment_is_closed_once_a_device_exists(personas: Personas) -> None:
     sign_in(client, user.username)
     response = client.get(reverse("accounts:two_factor_setup"))
     assert response["Location"].startswith(TWO_FACTOR)
-    assert TOTPDevice.objects.filter(user=user).count() == 1
+    assert Authenticator.objects.filter(user=user).count() == 1
 
 
 def test_backup_code_works_once(personas: Personas) -> None:
@@ -114,7 +112,7 @@ def test_backup_code_works_once(personas: Personas) -> None:
     response = second.post(TWO_FACTOR, {"code": code})
     assert response.status_code == 200
     assert second.get("/")["Location"].startswith(TWO_FACTOR)
-    assert StaticDevice.objects.get(user=user).token_set.count() == 9
+    assert BackupCodes.objects.get(user=user).codes.count() == 9
 
 
 def test_backup_codes_cannot_be_renewed_before_two_factor(personas: Personas) -> None:
@@ -125,49 +123,171 @@ def test_backup_codes_cannot_be_renewed_before_two_factor(personas: Personas) ->
     response = client.post(reverse("accounts:backup_codes"))
     assert response.status_code == 302
     assert response["Location"].startswith(TWO_FACTOR)
-    assert not StaticDevice.objects.filter(user=user).exists()
+    assert not BackupCodes.objects.filter(user=user).exists()
 
 
-def test_lockout_per_account_says_when_to_retry(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.KINGA_LOCKOUT_ACCOUNT_FAILURES = 3
-    settings.KINGA_LOCKOUT_MINUTES = 15
+def fail_password(client: Client, username: str) -> None:
+    response = sign_in(client, username, "wrong")
+    assert "not right" in response.content.decode(), "the guess was held, not tried"
+
+
+def full_sign_in(client: Client, user: User, device: Authenticator) -> None:
+    """Sign in with password and code, so the browser gets its device cookie."""
+    assert sign_in(client, user.username).status_code == 302
+    response = client.post(TWO_FACTOR, {"code": code_of(device), "next": "/"})
+    assert response["Location"] == "/"
+    client.post(reverse("accounts:logout"))
+
+
+def last_failures_age(minutes: float) -> None:
+    LoginAttempt.objects.update(at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_delays_grow_and_say_how_long(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """Guards issue 11 hole 10: past the free failures each failure doubles the wait."""
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 3
+    settings.KINGA_SIGNIN_FIRST_DELAY_SECONDS = 60
+    settings.KINGA_SIGNIN_MAX_DELAY_MINUTES = 8
     user = personas.caseworker
     for number in range(3):
-        client = Client(REMOTE_ADDR=f"10.0.0.{number + 1}")
-        assert "not right" in sign_in(client, user.username, "wrong").content.decode()
-    # Even the right password is refused now, from yet another address.
-    client = Client(REMOTE_ADDR="10.0.0.99")
-    response = sign_in(client, user.username)
-    body = response.content.decode()
+        fail_password(Client(REMOTE_ADDR=f"10.0.0.{number + 1}"), user.username)
+    # The third failure reaches the limit: one minute before the next try, from anywhere.
+    response = sign_in(Client(REMOTE_ADDR="10.0.0.99"), user.username)
     assert response.status_code == 200
-    assert "Try again in 15 minutes" in body
-    assert "_auth_user_id" not in client.session
-    assert AuditEvent.objects.filter(action=AuditAction.LOCKED_OUT).exists()
+    assert "Wait 1 minute before trying again" in response.content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.LOCKED_OUT, reason="throttled:account"
+    ).exists()
+    waits = []
+    for _ in range(4):
+        last_failures_age(30)  # every wait so far has passed
+        fail_password(Client(REMOTE_ADDR="10.0.0.98"), user.username)
+        body = sign_in(Client(REMOTE_ADDR="10.0.0.97"), user.username).content.decode()
+        waits.append(int(re.search(r"Wait (\d+) minute", body).group(1)))  # type: ignore[union-attr]
+    assert waits == [2, 4, 8, 8]  # doubling, then the cap
 
 
-def test_lockout_ends_after_the_window(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.KINGA_LOCKOUT_ACCOUNT_FAILURES = 2
+def test_the_wait_ends_and_the_right_password_works(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """Guards issue 11 hole 10: a throttle is a delay, never a lock that outlasts it."""
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 2
+    settings.KINGA_SIGNIN_FIRST_DELAY_SECONDS = 30
     user = personas.caseworker
     for _ in range(2):
-        sign_in(Client(), user.username, "wrong")
-    LoginAttempt.objects.update(at=timezone.now() - timedelta(minutes=16))
-    response = sign_in(Client(), user.username)
+        fail_password(Client(), user.username)
+    assert "Wait 30 seconds" in sign_in(Client(), user.username).content.decode()
+    last_failures_age(1)
+    assert sign_in(Client(), user.username).status_code == 302
+
+
+def test_attacker_address_does_not_hold_other_accounts_elsewhere(
+    personas: Personas,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Guards issue 11 hole 10: one address failing against many accounts holds only itself."""
+    settings.KINGA_SIGNIN_ADDRESS_FREE_FAILURES = 4
+    for user in personas.all_users():
+        sign_in(Client(REMOTE_ADDR="192.0.2.7"), user.username, "wrong")
+    # The attacker's address is held now...
+    held = sign_in(Client(REMOTE_ADDR="192.0.2.7"), personas.analyst.username)
+    assert "before trying again" in held.content.decode()
+    # ...but the on-call officer signing in from her own address is not.
+    officer = personas.investigator
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.20"), officer.username).status_code == 302
+
+
+def test_officer_with_device_cookie_signs_in_while_account_is_guessed(
+    personas: Personas,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Guards issue 11 hole 10: guessing at her account does not keep her browser out.
+
+    The attacker fails from many addresses (and from her office's address) until the
+    account and the address are throttled; her own browser, which has signed in before,
+    still gets in with the right password and code, at once.
+    """
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 3
+    settings.KINGA_SIGNIN_ADDRESS_FREE_FAILURES = 3
+    officer = personas.investigator
+    device = confirmed_device(officer)
+    browser = Client(REMOTE_ADDR="198.51.100.20")
+    full_sign_in(browser, officer, device)
+    for number in range(10):
+        sign_in(Client(REMOTE_ADDR=f"203.0.113.{number}"), officer.username, "wrong")
+    for _ in range(5):
+        sign_in(Client(REMOTE_ADDR="198.51.100.20"), officer.username, "wrong")
+    # Without the cookie, even from her office, the account is held.
+    stranger = sign_in(Client(REMOTE_ADDR="198.51.100.20"), officer.username)
+    assert "before trying again" in stranger.content.decode()
+    # Her browser is not.
+    assert sign_in(browser, officer.username).status_code == 302
+    # A code is accepted once; she types the next one, 30 seconds on.
+    Authenticator.objects.filter(pk=device.pk).update(last_t=-1)
+    device.refresh_from_db()
+    response = browser.post(TWO_FACTOR, {"code": code_of(device), "next": "/"})
+    assert response["Location"] == "/"
+    assert browser.get("/").status_code == 200
+
+
+def test_device_cookie_is_held_by_its_own_failures_only(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """Guards issue 11 hole 10: a stolen device cookie buys no unthrottled guessing."""
+    settings.KINGA_SIGNIN_DEVICE_FREE_FAILURES = 2
+    officer = personas.investigator
+    device = confirmed_device(officer)
+    browser = Client()
+    full_sign_in(browser, officer, device)
+    cookie_names = [name for name in browser.cookies if name.startswith("kinga_device_")]
+    assert len(cookie_names) == 1
+    morsel = browser.cookies[cookie_names[0]]
+    assert morsel["httponly"] and morsel["path"] == "/accounts/"
+    for _ in range(2):
+        fail_password(browser, officer.username)
+    assert "before trying again" in sign_in(browser, officer.username).content.decode()
+    # Those failures were the cookie's: a new browser is not held by them.
+    assert sign_in(Client(), officer.username).status_code == 302
+
+
+def test_device_cookie_names_one_account(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+    """Guards issue 11 hole 10: a cookie for one account does not pass another's throttle."""
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 2
+    officer, target = personas.investigator, personas.supervisor
+    device = confirmed_device(officer)
+    browser = Client()
+    full_sign_in(browser, officer, device)
+    # Copy the officer's cookie under the target's cookie name: it names the officer.
+    from kinga.accounts.services import device_cookie_name
+
+    value = browser.cookies[device_cookie_name(username=officer.username)].value
+    browser.cookies[device_cookie_name(username=target.username)] = value
+    for _ in range(2):
+        fail_password(Client(), target.username)
+    assert "before trying again" in sign_in(browser, target.username).content.decode()
+
+
+def test_admin_lifts_a_throttle_audited(personas: Personas, settings, client_for) -> None:  # type: ignore[no-untyped-def]
+    """Guards issue 11 hole 10: an administrator lets a throttled officer in at once."""
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 2
+    settings.KINGA_SIGNIN_MAX_DELAY_MINUTES = 15
+    officer = personas.investigator
+    for _ in range(6):
+        sign_in(Client(), officer.username, "wrong")
+    assert "before trying again" in sign_in(Client(), officer.username).content.decode()
+    admin_client = client_for(personas.admin)
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "lift_sign_in_throttle", "_selected_action": [officer.pk]},
+    )
     assert response.status_code == 302
+    assert sign_in(Client(), officer.username).status_code == 302
+    event = AuditEvent.objects.get(reason="sign_in_throttle_lifted")
+    assert event.actor_id == personas.admin.pk and event.record_id == str(officer.pk)
+    # Later failures count again from zero.
+    for _ in range(2):
+        fail_password(Client(), officer.username)
+    assert "before trying again" in sign_in(Client(), officer.username).content.decode()
 
 
-def test_lockout_per_address(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.KINGA_LOCKOUT_ACCOUNT_FAILURES = 100
-    settings.KINGA_LOCKOUT_ADDRESS_FAILURES = 4
-    for number in range(4):
-        sign_in(Client(REMOTE_ADDR="192.0.2.7"), f"guess{number}", "wrong")
-    response = sign_in(Client(REMOTE_ADDR="192.0.2.7"), personas.analyst.username)
-    assert "Try again in" in response.content.decode()
-    # Another address is not affected.
-    assert sign_in(Client(REMOTE_ADDR="192.0.2.8"), personas.analyst.username).status_code == 302
-
-
-def test_two_factor_failures_count_towards_lockout(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.KINGA_LOCKOUT_ACCOUNT_FAILURES = 3
+def test_two_factor_failures_count_towards_the_throttle(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES = 3
     user = personas.caseworker
     device = confirmed_device(user)
     client = Client()
@@ -176,8 +296,9 @@ def test_two_factor_failures_count_towards_lockout(personas: Personas, settings)
     for _ in range(3):
         client.post(TWO_FACTOR, {"code": wrong})
     response = client.post(TWO_FACTOR, {"code": code_of(device)})
-    assert response["Location"] == reverse("accounts:login")
-    assert "_auth_user_id" not in client.session
+    assert response.status_code == 200
+    assert "before trying again" in response.content.decode()
+    assert client.get("/")["Location"].startswith(TWO_FACTOR)
 
 
 def test_demo_code_shown_only_in_demo_mode(personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]

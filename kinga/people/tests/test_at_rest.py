@@ -99,3 +99,67 @@ def test_identity_leaves_no_trace_in_the_database() -> None:
                 )
                 text = "\n".join(row[0] for row in cursor.fetchall())
                 _assert_no_trace(text.encode(), table)
+
+
+def _database_blobs() -> list[tuple[str, bytes]]:
+    """Return the raw bytes of the database (SQLite files, or every PostgreSQL row as JSON)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(FULL)")
+        database = Path(settings.DATABASES["default"]["TEST"]["NAME"])
+        files = [database, Path(f"{database}-wal"), Path(f"{database}-journal")]
+        return [(str(path), path.read_bytes()) for path in files if path.exists()]
+    blobs = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(
+                f"SELECT row_to_json(t)::text FROM {connection.ops.quote_name(table)} t"  # noqa: S608 - fixed test names
+            )
+            blobs.append((table, "\n".join(row[0] for row in cursor.fetchall()).encode()))
+    return blobs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_factor_secrets_leave_no_trace_in_the_database() -> None:
+    """Guards issue 11 hole 6: no TOTP secret (hex or base32) and no backup code in clear."""
+    import base64
+
+    from django_otp import match_token
+
+    from conftest import gazetteer_ensure, make_agency
+    from kinga.accounts.models import AgencyKind, Authenticator, Role
+    from kinga.accounts.services import (
+        backup_codes_replace,
+        totp_enrolment_confirm,
+        totp_enrolment_start,
+        user_create,
+    )
+
+    gazetteer_ensure()
+    agency = make_agency("At Rest NGO", AgencyKind.NGO)
+    user = user_create(
+        username="atrest", password="x" * 20, agency=agency, roles={Role.CASEWORKER}, actor=None
+    )
+    device = totp_enrolment_start(user=user)
+    secret_hex = str(device.key)
+    first_codes = totp_enrolment_confirm(user=user, device=device)
+    codes = backup_codes_replace(user=user)  # replaced once more: old and new both checked
+    # The secret and the codes still work.
+    assert Authenticator.objects.get(pk=device.pk).key == secret_hex
+    assert match_token(user, codes[0]) is not None
+    assert match_token(user, codes[0]) is None, "a backup code works once"
+
+    secret_b32 = base64.b32encode(bytes.fromhex(secret_hex)).decode()
+    needles = [
+        secret_hex.lower().encode(),
+        secret_hex.upper().encode(),
+        secret_b32.encode(),
+        secret_b32.rstrip("=").lower().encode(),
+        *[code.encode() for code in first_codes + codes],
+    ]
+    blobs = _database_blobs()
+    assert blobs
+    for where, blob in blobs:
+        for needle in needles:
+            assert needle not in blob, f"a two-factor secret or backup code in clear in {where}"
+            assert needle.decode().encode("utf-16-le") not in blob, f"(utf-16) in {where}"
