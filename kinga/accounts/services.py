@@ -226,12 +226,12 @@ def login_attempt_record(
 
 
 def sign_in_held_record(*, username: str, hold: SignInHold) -> None:
-    """Audit that a sign-in was refused because it must wait (the reason says which count)."""
+    """Audit that a sign-in was refused because it must wait (its code says which count)."""
     audit_record(
         action=AuditAction.LOCKED_OUT,
         actor=None,
         actor_label=username[:150],
-        reason=f"throttled:{hold.scope}",
+        detail={"code": f"throttled:{hold.scope}"},
     )
 
 
@@ -250,7 +250,7 @@ def sign_in_throttle_lift(*, user: User, actor: User) -> None:
         record_type="accounts.user",
         record_id=user.pk,
         fields=["sign_in_throttle_lifted_at"],
-        reason="sign_in_throttle_lifted",
+        detail={"code": "sign_in_throttle_lifted"},
     )
 
 
@@ -601,8 +601,8 @@ def user_access_change(
         record_type="accounts.accesschangerequest",
         record_id=change.pk,
         fields=["roles", "agency", "is_active"],
-        reason="access_change_requested",
         detail={
+            "code": "access_change_requested",
             "subject": stored.pk,
             "state": AccessChangeState.PENDING,
             **_change_detail(
@@ -660,8 +660,12 @@ def access_change_approve(*, change: AccessChangeRequest, actor: User) -> None:
         fields=sorted(
             {"roles": "roles", "agency": "agency", "is_active": "is_active"}[key] for key in detail
         ),
-        reason="access_change_approved",
-        detail={"request": change.pk, "state": AccessChangeState.APPROVED, **detail},
+        detail={
+            "code": "access_change_approved",
+            "request": change.pk,
+            "state": AccessChangeState.APPROVED,
+            **detail,
+        },
     )
     _tell_decided(change=change, actor=actor)
 
@@ -684,8 +688,11 @@ def access_change_refuse(*, change: AccessChangeRequest, actor: User) -> None:
         record_type="accounts.accesschangerequest",
         record_id=change.pk,
         fields=["state"],
-        reason="access_change_refused",
-        detail={"subject": change.subject_id, "state": AccessChangeState.REFUSED},
+        detail={
+            "code": "access_change_refused",
+            "subject": change.subject_id,
+            "state": AccessChangeState.REFUSED,
+        },
     )
     _tell_decided(change=change, actor=actor)
 

@@ -122,6 +122,7 @@ def test_role_change_in_admin_goes_through_the_service(personas: Personas, clien
         record_id=str(change.pk),
     )
     assert event.detail == {
+        "code": "access_change_requested",
         "subject": user.pk,
         "state": "pending",
         "roles": {"old": [Role.CASEWORKER], "new": [Role.CASEWORKER, Role.SUPERVISOR]},

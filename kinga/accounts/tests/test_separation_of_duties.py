@@ -38,7 +38,11 @@ def matter(personas: Personas) -> Matter:
         matter=case, relation=Relation.TEAM_MEMBER, actor=None, user=personas.caseworker
     )
     access_services.access_grant(
-        matter=case, relation=Relation.AGENCY_ON_TEAM, actor=None, agency=personas.ngo
+        matter=case,
+        relation=Relation.AGENCY_ON_TEAM,
+        actor=None,
+        agency=personas.ngo,
+        via_role=Role.CASEWORKER,
     )
     return case
 
@@ -127,7 +131,7 @@ def test_admin_giving_itself_supervisor_waits_for_the_agency_supervisor(
     change.refresh_from_db()
     assert change.state == AccessChangeState.APPROVED
     assert change.decided_by_id == personas.supervisor.pk and change.decided_at is not None
-    approved = AuditEvent.objects.get(reason="access_change_approved")
+    approved = AuditEvent.objects.get(detail__code="access_change_approved")
     assert approved.actor_id == personas.supervisor.pk
     assert approved.detail["roles"] == {"old": [], "new": [Role.SUPERVISOR]}
 
@@ -209,7 +213,7 @@ def test_moving_a_user_records_old_and_new_agency(personas: Personas, client_for
     assert Notification.objects.filter(recipient=personas.supervisor).exists()
     access_change_approve(change=change, actor=receiving)
     assert fresh(user).agency_id == personas.other_ngo.pk
-    event = AuditEvent.objects.get(reason="access_change_approved")
+    event = AuditEvent.objects.get(detail__code="access_change_approved")
     assert event.detail["agency"] == {"old": personas.ngo.pk, "new": personas.other_ngo.pk}
 
     # A user with no case role moves at once, and the event still says from where.

@@ -156,7 +156,7 @@ def test_delays_grow_and_say_how_long(personas: Personas, settings) -> None:  # 
     assert response.status_code == 200
     assert "Wait 1 minute before trying again" in response.content.decode()
     assert AuditEvent.objects.filter(
-        action=AuditAction.LOCKED_OUT, reason="throttled:account"
+        action=AuditAction.LOCKED_OUT, detail__code="throttled:account"
     ).exists()
     waits = []
     for _ in range(4):
@@ -278,7 +278,7 @@ def test_admin_lifts_a_throttle_audited(personas: Personas, settings, client_for
     )
     assert response.status_code == 302
     assert sign_in(Client(), officer.username).status_code == 302
-    event = AuditEvent.objects.get(reason="sign_in_throttle_lifted")
+    event = AuditEvent.objects.get(detail__code="sign_in_throttle_lifted")
     assert event.actor_id == personas.admin.pk and event.record_id == str(officer.pk)
     # Later failures count again from zero.
     for _ in range(2):
