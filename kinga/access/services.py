@@ -251,6 +251,18 @@ def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGr
             _("Write the reason in at least %(count)d characters: what is the emergency?")
             % {"count": MIN_REASON_LENGTH}
         )
+    live = BreakGlassGrant.objects.filter(
+        user=user,
+        matter_type=matter.type,
+        matter_id=matter.id,
+        ends_at__gt=timezone.now(),
+        access_grant__revoked_at__isnull=True,
+    ).first()
+    if live is not None:
+        raise ValidationError(
+            _("You already have break-glass access here until %(time)s.")
+            % {"time": timezone.localtime(live.ends_at).strftime("%H:%M")}
+        )
     reviewers = break_glass_reviewers(user=user, matter=matter)
     if not reviewers:
         raise ValidationError(

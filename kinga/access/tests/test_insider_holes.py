@@ -233,3 +233,16 @@ def test_break_glass_shows_a_placement_only_as_a_safe_place(world: World, client
     # the owning caseworker sees the referral itself, so no vague placement line
     own = client_for(p.caseworker).get(f"/cases/{case.pk}/").content.decode()
     assert "At a safe place" not in own
+
+
+def test_a_second_break_glass_while_one_is_live_is_refused(personas: Personas) -> None:
+    """One live break-glass per person and record: a second would only add noise to review."""
+    case = open_case(personas)
+    services.break_glass_open(
+        user=personas.investigator, matter=case.access_matter(), reason=REASON
+    )
+    with pytest.raises(ValidationError):
+        services.break_glass_open(
+            user=personas.investigator, matter=case.access_matter(), reason=REASON
+        )
+    assert BreakGlassGrant.objects.count() == 1
