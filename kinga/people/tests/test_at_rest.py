@@ -163,3 +163,36 @@ def test_two_factor_secrets_leave_no_trace_in_the_database() -> None:
         for needle in needles:
             assert needle not in blob, f"a two-factor secret or backup code in clear in {where}"
             assert needle.decode().encode("utf-16-le") not in blob, f"(utf-16) in {where}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_break_glass_reasons_and_review_notes_leave_no_trace_in_the_database(
+    personas: object,
+) -> None:
+    """Guards issue 11 hole 6: a break-glass reason and its review note were stored in clear."""
+    from kinga.access.models import BreakGlassGrant
+    from kinga.access.services import break_glass_open, break_glass_review
+    from kinga.cases.tests.conftest import open_case
+
+    p = personas
+    reason = "Zebrafinch emergency: guardian number needed for the Quokkaville placement."
+    note = "Flagged: the Wombatcrest family was already with the caseworker."
+    case = open_case(p, given_name="Mwanaisha")
+    grant = break_glass_open(
+        user=p.investigator,  # type: ignore[attr-defined]
+        matter=case.access_matter(),
+        reason=reason,
+    )
+    break_glass_review(
+        grant=grant,
+        reviewer=p.supervisor,  # type: ignore[attr-defined]
+        decision="flagged",
+        note=note,
+    )
+    stored = BreakGlassGrant.objects.get(pk=grant.pk)
+    assert stored.reason == reason and stored.review_note == note
+    for where, blob in _database_blobs():
+        lowered = blob.lower()
+        for needle in ("zebrafinch", "quokkaville", "wombatcrest"):
+            assert needle.encode() not in lowered, f"{needle!r} found in {where}"
+            assert needle.encode("utf-16-le") not in lowered, f"{needle!r} (utf-16) in {where}"
