@@ -472,6 +472,40 @@ def test_api_paginates_as_hsds_says(directory: Directory) -> None:
     assert missing.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": str(10**30)},
+        {"page": "9" * 5000},  # longer than int() takes
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "two"},
+        {"page": "1.5"},
+        {"page": "\u0663"},  # an Arabic-Indic three: a digit to str.isdigit, not a page
+        {"per_page": "0"},
+        {"per_page": "lots"},
+        {"per_page": str(10**30)},
+    ],
+)
+def test_api_refuses_a_page_that_is_not_a_positive_whole_number(
+    directory: Directory, query: dict[str, str]
+) -> None:
+    """Guards issue 11 hole 11: `?page=` with a huge number answered 500."""
+    response = Client().get("/api/hsds/services", query)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "must be a whole number" in response.json()["detail"]
+
+
+def test_api_answers_a_page_past_the_end_as_an_empty_page(directory: Directory) -> None:
+    """Guards issue 11 hole 11: a large page within the accepted digits is an empty page."""
+    response = Client().get("/api/hsds/services", {"page": "999999999", "per_page": "200"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["empty"] and body["contents"] == [] and body["last_page"]
+    assert body["page_number"] == 999999999 and body["total_items"] == 5
+
+
 # --- pages and who may use them ------------------------------------------------------------
 
 
