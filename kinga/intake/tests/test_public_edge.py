@@ -121,6 +121,9 @@ def test_the_public_form_keeps_sending_its_origin(client: Client) -> None:
     """Under "no-referrer" a browser posts the form with `Origin: null`, which is refused."""
     response = client.get("/report/?lang=en")
     assert response["Referrer-Policy"] == "same-origin"
+    page = response.content.decode()
+    assert '<meta name="referrer" content="same-origin">' in page
+    assert "no-referrer" not in page
 
 
 def test_the_same_token_twice_is_one_report_with_the_same_code(client: Client) -> None:
@@ -209,3 +212,13 @@ def test_the_filter_redacts_the_key_wherever_it_appears() -> None:
     assert RedactCallbackKey().filter(record)
     assert KEY not in record.getMessage()
     assert redact("/report/?lang=en") == "/report/?lang=en"
+
+
+def test_production_warns_while_the_gateway_allow_list_is_empty(settings: Any) -> None:
+    from kinga.intake.checks import gateway_allow_list
+
+    settings.KINGA_SMS_BACKEND = "africastalking"
+    settings.KINGA_AT_ALLOWED_IPS = []
+    assert [message.id for message in gateway_allow_list()] == ["kinga.W001"]
+    settings.KINGA_AT_ALLOWED_IPS = ["203.0.113.0/24"]
+    assert gateway_allow_list() == []
