@@ -112,3 +112,40 @@ def test_the_migration_seals_what_was_in_clear_and_the_way_back_restores_it() ->
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db
+def test_a_sealed_location_rotates_with_the_data_keys(settings: Any) -> None:
+    """`kinga keys rotate` re-encrypts a location's address and sealed place (UUID keys)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kinga.lib.crypto import key_id_of, new_key_spec
+    from kinga.places.models import Ward
+    from kinga.referrals.services import location_create
+
+    key_a, key_b = new_key_spec("A"), new_key_spec("B")
+    settings.KINGA_DATA_KEYS = key_a
+    ward = Ward.objects.select_related("sub_county").first()
+    assert ward is not None
+    location = location_create(
+        organization=None,
+        actor=None,
+        fields={
+            "name": "House",
+            "confidential": True,
+            "ward": ward,
+            "latitude": -4.2711,
+            "longitude": 39.5922,
+            "address_1": STREET,
+        },
+    )
+    assert key_id_of(_raw("address_1", location.pk)) == "A"
+    settings.KINGA_DATA_KEYS = f"{key_b},{key_a}"
+    call_command("keys", "rotate", stdout=StringIO(), stderr=StringIO())
+    assert key_id_of(_raw("address_1", location.pk)) == "B"
+    assert key_id_of(_raw("sealed_place", location.pk)) == "B"
+    settings.KINGA_DATA_KEYS = key_b
+    again = Location.objects.get(pk=location.pk)
+    assert again.address_1 == STREET and again.sealed_place["ward"] == ward.pk
