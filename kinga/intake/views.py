@@ -4,7 +4,7 @@ Public pages (/report/) set no cookie and open no session, so Django's CSRF chec
 cookie compared with a form field) cannot run and is switched off for them; a signed-in
 user's session is never used, so there is nothing a forged post could act as. What stands
 in for it: the report form carries a submission token the server signed, with its time, and
-accepts it once and for a few hours (`forms.submission_token_check`); and a post whose
+accepts it once and for a few hours (`submission.submission_token_check`); and a post whose
 browser says it comes from another site (Origin, or Referer when there is no Origin) is
 refused, as Django's CSRF check would. No language cookie either (the language travels in
 the URL), no messages. Gateway callbacks (/channels/africastalking/...) need the secret key
