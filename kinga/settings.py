@@ -363,13 +363,21 @@ KINGA_BASE_URL = env_str("KINGA_BASE_URL", "http://127.0.0.1:8000")
 # Public reporting limits per client address: "hits/seconds".
 KINGA_REPORT_RATE_LIMIT = env_str("KINGA_REPORT_RATE_LIMIT", "10/3600")
 KINGA_FOLLOW_UP_RATE_LIMIT = env_str("KINGA_FOLLOW_UP_RATE_LIMIT", "20/3600")
+# A public report form's submission token is accepted for this many hours after it is issued.
+KINGA_REPORT_FORM_HOURS = env_int("KINGA_REPORT_FORM_HOURS", 6)
 # Largest body a gateway callback may send.
 KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
 
+# Every handler redacts the gateway's callback key from what it writes (a request line may
+# carry it as `?key=`); the development server's request log goes through the same handler.
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_callback_key": {"()": "kinga.lib.redaction.RedactCallbackKey"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_callback_key"]}},
     "root": {"handlers": ["console"], "level": env_str("KINGA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

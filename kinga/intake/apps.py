@@ -11,6 +11,7 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from kinga.accounts.models import Agency
+        from kinga.intake import checks  # noqa: F401 - registers the deployment checks
         from kinga.intake.services import triage_agencies_forget
 
         # A new, changed or removed agency is seen by the next report in this process.

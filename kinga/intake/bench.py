@@ -191,13 +191,28 @@ def _session_requests() -> Iterator[tuple[str, str, dict[str, str]]]:
             answers.append(USSD_ANSWERS[step])
 
 
+def _submission_token() -> str:
+    """Return a token as the form issues it, signed with the servers' secret.
+
+    The load generator shares the servers' environment, secret included, and fetches no
+    form page first: a reporter's GET of the form is not what is measured.
+    """
+    from django.core import signing
+
+    from kinga.intake.submission import SUBMISSION_SALT
+
+    secret = os.environ["KINGA_SECRET_KEY"]
+    signer = signing.TimestampSigner(key=secret, fallback_keys=[], salt=SUBMISSION_SALT)
+    return signer.sign(secrets.token_urlsafe(18))
+
+
 def _web_request() -> tuple[str, str, dict[str, str]]:
     return (
         "web",
         "/report/?lang=en",
         {
             "lang": "en",
-            "submission": secrets.token_urlsafe(16),
+            "submission": _submission_token(),
             "categories": "sexual_exploitation",
             "narrative": "Girls taken to a bar in Mtwapa at night by a man",
             "danger_now": "no",
@@ -418,6 +433,7 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
                 DATABASE_URL=url,
                 KINGA_VAR_DIR=str(Path(scratch) / "var"),
                 KINGA_AT_CALLBACK_KEY=KEY,
+                KINGA_SECRET_KEY=secrets.token_urlsafe(40),
                 KINGA_REPORT_RATE_LIMIT="100000000/3600",
                 KINGA_LOG_LEVEL="WARNING",
                 KINGA_SMS_BACKEND="file",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core import signing
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from kinga.intake.models import (
@@ -20,6 +21,10 @@ from kinga.intake.models import (
     ReporterRelation,
 )
 from kinga.intake.services import ReportInput
+from kinga.intake.submission import submission_token_check, submission_token_new
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Choices = list[tuple[Any, Any]]
 
@@ -212,7 +217,7 @@ class PublicReportForm(ReportFields):
     callback_consent = forms.BooleanField(label=_("You may contact me"), required=False)
     # Left empty by people; bots fill it. Hidden by CSS and from screen readers.
     website = forms.CharField(required=False, label=_("Leave this empty"))
-    submission = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=128)
 
     field_order = [
         "categories",
@@ -235,13 +240,40 @@ class PublicReportForm(ReportFields):
         super().__init__(*args, **kwargs)
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         if not self.is_bound:
-            self.initial["submission"] = secrets.token_urlsafe(24)
+            self.initial["submission"] = submission_token_new()
 
     def clean_submission(self) -> str:
-        value: str = self.cleaned_data["submission"]
-        if not value.replace("-", "").replace("_", "").isalnum():
-            raise forms.ValidationError(_("Please send the form again."))
-        return value
+        """Return the token's one-time value; refuse a token the server did not issue."""
+        try:
+            return submission_token_check(self.cleaned_data["submission"])
+        except signing.SignatureExpired:
+            raise forms.ValidationError(
+                _(
+                    "This form was open for too long. What you wrote is kept below: "
+                    "check it and send it again."
+                ),
+                code="expired",
+            ) from None
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                _(
+                    "We could not check this form. What you wrote is kept below: "
+                    "check it and send it again."
+                ),
+                code="forged",
+            ) from None
+
+    def refused(self, message: StrOrPromise) -> None:
+        """Show the form again with an error, the reporter's words and a fresh token."""
+        self.add_error(None, message)
+        self.renew()
+
+    def renew(self) -> None:
+        """Give a bound form a fresh token, so that sending it again can succeed."""
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data["submission"] = submission_token_new()
+        self.data = data
 
     @property
     def is_bot(self) -> bool:

@@ -300,15 +300,19 @@ def report_web_prepare(
 ) -> WebReport:
     """Check and prepare a report from the public web form; `report_web_store` stores it.
 
+    `submission` is the one-time value of the form's token, checked by the form. The
+    report's channel reference is its keyed hash, and its follow-up code is derived from
+    it, so the same form sent twice is the same report with the same code, while neither
+    the value nor the code can be read back from the database.
     Raise ValidationError if a value is not one the form offers. Nothing is written.
     """
     now = now or timezone.now()
-    code = follow_up_code_new()
+    code = follow_up_code_for(f"web:{submission}")
     report = Report(
         channel=Channel.WEB,
         received_at=now,
         updated_at=now,
-        channel_reference=submission,
+        channel_reference=keyed_hash(submission, purpose="web-submission"),
         follow_up_hash=follow_up_hash(code),
         raw_payload=payload,
     )
@@ -324,12 +328,12 @@ def report_web_prepare(
     )
 
 
-def report_web_store(prepared: WebReport) -> tuple[Report, str | None]:
+def report_web_store(prepared: WebReport) -> tuple[Report, str]:
     """Store a prepared web report; return it and its follow-up code.
 
-    The submission is the form's one-time token: sending the same form twice stores one
-    report, and the second answer has no code (it was shown once). The report, its audit
-    event and its triage task commit together, in one transaction.
+    The submission is the form's one-time token: sending the same form twice (a double
+    click, a reload) stores one report, and both answers show the same code. The report,
+    its audit event and its triage task commit together, in one transaction.
     """
     report = prepared.report
     submission = report.channel_reference
@@ -340,7 +344,7 @@ def report_web_store(prepared: WebReport) -> tuple[Report, str | None]:
             existing = _by_reference(Channel.WEB, submission).first()
             if existing is None:
                 raise IntegrityError(f"web report {submission[:8]} neither stored nor found")
-            return existing, None
+            return existing, prepared.code
         _audit_report_append(prepared.event, report)
         _enter_triage(report, now=report.received_at)
     return report, prepared.code
@@ -352,9 +356,9 @@ def report_submit_web(
     submission: str,
     payload: dict[str, Any],
     now: datetime | None = None,
-) -> tuple[Report, str | None]:
-    """Store a report from the public web form; return it and its follow-up code (None
-    when the same form was sent before). See `report_web_store`."""
+) -> tuple[Report, str]:
+    """Store a report from the public web form; return it and its follow-up code (the
+    same when the same form is sent again). See `report_web_store`."""
     prepared = report_web_prepare(data=data, submission=submission, payload=payload, now=now)
     with statements.write_turn():
         return report_web_store(prepared)

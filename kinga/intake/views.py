@@ -1,9 +1,14 @@
 """Pages and gateway callbacks of intake.
 
-Public pages (/report/) set no cookie and open no session: no CSRF token (the form holds
-a one-time submission token instead, and a signed-in user's session is never used), no
-language cookie (the language travels in the URL), no messages. Gateway callbacks
-(/channels/africastalking/...) need the secret key and answer in the gateway's format.
+Public pages (/report/) set no cookie and open no session, so Django's CSRF check (a
+cookie compared with a form field) cannot run and is switched off for them; a signed-in
+user's session is never used, so there is nothing a forged post could act as. What stands
+in for it: the report form carries a submission token the server signed, with its time, and
+accepts it once and for a few hours (`submission.submission_token_check`); and a post whose
+browser says it comes from another site (Origin, or Referer when there is no Origin) is
+refused, as Django's CSRF check would. No language cookie either (the language travels in
+the URL), no messages. Gateway callbacks (/channels/africastalking/...) need the secret key
+and answer in the gateway's format.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +30,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -59,10 +67,54 @@ def _public(view: View) -> View:
             request.LANGUAGE_CODE = language
             response = view(request, *args, language=language, **kwargs)
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": under it a browser sends `Origin: null` with the form's own
+        # post, and the origin check could no longer tell this site from another. Other
+        # sites still get no referrer.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     return csrf_exempt(wrapper)
+
+
+def _origin_trusted(origin: str, request: HttpRequest) -> bool:
+    """Return whether an origin (scheme://host[:port]) is this site or one it trusts."""
+    if origin == f"{request.scheme}://{request.get_host()}":
+        return True
+    parsed = urlsplit(origin)
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if origin == trusted:
+            return True
+        pattern = urlsplit(trusted)
+        if (
+            "*" in pattern.netloc
+            and parsed.scheme == pattern.scheme
+            and is_same_domain(parsed.netloc, pattern.netloc.replace("*", "", 1))
+        ):
+            return True
+    return False
+
+
+def posted_from_elsewhere(request: HttpRequest) -> bool:
+    """Return whether the browser says this post comes from another site.
+
+    The Origin header decides when it is sent (`null`, as a sandboxed frame sends, is
+    another site); else the Referer's origin does. With neither (an old browser, a privacy
+    tool), the signed token alone must hold.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referer = request.headers.get("Referer")
+        if not referer:
+            return False
+        parsed = urlsplit(referer)
+        origin = f"{parsed.scheme}://{parsed.netloc}"
+    return not _origin_trusted(origin, request)
+
+
+ELSEWHERE = gettext_lazy(
+    "This form was sent from another website. What you wrote is kept below: check it and "
+    "send it from this page."
+)
 
 
 def _limited(request: HttpRequest, scope: str, rate: str) -> bool:
@@ -81,16 +133,25 @@ def _thanks(request: HttpRequest, code: str, language: str) -> HttpResponse:
 
 @_public
 def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
-    """Take a report from anyone, anonymously, without JavaScript; show its code once."""
+    """Take a report from anyone, anonymously, without JavaScript; show its code.
+
+    A post with a token the server did not issue, or an expired one, or from another site
+    stores nothing: the form comes back with what was typed, the reason, and a new token.
+    """
     if request.method == "POST":
         form = PublicReportForm(request.POST)
-        if form.is_bot or not form.is_valid():
+        elsewhere = posted_from_elsewhere(request)
+        if form.is_bot or elsewhere or not form.is_valid():
             if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
                 return _too_many(request, language)
             if form.is_bot:
                 # Look like success, store nothing.
                 decoy = services.format_code(services.follow_up_code_new())
                 return _thanks(request, decoy, language)
+            if elsewhere:
+                form.refused(ELSEWHERE)
+            else:
+                form.renew()
         else:
             # Prepared (encrypted) first; then the hit counts in the same short transaction
             # that stores the report, which is all the write turn has to wait for.
@@ -125,7 +186,9 @@ def follow_up(request: HttpRequest, *, language: str) -> HttpResponse:
     if request.method == "POST":
         if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
             return _too_many(request, language)
-        if form.is_valid():
+        if posted_from_elsewhere(request):
+            form.add_error(None, ELSEWHERE)
+        elif form.is_valid():
             report = selectors.report_by_follow_up_code(code=form.cleaned_data["code"])
             if report is None:
                 form.add_error("code", _("We do not know this code. Check it and try again."))
@@ -166,6 +229,23 @@ def _address_allowed(address: str | None) -> bool:
     return False
 
 
+CALLBACK_KEY_HEADER = "X-Kinga-Callback-Key"
+
+
+def callback_key_matches(request: HttpRequest) -> bool:
+    """Return whether the request carries the callback key, compared in constant time.
+
+    The header is preferred: a URL's query ends up in access logs (the proxy's, the
+    server's), a header does not. The query form (`?key=`) stays for gateways that cannot
+    set headers; Kinga's own logs redact it (`kinga.lib.redaction`).
+    """
+    expected = settings.KINGA_AT_CALLBACK_KEY
+    given = request.headers.get(CALLBACK_KEY_HEADER) or request.GET.get("key", "")
+    if not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def channel_callback(view: View) -> View:
     """Admit only the gateway: POST, the secret key, an allowed address, a small body."""
 
@@ -173,9 +253,7 @@ def channel_callback(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        expected = settings.KINGA_AT_CALLBACK_KEY
-        given = request.GET.get("key", "")
-        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        if not callback_key_matches(request):
             log.warning("channel callback refused: wrong key (%s)", request.path)
             return HttpResponse("Forbidden", status=403, content_type="text/plain")
         if not _address_allowed(client_address(request)):

@@ -14,15 +14,31 @@ from kinga.referrals.hsds import HSDS_VERSION, service_queryset, service_record
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Page and size numbers longer than this are refused before any arithmetic on them.
+MAX_DIGITS = 9
 LIST_ONLY = ("phones", "schedules", "languages", "contacts", "cost_options", "attributes")
 
 
-def _positive(value: str | None, default: int) -> int:
-    try:
-        number = int(value) if value is not None else default
-    except ValueError:
+class BadParameter(ValueError):
+    """A query parameter the API cannot use; answered with 400 and a JSON error."""
+
+
+def _positive(request: HttpRequest, name: str, default: int) -> int:
+    """Return the parameter as a positive whole number, or raise BadParameter.
+
+    A page past the end is not an error (it is answered as an empty page); a page that is
+    not a positive whole number is, and it never reaches the database.
+    """
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
         return default
-    return max(1, number)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_DIGITS or int(raw) < 1:
+        raise BadParameter(f"{name} must be a whole number from 1 to {10**MAX_DIGITS - 1}")
+    return int(raw)
+
+
+def _bad_request(error: BadParameter) -> JsonResponse:
+    return JsonResponse({"detail": str(error)}, status=400)
 
 
 @require_GET
@@ -40,9 +56,16 @@ def root(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def services(request: HttpRequest) -> JsonResponse:
-    """Return a page of services, paginated as the HSDS API describes."""
-    size = min(MAX_PAGE_SIZE, _positive(request.GET.get("per_page"), DEFAULT_PAGE_SIZE))
-    page = _positive(request.GET.get("page"), 1)
+    """Return a page of services, paginated as the HSDS API describes.
+
+    `page` and `per_page` must be positive whole numbers (else 400, with a JSON error);
+    `per_page` is capped at MAX_PAGE_SIZE, and a page past the last one is empty.
+    """
+    try:
+        size = min(MAX_PAGE_SIZE, _positive(request, "per_page", DEFAULT_PAGE_SIZE))
+        page = _positive(request, "page", 1)
+    except BadParameter as error:
+        return _bad_request(error)
     full = request.GET.get("full", "").lower() in {"1", "true", "yes"}
     chosen = service_queryset().order_by("name", "pk")
     search = request.GET.get("search", "").strip()
@@ -60,7 +83,7 @@ def services(request: HttpRequest) -> JsonResponse:
                 chosen = chosen.none()
     total = chosen.count()
     total_pages = max(1, math.ceil(total / size))
-    rows = list(chosen[(page - 1) * size : page * size])
+    rows = list(chosen[(page - 1) * size : page * size]) if page <= total_pages else []
     contents = []
     for service in rows:
         record = service_record(service, nested=not full)

@@ -34,6 +34,7 @@ from kinga.referrals.models import (
     TaxonomyTerm,
 )
 from kinga.referrals.selectors import FIRST_RADIUS_KM, NAIROBI, directory_search
+from kinga.referrals.services import location_places_refresh
 
 MARKER = "[bench] "
 HOURS = [
@@ -59,7 +60,7 @@ def _cleanup() -> None:
 
 
 def _populate(count: int, rng: random.Random) -> None:
-    wards = list(Ward.objects.filter(sub_county__county__coastal=True))
+    wards = list(Ward.objects.filter(sub_county__county__coastal=True).select_related("sub_county"))
     terms = list(TaxonomyTerm.objects.filter(taxonomy="kinga-service-types"))
     organizations = [
         Organization(name=f"{MARKER}provider {index}", description="benchmark")
@@ -82,8 +83,7 @@ def _populate(count: int, rng: random.Random) -> None:
             latitude=latitude + rng.uniform(-0.03, 0.03),
             longitude=longitude + rng.uniform(-0.03, 0.03),
         )
-        location.public_latitude = latitude if confidential else location.latitude
-        location.public_longitude = longitude if confidential else location.longitude
+        location_places_refresh(location)  # a confidential one's ward and point sealed
         minimum = rng.choice([None, 0, 5, 10, 15])
         service = Service(
             organization=organization,

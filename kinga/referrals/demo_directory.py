@@ -30,7 +30,7 @@ from kinga.referrals.models import (
 )
 from kinga.referrals.services import (
     byday_from_weekdays,
-    location_public_point_refresh,
+    location_places_refresh,
     search_entries_refresh,
 )
 
@@ -683,7 +683,7 @@ def load(*, out: Callable[[str], None]) -> None:
         location.address_1 = entry.address
         location.city = ward.sub_county.name if entry.address else ""
         location.state_province = county if entry.address else ""
-        location_public_point_refresh(location)
+        location_places_refresh(location)
         location.full_clean()
         location.save()
         Phone.objects.update_or_create(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -166,11 +167,23 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
             "transportation",
         ]
 
+    # The address lines are stored encrypted, as text without a length: the limits are here.
+    LINE_LIMITS: ClassVar[dict[str, int]] = {
+        "address_1": 200,
+        "address_2": 200,
+        "city": 100,
+        "postal_code": 20,
+    }
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         ward_field = self.fields["ward"]
         assert isinstance(ward_field, forms.ModelChoiceField)  # noqa: S101
         ward_field.queryset = coastal_wards()
+        for name, limit in self.LINE_LIMITS.items():
+            field = self.fields[name]
+            field.widget = forms.TextInput(attrs={"maxlength": limit})
+            field.validators.append(MaxLengthValidator(limit))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

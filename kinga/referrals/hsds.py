@@ -1,7 +1,8 @@
 """Open Referral HSDS 3.0: the directory as nested JSON records, out and in.
 
 Export writes the public view of the directory: a confidential location appears under a
-neutral name, at its ward's centroid, with no address, description or directions.
+neutral name, at its sub-county's centroid, with no ward, address, description or
+directions.
 Import maps what Kinga holds and lists everything it could not map, field by field.
 """
 
@@ -39,9 +40,9 @@ from kinga.referrals.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import KINGA_TAXONOMY
+from kinga.referrals.selectors import KINGA_TAXONOMY, location_unseal
 from kinga.referrals.services import (
-    location_public_point_refresh,
+    location_places_refresh,
     search_entries_refresh,
     weekdays_from_byday,
 )
@@ -67,11 +68,12 @@ def _date(value: dt.date | None) -> str | None:
 
 
 def confidential_location_name(location: Location) -> str:
-    """Return the neutral name a confidential location is shown under."""
-    ward = location.ward
-    if ward is None:
+    """Return the neutral name a confidential location is shown under: its sub-county at
+    most, never its ward (a ward and a kind of service can be enough to find a shelter)."""
+    sub_county = location.sub_county
+    if sub_county is None:
         return "Confidential location"
-    return f"Confidential location, {ward.name} ward, {ward.sub_county.name}"
+    return f"Confidential location, {sub_county.name} sub-county"
 
 
 # --- export -------------------------------------------------------------------------------
@@ -339,7 +341,9 @@ _LOCATION_PREFETCH = [
 
 
 def _locations() -> QuerySet[Location]:
-    return Location.objects.select_related("ward__sub_county").prefetch_related(*_LOCATION_PREFETCH)
+    return Location.objects.select_related("ward__sub_county", "sub_county").prefetch_related(
+        *_LOCATION_PREFETCH
+    )
 
 
 def _services() -> QuerySet[Service]:
@@ -669,6 +673,8 @@ class _Importer:
         created = location is None
         if location is None:
             location = Location(id=location_id)
+        else:
+            location_unseal(location)
         location_type = self._text(record, "location_type")
         if location_type not in LocationType.values:
             self.report.skip(where, f"location_type {location_type!r} unknown; kept as physical")
@@ -686,7 +692,11 @@ class _Importer:
         ):
             setattr(location, key, self._text(record, key, limit))
         latitude, longitude = record.get("latitude"), record.get("longitude")
-        if latitude is not None and longitude is not None:
+        if location.confidential and latitude is not None:
+            # What an export gives of a confidential location is its sub-county's centroid;
+            # taking it back would overwrite the sealed exact point with it.
+            self.report.skip(where, "coordinates of a confidential location kept as they are")
+        elif latitude is not None and longitude is not None:
             try:
                 lat, lon = float(latitude), float(longitude)
             except (TypeError, ValueError):
@@ -715,7 +725,7 @@ class _Importer:
                 self.report.skip(where, f"country {country!r} is not a two-letter code")
             for extra in addresses[1:]:
                 self.report.skip(where, f"second address {extra.get('id')} left out (one held)")
-        location_public_point_refresh(location)
+        location_places_refresh(location)
         location.save()
         self.locations.add(location.pk)
         self.report.count("location", created)

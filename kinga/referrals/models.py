@@ -5,9 +5,12 @@ phones, contacts and schedules hang off any of them, as HSDS's tables do. Every 
 a UUID, so an HSDS export and re-import keeps identities.
 
 A location can be *confidential* (a shelter): its street address and exact coordinates are
-kept here but never leave through lists, exports or the API. `public_latitude` and
-`public_longitude` hold what anyone may see and search on: the exact point for a public
-location, the ward's centroid for a confidential one.
+kept here but never leave through lists, exports or the API, which place it by its
+sub-county at most. `public_latitude` and `public_longitude` hold what anyone may see and
+search on: the exact point for a public location, the sub-county's centroid for a
+confidential one. At rest, every location's address lines and directions are encrypted,
+and a confidential location keeps its ward and exact point only in `sealed_place`
+(encrypted); in clear it has its sub-county and nothing finer.
 
 A `Referral` sends a child from a case (or, in an emergency, from a triaged report) to a
 service at a location; see its docstring for how access follows it.
@@ -28,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter
-from kinga.lib.fields import EncryptedTextField
+from kinga.lib.fields import EncryptedJSONField, EncryptedTextField
 
 # Bits of Schedule.weekdays: Monday is bit 0, as in Python's date.weekday().
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -248,16 +251,28 @@ class Location(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     alternate_name = models.CharField(_("other name"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
-    transportation = models.TextField(_("how to get there"), blank=True)
+    # Directions can lead to a door as surely as an address: encrypted like one.
+    transportation = EncryptedTextField(_("how to get there"), blank=True)
     url = models.URLField(_("web address"), blank=True)
     confidential = models.BooleanField(
         _("confidential address"),
         default=False,
         help_text=_(
             "A shelter's address is shown only to those handling a referral to it; "
-            "lists, exports and the API show its ward only."
+            "lists, exports and the API show its sub-county only."
         ),
     )
+    # In clear for every location: what lists may show of a confidential one.
+    sub_county = models.ForeignKey(
+        "places.SubCounty",
+        verbose_name=_("sub-county"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="directory_locations",
+    )
+    # The ward and exact point of a public location. A confidential one keeps them only in
+    # `sealed_place`; services.location_places_refresh moves them there before a save.
     ward = models.ForeignKey(
         "places.Ward",
         verbose_name=_("ward"),
@@ -268,17 +283,20 @@ class Location(models.Model):
     )
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
-    # What anyone may see and search on; kept by services.location_public_point_refresh.
+    sealed_place = EncryptedJSONField(
+        _("sealed ward and point"), null=True, blank=True, editable=False
+    )
+    # What anyone may see and search on; kept by services.location_places_refresh.
     public_latitude = models.FloatField(_("public latitude"), null=True, blank=True)
     public_longitude = models.FloatField(_("public longitude"), null=True, blank=True)
     address_id = models.UUIDField(_("address id"), default=uuid.uuid4, editable=False)
-    address_attention = models.CharField(_("for the attention of"), max_length=200, blank=True)
-    address_1 = models.CharField(_("street address"), max_length=200, blank=True)
-    address_2 = models.CharField(_("address line 2"), max_length=200, blank=True)
-    city = models.CharField(_("town"), max_length=100, blank=True)
+    address_attention = EncryptedTextField(_("for the attention of"), blank=True)
+    address_1 = EncryptedTextField(_("street address"), blank=True)
+    address_2 = EncryptedTextField(_("address line 2"), blank=True)
+    city = EncryptedTextField(_("town"), blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     state_province = models.CharField(_("county"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    postal_code = EncryptedTextField(_("postal code"), blank=True)
     country = models.CharField(_("country code"), max_length=2, default="KE")
     external_identifier = models.CharField(_("external identifier"), max_length=100, blank=True)
     external_identifier_type = models.CharField(
@@ -291,9 +309,17 @@ class Location(models.Model):
         verbose_name_plural = _("locations")
         ordering = ["name"]
         constraints = [
+            # A confidential location is placed by its sub-county and by nothing finer
+            # in clear: its ward and point are sealed.
             models.CheckConstraint(
-                condition=models.Q(confidential=False) | models.Q(ward__isnull=False),
-                name="referrals_confidential_location_has_ward",
+                condition=models.Q(confidential=False)
+                | models.Q(
+                    sub_county__isnull=False,
+                    ward__isnull=True,
+                    latitude__isnull=True,
+                    longitude__isnull=True,
+                ),
+                name="referrals_confidential_location_sealed",
             ),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True)
@@ -320,7 +346,7 @@ class Location(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or str(self.ward or self.id)
+        return self.name or str(self.ward or self.sub_county or self.id)
 
     @property
     def has_address(self) -> bool:

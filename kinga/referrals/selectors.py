@@ -38,6 +38,7 @@ from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.access.policy import can_do, deny
 from kinga.accounts.models import Role
 from kinga.places.geo import bounding_box, haversine_km
+from kinga.places.models import Ward
 from kinga.referrals.models import (
     OPEN_REFERRAL_STATUSES,
     EligibleSex,
@@ -69,7 +70,7 @@ MAINTAINER_ROLES = (Role.SERVICE_PROVIDER, Role.SUPERVISOR)
 # The first search radius; it widens (x4, then unbounded) until `limit` results are found.
 FIRST_RADIUS_KM = 25.0
 # What a search result shows, loaded with it.
-_SHOWN = ("service__organization", "location__ward__sub_county")
+_SHOWN = ("service__organization", "location__ward__sub_county", "location__sub_county")
 # ... and the fields of those a result row shows (the rest stay in the database).
 _SHOWN_FIELDS = (
     "service__name",
@@ -89,6 +90,7 @@ _SHOWN_FIELDS = (
     "location__organization",
     "location__ward__name",
     "location__ward__sub_county__name",
+    "location__sub_county__name",
 )
 
 
@@ -115,6 +117,22 @@ def location_address_visible_to(viewer: Viewer, location: Location) -> bool:
         .filter(service_at_location__location=location, status__in=OPEN_REFERRAL_STATUSES)
         .exists()
     )
+
+
+def location_unseal(location: Location) -> None:
+    """Put a confidential location's sealed ward and point back on it, in memory only.
+
+    For those who may see them (its maintainers, a form that edits it); the next
+    `location_places_refresh` seals them again before a save.
+    """
+    sealed = location.sealed_place
+    if not sealed:
+        return
+    if location.ward_id is None and sealed.get("ward") is not None:
+        location.ward = Ward.objects.select_related("sub_county").get(pk=sealed["ward"])
+    if location.latitude is None and sealed.get("latitude") is not None:
+        location.latitude, location.longitude = sealed["latitude"], sealed["longitude"]
+    location.sealed_place = None
 
 
 def directory_browsable_by(viewer: Viewer) -> bool:
@@ -422,7 +440,7 @@ def directory_search(
     moment (Africa/Nairobi time) through the schedule rows of that weekday. With a type and
     a point, the search runs on SearchEntry, whose (type, latitude, longitude) index holds
     the bounding box. Distances use each location's public point, so a confidential location
-    is placed at its ward's centroid. Virtual locations (helplines) follow the located ones.
+    is placed at its sub-county's centroid. Virtual locations (helplines) follow the located ones.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -501,7 +519,9 @@ def service_for_viewer(*, viewer: Viewer, service_id: uuid.UUID) -> Service:
             Prefetch(
                 "service_at_locations",
                 queryset=ServiceAtLocation.objects.select_related(
-                    "location__ward__sub_county__county", "location__organization"
+                    "location__ward__sub_county__county",
+                    "location__sub_county__county",
+                    "location__organization",
                 ).prefetch_related("location__phones", "schedules"),
             ),
         )
@@ -575,11 +595,13 @@ def location_for_maintainer(*, viewer: Viewer, location_id: uuid.UUID) -> Locati
         Location.objects.filter(
             pk=location_id, organization__in=organizations_maintained_by(viewer=viewer)
         )
-        .select_related("organization", "ward")
+        .select_related("organization", "ward", "sub_county")
         .first()
     )
     if location is None:
         raise deny(viewer, record_type="referrals.location", record_id=location_id, action="change")
+    # Its maintainers edit the sealed ward and point of a confidential location.
+    location_unseal(location)
     return location
 
 
@@ -605,7 +627,7 @@ def organization_entries(*, organization: Organization) -> dict[str, object]:
     """Return an organisation's services, locations and phones for its maintenance page."""
     return {
         "services": organization.services.prefetch_related("service_types", "schedules"),
-        "locations": organization.locations.select_related("ward__sub_county"),
+        "locations": organization.locations.select_related("ward__sub_county", "sub_county"),
         "phones": organization.phones.all(),
     }
 
@@ -694,6 +716,7 @@ def referral_for_viewer(*, viewer: Viewer, referral_id: int, action: str = "view
         .select_related(
             "service_at_location__service__organization",
             "service_at_location__location__ward__sub_county",
+            "service_at_location__location__sub_county",
             "service_at_location__location__organization",
             "receiving_agency",
             "sending_agency",
@@ -852,6 +875,7 @@ def service_at_location_for_referral(*, place_id: uuid.UUID) -> ServiceAtLocatio
         .select_related(
             "service__organization__agency",
             "location__ward__sub_county",
+            "location__sub_county",
             "location__organization",
         )
         .first()

@@ -37,6 +37,7 @@ from kinga.referrals.models import (
     TaxonomyTerm,
     Urgency,
 )
+from kinga.referrals.selectors import location_unseal
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
 
@@ -66,23 +67,51 @@ def byday_from_weekdays(mask: int) -> str:
     return ",".join(code for bit, code in enumerate(WEEKDAY_CODES) if mask & (1 << bit))
 
 
-def location_public_point_refresh(location: Location) -> None:
-    """Set the coordinates anyone may see: exact when public, the ward centroid when not.
+def location_places_refresh(location: Location) -> None:
+    """Set the sub-county, seal a confidential location's place, and set the public point.
 
-    A confidential location never shows a point finer than its ward, so a search by
-    coordinates cannot be used to close in on a shelter.
+    A confidential location keeps nothing finer than its sub-county in clear: its ward and
+    exact point go into `sealed_place` (encrypted), and it is shown and searched at the
+    sub-county's centroid, so neither a list nor a search by coordinates can be used to
+    close in on a shelter. A public location is shown at its exact point, else its ward's
+    centroid. Call before every save of a location.
     """
+    location_unseal(location)
+    ward = location.ward
+    if ward is not None:
+        location.sub_county = ward.sub_county
     if location.confidential:
-        if location.ward is not None:
-            location.public_latitude, location.public_longitude = location.ward.centroid
+        if ward is not None or location.latitude is not None:
+            location.sealed_place = {
+                "ward": ward.pk if ward is not None else None,
+                "latitude": location.latitude,
+                "longitude": location.longitude,
+            }
+        location.ward = None
+        location.latitude = location.longitude = None
+        sub_county = location.sub_county
+        if sub_county is not None:
+            location.public_latitude, location.public_longitude = sub_county.centroid
         else:
             location.public_latitude = location.public_longitude = None
     elif location.latitude is not None and location.longitude is not None:
         location.public_latitude, location.public_longitude = location.latitude, location.longitude
-    elif location.ward is not None:
-        location.public_latitude, location.public_longitude = location.ward.centroid
+    elif ward is not None:
+        location.public_latitude, location.public_longitude = ward.centroid
     else:
         location.public_latitude = location.public_longitude = None
+
+
+# The columns location_places_refresh may set, saved with every change of a location.
+PLACE_FIELDS = [
+    "sub_county",
+    "ward",
+    "latitude",
+    "longitude",
+    "sealed_place",
+    "public_latitude",
+    "public_longitude",
+]
 
 
 def search_entries_refresh(
@@ -249,9 +278,9 @@ def service_update(
 def location_create(
     *, organization: Organization | None, actor: User | None, fields: Mapping[str, Any]
 ) -> Location:
-    """Create a location; a confidential one needs a ward."""
+    """Create a location; a confidential one needs a ward (kept sealed)."""
     location = Location(organization=organization, **fields)
-    location_public_point_refresh(location)
+    location_places_refresh(location)
     location.full_clean()
     location.save(force_insert=True)
     _audit(action=AuditAction.CREATE, actor=actor, record=location, fields=list(fields))
@@ -262,12 +291,13 @@ def location_create(
 def location_update(
     *, location: Location, actor: User | None, changes: Mapping[str, Any]
 ) -> Location:
-    """Change a location and refresh the point it may be shown at."""
+    """Change a location, seal a confidential one's place, refresh its public point."""
+    location_unseal(location)
     changed = _apply(location, changes)
     if changed:
-        location_public_point_refresh(location)
+        location_places_refresh(location)
         location.full_clean()
-        location.save(update_fields=[*changed, "public_latitude", "public_longitude"])
+        location.save(update_fields=sorted({*changed, *PLACE_FIELDS}))
         search_entries_refresh(locations=[location])
         _audit(action=AuditAction.CHANGE, actor=actor, record=location, fields=changed)
     return location

@@ -91,7 +91,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 
 def _public_place(location: Location) -> str:
-    """Return how a location is named in lists: a confidential one by its ward only."""
+    """Return how a location is named in lists: a confidential one by its sub-county only."""
     ward = location.ward
     if location.confidential:
         return confidential_location_name(location)
@@ -123,6 +123,7 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
             }
         )
         if visible and location.confidential:
+            selectors.location_unseal(location)  # its ward and point, for this page only
             with transaction.atomic():
                 audit_record(
                     action=AuditAction.VIEW,

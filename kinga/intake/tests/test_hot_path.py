@@ -13,6 +13,7 @@ from kinga.access.models import AccessGrant, Relation
 from kinga.accounts.models import AgencyKind
 from kinga.intake import services, statements
 from kinga.intake.models import Alert, Channel, Report
+from kinga.intake.submission import submission_token_new
 from kinga.intake.tests.conftest import run_worker
 from kinga.intake.ussd import coast
 from kinga.places.models import County
@@ -137,7 +138,7 @@ def test_nothing_is_encrypted_while_the_write_turn_is_held(
         "/report/?lang=en",
         {
             "lang": "en",
-            "submission": "hot-path-form-token-0001",
+            "submission": submission_token_new(),
             "categories": "sexual_exploitation",
             "narrative": "Girls taken to a bar in Mtwapa at night by a man",
             "danger_now": "no",
@@ -178,7 +179,7 @@ def test_web_post_is_one_short_transaction(
 ) -> None:
     data = {
         "lang": "en",
-        "submission": "hot-path-web-1",
+        "submission": submission_token_new(),
         "categories": ["sexual_exploitation"],
         "narrative": "Girls taken to a bar in Mtwapa at night",
         "danger_now": "no",

@@ -101,8 +101,14 @@ def test_identity_leaves_no_trace_in_the_database() -> None:
                 _assert_no_trace(text.encode(), table)
 
 
+# --- a confidential shelter's address (issue 11 hole 6) ----------------------------------
+
+SHELTER_LINES = ("Plot 4417 Kisimani-Mbovu", "Mlango wa Bluu", "Mwakirunge-Juu", "80499")
+SHELTER_POINT = (-4.271937, 39.592713)
+
+
 def _database_blobs() -> list[tuple[str, bytes]]:
-    """Return the raw bytes of the database (SQLite files, or every PostgreSQL row as JSON)."""
+    """Return the raw bytes of the test database (SQLite files, or every PostgreSQL row)."""
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(FULL)")
@@ -196,3 +202,80 @@ def test_break_glass_reasons_and_review_notes_leave_no_trace_in_the_database(
         for needle in ("zebrafinch", "quokkaville", "wombatcrest"):
             assert needle.encode() not in lowered, f"{needle!r} found in {where}"
             assert needle.encode("utf-16-le") not in lowered, f"{needle!r} (utf-16) in {where}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confidential_address_leaves_no_trace_in_the_database() -> None:
+    """Guards issue 11 hole 6: a confidential shelter's street address, town, directions,
+    postal code and exact point were stored in clear (a copy of the database file found
+    the shelter)."""
+    import struct
+
+    from kinga.places.models import County, SubCounty, Ward
+    from kinga.referrals.models import Location
+    from kinga.referrals.services import location_create, location_update
+
+    # A transactional test starts without the gazetteer: make the few places it needs.
+    county = County.objects.create(
+        name="Pwani Test",
+        slug="pwani-test",
+        code=47,
+        prefix="PWT",
+        coastal=True,
+        latitude="-4.20",
+        longitude="39.50",
+    )
+    sub_county = SubCounty.objects.create(
+        name="Pwani Kusini",
+        slug="pwani-kusini",
+        county=county,
+        latitude="-4.25",
+        longitude="39.55",
+    )
+    ward = Ward.objects.create(
+        name="Pwani Kati",
+        slug="pwani-kati",
+        sub_county=sub_county,
+        latitude="-4.27",
+        longitude="39.59",
+    )
+    street, directions, town, postal_code = SHELTER_LINES
+    location = location_create(
+        organization=None,
+        actor=None,
+        fields={
+            "name": "House 7",
+            "confidential": True,
+            "ward": ward,
+            "latitude": SHELTER_POINT[0],
+            "longitude": SHELTER_POINT[1],
+            "address_1": street,
+            "address_attention": "Mama Mkuu",
+            "transportation": directions,
+            "city": town,
+            "postal_code": postal_code,
+        },
+    )
+    location_update(location=location, actor=None, changes={"address_2": "Nyumba ya Nyuma"})
+    # The values did go in, and come back to code that asks for them.
+    stored = Location.objects.get(pk=location.pk)
+    assert stored.address_1 == street and stored.city == town
+    assert stored.ward is None and stored.latitude is None  # nothing finer than the sub-county
+    assert stored.sub_county == ward.sub_county
+    assert stored.sealed_place == {
+        "ward": ward.pk,
+        "latitude": SHELTER_POINT[0],
+        "longitude": SHELTER_POINT[1],
+    }
+
+    needles = [line.lower().encode() for line in (*SHELTER_LINES, "Mama Mkuu", "Nyumba ya Nyuma")]
+    needles += [f"{value:.6f}".encode() for value in SHELTER_POINT]
+    # SQLite keeps a REAL as eight big-endian bytes; PostgreSQL's JSON of a row as text.
+    packed = [struct.pack(">d", value) for value in SHELTER_POINT]
+    for where, blob in _database_blobs():
+        lowered = blob.lower()
+        for needle in needles:
+            assert needle not in lowered, f"{needle!r} found in {where}"
+            assert needle.decode().encode("utf-16-le") not in lowered, f"{needle!r} in {where}"
+        for raw in packed:
+            assert raw not in blob, f"the exact point found in {where}"

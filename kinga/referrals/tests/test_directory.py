@@ -229,8 +229,9 @@ def test_nearest_widens_until_far_services_are_found(directory: Directory) -> No
     assert hits[0].distance_km is not None and hits[0].distance_km > 200
 
 
-def test_confidential_location_is_ranked_by_its_ward_centroid(directory: Directory) -> None:
-    ukunda = ward("Ukunda")
+def test_confidential_location_is_ranked_by_its_sub_county_centroid(directory: Directory) -> None:
+    """Guards issue 11 hole 11: a search by coordinates ranked a shelter by its ward."""
+    ukunda = ward("Ukunda").sub_county
     hits = directory_search(
         service_type="counselling", latitude=SHELTER_POINT[0], longitude=SHELTER_POINT[1]
     )
@@ -319,7 +320,9 @@ def test_address_visible_only_to_the_shelters_own_staff(
 def test_confidential_address_absent_from_list_and_detail_pages(
     directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
+    """Guards issue 11 hole 11: a confidential shelter's ward appeared in the directory."""
     client = client_for(personas.caseworker)
+    sub_county = ward("Ukunda").sub_county
     latitude, longitude = -4.3, 39.58  # near the shelter
     for query in (
         {},
@@ -331,14 +334,23 @@ def test_confidential_address_absent_from_list_and_detail_pages(
         assert response.status_code == 200
         assert "Emergency shelter for girls" in response.content.decode()
         assert_no_secret(response.content.decode())
-        assert "Ukunda" in response.content.decode()  # the ward is shown
+        # the sub-county is shown, never the ward (hole 11 of issue 11); the ward's name is
+        # also an option of the search form, so the row itself is what is read
+        (shelter_row,) = [
+            row
+            for row in response.context["rows"]
+            if row["hit"].service.name == "Emergency shelter for girls"
+        ]
+        assert shelter_row["place"] == f"Confidential location, {sub_county.name} sub-county"
     detail = client.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
     assert detail.status_code == 200
     assert_no_secret(detail.content.decode())
-    assert "Ukunda" in detail.content.decode()
+    assert "Ukunda" not in detail.content.decode()  # neither its ward nor its town
+    assert sub_county.name in detail.content.decode()
     own = client_for(personas.service_provider)
     mine = own.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
     assert SHELTER_STREET in mine.content.decode()
+    assert "Ukunda" in mine.content.decode()  # its own staff see its ward
 
 
 def test_confidential_address_absent_from_every_export_file(
@@ -349,10 +361,12 @@ def test_confidential_address_absent_from_every_export_file(
         text = (tmp_path / f"{name}.json").read_text(encoding="utf-8")
         assert "Emergency shelter for girls" in text or name == "organization"
         assert_no_secret(text)
+        assert "Ukunda" not in text  # the shelter's ward (issue 11 hole 11)
         assert "Moi Avenue" in text  # a public address is exported
 
 
 def test_confidential_address_absent_from_api(directory: Directory) -> None:
+    """Guards issue 11 hole 11: the HSDS API named and placed a shelter by its ward."""
     client = Client()
     listing = client.get("/api/hsds/services", {"full": "true", "per_page": 100})
     assert listing.status_code == 200
@@ -362,7 +376,11 @@ def test_confidential_address_absent_from_api(directory: Directory) -> None:
     assert_no_secret(detail.content.decode())
     location = detail.json()["service_at_locations"][0]["location"]
     assert "addresses" not in location
-    assert (location["latitude"], location["longitude"]) == ward("Ukunda").centroid
+    # the sub-county's centroid and name, never the ward's (issue 11 hole 11)
+    sub_county = ward("Ukunda").sub_county
+    assert (location["latitude"], location["longitude"]) == sub_county.centroid
+    assert location["name"] == f"Confidential location, {sub_county.name} sub-county"
+    assert "Ukunda" not in detail.content.decode()
 
 
 # --- HSDS --------------------------------------------------------------------------------------
@@ -470,6 +488,40 @@ def test_api_paginates_as_hsds_says(directory: Directory) -> None:
     )
     missing = client.get("/api/hsds/services/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page": str(10**30)},
+        {"page": "9" * 5000},  # longer than int() takes
+        {"page": "0"},
+        {"page": "-1"},
+        {"page": "two"},
+        {"page": "1.5"},
+        {"page": "\u0663"},  # an Arabic-Indic three: a digit to str.isdigit, not a page
+        {"per_page": "0"},
+        {"per_page": "lots"},
+        {"per_page": str(10**30)},
+    ],
+)
+def test_api_refuses_a_page_that_is_not_a_positive_whole_number(
+    directory: Directory, query: dict[str, str]
+) -> None:
+    """Guards issue 11 hole 11: `?page=` with a huge number answered 500."""
+    response = Client().get("/api/hsds/services", query)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "must be a whole number" in response.json()["detail"]
+
+
+def test_api_answers_a_page_past_the_end_as_an_empty_page(directory: Directory) -> None:
+    """Guards issue 11 hole 11: a large page within the accepted digits is an empty page."""
+    response = Client().get("/api/hsds/services", {"page": "999999999", "per_page": "200"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["empty"] and body["contents"] == [] and body["last_page"]
+    assert body["page_number"] == 999999999 and body["total_items"] == 5
 
 
 # --- pages and who may use them ------------------------------------------------------------
@@ -615,7 +667,9 @@ def test_provider_adds_a_confidential_location_and_a_service(
     )
     assert response.status_code == 302
     place = Location.objects.get(name="Second house")
-    assert (place.public_latitude, place.public_longitude) == ward("Kinondo").centroid
+    kinondo = ward("Kinondo")
+    assert (place.public_latitude, place.public_longitude) == kinondo.sub_county.centroid
+    assert place.ward is None and place.sub_county == kinondo.sub_county  # the ward sealed
     create = reverse("referrals:service_create", args=[organization.pk])
     response = client.post(
         create,
@@ -645,7 +699,9 @@ def test_provider_adds_a_confidential_location_and_a_service(
     }
     assert client.post(place_edit, changed).status_code == 302
     place.refresh_from_db()
-    assert (place.public_latitude, place.public_longitude) == ward("Ramisi").centroid
+    ramisi = ward("Ramisi")
+    assert (place.public_latitude, place.public_longitude) == ramisi.sub_county.centroid
+    assert place.ward is None and place.sealed_place["ward"] == ramisi.pk
     moved = directory_search(service_type="rescue_shelter", latitude=-4.5, longitude=39.45)
     assert any(hit.location.pk == place.pk for hit in moved)
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from argparse import ArgumentParser
 from dataclasses import dataclass
 from typing import Any
@@ -150,8 +151,12 @@ def rotate_table(
 
 
 def _lowest_pk(table: EncryptedTable) -> Any:
-    """Return a value below every primary key of the table (integer or text keys)."""
-    internal = table.model._meta.pk.get_internal_type()
+    """Return a value below every primary key of the table (integer, UUID or text keys)."""
+    pk = table.model._meta.pk
+    internal = pk.get_internal_type()
+    if internal == "UUIDField":
+        # PostgreSQL refuses '' as a uuid. The nil UUID sorts first, and uuid4 never makes it.
+        return pk.get_db_prep_value(uuid.UUID(int=0), connection)
     return -(2**62) if "Integer" in internal or "Auto" in internal else ""
 
 
