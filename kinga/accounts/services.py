@@ -115,6 +115,32 @@ def _hold(failures: list[datetime], free: int, scope: str, now: datetime) -> Sig
     return SignInHold(seconds=int(left) + 1, scope=scope)
 
 
+# Enough failures to reach the longest delay; the count never needs more.
+_FAILURES_COUNTED = 64
+
+
+def _last_full_sign_in(since: datetime, **who: str) -> datetime:
+    """Return the later of `since` and the last full sign-in (password and code) by `who`."""
+    last_ok = (
+        LoginAttempt.objects.filter(succeeded=True, stage=SignInStage.TWO_FACTOR, at__gte=since)
+        .filter(**who)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return last_ok if last_ok is not None else since
+
+
+def _failures_since(*, since: datetime, **who: str) -> list[datetime]:
+    """Return the times of `who`'s failed attempts after `since`, newest first."""
+    return list(
+        LoginAttempt.objects.filter(succeeded=False, at__gt=since)
+        .filter(**who)
+        .order_by("-at")
+        .values_list("at", flat=True)[:_FAILURES_COUNTED]
+    )
+
+
 def sign_in_hold(*, username: str, address: str | None, device: str) -> SignInHold | None:
     """Return how long this attempt must wait, or None if it may go ahead now.
 
@@ -126,25 +152,8 @@ def sign_in_hold(*, username: str, address: str | None, device: str) -> SignInHo
     now = timezone.now()
     since = now - timedelta(minutes=settings.KINGA_SIGNIN_WINDOW_MINUTES)
     name = _normal(username)
-    failures = LoginAttempt.objects.filter(succeeded=False)
-    cap = 64  # enough to reach the longest delay; the count never needs more
     if device:
-        device_since = since
-        last_ok = (
-            LoginAttempt.objects.filter(
-                device=device, succeeded=True, stage=SignInStage.TWO_FACTOR, at__gte=since
-            )
-            .order_by("-at")
-            .values_list("at", flat=True)
-            .first()
-        )
-        if last_ok is not None:
-            device_since = last_ok
-        seen = list(
-            failures.filter(device=device, at__gt=device_since)
-            .order_by("-at")
-            .values_list("at", flat=True)[:cap]
-        )
+        seen = _failures_since(since=_last_full_sign_in(since, device=device), device=device)
         return _hold(seen, settings.KINGA_SIGNIN_DEVICE_FREE_FAILURES, "device", now)
     lifted = (
         User.objects.filter(username__iexact=name)
@@ -153,38 +162,19 @@ def sign_in_hold(*, username: str, address: str | None, device: str) -> SignInHo
     )
     if lifted is not None and lifted > since:
         since = lifted
-    account_since = since
-    last_ok = (
-        LoginAttempt.objects.filter(
-            username=name, succeeded=True, stage=SignInStage.TWO_FACTOR, at__gte=account_since
-        )
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    if last_ok is not None:
-        account_since = last_ok
+    account_since = _last_full_sign_in(since, username=name)
     holds = [
         _hold(
-            list(
-                failures.filter(username=name, device="", at__gt=account_since)
-                .order_by("-at")
-                .values_list("at", flat=True)[:cap]
-            ),
+            _failures_since(since=account_since, username=name, device=""),
             settings.KINGA_SIGNIN_ACCOUNT_FREE_FAILURES,
             "account",
             now,
         )
     ]
     if address:
-        address_since = since
         holds.append(
             _hold(
-                list(
-                    failures.filter(address=address, device="", at__gt=address_since)
-                    .order_by("-at")
-                    .values_list("at", flat=True)[:cap]
-                ),
+                _failures_since(since=since, address=address, device=""),
                 settings.KINGA_SIGNIN_ADDRESS_FREE_FAILURES,
                 "address",
                 now,
