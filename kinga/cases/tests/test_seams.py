@@ -49,7 +49,7 @@ class FakeReferrals:
 def fake_referrals() -> Iterator[FakeReferrals]:
     registered = seams.case_referrals()
     fake = FakeReferrals()
-    seams.register_referrals(fake)  # type: ignore[arg-type]
+    seams.register_referrals(fake)
     try:
         yield fake
     finally:
