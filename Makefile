@@ -22,7 +22,7 @@ compilemessages: install
 run: compilemessages
 	KINGA_ENV=demo $(BIN)/kinga demo --port $(PORT)
 
-## Lint, types, migrations and translations, then the whole test suite
+## Lint, types, layers, migrations and translations, then the whole test suite
 test: check
 	$(BIN)/python -m pytest -q
 
@@ -30,6 +30,7 @@ check: compilemessages
 	$(BIN)/ruff format --check kinga tests
 	$(BIN)/ruff check kinga tests
 	$(BIN)/mypy kinga
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/kinga makemigrations --check --dry-run
 	$(BIN)/python -m kinga.lib.translations_check
 

@@ -62,6 +62,8 @@ from django.http import Http404
 
 from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -460,9 +462,6 @@ def require(
     """Raise Http404 — the same as "not found" — and audit the attempt unless allowed."""
     if can(viewer, action, record, section):
         return
-    from kinga.audit.models import AuditAction
-    from kinga.audit.services import audit_record
-
     matter = matter_of(record)
     audit_record(
         action=AuditAction.DENIED,
@@ -490,9 +489,6 @@ def deny(
     Give `matter` when the record exists, so the refusal shows on that matter's "who has
     seen this" trail; the answer is the same 404 either way, so it says nothing about it.
     """
-    from kinga.audit.models import AuditAction
-    from kinga.audit.services import audit_record
-
     where = matter_of(matter) if matter is not None else None
     audit_record(
         action=AuditAction.DENIED,

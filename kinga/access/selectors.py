@@ -1,4 +1,9 @@
-"""Reads of access records: break-glass grants shown on a matter and in the review queue."""
+"""Reads of access records: break-glass grants shown on a matter and in the review queue,
+and the "who has seen this" trail of a matter.
+
+The trail reads the audit log, which sits below access: the decision (`can_see_trail`) is
+access's, so the read lives here and `audit` never imports `access`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
-from kinga.access.policy import Matter, can_do
+from kinga.access.policy import Matter, can_do, can_see_trail
 from kinga.accounts.models import User
+from kinga.audit.models import AuditEvent
 
 
 def break_glass_live_on(*, matter: Matter) -> QuerySet[BreakGlassGrant]:
@@ -52,3 +58,19 @@ def break_glass_for_review(*, viewer: User, pending_only: bool = True) -> QueryS
     if pending_only:
         grants = grants.filter(review=BreakGlassReview.PENDING)
     return grants.order_by("-starts_at")
+
+
+def matter_trail(*, viewer: User, matter: Matter) -> QuerySet[AuditEvent]:
+    """Return every event on the matter, newest first, if the viewer oversees it; else none.
+
+    Metadata only: who, when, what, which record and fields. A reason kept in an event stays
+    encrypted and unread here; the record it came from says why, to those who may read it.
+    """
+    if not can_see_trail(viewer, matter):
+        return AuditEvent.objects.none()
+    return (
+        AuditEvent.objects.filter(matter_type=matter.type, matter_id=matter.id)
+        .select_related("actor", "actor__agency")
+        .defer("reason", "detail")
+        .order_by("-seq")
+    )

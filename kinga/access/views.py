@@ -19,7 +19,6 @@ from kinga.access.models import MatterType
 from kinga.access.policy import Matter, can_do, can_see_trail, deny, matter_exists
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
-from kinga.audit.selectors import matter_trail
 from kinga.audit.services import audit_record
 
 
@@ -134,7 +133,7 @@ def trail(request: HttpRequest, matter_type: str, matter_id: int) -> HttpRespons
     matter = _matter(user, matter_type, matter_id, action="trail")
     if not can_see_trail(user, matter):
         raise _refuse(user, matter, action="trail")
-    events = matter_trail(viewer=user, matter=matter)
+    events = selectors.matter_trail(viewer=user, matter=matter)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     audit_record(
         action=AuditAction.VIEW,

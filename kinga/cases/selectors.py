@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -43,6 +42,9 @@ from kinga.cases.models import (
     TransferState,
     WellbeingMeasure,
 )
+from kinga.cases.seams import case_referrals
+from kinga.people.models import Person
+from kinga.people.selectors import person_search
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -213,15 +215,11 @@ def cases_of_persons(*, viewer: Viewer, person_ids: list[int]) -> QuerySet[Case]
     return case_list(viewer=viewer).filter(child_id__in=person_ids)
 
 
-def person_candidates(*, viewer: Viewer, text: str) -> list[Any]:
-    """Return persons the viewer may see whose names match (people's search, when present)."""
-    try:
-        search = importlib.import_module("kinga.people.selectors").person_search
-    except (ModuleNotFoundError, AttributeError):
-        return []
+def person_candidates(*, viewer: Viewer, text: str) -> list[Person]:
+    """Return up to ten persons the viewer may see whose names match (search before create)."""
     if not text.strip():
         return []
-    return list(search(viewer=viewer, text=text, limit=10))
+    return person_search(viewer=viewer, text=text, limit=10)
 
 
 # --- the case page -------------------------------------------------------------------------------
@@ -317,33 +315,9 @@ class CasePage:
 
 
 def _referral_entries(viewer: Viewer, case: Case) -> list[TimelineEntry]:
-    """Referrals on the timeline, from the referrals app when it provides them."""
-    try:
-        module = importlib.import_module("kinga.referrals.selectors")
-    except ModuleNotFoundError:
-        return []
-    provider = getattr(module, "referrals_for_case_timeline", None)
-    if provider is None:
-        return []
-    entries: list[TimelineEntry] = []
-    for item in provider(viewer=viewer, case=case):
-        get = (
-            item.get if isinstance(item, dict) else lambda name, d=None, i=item: getattr(i, name, d)
-        )
-        at = get("at")
-        if at is None:
-            continue
-        entries.append(
-            TimelineEntry(
-                at=at,
-                kind="referral",
-                label=str(get("label", "") or "Referral"),
-                summary=str(get("summary", "") or get("title", "") or ""),
-                section="referral",
-                url=str(get("url", "") or ""),
-            )
-        )
-    return entries
+    """Referrals on the timeline, from the app that supplies a case's referrals."""
+    provider = case_referrals()
+    return provider.timeline_entries(viewer=viewer, case=case) if provider is not None else []
 
 
 def case_page(
@@ -534,12 +508,8 @@ def _at_safe_place(case: Case) -> bool:
 
     For viewers who may not see referrals (break-glass): what protects the child now.
     """
-    try:
-        module = importlib.import_module("kinga.referrals.selectors")
-    except ModuleNotFoundError:
-        return False
-    provider = getattr(module, "case_at_safe_place", None)
-    return bool(provider(case_id=case.pk)) if provider is not None else False
+    provider = case_referrals()
+    return provider.at_safe_place(case=case) if provider is not None else False
 
 
 PROMISE_OF_REFERRAL = "referrals.referral"
@@ -557,14 +527,9 @@ def _promise_texts(
     """
     from_referrals = [p for p in promises if p.source_type == PROMISE_OF_REFERRAL]
     texts: dict[str, str] = {}
-    if from_referrals and referrals_shown:
-        try:
-            module = importlib.import_module("kinga.referrals.selectors")
-        except ModuleNotFoundError:
-            module = None
-        provider = getattr(module, "referral_promise_texts", None)
-        if provider is not None:
-            texts = provider(viewer=viewer, case=case)
+    provider = case_referrals()
+    if from_referrals and referrals_shown and provider is not None:
+        texts = provider.promise_texts(viewer=viewer, case=case)
     for promise in promises:
         if promise.source_type == PROMISE_OF_REFERRAL:
             promise.shown = texts.get(promise.source_id, "")  # type: ignore[attr-defined]

@@ -19,6 +19,9 @@ from typing import Any
 
 from django.conf import settings
 
+# A plain list of module names, run only by `kinga bench` (never by a request): lib, the
+# bottom layer, names the apps' optional bench.py files without importing them, so the
+# layers contract holds; each module's benchmarks are reached through its BENCHMARKS dict.
 BENCH_MODULES = [
     "kinga.accounts.bench",
     "kinga.people.bench",

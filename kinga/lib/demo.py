@@ -12,6 +12,9 @@ from types import ModuleType
 
 DEMO_PASSWORD = "pwani-demo-2026"
 
+# A plain list of module names, run only by `kinga demo` (never by a request): lib, the
+# bottom layer, names the apps' optional demo.py files in load order without importing them,
+# so the layers contract holds; each is reached through its `load(*, out)`.
 LOADERS = [
     "kinga.accounts.demo",
     "kinga.people.demo",

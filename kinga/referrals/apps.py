@@ -9,5 +9,11 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Service directory and referrals")
 
     def ready(self) -> None:
-        # Register the overdue-check task handler in every process, the worker's included.
+        # Importing the services registers the overdue-check task handler in every process,
+        # the worker's included. The case page and case opening get a case's referrals
+        # through the seam cases declares (cases sits below referrals and never imports it).
+        from kinga.cases.seams import register_referrals
         from kinga.referrals import services  # noqa: F401
+        from kinga.referrals.for_cases import ReferralsOfCase
+
+        register_referrals(ReferralsOfCase())

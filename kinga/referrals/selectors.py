@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from kinga.accounts.models import User
+    from kinga.cases.models import Case as SurvivorCase
+    from kinga.cases.selectors import TimelineEntry
 
     Viewer = User | AnonymousUser | None
 
@@ -793,16 +795,17 @@ def referrals_of_case(*, viewer: Viewer, case_id: int) -> list[Referral]:
     )
 
 
-def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, Any]]:
+def referrals_for_case_timeline(*, viewer: Viewer, case: SurvivorCase) -> list[TimelineEntry]:
     """Return the case timeline's referral entries the viewer may see.
 
-    Each entry is a dict with `at`, `label`, `summary` (its title), `section` ("referral")
-    and `url`, the shape `kinga.cases.selectors` reads: one for the sending, one for the
-    answer, one for the start and one for the close with its feedback.
+    One for the sending, one for the answer, one for the start and one for the close with
+    its feedback (the case page shows them through `kinga.cases.seams.CaseReferrals`).
     """
     from django.utils.translation import gettext as _
 
-    entries: list[dict[str, Any]] = []
+    from kinga.cases.selectors import TimelineEntry
+
+    entries: list[TimelineEntry] = []
     for referral in referrals_of_case(viewer=viewer, case_id=case.pk):
         service = referral.service_at_location.service.name
         url = f"/referrals/{referral.pk}/"
@@ -811,14 +814,14 @@ def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, 
         def entry(at: dt.datetime | None, summary: str, url: str = url) -> None:
             if at is not None:
                 entries.append(
-                    {
-                        "at": at,
-                        "label": _("Referral"),
-                        "summary": summary,
-                        "title": summary,
-                        "section": "referral",
-                        "url": url,
-                    }
+                    TimelineEntry(
+                        at=at,
+                        kind="referral",
+                        label=_("Referral"),
+                        summary=summary,
+                        section="referral",
+                        url=url,
+                    )
                 )
 
         entry(
@@ -853,7 +856,7 @@ def referrals_for_case_timeline(*, viewer: Viewer, case: Any) -> list[dict[str, 
     return entries
 
 
-def referral_promise_texts(*, viewer: Viewer, case: Any) -> dict[str, str]:
+def referral_promise_texts(*, viewer: Viewer, case: SurvivorCase) -> dict[str, str]:
     """Return referral id -> what its promise to the child says, for the referrals of the
     case the viewer may list (the case page shows it beside the promise)."""
     from django.utils.translation import gettext as _

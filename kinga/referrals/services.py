@@ -892,7 +892,8 @@ def referral_attach_to_case(*, referral: Referral, case: Case, actor: User) -> R
 def referrals_attach_from_report(*, case: Case, actor: User) -> list[Referral]:
     """Attach every emergency referral made from the case's source report; return them.
 
-    For cases' `case_open_from_report` to call (through importlib) once it opens the case.
+    For cases' `case_open_from_report` to call (through `kinga.cases.seams`) once it opens
+    the case.
     """
     if case.source_report_id is None:
         return []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -130,11 +129,3 @@ def _reason(reason: str, what: str = "reason") -> str:
             {what: _("Write at least %(count)d characters.") % {"count": MIN_REASON_LENGTH}}
         )
     return reason
-
-
-def _optional(module: str, name: str) -> Any:
-    """Return an attribute of another app's module if that app provides it yet."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError:
-        return None

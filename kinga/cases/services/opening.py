@@ -25,15 +25,17 @@ from kinga.cases.models import (
     RiskLevel,
     RoleOnCase,
 )
+from kinga.cases.seams import case_referrals
 from kinga.cases.services.base import (
     _audit,
     _event,
     _label,
     _notify,
-    _optional,
     _require,
     _touch,
 )
+from kinga.people.models import PersonKind
+from kinga.people.services import person_create, person_link
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
@@ -114,9 +116,7 @@ def case_open(
             RoleOnCase.SUPERVISOR if actor.has_role(Role.SUPERVISOR) else RoleOnCase.SOCIAL_WORKER
         )
         _team_add(case=case, user=actor, role_on_case=role, actor=actor)
-    person_link = _optional("kinga.people.services", "person_link")
-    if person_link is not None:
-        person_link(person=child, matter=case, role="child", actor=actor)
+    person_link(person=child, matter=case, role="child", actor=actor)
     _event(case, actor, CaseEvent.Kind.OPENED, gettext_noop("Case opened"))
     # Opened from a report: the reason is the triage decision's, kept on the report; the
     # event refers to the report. Otherwise the typed reason is kept, encrypted, in the event.
@@ -137,9 +137,6 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     The child is recorded as a new person with the report's age band and ward; the
     caseworker matches them to an existing person later if the search finds one.
     """
-    from kinga.people.models import PersonKind
-    from kinga.people.services import person_create
-
     county = getattr(report, "county", None)
     if county is None and actor.agency is not None:
         # a report without a place takes the county of the triaging agency
@@ -175,9 +172,9 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     if received is not None:
         CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
     # emergency referrals made from the report move to the case, as promises to keep
-    attach = _optional("kinga.referrals.services", "referrals_attach_from_report")
-    if attach is not None:
-        attach(case=case, actor=actor)
+    referrals = case_referrals()
+    if referrals is not None:
+        referrals.attach_from_report(case=case, actor=actor)
     return case
 
 

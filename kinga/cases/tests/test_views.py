@@ -272,18 +272,21 @@ def test_referrals_appear_on_the_timeline_for_those_who_may_see_them(
     personas, case, client_for, monkeypatch
 ) -> None:
     import kinga.referrals.selectors as referral_selectors
+    from kinga.cases.selectors import TimelineEntry
 
     def fake(*, viewer, case):  # type: ignore[no-untyped-def]
         return [
-            {
-                "at": timezone.now(),
-                "label": "Referral",
-                "summary": "REF-1 sent to the rescue home",
-                "url": "/referrals/1/",
-            }
+            TimelineEntry(
+                at=timezone.now(),
+                kind="referral",
+                label="Referral",
+                summary="REF-1 sent to the rescue home",
+                section="referral",
+                url="/referrals/1/",
+            )
         ]
 
-    monkeypatch.setattr(referral_selectors, "referrals_for_case_timeline", fake, raising=False)
+    monkeypatch.setattr(referral_selectors, "referrals_for_case_timeline", fake)
     body = client_for(personas.caseworker).get(f"/cases/{case.pk}/").content.decode()
     assert '<a href="/referrals/1/">REF-1 sent to the rescue home</a>' in body
     body = client_for(personas.investigator).get(f"/cases/{case.pk}/").content.decode()

@@ -381,8 +381,8 @@ def test_completion_keeps_the_promise_and_feeds_the_case_timeline(
     )
     assert Promise.objects.get(pk=referral.promise_id).state == PromiseState.KEPT
     entries = referrals_for_case_timeline(viewer=world.p.caseworker, case=world.case)
-    assert {entry["section"] for entry in entries} == {"referral"}
-    assert any("back in school" in entry["summary"] for entry in entries)
+    assert {entry.section for entry in entries} == {"referral"}
+    assert any("back in school" in entry.summary for entry in entries)
     case = Case.objects.get(pk=world.case.pk)
     page = case_page(viewer=world.p.caseworker, case=case)
     assert any("back in school" in entry.summary for entry in page.timeline)

@@ -1,0 +1,52 @@
+"""What a case needs from the apps above it, declared here and supplied by them.
+
+`cases` sits below `referrals` (see CONTRIBUTING, "Layers"), yet the case page shows the
+case's referrals, says whether the child is at a safe place, and a case opened from a report
+takes over the emergency referrals made from it. So `cases` declares the `CaseReferrals`
+protocol, and the referrals app registers its implementation in `ReferralsConfig.ready`.
+Without one (an installation without referrals, or a test that unregisters it) a case has no
+referrals, which is what the page and the opening then show.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+    from kinga.cases.models import Case
+    from kinga.cases.selectors import TimelineEntry
+
+
+class CaseReferrals(Protocol):
+    """The referrals of a case, as the case sees them."""
+
+    def timeline_entries(
+        self, *, viewer: User | AnonymousUser | None, case: Case
+    ) -> list[TimelineEntry]:
+        """Return the case timeline's referral entries that the viewer may see."""
+
+    def promise_texts(self, *, viewer: User | AnonymousUser | None, case: Case) -> dict[str, str]:
+        """Return referral id -> what its promise to the child says, for the viewer."""
+
+    def at_safe_place(self, *, case: Case) -> bool:
+        """Return whether the child is placed at a confidential place now (never which)."""
+
+    def attach_from_report(self, *, case: Case, actor: User) -> None:
+        """Move the emergency referrals made from the case's source report onto the case."""
+
+
+_referrals: CaseReferrals | None = None
+
+
+def register_referrals(provider: CaseReferrals | None) -> None:
+    """Set the provider of a case's referrals (the referrals app, at start-up); None unsets."""
+    global _referrals
+    _referrals = provider
+
+
+def case_referrals() -> CaseReferrals | None:
+    """Return the registered provider of a case's referrals, if there is one."""
+    return _referrals

@@ -1,0 +1,36 @@
+"""The referrals of a case, supplied to `cases` through the protocol it declares.
+
+`cases` sits below `referrals` and never imports it; `ReferralsConfig.ready` registers
+`ReferralsOfCase` with `kinga.cases.seams.register_referrals`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kinga.referrals import selectors, services
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+    from kinga.cases.models import Case
+    from kinga.cases.selectors import TimelineEntry
+
+
+class ReferralsOfCase:
+    """Answer `kinga.cases.seams.CaseReferrals` from the referrals app's selectors and services."""
+
+    def timeline_entries(
+        self, *, viewer: User | AnonymousUser | None, case: Case
+    ) -> list[TimelineEntry]:
+        return selectors.referrals_for_case_timeline(viewer=viewer, case=case)
+
+    def promise_texts(self, *, viewer: User | AnonymousUser | None, case: Case) -> dict[str, str]:
+        return selectors.referral_promise_texts(viewer=viewer, case=case)
+
+    def at_safe_place(self, *, case: Case) -> bool:
+        return selectors.case_at_safe_place(case_id=case.pk)
+
+    def attach_from_report(self, *, case: Case, actor: User) -> None:
+        services.referrals_attach_from_report(case=case, actor=actor)
