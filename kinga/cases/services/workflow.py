@@ -33,6 +33,7 @@ from kinga.cases.models import (
     RoleOnCase,
     TransferState,
 )
+from kinga.cases.selectors_access import transfer_receiver_is
 from kinga.cases.services.base import (
     AGE_MARGIN_YEARS,
     _audit,
@@ -461,7 +462,7 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
 
 
 def _require_receiver(actor: User, transfer: CaseTransfer) -> None:
-    if actor.agency_id != transfer.to_agency_id or not actor.has_role(Role.SUPERVISOR):
+    if not transfer_receiver_is(viewer=actor, transfer=transfer):
         raise PermissionDenied(_("A supervisor of the receiving agency decides."))
 
 

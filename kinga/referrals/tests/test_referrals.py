@@ -277,8 +277,15 @@ def test_every_other_section_of_the_case_is_404_for_the_provider(
         reverse("cases:print", args=[case.pk]),
         reverse("referrals:refer_case", args=[case.pk]),
         *(
-            reverse("cases:add", args=[case.pk, kind])
-            for kind in ("consent", "note", "assessment", "session", "interview", "team")
+            reverse(f"cases:{name}", args=[case.pk])
+            for name in (
+                "consent_record",
+                "note_add",
+                "assessment_record",
+                "session_record",
+                "interview_record",
+                "team_add",
+            )
         ),
     ]
     for url in urls:
