@@ -9,6 +9,8 @@ from django.utils import timezone
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
 from kinga.access.policy import Matter, can_do
 from kinga.accounts.models import User
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
 
 
 def break_glass_live_on(*, matter: Matter) -> QuerySet[BreakGlassGrant]:
@@ -52,3 +54,23 @@ def break_glass_for_review(*, viewer: User, pending_only: bool = True) -> QueryS
     if pending_only:
         grants = grants.filter(review=BreakGlassReview.PENDING)
     return grants.order_by("-starts_at")
+
+
+def break_glass_review_queue(
+    *, viewer: User, decided: int = 30
+) -> tuple[list[BreakGlassGrant], list[BreakGlassGrant]]:
+    """Return the grants awaiting this supervisor's review and the latest `decided` ones
+    they may see decided; audit the list read (it shows who broke glass, and why)."""
+    pending = list(break_glass_for_review(viewer=viewer))
+    done = list(
+        break_glass_for_review(viewer=viewer, pending_only=False).exclude(
+            review=BreakGlassReview.PENDING
+        )[:decided]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="access.breakglassgrant",
+        fields=["reason"],
+    )
+    return pending, done
