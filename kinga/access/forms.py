@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import BreakGlassReview
-from kinga.access.services import MIN_REASON_LENGTH
+from kinga.lib.reasons import MIN_REASON_LENGTH
 
 
 class BreakGlassForm(forms.Form):

@@ -14,7 +14,8 @@ from django.utils import timezone
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
 from kinga.access.policy import Matter, can_do, can_see_trail
 from kinga.accounts.models import User
-from kinga.audit.models import AuditEvent
+from kinga.audit.models import AuditAction, AuditEvent
+from kinga.audit.services import audit_record
 
 
 def break_glass_live_on(*, matter: Matter) -> QuerySet[BreakGlassGrant]:
@@ -61,16 +62,46 @@ def break_glass_for_review(*, viewer: User, pending_only: bool = True) -> QueryS
 
 
 def matter_trail(*, viewer: User, matter: Matter) -> QuerySet[AuditEvent]:
-    """Return every event on the matter, newest first, if the viewer oversees it; else none.
+    """Return every event on the matter, newest first, if the viewer oversees it (and audit
+    that read); else none.
 
     Metadata only: who, when, what, which record and fields. A reason kept in an event stays
     encrypted and unread here; the record it came from says why, to those who may read it.
     """
     if not can_see_trail(viewer, matter):
         return AuditEvent.objects.none()
+    # reading the trail is itself a read of the matter's history: it goes on the trail
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer,
+        record_type="audit.trail",
+        record_id=matter.id,
+        matter_type=matter.type,
+        matter_id=matter.id,
+    )
     return (
         AuditEvent.objects.filter(matter_type=matter.type, matter_id=matter.id)
         .select_related("actor", "actor__agency")
         .defer("reason", "detail")
         .order_by("-seq")
     )
+
+
+def break_glass_review_queue(
+    *, viewer: User, decided: int = 30
+) -> tuple[list[BreakGlassGrant], list[BreakGlassGrant]]:
+    """Return the grants awaiting this supervisor's review and the latest `decided` ones
+    they may see decided; audit the list read (it shows who broke glass, and why)."""
+    pending = list(break_glass_for_review(viewer=viewer))
+    done = list(
+        break_glass_for_review(viewer=viewer, pending_only=False).exclude(
+            review=BreakGlassReview.PENDING
+        )[:decided]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="access.breakglassgrant",
+        fields=["reason"],
+    )
+    return pending, done

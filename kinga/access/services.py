@@ -16,11 +16,10 @@ from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, 
 from kinga.access.policy import Matter, can_do, matter_exists
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.lib.reasons import reason_clean
 
 if TYPE_CHECKING:
     from kinga.accounts.models import Agency, User
-
-MIN_REASON_LENGTH = 20
 
 
 @transaction.atomic
@@ -245,12 +244,7 @@ def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGr
         raise PermissionDenied(_("Your role cannot use break-glass access."))
     if not matter_exists(matter):
         raise ObjectDoesNotExist(f"no {matter.type} {matter.id}")
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError(
-            _("Write the reason in at least %(count)d characters: what is the emergency?")
-            % {"count": MIN_REASON_LENGTH}
-        )
+    reason = reason_clean(reason, field=None)
     live = BreakGlassGrant.objects.filter(
         user=user,
         matter_type=matter.type,

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -18,8 +19,6 @@ from kinga.access.forms import BreakGlassForm, BreakGlassReviewForm
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter, can_do, can_see_trail, deny, matter_exists
 from kinga.accounts.models import User
-from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
 
 
 def _matter(user: User, matter_type: str, matter_id: int, *, action: str) -> Matter:
@@ -48,9 +47,10 @@ def break_glass(request: HttpRequest, matter_type: str, matter_id: int) -> HttpR
     if not can_do(user, "break_glass.request") or not matter_exists(matter):
         # the same answer for a role that may not and a record that is not there
         raise _refuse(user, matter, action="break_glass")
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    home = reverse("home")
+    next_url = request.POST.get("next") or request.GET.get("next") or home
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = "/"
+        next_url = home
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -107,18 +107,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, _("Choose accept or flag."))
         return redirect("access:break_glass_reviews")
-    pending = list(selectors.break_glass_for_review(viewer=user))
-    done = list(
-        selectors.break_glass_for_review(viewer=user, pending_only=False).exclude(review="pending")[
-            :30
-        ]
-    )
-    audit_record(
-        action=AuditAction.LIST,
-        actor=user,
-        record_type="access.breakglassgrant",
-        fields=["reason"],
-    )
+    pending, done = selectors.break_glass_review_queue(viewer=user)
     return render(
         request,
         "access/break_glass_reviews.html",
@@ -135,12 +124,4 @@ def trail(request: HttpRequest, matter_type: str, matter_id: int) -> HttpRespons
         raise _refuse(user, matter, action="trail")
     events = selectors.matter_trail(viewer=user, matter=matter)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    audit_record(
-        action=AuditAction.VIEW,
-        actor=user,
-        record_type="audit.trail",
-        record_id=matter_id,
-        matter_type=matter.type,
-        matter_id=matter.id,
-    )
     return render(request, "access/trail.html", {"page": page, "matter": matter})

@@ -35,7 +35,8 @@ from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
 
 
-def _safe_next(request: HttpRequest, default: str = "/") -> str:
+def _safe_next(request: HttpRequest, default: str = "") -> str:
+    default = default or reverse("home")
     target = request.POST.get("next") or request.GET.get("next") or default
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -262,7 +263,9 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if request.method == "POST":
         codes = services.backup_codes_renew(user=user)
-        return render(request, "accounts/backup_codes.html", {"codes": codes, "next": "/"})
+        return render(
+            request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("home")}
+        )
     return render(request, "accounts/backup_codes_confirm.html")
 
 

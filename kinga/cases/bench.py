@@ -198,8 +198,8 @@ def case_page(*, out: Callable[[str], None], quick: bool) -> None:
         return
     from kinga.cases.models import CaseEvent, Note
 
-    with transaction.atomic():
-        case, caseworker = _page_case()
+    # no transaction around it: the case is built by services, each durable (issue 12)
+    case, caseworker = _page_case()
     _analyze()
     client = _signed_in(caseworker)
     url = f"/cases/{case.pk}/"

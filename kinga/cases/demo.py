@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
 from django.utils import timezone
 
 from kinga.accounts.models import Agency, User
@@ -532,9 +531,12 @@ def _backdate(case: Case, since: datetime.datetime, days_ago: int) -> None:
             model._default_manager.filter(case=case, created_at=when).update(**{name: when.date()})
 
 
-@transaction.atomic
 def load(*, out: Callable[[str], None]) -> None:
-    """Play the stories once; a second run finds them and does nothing."""
+    """Play the stories once; a second run finds them and does nothing.
+
+    No transaction around it: each step is a service that commits on its own (they are
+    durable, issue 12).
+    """
     from kinga.people.services import person_create
 
     users = _users()

@@ -1,27 +1,28 @@
 """Case pages: the list, "my work", opening a case, the case page and its print view, and
-the forms that add records or move the case along. Views parse, select, call one service."""
+one small view per form that adds a record or step that moves the case along.
+
+Each view parses, selects, calls one service and redirects. A step a service refuses is
+audited as a denial on the case's trail (`_Outcome`), and an unknown step is the same
+audited 404 as a case out of reach (`case_step_unknown`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, cast
+from types import TracebackType
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.utils.functional import Promise as LazyText
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kinga.access import policy
 from kinga.accounts.models import User
-from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
 from kinga.cases import forms as case_forms
 from kinga.cases import selectors, services, wellbeing
 from kinga.cases.models import (
@@ -32,11 +33,14 @@ from kinga.cases.models import (
     CaseTransfer,
     ClosureRequest,
     Consent,
+    InCase,
     Interview,
-    InterviewState,
     Promise,
     Task,
 )
+from kinga.cases.selectors_access import case_list_page, transfer_receiver_is
+
+R = TypeVar("R", bound=InCase)
 
 
 def _user(request: HttpRequest) -> User:
@@ -59,18 +63,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
             # The selector audited the refusal. A case out of reach answers exactly as a
             # code that does not exist: codes are sequential, anything else is an oracle.
             raise Http404
-    cases = selectors.case_list(
+    page = case_list_page(
         viewer=user,
         status=data.get("status") or "",
         risk_level=data.get("risk_level") or "",
         mine=bool(data.get("mine")),
-    )
-    page = _page_of(cases, request.GET.get("page", ""))
-    audit_record(
-        action=AuditAction.LIST,
-        actor=user,
-        record_type="cases.case",
-        fields=["code", "status", "risk_level"],
+        page=request.GET.get("page", ""),
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -86,35 +84,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "can_open": policy.can_do(user, "case.open"),
         },
     )
-
-
-PAGE_SIZE = 25
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """One page of a list, found without counting every row the viewer may see (counting
-    tens of thousands of visible cases costs as much as the page itself)."""
-
-    object_list: list[Case]
-    number: int
-    has_previous: bool
-    has_next: bool
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def _page_of(cases: Any, raw: str) -> ListPage:
-    number = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
-    start = (number - 1) * PAGE_SIZE
-    rows = list(cases[start : start + PAGE_SIZE + 1])
-    return ListPage(rows[:PAGE_SIZE], number, number > 1, len(rows) > PAGE_SIZE)
 
 
 @login_required
@@ -196,16 +165,10 @@ def _render_case(
     case = selectors.case_get(viewer=user, case_id=case_id, action=action)
     page = selectors.case_page(viewer=user, case=case, action=action)
     show_identity = page.may("identity", "export" if print_view else "view")
-    is_receiver = (
-        page.transfer is not None
-        and page.transfer.to_agency_id == user.agency_id
-        and user.has_role("supervisor")
-    )
+    is_receiver = transfer_receiver_is(viewer=user, transfer=page.transfer)
     context = {
         "case": case,
         "page": page,
-        # one reverse for the many small forms on the page: .../act/<action>/
-        "act_url": reverse("cases:act", kwargs={"case_id": case.pk, "action": "x"})[:-2],
         "show_identity": show_identity,
         "print_view": print_view,
         "can_approve": policy.can_do(user, "case.approve") and page.may("summary", "change"),
@@ -222,264 +185,7 @@ def _render_case(
     )
 
 
-# --- adding records -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Adder:
-    title: Any
-    section: str
-    action: str
-    form: Callable[..., forms.Form]
-    save: Callable[[forms.Form, Case, User], object]
-
-
-def _team_users(case: Case) -> list[User]:
-    return [m.user for m in selectors.case_page_team(case=case)]
-
-
-def _writable_notes(case: Case) -> set[str]:
-    allowed: dict[str, frozenset[str]] = getattr(case, "allowed", {})
-    return {
-        sensitivity
-        for sensitivity, section in SECTION_OF_SENSITIVITY.items()
-        if "create" in allowed.get(section, frozenset())
-    }
-
-
-def _save_note(form: forms.Form, case: Case, user: User) -> object:
-    data = form.cleaned_data
-    return services.note_add(
-        case=case, actor=user, sensitivity=data["sensitivity"], text=data["text"]
-    )
-
-
-ADDERS: dict[str, Adder] = {
-    "team": Adder(
-        gettext_lazy("Add a team member"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.TeamMemberForm(
-            data, candidates=selectors.team_candidates(viewer=user, case=case)
-        ),
-        lambda f, case, user: services.case_team_add(case=case, actor=user, **f.cleaned_data),
-    ),
-    "consent": Adder(
-        gettext_lazy("Record consent"),
-        "referral",
-        "create",
-        lambda data, case, user: case_forms.ConsentForm(data),
-        lambda f, case, user: services.consent_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "override": Adder(
-        gettext_lazy("Override consent"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.OverrideForm(data),
-        lambda f, case, user: services.consent_override(case=case, actor=user, **f.cleaned_data),
-    ),
-    "assessment": Adder(
-        gettext_lazy("Record a screening or assessment"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.AssessmentForm(data),
-        lambda f, case, user: services.assessment_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "plan_item": Adder(
-        gettext_lazy("Add a goal or service to the plan"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.PlanItemForm(data),
-        lambda f, case, user: services.plan_item_add(case=case, actor=user, **f.cleaned_data),
-    ),
-    "note": Adder(
-        gettext_lazy("Add a note"),
-        # the service checks the section the note's sensitivity falls in
-        "summary",
-        "view",
-        lambda data, case, user: case_forms.NoteForm(data, writable=_writable_notes(case)),
-        _save_note,
-    ),
-    "interview_plan": Adder(
-        gettext_lazy("Plan an interview"),
-        "justice",
-        "create",
-        lambda data, case, user: case_forms.InterviewPlanForm(data),
-        lambda f, case, user: services.interview_plan(case=case, actor=user, **f.cleaned_data),
-    ),
-    "interview": Adder(
-        gettext_lazy("Record an interview"),
-        "justice",
-        "create",
-        lambda data, case, user: case_forms.InterviewForm(data),
-        lambda f, case, user: services.interview_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "session": Adder(
-        gettext_lazy("Record a counselling session"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.SessionForm(data),
-        lambda f, case, user: services.session_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "wellbeing": Adder(
-        gettext_lazy("Wellbeing check"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.WellbeingForm(data),
-        lambda f, case, user: services.wellbeing_record(
-            case=case,
-            actor=user,
-            measured_on=f.cleaned_data["measured_on"],
-            language=f.cleaned_data["language"],
-            scores=cast(case_forms.WellbeingForm, f).scores(),
-        ),
-    ),
-    "safety": Adder(
-        gettext_lazy("Record a safety event"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.SafetyEventForm(data),
-        lambda f, case, user: services.safety_event_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "reintegration": Adder(
-        gettext_lazy("Record reintegration"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.ReintegrationForm(data),
-        lambda f, case, user: services.reintegration_record(
-            case=case, actor=user, **f.cleaned_data
-        ),
-    ),
-    "follow_up": Adder(
-        gettext_lazy("Record a follow-up"),
-        "care",
-        "create",
-        lambda data, case, user: case_forms.FollowUpForm(data),
-        lambda f, case, user: services.follow_up_record(case=case, actor=user, **f.cleaned_data),
-    ),
-    "task": Adder(
-        gettext_lazy("Set a task"),
-        "summary",
-        "create",
-        lambda data, case, user: case_forms.TaskForm(data, team=_team_users(case)),
-        lambda f, case, user: services.task_create(
-            case=case,
-            actor=user,
-            title=f.cleaned_data["title"],
-            due_on=f.cleaned_data["due_on"],
-            assigned_to=_member(case, f.cleaned_data["assigned_to"]),
-        ),
-    ),
-    "promise": Adder(
-        gettext_lazy("Record a promise to the child"),
-        "summary",
-        "create",
-        lambda data, case, user: case_forms.PromiseForm(data, team=_team_users(case)),
-        lambda f, case, user: services.promise_make(
-            case=case,
-            actor=user,
-            kind=f.cleaned_data["kind"],
-            description=f.cleaned_data["description"],
-            due_on=f.cleaned_data["due_on"],
-            owner=_member(case, f.cleaned_data["owner"]),
-        ),
-    ),
-    "closure": Adder(
-        gettext_lazy("Ask to close the case"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.ClosureForm(data),
-        lambda f, case, user: services.closure_request(case=case, actor=user, **f.cleaned_data),
-    ),
-    "transfer": Adder(
-        gettext_lazy("Transfer to another agency"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.TransferForm(data),
-        lambda f, case, user: services.transfer_request(case=case, actor=user, **f.cleaned_data),
-    ),
-    "reopen": Adder(
-        gettext_lazy("Reopen the case"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.ReasonForm(data),
-        lambda f, case, user: services.case_reopen(case=case, actor=user, **f.cleaned_data),
-    ),
-    "risk": Adder(
-        gettext_lazy("Change the risk level"),
-        "summary",
-        "change",
-        lambda data, case, user: case_forms.RiskForm(data),
-        lambda f, case, user: services.case_risk_set(case=case, actor=user, **f.cleaned_data),
-    ),
-}
-
-
-def _member(case: Case, user_id: int) -> User:
-    for user in _team_users(case):
-        if user.pk == user_id:
-            return user
-    raise ValidationError(_("Choose a member of the team."))
-
-
-@login_required
-def case_add(request: HttpRequest, case_id: int, kind: str) -> HttpResponse:
-    """Show and take one of the forms that add a record to the case."""
-    user = _user(request)
-    adder = ADDERS.get(kind)
-    if adder is None:
-        # the same refusal as for the case: audited, on its trail only if the viewer sees it
-        case = selectors.case_get(viewer=user, case_id=case_id)
-        raise policy.deny(
-            user, record_type="cases.case", record_id=case_id, action="create", matter=case
-        )
-    case = selectors.case_get(
-        viewer=user, case_id=case_id, action=adder.action, section=adder.section
-    )
-    form = adder.form(request.POST or None, case, user)
-    warning = ""
-    if request.method == "POST" and form.is_valid():
-        try:
-            adder.save(form, case, user)
-        except services.RepeatInterviewWarning as error:
-            warning = error.messages[0]
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for name, errors in error.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
-        except PermissionDenied as error:
-            _refused(user, case, kind)
-            form.add_error(None, str(error))
-        except Http404:
-            # the service refused inside its transaction, which took its audit event along
-            _refused(user, case, kind)
-            raise
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("cases:detail", case_id=case.pk)
-    if kind in ("interview", "interview_plan") and request.method == "GET":
-        held = selectors.interviews_held(viewer=user, case=case)
-        if held:
-            warning = _(
-                "The child has already been interviewed %(count)d time(s). Use the recorded "
-                "statement if you can; to plan another interview, confirm and say why."
-            ) % {"count": held}
-    return render(
-        request,
-        "cases/case_form.html",
-        {
-            "case": case,
-            "form": form,
-            "title": adder.title,
-            "warning": warning,
-            "items": wellbeing.ITEMS if kind == "wellbeing" else (),
-        },
-    )
-
-
-# --- moving the case along -------------------------------------------------------------------
+# --- what every step shares -----------------------------------------------------------------
 
 
 def _refused(user: User, case: Case, step: str) -> None:
@@ -491,101 +197,647 @@ def _refused(user: User, case: Case, step: str) -> None:
     policy.deny(user, record_type="cases.case", record_id=case.pk, action=step, matter=case)
 
 
-def _post_id(request: HttpRequest, user: User, case: Case) -> int:
+class _Outcome:
+    """Run one service call and turn its refusals into what the user sees.
+
+    `with _Outcome(request, user, case, "plan_submit") as outcome: services.plan_submit(...)`
+    A validation error goes to the form (or the page's messages when there is no form); a
+    refusal by the service is audited on the case's trail (`_refused`) and shown, or, when
+    the service answered 404 inside its transaction (which took its audit event along),
+    audited here and raised again. `saved` says whether the call went through.
+    """
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        user: User,
+        case: Case,
+        step: str,
+        form: forms.Form | None = None,
+    ) -> None:
+        self.request = request
+        self.user = user
+        self.case = case
+        self.step = step
+        self.form = form
+        self.saved = False
+        self.warning = ""
+
+    def __enter__(self) -> _Outcome:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> bool:
+        if error is None:
+            self.saved = True
+            if self.form is None:
+                messages.success(self.request, _("Done."))
+            return False
+        if isinstance(error, services.RepeatInterviewWarning):
+            self.warning = error.messages[0]
+            return True
+        if isinstance(error, ValidationError):
+            self._show(error)
+            return True
+        if isinstance(error, PermissionDenied):
+            _refused(self.user, self.case, self.step)
+            self._show(str(error) or _("You cannot do this."))
+            return True
+        if isinstance(error, Http404):
+            _refused(self.user, self.case, self.step)
+        return False
+
+    def _show(self, error: ValidationError | str) -> None:
+        if self.form is None:
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else error
+            messages.error(self.request, text)
+        elif isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                self.form.add_error(name if name in self.form.fields else None, errors)
+        else:
+            self.form.add_error(None, error)
+
+
+def _case_for(user: User, case_id: int, *, action: str, section: str) -> Case:
+    return selectors.case_get(viewer=user, case_id=case_id, action=action, section=section)
+
+
+def _posted(request: HttpRequest, form: forms.Form) -> bool:
+    return request.method == "POST" and form.is_valid()
+
+
+def _back_to(case: Case) -> HttpResponseRedirect:
+    return redirect("cases:detail", case_id=case.pk)
+
+
+def _saved(request: HttpRequest, case: Case) -> HttpResponseRedirect:
+    messages.success(request, _("Saved."))
+    return _back_to(case)
+
+
+def _form_page(
+    request: HttpRequest,
+    case: Case,
+    form: forms.Form,
+    title: str | LazyText,
+    *,
+    warning: str = "",
+    items: tuple[Any, ...] = (),
+) -> HttpResponse:
+    return render(
+        request,
+        "cases/case_form.html",
+        {"case": case, "form": form, "title": title, "warning": warning, "items": items},
+    )
+
+
+def _team_users(case: Case) -> list[User]:
+    return [m.user for m in selectors.case_page_team(case=case)]
+
+
+def _member(case: Case, user_id: int) -> User:
+    for user in _team_users(case):
+        if user.pk == user_id:
+            return user
+    raise ValidationError(_("Choose a member of the team."))
+
+
+def _writable_notes(case: Case) -> set[str]:
+    allowed: dict[str, frozenset[str]] = getattr(case, "allowed", {})
+    return {
+        sensitivity
+        for sensitivity, section in SECTION_OF_SENSITIVITY.items()
+        if "create" in allowed.get(section, frozenset())
+    }
+
+
+def _posted_record(
+    request: HttpRequest, user: User, case: Case, model: type[R], action: str = "change"
+) -> R:
+    """Return the record of this case named by the form's `record` (404, audited, if not)."""
     value = request.POST.get("record", "")
     if not value.isdigit():
         raise policy.deny(
             user, record_type="cases.case", record_id=case.pk, action="change", matter=case
         )
-    return int(value)
-
-
-def _step_for(request: HttpRequest, user: User, case: Case, action: str) -> Callable[[], object]:
-    """Find the records a step needs (a refusal here is audited by the selector) and return
-    the service call that takes it."""
-    note = (request.POST.get("comments") or request.POST.get("note") or "").strip()
-
-    def record(model: type[Any], action: str = "change") -> Any:
-        return selectors.record_get(
-            viewer=user,
-            model=model,
-            record_id=_post_id(request, user, case),
-            case=case,
-            action=action,
-        )
-
-    if action == "plan_submit":
-        plan = record(CasePlan)
-        return lambda: services.plan_submit(plan=plan, actor=user)
-    if action in ("plan_approve", "plan_return"):
-        plan = record(CasePlan, "view")
-        decide = services.plan_approve if action == "plan_approve" else services.plan_return
-        return lambda: decide(plan=plan, actor=user, comments=note)
-    if action in ("closure_approve", "closure_return"):
-        closure = record(ClosureRequest)
-        close = services.closure_approve if action == "closure_approve" else services.closure_return
-        return lambda: close(request=closure, actor=user, comments=note)
-    if action == "transfer_accept":
-        transfer = record(CaseTransfer, "view")
-        return lambda: services.transfer_accept(
-            transfer=transfer,
-            actor=user,
-            caseworker=selectors.receiving_caseworker(
-                viewer=user, user_id=request.POST.get("caseworker", "")
-            ),
-        )
-    if action == "transfer_decline":
-        transfer = record(CaseTransfer, "view")
-        return lambda: services.transfer_decline(transfer=transfer, actor=user, note=note)
-    if action == "task_done":
-        task = record(Task, "view")
-        return lambda: services.task_complete(task=task, actor=user)
-    if action == "promise_keep":
-        promise = record(Promise, "view")
-        return lambda: services.promise_keep(promise=promise, actor=user, note=note)
-    if action == "promise_explain":
-        promise = record(Promise, "view")
-        return lambda: services.promise_explain(promise=promise, actor=user, explanation=note)
-    if action == "consent_withdraw":
-        consent = record(Consent, "create")
-        return lambda: services.consent_withdraw(consent=consent, actor=user, note=note)
-    if action == "team_remove":
-        member = record(CaseTeamMember)
-        return lambda: services.case_team_remove(member=member, actor=user, reason=note)
-    if action == "follow_up_start":
-        return lambda: services.case_follow_up_start(case=case, actor=user)
-    if action == "interview_cancel":
-        interview = record(Interview)
-
-        def cancel() -> object:
-            if interview.state != InterviewState.PLANNED:
-                raise ValidationError(_("Only a planned interview can be cancelled."))
-            return services.interview_cancel(interview=interview, actor=user)
-
-        return cancel
-    raise policy.deny(
-        user, record_type="cases.case", record_id=case.pk, action="change", matter=case
+    return selectors.record_get(
+        viewer=user, model=model, record_id=int(value), case=case, action=action
     )
+
+
+def _note(request: HttpRequest, name: str = "note") -> str:
+    return (request.POST.get(name) or "").strip()
+
+
+@login_required
+def case_step_unknown(request: HttpRequest, case_id: int, step: str) -> HttpResponse:
+    """Answer a form or step that does not exist with the case's own audited 404."""
+    user = _user(request)
+    # the same refusal as for the case: audited, on its trail only if the viewer sees it
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    raise policy.deny(
+        user, record_type="cases.case", record_id=case_id, action="change", matter=case
+    )
+
+
+# --- adding records: one form page each ---------------------------------------------------------
+
+
+@login_required
+def team_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Add a member to the case's team."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    candidates = selectors.team_candidates(viewer=user, case=case)
+    form = case_forms.TeamMemberForm(request.POST or None, candidates=candidates)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "team", form) as outcome:
+            services.case_team_add(
+                case=case,
+                actor=user,
+                user=form.cleaned_data["user"],
+                role_on_case=form.cleaned_data["role_on_case"],
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Add a team member"))
+
+
+@login_required
+def consent_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a consent or assent for a purpose and a recipient."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="referral")
+    form = case_forms.ConsentForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "consent", form) as outcome:
+            # the form's fields are the service's arguments, one for one
+            services.consent_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record consent"))
+
+
+@login_required
+def consent_override(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Share without consent, with the permission and a written reason."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    form = case_forms.OverrideForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "override", form) as outcome:
+            services.consent_override(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Override consent"))
+
+
+@login_required
+def assessment_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a screening or an assessment."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.AssessmentForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "assessment", form) as outcome:
+            services.assessment_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record a screening or assessment"))
+
+
+@login_required
+def plan_item_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Add a goal or a service to the case plan."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.PlanItemForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "plan_item", form) as outcome:
+            services.plan_item_add(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Add a goal or service to the plan"))
+
+
+@login_required
+def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Add a note; the service checks the section the note's sensitivity falls in."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="view", section="summary")
+    form = case_forms.NoteForm(request.POST or None, writable=_writable_notes(case))
+    if _posted(request, form):
+        with _Outcome(request, user, case, "note", form) as outcome:
+            services.note_add(
+                case=case,
+                actor=user,
+                sensitivity=form.cleaned_data["sensitivity"],
+                text=form.cleaned_data["text"],
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Add a note"))
+
+
+def _interview_warning(request: HttpRequest, user: User, case: Case) -> str:
+    held = selectors.interviews_held(viewer=user, case=case) if request.method == "GET" else 0
+    if not held:
+        return ""
+    return _(
+        "The child has already been interviewed %(count)d time(s). Use the recorded "
+        "statement if you can; to plan another interview, confirm and say why."
+    ) % {"count": held}
+
+
+@login_required
+def interview_plan(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Plan an interview, warned first when the child has been interviewed before."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="justice")
+    form = case_forms.InterviewPlanForm(request.POST or None)
+    outcome = _Outcome(request, user, case, "interview_plan", form)
+    if _posted(request, form):
+        with outcome:
+            services.interview_plan(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    warning = outcome.warning or _interview_warning(request, user, case)
+    return _form_page(request, case, form, _("Plan an interview"), warning=warning)
+
+
+@login_required
+def interview_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record an interview, warned first when the child has been interviewed before."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="justice")
+    form = case_forms.InterviewForm(request.POST or None)
+    outcome = _Outcome(request, user, case, "interview", form)
+    if _posted(request, form):
+        with outcome:
+            services.interview_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    warning = outcome.warning or _interview_warning(request, user, case)
+    return _form_page(request, case, form, _("Record an interview"), warning=warning)
+
+
+@login_required
+def session_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a counselling session."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.SessionForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "session", form) as outcome:
+            services.session_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record a counselling session"))
+
+
+@login_required
+def wellbeing_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a wellbeing check: six items scored 0-3."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.WellbeingForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "wellbeing", form) as outcome:
+            services.wellbeing_record(
+                case=case,
+                actor=user,
+                measured_on=form.cleaned_data["measured_on"],
+                language=form.cleaned_data["language"],
+                scores=form.scores(),
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Wellbeing check"), items=tuple(wellbeing.ITEMS))
+
+
+@login_required
+def safety_event_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a safety event (a threat, going missing, re-exploitation)."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.SafetyEventForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "safety", form) as outcome:
+            services.safety_event_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record a safety event"))
+
+
+@login_required
+def reintegration_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record how reintegration goes in one domain."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.ReintegrationForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "reintegration", form) as outcome:
+            services.reintegration_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record reintegration"))
+
+
+@login_required
+def follow_up_record(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a follow-up visit or call and its outcome."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="care")
+    form = case_forms.FollowUpForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "follow_up", form) as outcome:
+            services.follow_up_record(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record a follow-up"))
+
+
+@login_required
+def task_create(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Set a task for a member of the team."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="summary")
+    form = case_forms.TaskForm(request.POST or None, team=_team_users(case))
+    if _posted(request, form):
+        with _Outcome(request, user, case, "task", form) as outcome:
+            services.task_create(
+                case=case,
+                actor=user,
+                title=form.cleaned_data["title"],
+                due_on=form.cleaned_data["due_on"],
+                assigned_to=_member(case, form.cleaned_data["assigned_to"]),
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Set a task"))
+
+
+@login_required
+def promise_make(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record a promise made to the child, kept by a member of the team."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="create", section="summary")
+    form = case_forms.PromiseForm(request.POST or None, team=_team_users(case))
+    if _posted(request, form):
+        with _Outcome(request, user, case, "promise", form) as outcome:
+            services.promise_make(
+                case=case,
+                actor=user,
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+                due_on=form.cleaned_data["due_on"],
+                owner=_member(case, form.cleaned_data["owner"]),
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Record a promise to the child"))
+
+
+@login_required
+def closure_request(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Ask a supervisor to close the case."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    form = case_forms.ClosureForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "closure", form) as outcome:
+            services.closure_request(
+                case=case,
+                actor=user,
+                closing_status=form.cleaned_data["closing_status"],
+                reason=form.cleaned_data["reason"],
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Ask to close the case"))
+
+
+@login_required
+def transfer_request(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Offer the case to another agency."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    form = case_forms.TransferForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "transfer", form) as outcome:
+            services.transfer_request(
+                case=case,
+                actor=user,
+                to_agency=form.cleaned_data["to_agency"],
+                reason=form.cleaned_data["reason"],
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Transfer to another agency"))
+
+
+@login_required
+def case_reopen(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Reopen a closed case, with a reason."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    form = case_forms.ReasonForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "reopen", form) as outcome:
+            services.case_reopen(case=case, actor=user, reason=form.cleaned_data["reason"])
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Reopen the case"))
+
+
+@login_required
+def risk_set(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Change the case's risk level."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="summary")
+    form = case_forms.RiskForm(request.POST or None)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "risk", form) as outcome:
+            services.case_risk_set(
+                case=case, actor=user, risk_level=form.cleaned_data["risk_level"]
+            )
+        if outcome.saved:
+            return _saved(request, case)
+    return _form_page(request, case, form, _("Change the risk level"))
+
+
+# --- moving the case along: one POST each, back to the case page -----------------------------
 
 
 @login_required
 @require_POST
-def case_act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
-    """Take one step on the case: approvals, decisions, done and kept."""
+def plan_submit(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Submit the case plan for a supervisor's approval."""
     user = _user(request)
     case = selectors.case_get(viewer=user, case_id=case_id)
-    step = _step_for(request, user, case, action)
-    try:
-        step()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except PermissionDenied as error:
-        _refused(user, case, action)
-        messages.error(request, str(error) or _("You cannot do this."))
-    except Http404:
-        # the service refused inside its transaction, which took its audit event along
-        _refused(user, case, action)
-        raise
-    else:
-        messages.success(request, _("Done."))
-    return redirect(reverse("cases:detail", kwargs={"case_id": case.pk}))
+    plan = _posted_record(request, user, case, CasePlan)
+    with _Outcome(request, user, case, "plan_submit"):
+        services.plan_submit(plan=plan, actor=user)
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def plan_approve(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Approve the submitted case plan (a supervisor other than its author)."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    plan = _posted_record(request, user, case, CasePlan, "view")
+    with _Outcome(request, user, case, "plan_approve"):
+        services.plan_approve(plan=plan, actor=user, comments=_note(request, "comments"))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def plan_return(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Return the submitted case plan with what needs to change."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    plan = _posted_record(request, user, case, CasePlan, "view")
+    with _Outcome(request, user, case, "plan_return"):
+        services.plan_return(plan=plan, actor=user, comments=_note(request, "comments"))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def closure_approve(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Approve the request to close the case."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    closure = _posted_record(request, user, case, ClosureRequest)
+    with _Outcome(request, user, case, "closure_approve"):
+        services.closure_approve(request=closure, actor=user, comments=_note(request, "comments"))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def closure_return(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Return the request to close, with what needs to happen first."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    closure = _posted_record(request, user, case, ClosureRequest)
+    with _Outcome(request, user, case, "closure_return"):
+        services.closure_return(request=closure, actor=user, comments=_note(request, "comments"))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def transfer_accept(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Accept a transfer and name the receiving agency's caseworker."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    transfer = _posted_record(request, user, case, CaseTransfer, "view")
+    with _Outcome(request, user, case, "transfer_accept"):
+        caseworker = selectors.receiving_caseworker(
+            viewer=user, user_id=request.POST.get("caseworker", "")
+        )
+        services.transfer_accept(transfer=transfer, actor=user, caseworker=caseworker)
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def transfer_decline(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Decline a transfer, saying why."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    transfer = _posted_record(request, user, case, CaseTransfer, "view")
+    with _Outcome(request, user, case, "transfer_decline"):
+        services.transfer_decline(transfer=transfer, actor=user, note=_note(request))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Mark a task done."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    task = _posted_record(request, user, case, Task, "view")
+    with _Outcome(request, user, case, "task_done"):
+        services.task_complete(task=task, actor=user)
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def promise_keep(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Mark a promise to the child kept."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    promise = _posted_record(request, user, case, Promise, "view")
+    with _Outcome(request, user, case, "promise_keep"):
+        services.promise_keep(promise=promise, actor=user, note=_note(request))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def promise_explain(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record why a promise to the child could not be kept."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    promise = _posted_record(request, user, case, Promise, "view")
+    with _Outcome(request, user, case, "promise_explain"):
+        services.promise_explain(promise=promise, actor=user, explanation=_note(request))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Record that a consent was withdrawn."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    consent = _posted_record(request, user, case, Consent, "create")
+    with _Outcome(request, user, case, "consent_withdraw"):
+        services.consent_withdraw(consent=consent, actor=user, note=_note(request))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def team_remove(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Take a member off the case's team."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    member = _posted_record(request, user, case, CaseTeamMember)
+    with _Outcome(request, user, case, "team_remove"):
+        services.case_team_remove(member=member, actor=user, reason=_note(request))
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def follow_up_start(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Move an active case to follow-up."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    with _Outcome(request, user, case, "follow_up_start"):
+        services.case_follow_up_start(case=case, actor=user)
+    return _back_to(case)
+
+
+@login_required
+@require_POST
+def interview_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Cancel a planned interview (the recorded statement sufficed)."""
+    user = _user(request)
+    case = selectors.case_get(viewer=user, case_id=case_id)
+    interview = _posted_record(request, user, case, Interview)
+    with _Outcome(request, user, case, "interview_cancel"):
+        services.interview_cancel(interview=interview, actor=user)
+    return _back_to(case)

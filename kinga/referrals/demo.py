@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import transaction
 from django.utils import timezone
 
 from kinga.access.models import AccessGrant, MatterType, Relation
@@ -201,9 +200,12 @@ def _emergency_from_report(out: Callable[[str], None]) -> None:
     out(f"    {referral.reference}: emergency from report {report.reference}")
 
 
-@transaction.atomic
 def load(*, out: Callable[[str], None]) -> None:
-    """Create the demo referrals once."""
+    """Create the demo referrals once.
+
+    No transaction around it: each step is a service that commits on its own (they are
+    durable, issue 12).
+    """
     _providers()
     if Referral.objects.filter(sent_by__username="caseworker").exists():
         out("    referrals already loaded")

@@ -31,12 +31,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.urls import reverse
 from django.utils import timezone
 
 from kinga.access import policy
 from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.access.policy import can_do, deny
 from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
 from kinga.places.geo import bounding_box, haversine_km
 from kinga.places.models import Ward
 from kinga.referrals.models import (
@@ -750,11 +753,22 @@ def _list_related(rows: QuerySet[Referral]) -> QuerySet[Referral]:
     )
 
 
+def _audit_list(viewer: User) -> None:
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type=REFERRAL,
+        fields=["reference", "status", "urgency", "due_at"],
+    )
+
+
 def referral_inbox(*, viewer: Viewer) -> list[Referral]:
-    """Return the referrals made to the viewer's agency (or to them), waiting ones first."""
+    """Return the referrals made to the viewer's agency (or to them), waiting ones first;
+    audit the list read."""
     if viewer is None or not viewer.is_authenticated:
         return []
     user: User = viewer
+    _audit_list(user)
     handled = _handled_referral_ids(user, "list")
     if handled is None:
         return []
@@ -766,8 +780,11 @@ def referral_inbox(*, viewer: Viewer) -> list[Referral]:
 
 def referral_outgoing(*, viewer: Viewer, now: dt.datetime | None = None) -> list[Referral]:
     """Return the referrals sent by the viewer's agency that the viewer may list: overdue
-    first, then open by due time, then closed, newest first."""
-    if viewer is None or not viewer.is_authenticated or getattr(viewer, "agency_id", None) is None:
+    first, then open by due time, then closed, newest first; audit the list read."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    _audit_list(viewer)
+    if viewer.agency_id is None:
         return []
     now = now or timezone.now()
     rows = (
@@ -808,7 +825,7 @@ def referrals_for_case_timeline(*, viewer: Viewer, case: SurvivorCase) -> list[T
     entries: list[TimelineEntry] = []
     for referral in referrals_of_case(viewer=viewer, case_id=case.pk):
         service = referral.service_at_location.service.name
-        url = f"/referrals/{referral.pk}/"
+        url = reverse("referrals:detail", kwargs={"referral_id": referral.pk})
         where = {"reference": referral.reference, "service": service}
 
         def entry(at: dt.datetime | None, summary: str, url: str = url) -> None:

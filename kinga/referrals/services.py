@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from kinga.access.services import access_grant, access_revoke
 from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.lib.reasons import reason_clean
 from kinga.referrals.models import (
     ANSWER_WITHIN,
     CLOSED_REFERRAL_STATUSES,
@@ -38,6 +40,7 @@ from kinga.referrals.models import (
     Urgency,
 )
 from kinga.referrals.selectors import location_unseal
+from kinga.referrals.selectors_access import referral_receiver_is
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
 
@@ -392,7 +395,6 @@ def service_hours_set(
 # Closing a referral (declined, completed, withdrawn) ends those grants: a service keeps
 # no window into a child's case once its part is over; the sending team keeps the record.
 
-MIN_REASON_LENGTH = 20
 REFERRAL = "referrals.referral"
 OVERDUE_TASK = "referrals.overdue"
 SOURCE_TYPE = REFERRAL
@@ -400,15 +402,6 @@ SOURCE_TYPE = REFERRAL
 
 class ReferralRefused(ValidationError):
     """A referral that may not be sent or moved; the message says what to do instead."""
-
-
-def _reason(text: str, field: str) -> str:
-    text = text.strip()
-    if len(text) < MIN_REASON_LENGTH:
-        raise ValidationError(
-            {field: _("Write at least %(count)d characters.") % {"count": MIN_REASON_LENGTH}}
-        )
-    return text
 
 
 def _referral_audit(
@@ -441,7 +434,7 @@ def _notify_later(
         return
     from kinga.notifications.services import notify
 
-    link = f"/referrals/{referral.pk}/"
+    link = reverse("referrals:detail", kwargs={"referral_id": referral.pk})
     transaction.on_commit(
         lambda: notify(
             recipients=people,
@@ -638,7 +631,7 @@ def _create(
         contact_person=actor,
         childrens_officer=childrens_officer,
         urgency=urgency,
-        reason=_reason(reason, "reason"),
+        reason=reason_clean(reason, field="reason"),
         child_told=child_told.strip(),
         consent=consent,
         emergency_basis=emergency_basis,
@@ -712,7 +705,7 @@ def _promise_for(referral: Referral, actor: User) -> None:
     referral.save(update_fields=["promise"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_send(
     *,
     case: Case,
@@ -785,7 +778,7 @@ def referral_send(
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_send_emergency(
     *,
     report: Report,
@@ -813,7 +806,7 @@ def referral_send_emergency(
     policy.require(
         actor, "create", report, "referral", record_type="intake.report", record_id=report.pk
     )
-    basis = _reason(emergency_basis, "emergency_basis")
+    basis = reason_clean(emergency_basis, field="emergency_basis")
     receiving_agency = _receiving_agency(service_at_location)
     band = child_age_band or _report_age_band(report)
     if childrens_officer is None:
@@ -858,7 +851,7 @@ def _report_age_band(report: Report) -> str:
     return bands[0] if len(bands) == 1 else ""
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_attach_to_case(*, referral: Referral, case: Case, actor: User) -> Referral:
     """Move an emergency referral from its report to the child's case, with its access.
 
@@ -866,6 +859,12 @@ def referral_attach_to_case(*, referral: Referral, case: Case, actor: User) -> R
     case; the sender's hold on the report ends (the case team sees the referral now). An
     open referral becomes a promise on the case.
     """
+    return _attach_to_case(referral=referral, case=case, actor=actor)
+
+
+def _attach_to_case(*, referral: Referral, case: Case, actor: User) -> Referral:
+    """Attach inside the caller's transaction (`referral_attach_to_case`, and
+    `referrals_attach_from_report` for each referral of the report)."""
     policy.require(actor, "create", case, "referral", record_type="cases.case", record_id=case.pk)
     if referral.case_id is not None:
         raise ReferralRefused(_("This referral is already on a case."))
@@ -888,6 +887,7 @@ def referral_attach_to_case(*, referral: Referral, case: Case, actor: User) -> R
     return referral
 
 
+# Not durable: case_open_from_report attaches the report's referrals inside its transaction.
 @transaction.atomic
 def referrals_attach_from_report(*, case: Case, actor: User) -> list[Referral]:
     """Attach every emergency referral made from the case's source report; return them.
@@ -900,7 +900,7 @@ def referrals_attach_from_report(*, case: Case, actor: User) -> list[Referral]:
     waiting = Referral.objects.filter(
         report_id=case.source_report_id, case__isnull=True
     ).select_related("receiving_agency", "childrens_officer", "service_at_location__service")
-    return [referral_attach_to_case(referral=r, case=case, actor=actor) for r in waiting]
+    return [_attach_to_case(referral=r, case=case, actor=actor) for r in waiting]
 
 
 def referral_transition_check(referral: Referral, to: str) -> None:
@@ -924,17 +924,8 @@ def referral_transition_check(referral: Referral, to: str) -> None:
     )
 
 
-def is_receiver(actor: User, referral: Referral) -> bool:
-    """Return whether the actor answers the referral for the receiving agency."""
-    return (
-        actor.agency_id == referral.receiving_agency_id
-        and actor.has_role(Role.SERVICE_PROVIDER, Role.SUPERVISOR, Role.CASEWORKER)
-        and policy.can(actor, "change", referral, "referral")
-    )
-
-
 def _require_receiver(actor: User, referral: Referral) -> None:
-    if not is_receiver(actor, referral):
+    if not referral_receiver_is(viewer=actor, referral=referral):
         raise policy.deny(actor, record_type=REFERRAL, record_id=referral.pk, action="change")
 
 
@@ -1001,7 +992,7 @@ def _tell_sender(referral: Referral, text: str, actor: User) -> None:
     _notify_later(recipients.values(), text, referral, actor)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_accept(*, referral: Referral, actor: User, now: dt.datetime | None = None) -> Referral:
     """Accept a referral for the receiving service; the sender is told."""
     now = now or timezone.now()
@@ -1016,7 +1007,7 @@ def referral_accept(*, referral: Referral, actor: User, now: dt.datetime | None 
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_decline(
     *, referral: Referral, actor: User, reason: str, now: dt.datetime | None = None
 ) -> Referral:
@@ -1024,7 +1015,7 @@ def referral_decline(
     now = now or timezone.now()
     _require_receiver(actor, referral)
     referral_transition_check(referral, ReferralStatus.DECLINED)
-    reason = _reason(reason, "reason")
+    reason = reason_clean(reason, field="reason")
     _move(
         referral,
         actor,
@@ -1053,7 +1044,7 @@ def referral_decline(
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_start(*, referral: Referral, actor: User, now: dt.datetime | None = None) -> Referral:
     """Record that the service has started with the child."""
     now = now or timezone.now()
@@ -1063,7 +1054,7 @@ def referral_start(*, referral: Referral, actor: User, now: dt.datetime | None =
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_complete(
     *, referral: Referral, actor: User, feedback: str, now: dt.datetime | None = None
 ) -> Referral:
@@ -1071,7 +1062,7 @@ def referral_complete(
     now = now or timezone.now()
     _require_receiver(actor, referral)
     referral_transition_check(referral, ReferralStatus.COMPLETED)
-    feedback = _reason(feedback, "feedback")
+    feedback = reason_clean(feedback, field="feedback")
     _move(referral, actor, ReferralStatus.COMPLETED, now, {"feedback": feedback})
     _referral_audit(referral, actor, fields=["status", "feedback"])
     _promise_close(
@@ -1088,7 +1079,7 @@ def referral_complete(
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_withdraw(
     *, referral: Referral, actor: User, reason: str, now: dt.datetime | None = None
 ) -> Referral:
@@ -1097,7 +1088,7 @@ def referral_withdraw(
     if not policy.can(actor, "create", referral, "referral"):
         raise policy.deny(actor, record_type=REFERRAL, record_id=referral.pk, action="change")
     referral_transition_check(referral, ReferralStatus.WITHDRAWN)
-    reason = _reason(reason, "reason")
+    reason = reason_clean(reason, field="reason")
     _move(referral, actor, ReferralStatus.WITHDRAWN, now, {"withdraw_reason": reason})
     _referral_audit(
         referral, actor, fields=["status", "withdraw_reason"], detail={"status": referral.status}

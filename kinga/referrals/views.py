@@ -5,13 +5,14 @@ referral and the steps that move it)."""
 from __future__ import annotations
 
 import uuid
+from types import TracebackType
 from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +38,8 @@ from kinga.referrals.forms import (
     ServiceForm,
 )
 from kinga.referrals.hsds import confidential_location_name
-from kinga.referrals.models import Location, Service, ServiceAtLocation, Urgency
+from kinga.referrals.models import Location, Referral, Service, ServiceAtLocation, Urgency
+from kinga.referrals.selectors_access import referral_page
 
 SEARCH_LIMIT = 30
 
@@ -545,14 +547,7 @@ def refer_start(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """The referrals made to the viewer's organisation (or to them), waiting ones first."""
-    viewer = _viewer(request)
-    referrals = selectors.referral_inbox(viewer=viewer)
-    audit_record(
-        action=AuditAction.LIST,
-        actor=viewer,
-        record_type=selectors.REFERRAL,
-        fields=["reference", "status", "urgency", "due_at"],
-    )
+    referrals = selectors.referral_inbox(viewer=_viewer(request))
     return render(request, "referrals/inbox.html", {"referrals": referrals})
 
 
@@ -560,18 +555,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def outgoing(request: HttpRequest) -> HttpResponse:
     """The referrals the viewer's agency sent, overdue first."""
     viewer = _viewer(request)
-    referrals = selectors.referral_outgoing(viewer=viewer)
-    audit_record(
-        action=AuditAction.LIST,
-        actor=viewer,
-        record_type=selectors.REFERRAL,
-        fields=["reference", "status", "urgency", "due_at"],
-    )
     return render(
         request,
         "referrals/outgoing.html",
         {
-            "referrals": referrals,
+            "referrals": selectors.referral_outgoing(viewer=viewer),
             "start_form": AttachForm(),
             "may_refer": policy.can_do(viewer, "case.open"),
         },
@@ -581,41 +569,21 @@ def outgoing(request: HttpRequest) -> HttpResponse:
 @login_required
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     """One referral, for the sending team and the receiving service; 404 for anyone else."""
-    viewer = _viewer(request)
-    referral = selectors.referral_for_viewer(viewer=viewer, referral_id=referral_id)
-    sending, receiving = selectors.referral_sides(viewer, referral)
-    location = referral.service_at_location.location
-    address_visible = location.has_address and selectors.location_address_visible_to(
-        viewer, location
-    )
-    fields = ["status", "urgency", "reason", "child_told", "child_first_name", "needs"]
-    if address_visible and location.confidential:
-        fields += ["location.address", "location.coordinates"]
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.VIEW,
-            actor=viewer,
-            record_type=selectors.REFERRAL,
-            record_id=referral.pk,
-            matter_type=referral.matter_type,
-            matter_id=referral.matter_id,
-            fields=fields,
-        )
-    may_answer = services.is_receiver(viewer, referral)
-    may_withdraw = sending and policy.can(viewer, "create", referral, "referral")
+    page = referral_page(viewer=_viewer(request), referral_id=referral_id)
+    referral = page.referral
     return render(
         request,
         "referrals/referral_detail.html",
         {
             "referral": referral,
-            "sending": sending,
-            "receiving": receiving,
-            "address_visible": address_visible,
-            "public_place": _public_place(location),
-            "location": location,
-            "may_answer": may_answer,
-            "may_withdraw": may_withdraw and referral.is_open,
-            "may_attach": may_withdraw and referral.case_id is None,
+            "sending": page.sending,
+            "receiving": page.receiving,
+            "address_visible": page.address_visible,
+            "public_place": _public_place(page.location),
+            "location": page.location,
+            "may_answer": page.may_answer,
+            "may_withdraw": page.may_withdraw and referral.is_open,
+            "may_attach": page.may_withdraw and referral.case_id is None,
             "reason_form": ReasonForm(),
             "feedback_form": FeedbackForm(),
             "attach_form": AttachForm(),
@@ -639,70 +607,159 @@ def _need_labels(codes: list[str]) -> list[str]:
     return [str(labels.get(code, code)) for code in codes]
 
 
-REFERRAL_ACTIONS = ("accept", "decline", "start", "complete", "withdraw", "attach")
+# --- moving a referral along: one POST each -----------------------------------------------------
+
+
+class _Step:
+    """Run one referral service call and turn its refusals into what the user sees.
+
+    A validation error or refusal is shown as a message; a 404 raised by the service
+    inside its transaction (which took its audit event along) is audited here as a denial
+    on the referral and raised again, so every refused step leaves the same trace.
+    """
+
+    def __init__(self, request: HttpRequest, viewer: User, referral: Referral, step: str):
+        self.request = request
+        self.viewer = viewer
+        self.referral = referral
+        self.step = step
+        self.done = False
+
+    def __enter__(self) -> _Step:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> bool:
+        if error is None:
+            self.done = True
+            return False
+        if isinstance(error, ValidationError | PermissionDenied):
+            for message in _errors(error):
+                messages.error(self.request, message)
+            return True
+        if isinstance(error, Http404):
+            deny(
+                self.viewer,
+                record_type=selectors.REFERRAL,
+                record_id=self.referral.pk,
+                action=self.step,
+                section="referral",
+                matter=self.referral,
+            )
+        return False
+
+
+def _referral(request: HttpRequest, referral_id: int) -> tuple[User, Referral]:
+    viewer = _viewer(request)
+    return viewer, selectors.referral_for_viewer(viewer=viewer, referral_id=referral_id)
+
+
+def _back(referral: Referral) -> HttpResponseRedirect:
+    return redirect("referrals:detail", referral_id=referral.pk)
+
+
+def _posted_reason(request: HttpRequest) -> str:
+    form = ReasonForm(request.POST)
+    return form.cleaned_data["reason"] if form.is_valid() else ""
 
 
 @login_required
 @require_POST
-def referral_act(request: HttpRequest, referral_id: int, action: str) -> HttpResponse:
-    """Move a referral along: accept, decline, start, complete, withdraw, attach to a case."""
-    viewer = _viewer(request)
-    referral = selectors.referral_for_viewer(viewer=viewer, referral_id=referral_id)
-    if action not in REFERRAL_ACTIONS:
-        raise deny(
-            viewer,
-            record_type=selectors.REFERRAL,
-            record_id=referral_id,
-            action="change",
-            matter=referral,
-        )
-    back = redirect("referrals:detail", referral_id=referral.pk)
-    try:
-        if action == "accept":
-            services.referral_accept(referral=referral, actor=viewer)
-            messages.success(request, _("Accepted. The sender has been told."))
-        elif action == "start":
-            services.referral_start(referral=referral, actor=viewer)
-            messages.success(request, _("Recorded: the service has started."))
-        elif action in ("decline", "withdraw"):
-            form = ReasonForm(request.POST)
-            reason = form.cleaned_data["reason"] if form.is_valid() else ""
-            if action == "decline":
-                services.referral_decline(referral=referral, actor=viewer, reason=reason)
-                messages.success(request, _("Declined. The sender has been told."))
-                return redirect("referrals:inbox")
-            services.referral_withdraw(referral=referral, actor=viewer, reason=reason)
-            messages.success(request, _("Withdrawn. The service has been told."))
-        elif action == "complete":
-            feedback_form = FeedbackForm(request.POST)
-            feedback = feedback_form.cleaned_data["feedback"] if feedback_form.is_valid() else ""
-            services.referral_complete(referral=referral, actor=viewer, feedback=feedback)
-            messages.success(request, _("Completed. The feedback goes to the case."))
-            return redirect("referrals:inbox")
-        else:
-            from kinga.cases.selectors import case_find_by_code
+def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Accept the referral for the receiving service."""
+    viewer, referral = _referral(request, referral_id)
+    with _Step(request, viewer, referral, "accept") as step:
+        services.referral_accept(referral=referral, actor=viewer)
+    if step.done:
+        messages.success(request, _("Accepted. The sender has been told."))
+    return _back(referral)
 
-            attach = AttachForm(request.POST)
-            code = attach.cleaned_data["case_code"] if attach.is_valid() else ""
-            lookup = case_find_by_code(viewer=viewer, code=code)
-            if lookup.case is None:
-                messages.error(request, _("No case with that code that you may open."))
-                return back
-            services.referral_attach_to_case(referral=referral, case=lookup.case, actor=viewer)
-            messages.success(request, _("The referral is now on case %(code)s.") % {"code": code})
-    except (ValidationError, PermissionDenied) as error:
-        for message in _errors(error):
-            messages.error(request, message)
-    except Http404:
-        # A service refused (e.g. the sender "accepting" its own referral) inside its
-        # transaction, which took its audit event along: record the denial here.
-        deny(
-            viewer,
-            record_type=selectors.REFERRAL,
-            record_id=referral.pk,
-            action=action,
-            section="referral",
-            matter=referral,
-        )
-        raise
-    return back
+
+@login_required
+@require_POST
+def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Decline the referral, saying why."""
+    viewer, referral = _referral(request, referral_id)
+    with _Step(request, viewer, referral, "decline") as step:
+        services.referral_decline(referral=referral, actor=viewer, reason=_posted_reason(request))
+    if step.done:
+        messages.success(request, _("Declined. The sender has been told."))
+        return redirect("referrals:inbox")
+    return _back(referral)
+
+
+@login_required
+@require_POST
+def referral_start(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Record that the service has started."""
+    viewer, referral = _referral(request, referral_id)
+    with _Step(request, viewer, referral, "start") as step:
+        services.referral_start(referral=referral, actor=viewer)
+    if step.done:
+        messages.success(request, _("Recorded: the service has started."))
+    return _back(referral)
+
+
+@login_required
+@require_POST
+def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Complete the referral, with feedback for the case."""
+    viewer, referral = _referral(request, referral_id)
+    form = FeedbackForm(request.POST)
+    feedback = form.cleaned_data["feedback"] if form.is_valid() else ""
+    with _Step(request, viewer, referral, "complete") as step:
+        services.referral_complete(referral=referral, actor=viewer, feedback=feedback)
+    if step.done:
+        messages.success(request, _("Completed. The feedback goes to the case."))
+        return redirect("referrals:inbox")
+    return _back(referral)
+
+
+@login_required
+@require_POST
+def referral_withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Withdraw the referral, saying why."""
+    viewer, referral = _referral(request, referral_id)
+    with _Step(request, viewer, referral, "withdraw") as step:
+        services.referral_withdraw(referral=referral, actor=viewer, reason=_posted_reason(request))
+    if step.done:
+        messages.success(request, _("Withdrawn. The service has been told."))
+    return _back(referral)
+
+
+@login_required
+@require_POST
+def referral_attach(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Move an emergency referral onto the child's case, found by its code."""
+    from kinga.cases.selectors import case_find_by_code
+
+    viewer, referral = _referral(request, referral_id)
+    form = AttachForm(request.POST)
+    code = form.cleaned_data["case_code"] if form.is_valid() else ""
+    lookup = case_find_by_code(viewer=viewer, code=code)
+    if lookup.case is None:
+        messages.error(request, _("No case with that code that you may open."))
+        return _back(referral)
+    with _Step(request, viewer, referral, "attach") as step:
+        services.referral_attach_to_case(referral=referral, case=lookup.case, actor=viewer)
+    if step.done:
+        messages.success(request, _("The referral is now on case %(code)s.") % {"code": code})
+    return _back(referral)
+
+
+@login_required
+@require_POST
+def referral_step_unknown(request: HttpRequest, referral_id: int, step: str) -> HttpResponse:
+    """Answer a step that does not exist with the referral's own audited 404."""
+    viewer, referral = _referral(request, referral_id)
+    raise deny(
+        viewer,
+        record_type=selectors.REFERRAL,
+        record_id=referral_id,
+        action="change",
+        matter=referral,
+    )

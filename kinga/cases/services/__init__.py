@@ -7,7 +7,7 @@ Other apps import from here (`kinga.cases.services.consent_allows`,
 
 from __future__ import annotations
 
-from kinga.cases.services.base import AGE_MARGIN_YEARS, MIN_REASON_LENGTH
+from kinga.cases.services.base import AGE_MARGIN_YEARS
 from kinga.cases.services.consent import (
     ConsentDecision,
     consent_allows,
@@ -63,6 +63,7 @@ from kinga.cases.services.workflow import (
     transfer_decline,
     transfer_request,
 )
+from kinga.lib.reasons import MIN_REASON_LENGTH
 
 __all__ = [
     "AGE_MARGIN_YEARS",

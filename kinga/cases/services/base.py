@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,6 @@ from kinga.cases.models import (
 if TYPE_CHECKING:
     from kinga.accounts.models import User
 
-MIN_REASON_LENGTH = 20
 # An assessed or apparent age carries this much doubt: below 18 + margin, presume a child.
 AGE_MARGIN_YEARS = 2
 
@@ -116,16 +116,7 @@ def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) ->
         return
     from kinga.notifications.services import notify
 
-    link = f"/cases/{case.pk}/"
+    link = reverse("cases:detail", kwargs={"case_id": case.pk})
     transaction.on_commit(
         lambda: notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)
     )
-
-
-def _reason(reason: str, what: str = "reason") -> str:
-    reason = reason.strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError(
-            {what: _("Write at least %(count)d characters.") % {"count": MIN_REASON_LENGTH}}
-        )
-    return reason

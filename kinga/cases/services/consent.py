@@ -26,9 +26,9 @@ from kinga.cases.services.base import (
     _event,
     _label,
     _notify,
-    _reason,
     _require,
 )
+from kinga.lib.reasons import reason_clean
 
 if TYPE_CHECKING:
     from kinga.accounts.models import Agency, User
@@ -90,7 +90,7 @@ def _consent_clean(consent: Consent) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consent_record(
     *,
     case: Case,
@@ -140,7 +140,7 @@ def consent_record(
     return consent
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consent_withdraw(*, consent: Consent, actor: User, note: str = "") -> Consent:
     """Withdraw a consent now: nothing more is shared on it."""
     case = consent.case
@@ -164,6 +164,7 @@ def consent_withdraw(*, consent: Consent, actor: User, note: str = "") -> Consen
     return consent
 
 
+# Not durable: referral_send records its override inside the referral's transaction.
 @transaction.atomic
 def consent_override(
     *, case: Case, recipient_agency: Agency, purpose: str, actor: User, reason: str
@@ -172,7 +173,7 @@ def consent_override(
     if not policy.can_do(actor, "consent.override"):
         raise PermissionDenied(_("Only a supervisor may override consent."))
     _require(actor, "change", case, "summary")
-    reason = _reason(reason)
+    reason = reason_clean(reason)
     consent = Consent(
         case=case,
         created_by=actor,

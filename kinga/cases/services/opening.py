@@ -66,7 +66,7 @@ def case_code(county: County, year: int, number: int) -> str:
     return f"{county.prefix}-{year}-{number:05d}"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_open(
     *,
     child: Person,
@@ -81,6 +81,28 @@ def case_open(
 
     One open case per child: a child who already has one is refused.
     """
+    return _case_open(
+        child=child,
+        county=county,
+        actor=actor,
+        reason=reason,
+        caseworker=caseworker,
+        source_report_id=source_report_id,
+        risk_level=risk_level,
+    )
+
+
+def _case_open(
+    *,
+    child: Person,
+    county: County,
+    actor: User,
+    reason: str = "",
+    caseworker: User | None = None,
+    source_report_id: int | None = None,
+    risk_level: str = RiskLevel.UNKNOWN,
+) -> Case:
+    """Open the case inside the caller's transaction (`case_open`, `case_open_from_report`)."""
     if not policy.can_do(actor, "case.open"):
         raise PermissionDenied(_("Your role cannot open cases."))
     owner = caseworker or actor
@@ -130,6 +152,7 @@ def case_open(
     return case
 
 
+# Not durable: intake's triage decision opens the case inside its own transaction.
 @transaction.atomic
 def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     """Open the case of the child a triaged report describes; return it.
@@ -157,7 +180,7 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
     in_danger = getattr(report, "danger_now", "") == "yes" or bool(
         getattr(report, "immediate_danger", False)
     )
-    case = case_open(
+    case = _case_open(
         child=child,
         county=county,
         actor=actor,
@@ -222,7 +245,7 @@ def _team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> Case
     return member
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> CaseTeamMember:
     """Put a staff member (of any agency) on the case's team; return the membership."""
     _require(actor, "change", case, "summary")
@@ -247,7 +270,7 @@ def case_team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> 
     return member
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_team_remove(*, member: CaseTeamMember, actor: User, reason: str = "") -> CaseTeamMember:
     """Take a member off the team: their access ends, and their agency's when none remain."""
     case = member.case
@@ -293,7 +316,7 @@ def _team_end(*, member: CaseTeamMember, actor: User) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_risk_set(*, case: Case, risk_level: str, actor: User) -> Case:
     _require(actor, "change", case, "summary")
     _touch(case, risk_level=risk_level)

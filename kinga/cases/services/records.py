@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 # --- notes and interviews ------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def note_add(*, case: Case, actor: User, sensitivity: str, text: str) -> Note:
     """Add a note; its sensitivity decides who may read it (general, care or justice)."""
     section = SECTION_OF_SENSITIVITY[Sensitivity(sensitivity)]
@@ -87,7 +87,7 @@ def _check_repeat(case: Case, confirm_repeat: bool, justification: str) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def interview_plan(
     *,
     case: Case,
@@ -123,7 +123,7 @@ def interview_plan(
     return interview
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def interview_record(
     *,
     case: Case,
@@ -173,7 +173,7 @@ def interview_record(
 # --- aftercare ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def session_record(
     *,
     case: Case,
@@ -213,7 +213,7 @@ def session_record(
     return session
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def wellbeing_record(
     *,
     case: Case,
@@ -270,7 +270,7 @@ def wellbeing_record(
     return measure
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def safety_event_record(
     *,
     case: Case,
@@ -320,7 +320,7 @@ def safety_event_record(
     return event
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def reintegration_record(
     *,
     case: Case,
@@ -354,7 +354,7 @@ def reintegration_record(
     return step
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def follow_up_record(
     *, case: Case, actor: User, held_on: datetime.date, outcome: str, notes: str = ""
 ) -> FollowUp:
@@ -378,7 +378,7 @@ def follow_up_record(
     return follow_up
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def interview_cancel(*, interview: Interview, actor: User) -> Interview:
     """Cancel a planned interview (the recorded statement sufficed)."""
     _require(actor, "change", interview.case, "justice")

@@ -44,7 +44,7 @@ def _current_member(case: Case, user: User) -> bool:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def task_create(
     *, case: Case, actor: User, title: str, assigned_to: User, due_on: datetime.date
 ) -> Task:
@@ -72,7 +72,7 @@ def task_create(
     return task
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def task_complete(*, task: Task, actor: User) -> Task:
     case = task.case
     if actor.pk != task.assigned_to_id:
@@ -88,6 +88,7 @@ def task_complete(*, task: Task, actor: User) -> Task:
     return task
 
 
+# Not durable: referral_send records the referral's promise inside its transaction.
 @transaction.atomic
 def promise_make(
     *,
@@ -154,12 +155,14 @@ def _promise_resolve(promise: Promise, actor: User, state: str, explanation: str
     return promise
 
 
+# Not durable: a referral's ending keeps its promise inside the referral's transaction.
 @transaction.atomic
 def promise_keep(*, promise: Promise, actor: User, note: str = "") -> Promise:
     """Mark a promise kept."""
     return _promise_resolve(promise, actor, PromiseState.KEPT, note)
 
 
+# Not durable: a referral's ending explains its promise inside the referral's transaction.
 @transaction.atomic
 def promise_explain(*, promise: Promise, actor: User, explanation: str) -> Promise:
     """Close a promise that could not be kept, with what was explained to the child."""

@@ -33,18 +33,19 @@ from kinga.cases.models import (
     RoleOnCase,
     TransferState,
 )
+from kinga.cases.selectors_access import transfer_receiver_is
 from kinga.cases.services.base import (
     AGE_MARGIN_YEARS,
     _audit,
     _event,
     _label,
     _notify,
-    _reason,
     _require,
     _require_role,
     _touch,
 )
 from kinga.cases.services.opening import _team_add, _team_end
+from kinga.lib.reasons import reason_clean
 
 if TYPE_CHECKING:
     from kinga.accounts.models import Agency, User
@@ -96,7 +97,7 @@ ASSESSMENT_FIELDS = (
 )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def assessment_record(*, case: Case, actor: User, **fields: Any) -> Assessment:
     """Record a screening, assessment or review; the case takes its risk level."""
     _require(actor, "create", case, "care")
@@ -141,7 +142,7 @@ def plan_current(case: Case) -> CasePlan | None:
     return CasePlan.objects.filter(case=case).order_by("-version").first()
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def plan_item_add(
     *,
     case: Case,
@@ -192,7 +193,7 @@ def plan_item_add(
     return item
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def plan_item_set_status(*, item: PlanItem, status: str, actor: User) -> PlanItem:
     _require(actor, "change", item.case, "care")
     item.status = status
@@ -202,7 +203,7 @@ def plan_item_set_status(*, item: PlanItem, status: str, actor: User) -> PlanIte
     return item
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def plan_submit(*, plan: CasePlan, actor: User) -> CasePlan:
     """Send the plan to the supervisors of the case for approval."""
     case = plan.case
@@ -256,7 +257,7 @@ def _plan_decide(
     return plan
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan:
     """Approve a submitted plan."""
     _require_approver(actor, plan.case, plan.created_by_id)
@@ -272,7 +273,7 @@ def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
     """Return a submitted plan to the caseworker with comments."""
     _require_approver(actor, plan.case, plan.created_by_id)
@@ -290,7 +291,7 @@ def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_follow_up_start(*, case: Case, actor: User) -> Case:
     """Move an active case to follow-up (the plan's services are delivered)."""
     _require(actor, "change", case, "summary")
@@ -308,7 +309,7 @@ def case_follow_up_start(*, case: Case, actor: User) -> Case:
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def closure_request(*, case: Case, actor: User, closing_status: str, reason: str) -> ClosureRequest:
     """Ask the supervisors to close the case (as closed, or closed-referred)."""
     _require(actor, "change", case, "summary")
@@ -318,7 +319,7 @@ def closure_request(*, case: Case, actor: User, closing_status: str, reason: str
     if case.closures.filter(state=ApprovalState.REQUESTED).exists():
         raise ValidationError(_("A closure request is already waiting."))
     request = ClosureRequest(
-        case=case, created_by=actor, closing_status=closing_status, reason=_reason(reason)
+        case=case, created_by=actor, closing_status=closing_status, reason=reason_clean(reason)
     )
     request.full_clean()
     request.save(force_insert=True)
@@ -333,7 +334,7 @@ def closure_request(*, case: Case, actor: User, closing_status: str, reason: str
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def closure_approve(*, request: ClosureRequest, actor: User, comments: str = "") -> Case:
     """Approve the closure: the case closes. The team keeps access for follow-up."""
     case = request.case
@@ -363,7 +364,7 @@ def closure_approve(*, request: ClosureRequest, actor: User, comments: str = "")
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def closure_return(*, request: ClosureRequest, actor: User, comments: str) -> ClosureRequest:
     """Return a closure request with comments; the case stays open."""
     case = request.case
@@ -388,13 +389,13 @@ def closure_return(*, request: ClosureRequest, actor: User, comments: str) -> Cl
     return request
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     """Reopen a closed case (re-exploitation, a new need), with a reason."""
     _require(actor, "change", case, "summary")
     if case.status not in CLOSED_STATUSES:
         raise ValidationError(_("Only a closed case can be reopened."))
-    reason = _reason(reason)
+    reason = reason_clean(reason)
     _touch(case, status=CaseStatus.ACTIVE, closed_at=None)
     _event(case, actor, CaseEvent.Kind.REOPENED, gettext_noop("Case reopened"))
     _audit(actor, case, action=AuditAction.CHANGE, fields=["status", "closed_at"], reason=reason)
@@ -410,7 +411,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
 # --- transfer --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str) -> CaseTransfer:
     """Ask another agency to take the case over; its supervisors may look at it meanwhile."""
     from kinga.accounts.models import User as UserModel
@@ -426,7 +427,7 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
         created_by=actor,
         from_agency=case.owning_agency,
         to_agency=to_agency,
-        reason=_reason(reason),
+        reason=reason_clean(reason),
     )
     transfer.full_clean()
     transfer.save(force_insert=True)
@@ -461,11 +462,11 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
 
 
 def _require_receiver(actor: User, transfer: CaseTransfer) -> None:
-    if actor.agency_id != transfer.to_agency_id or not actor.has_role(Role.SUPERVISOR):
+    if not transfer_receiver_is(viewer=actor, transfer=transfer):
         raise PermissionDenied(_("A supervisor of the receiving agency decides."))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_accept(*, transfer: CaseTransfer, actor: User, caseworker: User) -> Case:
     """Accept the case: the new caseworker owns it and the previous one steps off."""
     _require_receiver(actor, transfer)
@@ -505,7 +506,7 @@ def transfer_accept(*, transfer: CaseTransfer, actor: User, caseworker: User) ->
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def transfer_decline(*, transfer: CaseTransfer, actor: User, note: str) -> CaseTransfer:
     """Decline the case, with a note; the receiving agency's look-in access ends."""
     _require_receiver(actor, transfer)

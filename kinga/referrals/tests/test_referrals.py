@@ -277,8 +277,15 @@ def test_every_other_section_of_the_case_is_404_for_the_provider(
         reverse("cases:print", args=[case.pk]),
         reverse("referrals:refer_case", args=[case.pk]),
         *(
-            reverse("cases:add", args=[case.pk, kind])
-            for kind in ("consent", "note", "assessment", "session", "interview", "team")
+            reverse(f"cases:{name}", args=[case.pk])
+            for name in (
+                "consent_record",
+                "note_add",
+                "assessment_record",
+                "session_record",
+                "interview_record",
+                "team_add",
+            )
         ),
     ]
     for url in urls:
@@ -577,7 +584,7 @@ def test_the_provider_answers_through_the_pages(
     referral: Referral, world: World, client_for: Callable[..., Client]
 ) -> None:
     client = client_for(world.p.service_provider)
-    act = lambda name: reverse("referrals:act", args=[referral.pk, name])  # noqa: E731
+    act = lambda name: reverse(f"referrals:{name}", args=[referral.pk])  # noqa: E731
     assert client.post(act("accept")).status_code == 302
     assert client.post(act("start")).status_code == 302
     client.post(act("complete"), {"feedback": "Placed; the caseworker visits on Friday."})
@@ -753,9 +760,7 @@ def test_a_step_a_referral_service_refuses_is_audited(
 ) -> None:
     """Guards issue 11 hole 8: the sender "accepting" its own referral is refused inside
     the service's transaction, which took the audit event with it. The 404 is audited."""
-    response = client_for(world.p.caseworker).post(
-        reverse("referrals:act", args=[referral.pk, "accept"])
-    )
+    response = client_for(world.p.caseworker).post(reverse("referrals:accept", args=[referral.pk]))
     assert response.status_code == 404
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT
@@ -804,3 +809,83 @@ def test_consent_override_audit_refers_to_the_consent_record(world: World) -> No
     assert_no_typed_words(typed, since_seq=before)
     event = AuditEvent.objects.get(record_type="cases.consent", record_id=str(referral.consent.pk))
     assert event.reason == "" and "explained" in event.fields
+
+
+REFERRAL_STEPS = ("accept", "decline", "start", "complete", "withdraw", "attach")
+
+
+def test_every_referral_step_has_its_own_url_and_view() -> None:
+    """Issue 12 point 5: no dispatcher; each step's name resolves to a view of its own."""
+    from django.urls import resolve
+
+    for step in REFERRAL_STEPS:
+        match = resolve(reverse(f"referrals:{step}", args=[7]))
+        assert match.func.__name__ == f"referral_{step}", step
+
+
+@pytest.mark.parametrize("step", REFERRAL_STEPS)
+def test_each_referral_step_is_an_audited_404_for_an_outsider(
+    referral: Referral, world: World, client_for: Callable[..., Client], step: str
+) -> None:
+    """Issue 12 point 5 with issue 11's rule: an outsider posting any step gets the 404 of a
+    missing referral, audited, and the referral does not move."""
+    outsider = world.p.caseworker_other
+    before = AuditEvent.objects.filter(action="denied", actor=outsider).count()
+    response = client_for(outsider).post(
+        reverse(f"referrals:{step}", args=[referral.pk]),
+        {"reason": "x" * 30, "feedback": "y" * 30, "case_code": world.case.code},
+    )
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(action="denied", actor=outsider).count() > before
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SENT
+
+
+def test_an_unknown_referral_step_is_the_referrals_audited_404(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Issue 12 point 5: a step that does not exist is refused like one out of reach, on
+    the referral's trail."""
+    response = client_for(world.p.service_provider).post(f"/referrals/{referral.pk}/act/explode/")
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(
+        action="denied",
+        actor=world.p.service_provider,
+        record_type="referrals.referral",
+        record_id=str(referral.pk),
+    ).exists()
+
+
+def test_the_provider_declines_on_its_own_url_with_a_reason(
+    referral: Referral, world: World, client_for: Callable[..., Client]
+) -> None:
+    """Issue 12 point 5: the decline URL takes the reason and goes back to the inbox."""
+    response = client_for(world.p.service_provider).post(
+        reverse("referrals:decline", args=[referral.pk]),
+        {"reason": "No bed free tonight; try the Kilifi shelter."},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("referrals:inbox")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.DECLINED
+
+
+def test_list_and_page_reads_are_audited_by_the_selectors(referral: Referral, world: World) -> None:
+    """Issue 12 point 4: the selectors behind the inbox, the sent list and a referral's page
+    audit the read themselves, so no view has to remember to."""
+    from kinga.referrals.selectors_access import referral_page
+
+    provider, sender = world.p.service_provider, world.p.caseworker
+    referral_inbox(viewer=provider)
+    referral_outgoing(viewer=sender)
+    page = referral_page(viewer=provider, referral_id=referral.pk)
+    assert page.may_answer and not page.sending
+    assert AuditEvent.objects.filter(
+        action="list", actor=provider, record_type="referrals.referral"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action="list", actor=sender, record_type="referrals.referral"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action="view", actor=provider, record_type="referrals.referral", record_id=str(referral.pk)
+    ).exists()
