@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Q
+
 from kinga.intake.models import Report
 
 PHONE_REPEAT_WINDOW = timedelta(days=30)
@@ -40,3 +42,14 @@ def repeat_conditions(report: Report) -> list[RepeatCondition]:
     if report.ward_id:
         conditions.append(RepeatCondition("ward", "ward", report.ward_id, WARD_REPEAT_WINDOW))
     return conditions
+
+
+def repeat_q(report: Report, condition: RepeatCondition) -> Q:
+    """Return the ORM condition of one repeat signal (the report itself is not excluded)."""
+    return Q(
+        **{
+            condition.field: condition.value,
+            "received_at__gte": report.received_at - condition.window,
+            "received_at__lte": report.received_at + condition.window,
+        }
+    )

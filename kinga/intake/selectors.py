@@ -14,7 +14,7 @@ from django.utils import timezone
 from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.intake.models import Alert, Channel, Decision, Report, ReportAddition
-from kinga.intake.repeats import repeat_conditions
+from kinga.intake.repeats import repeat_conditions, repeat_q
 from kinga.intake.services.codes import follow_up_hash, normalise_code
 
 if TYPE_CHECKING:
@@ -82,13 +82,7 @@ def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list
         return []
     condition = Q()
     for repeat in conditions:
-        condition |= Q(
-            **{
-                repeat.field: repeat.value,
-                "received_at__gte": report.received_at - repeat.window,
-                "received_at__lte": report.received_at + repeat.window,
-            }
-        )
+        condition |= repeat_q(report, repeat)
     others = Report.objects.filter(condition).exclude(pk=report.pk)
     return list(
         policy.visible(viewer, others, action="view")
