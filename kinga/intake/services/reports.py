@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -51,12 +52,21 @@ class ReportInput:
 
 
 @cache
+def _said() -> tuple[tuple[str, str, Any], ...]:
+    """Return (name, attribute name, default) of each field a reporter fills, in
+    `ReportInput`'s order; the language is how it was said, not what, and is left out."""
+    by_attname = {field.attname: field for field in Report._meta.concrete_fields}
+    said = [by_attname[item.name] for item in dataclasses.fields(ReportInput)]
+    return tuple(
+        (field.name, field.attname, field.get_default())
+        for field in said
+        if field.name != "language"
+    )
+
+
 def said_fields() -> tuple[str, ...]:
     """Return the names of the report's fields a reporter fills (from `ReportInput`)."""
-    attnames = {field.attname: field.name for field in Report._meta.concrete_fields}
-    names = [attnames[item.name] for item in dataclasses.fields(ReportInput)]
-    # the language is how it was said, not what: an audit names what was reported
-    return tuple(name for name in names if name != "language")
+    return tuple(name for name, _attname, _default in _said())
 
 
 def fill_report(report: Report, data: ReportInput) -> None:
@@ -83,13 +93,11 @@ def fill_report(report: Report, data: ReportInput) -> None:
 
 def filled_fields(report: Report) -> list[str]:
     """Return the names of the fields the reporter filled (not left at their default)."""
-    names = []
-    for name in said_fields():
-        field = Report._meta.get_field(name)
-        value = getattr(report, field.attname)  # type: ignore[union-attr]
-        if value not in (None, "", [], False) and value != field.get_default():  # type: ignore[union-attr]
-            names.append(name)
-    return names
+    return [
+        name
+        for name, attname, default in _said()
+        if getattr(report, attname) not in (None, "", [], False, default)
+    ]
 
 
 @cache
