@@ -129,9 +129,6 @@ DYNAMIC_IMPORTS_ALLOWED = {
     # plain list of module names, run only by those two commands, never by a request.
     "kinga/lib/demo.py",
     "kinga/lib/bench.py",
-    # Intake opens a case at triage through cases' services; the intake split (issue 12
-    # point 2, another branch) replaces it with a typed call. Remove this line when it lands.
-    "kinga/intake/services.py",
 }
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kinga.accounts.models import User
 from kinga.intake import services
 from kinga.intake.models import Alert, Channel, Decision, Report
+from kinga.intake.services.ussd import report_ussd_store
 from kinga.intake.ussd import Answers
 from kinga.places.models import Ward
 
@@ -111,7 +112,7 @@ def load(*, out: Callable[[str], None]) -> None:
             )
             complete = rng.random() < 0.85
             session = f"demo-ussd-{number}"
-            services.report_ussd_store(
+            report_ussd_store(
                 session_id=session,
                 phone=phone,
                 answers=answers,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -186,25 +187,16 @@ class ReportFields(PlaceMixin):
         return data
 
     def report_input(self, *, language: str) -> ReportInput:
+        """Return what was said, each form field into the `ReportInput` field of its name
+        (a place's `county` into `county_id`); what the form does not ask stays unsaid."""
         data = self.cleaned_data
-        return ReportInput(
-            categories=list(data["categories"]),
-            narrative=data["narrative"],
-            county_id=data.get("county"),
-            sub_county_id=data.get("sub_county"),
-            ward_id=data.get("ward"),
-            place_detail=data["place_detail"],
-            children_count=data.get("children_count"),
-            age_bands=list(data["age_bands"]),
-            danger_now=data["danger_now"],
-            online_platform=data["online_platform"],
-            online_handle=data["online_handle"],
-            reporter_relation=data["reporter_relation"],
-            reporter_contact=data.get("reporter_contact", ""),
-            reporter_phone=data.get("reporter_phone", ""),
-            callback_consent=bool(data.get("callback_consent")),
-            language=language,
-        )
+        values: dict[str, Any] = {}
+        for item in dataclasses.fields(ReportInput):
+            name = item.name.removesuffix("_id")
+            if name in data and item.name != "language":
+                value = data[name]
+                values[item.name] = list(value) if isinstance(value, list) else value
+        return ReportInput(**values, language=language)
 
 
 class PublicReportForm(ReportFields):

@@ -8,15 +8,42 @@ only as a keyed hash.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter
 from kinga.lib.fields import EncryptedJSONField, EncryptedTextField
+
+
+@deconstructible
+class EachOf:
+    """Check that every item of a list is one of the allowed values (a JSON list of choices).
+
+    The values are kept, not the choices class, so that a change of choices shows in a
+    migration as a change of a field's `choices` does.
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.values = tuple(sorted(values))
+
+    def __call__(self, value: Any) -> None:
+        if not isinstance(value, list) or not set(value) <= set(self.values):
+            raise ValidationError("not one of the choices", code="invalid_choice")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EachOf) and self.values == other.values
+
+    def __hash__(self) -> int:
+        return hash(self.values)
 
 
 class Channel(models.TextChoices):
@@ -108,7 +135,9 @@ class Report(models.Model):
     language = models.CharField(
         _("language"), max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="sw"
     )
-    categories = models.JSONField(_("what is happening"), default=list, blank=True)
+    categories = models.JSONField(
+        _("what is happening"), default=list, blank=True, validators=[EachOf(Category.values)]
+    )
     narrative = EncryptedTextField(_("what happened"), blank=True)
     county = models.ForeignKey(
         "places.County", verbose_name=_("county"), on_delete=models.PROTECT, null=True, blank=True
@@ -132,7 +161,9 @@ class Report(models.Model):
     )
     place_detail = EncryptedTextField(_("place (village, street, venue)"), blank=True)
     children_count = models.PositiveSmallIntegerField(_("how many children"), null=True, blank=True)
-    age_bands = models.JSONField(_("age bands"), default=list, blank=True)
+    age_bands = models.JSONField(
+        _("age bands"), default=list, blank=True, validators=[EachOf(AgeBand.values)]
+    )
     danger_now = models.CharField(
         _("a child in danger now"), max_length=8, choices=Danger.choices, default=Danger.UNKNOWN
     )
@@ -234,6 +265,11 @@ class Report(models.Model):
     @property
     def is_open(self) -> bool:
         return self.decision == Decision.NONE
+
+    @property
+    def child_in_danger(self) -> bool:
+        """Return whether the reporter said a child is in danger now."""
+        return self.danger_now == Danger.YES
 
     def get_categories_display(self) -> list[str]:
         labels = dict(Category.choices)

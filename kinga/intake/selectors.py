@@ -14,6 +14,8 @@ from django.utils import timezone
 from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.intake.models import Alert, Channel, Decision, Report, ReportAddition
+from kinga.intake.repeats import repeat_conditions, repeat_q
+from kinga.intake.services.codes import follow_up_hash, normalise_code
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -25,8 +27,6 @@ RECENT_CALLS = timedelta(days=30)
 
 def report_by_follow_up_code(*, code: str) -> Report | None:
     """Return the report the follow-up code belongs to, or None."""
-    from kinga.intake.services import follow_up_hash, normalise_code
-
     if len(normalise_code(code)) < 8:
         return None
     return Report.objects.filter(follow_up_hash=follow_up_hash(code)).first()
@@ -75,27 +75,14 @@ def report_for_viewer(*, viewer: User | AnonymousUser, report_id: int) -> Report
 
 
 def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list[Report]:
-    """Return other reports the viewer may see with the same phone (30 days) or ward (72 h)."""
-    from kinga.intake.services import PHONE_REPEAT_WINDOW, WARD_REPEAT_WINDOW
-
-    condition = Q()
-    matched = False
-    if report.reporter_phone_index:
-        condition |= Q(
-            reporter_phone_index=report.reporter_phone_index,
-            received_at__gte=report.received_at - PHONE_REPEAT_WINDOW,
-            received_at__lte=report.received_at + PHONE_REPEAT_WINDOW,
-        )
-        matched = True
-    if report.ward_id:
-        condition |= Q(
-            ward_id=report.ward_id,
-            received_at__gte=report.received_at - WARD_REPEAT_WINDOW,
-            received_at__lte=report.received_at + WARD_REPEAT_WINDOW,
-        )
-        matched = True
-    if not matched:
+    """Return other reports the viewer may see that repeat this one (`kinga.intake.repeats`:
+    the same phone within 30 days, the same ward within 72 hours)."""
+    conditions = repeat_conditions(report)
+    if not conditions:
         return []
+    condition = Q()
+    for repeat in conditions:
+        condition |= repeat_q(report, repeat)
     others = Report.objects.filter(condition).exclude(pk=report.pk)
     return list(
         policy.visible(viewer, others, action="view")

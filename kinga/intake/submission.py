@@ -18,7 +18,7 @@ def submission_token_new() -> str:
     """Return a token for one public report form: a random value, signed, with its time.
 
     The server checks that it made the token and how old it is (`submission_token_check`);
-    the random value makes the form single-use (`services.report_web_store`).
+    the random value makes the form single-use (`services.web.report_submit_web`).
     """
     return signing.TimestampSigner(salt=SUBMISSION_SALT).sign(secrets.token_urlsafe(18))
 

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
 MAX_SCREEN = 182
 MAX_TEXT = 400
 MAX_ANSWERS = 40
@@ -26,47 +29,58 @@ CATEGORIES = ("sexual_exploitation", "trafficking", "online", "other")
 AGE_BANDS = ("0-5", "6-11", "12-14", "15-17", "unknown")
 DANGER = ("yes", "no", "unknown")
 
-# Each screen in English and Kiswahili, plain ASCII.
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "category": "What is happening?\n1 Child used for sex for money\n2 Child taken or sold\n"
-        "3 Online photos or chats\n4 Other harm to a child",
-        "county": "Which county?",
-        "other_county": "Other county",
-        "sub_county": "Which area of {county}?",
-        "age_band": "How old is the child?\n1 Under 6\n2 6 to 11\n3 12 to 14\n4 15 to 17\n"
-        "5 Not sure",
-        "danger": "Is a child in danger right now?\n1 Yes\n2 No\n3 Not sure",
-        "callback": "May we call this number back?\n1 Yes\n2 No",
-        "more": "More",
-        "back": "Back",
-        "not_sure": "Not sure",
-        "invalid": "Please choose a number from the list.",
-        "thanks": "Thank you, it was received. Code: {code}. If a child is in danger now call "
-        "116 or 999.",
-        "stopped": "Sorry, we could not follow. What you said is kept. Dial again or call 116.",
-    },
-    "sw": {
-        "category": "Nini kinatokea?\n1 Mtoto anatumiwa ngono kwa pesa\n2 Mtoto amechukuliwa "
-        "au kuuzwa\n3 Picha au gumzo mtandaoni\n4 Madhara mengine kwa mtoto",
-        "county": "Kaunti gani?",
-        "other_county": "Kaunti nyingine",
-        "sub_county": "Eneo gani la {county}?",
-        "age_band": "Mtoto ana umri gani?\n1 Chini ya 6\n2 6 hadi 11\n3 12 hadi 14\n"
-        "4 15 hadi 17\n5 Sijui",
-        "danger": "Je, mtoto yuko hatarini sasa hivi?\n1 Ndiyo\n2 Hapana\n3 Sijui",
-        "callback": "Tunaweza kupiga simu namba hii?\n1 Ndiyo\n2 Hapana",
-        "more": "Zaidi",
-        "back": "Rudi",
-        "not_sure": "Sijui",
-        "invalid": "Tafadhali chagua namba iliyopo.",
-        "thanks": "Asante, imepokelewa. Namba: {code}. Kama mtoto yuko hatarini sasa piga 116 "
-        "au 999.",
-        "stopped": "Samahani, hatukuelewa. Ulichosema kimehifadhiwa. Piga tena au piga 116.",
-    },
+# The wording of each screen, in English; the Kiswahili is in the catalogue (the
+# translations check covers it). Plain ASCII in both languages, and neutral.
+MESSAGES: dict[str, str] = {
+    "category": gettext_noop(
+        "What is happening?\n1 Child used for sex for money\n2 Child taken or sold\n"
+        "3 Online photos or chats\n4 Other harm to a child"
+    ),
+    "county": gettext_noop("Which county?"),
+    "other_county": gettext_noop("Other county"),
+    "sub_county": gettext_noop("Which area of {county}?"),
+    "age_band": gettext_noop(
+        "How old is the child?\n1 Under 6\n2 6 to 11\n3 12 to 14\n4 15 to 17\n5 Not sure"
+    ),
+    "danger": gettext_noop("Is a child in danger right now?\n1 Yes\n2 No\n3 Not sure"),
+    "callback": gettext_noop("May we call this number back?\n1 Yes\n2 No"),
+    "more": gettext_noop("More"),
+    "back": gettext_noop("Back"),
+    "not_sure": gettext_noop("Not sure"),
+    "invalid": gettext_noop("Please choose a number from the list."),
+    "thanks": gettext_noop(
+        "Thank you, it was received. Code: {code}. If a child is in danger now call 116 or 999."
+    ),
+    "stopped": gettext_noop(
+        "Sorry, we could not follow. What you said is kept. Dial again or call 116."
+    ),
+    # the screens shown before a language is chosen, or without one, say it in both
+    "welcome": gettext_noop("Welcome"),
+    "choose_language": gettext_noop("Choose 1 or 2"),
+    "sorry": gettext_noop("Sorry, please try again later."),
 }
-WELCOME = "Karibu / Welcome\n1 English\n2 Kiswahili"
-INVALID_BOTH = "Chagua 1 au 2 / Choose 1 or 2"
+LANGUAGES = ("en", "sw")
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def wording(language: str) -> dict[str, str]:
+    """Return every screen's wording in `language` ("en" or "sw"), from the catalogue."""
+    with translation.override(language):
+        return {key: gettext(message) for key, message in MESSAGES.items()}
+
+
+def both(key: str) -> str:
+    """Return a wording in Kiswahili, then English: "Karibu / Welcome"."""
+    return wording("sw")[key] + " / " + wording("en")[key]
+
+
+def welcome() -> str:
+    return f"{both('welcome')}\n1 English\n2 Kiswahili"
+
+
+def ussd_sorry() -> str:
+    """Return the END screen of a request that could not be stored."""
+    return f"END {both('sorry')} Call 116."
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,7 @@ def _replay(inputs: list[str], places: Gazetteer) -> tuple[Answers, int, int, in
                 answers.language = ("en", "sw")[choice - 1]
                 step += 1
         elif name in ("county", "sub_county"):
-            words = WORDS[answers.language]
+            words = wording(answers.language)
             items, title, closing = _lists(name, answers, places, words)
             pages = _pages(items, title, closing, words)
             shown = {position + 1 for position in pages[page]}
@@ -271,14 +285,14 @@ def screen_for(text: str, *, code: Callable[[], str] = str) -> Screen:
     keeps what was said.
     """
     if len(text) > MAX_TEXT or text.count("*") >= MAX_ANSWERS:
-        return Screen(reply="END " + WORDS["sw"]["stopped"], ended=True)
+        return Screen(reply="END " + wording("sw")["stopped"], ended=True)
     places = coast()
     answers, step, page, mistakes, mistaken = _replay(text.split("*") if text else [], places)
     if mistakes >= MAX_MISTAKES:
-        words = WORDS[answers.language or "sw"]
+        words = wording(answers.language or "sw")
         return Screen(reply="END " + words["stopped"], answers=answers, ended=True)
     if step >= len(STEPS):
-        words = WORDS[answers.language]
+        words = wording(answers.language)
         return Screen(
             reply="END " + words["thanks"].format(code=code()),
             answers=answers,
@@ -287,9 +301,11 @@ def screen_for(text: str, *, code: Callable[[], str] = str) -> Screen:
         )
     name = STEPS[step]
     if name == "language":
-        body = WELCOME if not mistaken else INVALID_BOTH + "\n" + WELCOME.split("\n", 1)[1]
+        body = welcome()
+        if mistaken:
+            body = both("choose_language") + "\n" + body.split("\n", 1)[1]
         return Screen(reply="CON " + body, answers=answers)
-    words = WORDS[answers.language]
+    words = wording(answers.language)
     if name in ("county", "sub_county"):
         items, title, closing = _lists(name, answers, places, words)
         body = _list_screen(items, title, closing, page, words)

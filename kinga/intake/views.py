@@ -25,7 +25,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,9 +40,8 @@ from kinga.accounts.models import User
 from kinga.audit.context import client_address
 from kinga.intake import selectors, services
 from kinga.intake.forms import DecisionForm, FollowUpForm, HelplineForm, PublicReportForm
-from kinga.intake.statements import write_turn
-from kinga.intake.ussd import screen_for
-from kinga.lib import ratelimit
+from kinga.intake.services.web import sender_within_limit
+from kinga.intake.ussd import ussd_sorry
 from kinga.lib.phones import mask_phone
 
 log = logging.getLogger(__name__)
@@ -118,9 +116,11 @@ ELSEWHERE = gettext_lazy(
 
 
 def _limited(request: HttpRequest, scope: str, rate: str) -> bool:
-    limit, seconds = ratelimit.parse_rate(rate)
-    address = client_address(request) or "unknown"
-    return not ratelimit.hit(scope=scope, key=address, limit=limit, window_seconds=seconds)
+    """Count a post that stores no report (refused, or a follow-up); return whether the
+    sender is over the limit. A post that stores a report is counted by its service."""
+    return not sender_within_limit(
+        scope=scope, sender=client_address(request) or "unknown", rate=rate
+    )
 
 
 def _too_many(request: HttpRequest, language: str) -> HttpResponse:
@@ -153,23 +153,16 @@ def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
             else:
                 form.renew()
         else:
-            # Prepared (encrypted) first; then the hit counts in the same short transaction
-            # that stores the report, which is all the write turn has to wait for.
-            prepared = services.report_web_prepare(
-                data=form.report_input(language=language),
-                submission=form.cleaned_data["submission"],
-                payload={"language": language, "fields": sorted(k for k in request.POST if k)},
-            )
-            with write_turn(), transaction.atomic():
-                if _limited(request, "report", settings.KINGA_REPORT_RATE_LIMIT):
-                    code: str | None = None
-                    limited = True
-                else:
-                    limited = False
-                    _report, code = services.report_web_store(prepared)
-            if limited:
+            try:
+                _report, code = services.report_submit_web(
+                    data=form.report_input(language=language),
+                    submission=form.cleaned_data["submission"],
+                    payload={"language": language, "fields": sorted(k for k in request.POST if k)},
+                    sender=client_address(request) or "unknown",
+                )
+            except services.TooManyReports:
                 return _too_many(request, language)
-            return _thanks(request, services.format_code(code) if code else "", language)
+            return _thanks(request, services.format_code(code), language)
     elif request.method == "GET":
         form = PublicReportForm()
     else:
@@ -274,9 +267,6 @@ def _plain(text: str) -> HttpResponse:
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
-USSD_SORRY = "END Samahani, jaribu tena baadaye. / Sorry, please try again later. Call 116."
-
-
 def ussd_reply(text: str) -> HttpResponse:
     """Return a USSD screen to the gateway."""
     return _plain(text)
@@ -287,18 +277,12 @@ def ussd(request: HttpRequest) -> HttpResponse:
     """Answer one USSD screen; store the session's answers first."""
     session_id = request.POST.get("sessionId", "").strip()[:100]
     if not session_id:
-        return ussd_reply(USSD_SORRY)
-    text = request.POST.get("text", "")
+        return ussd_reply(ussd_sorry())
     try:
-        screen = screen_for(
-            text,
-            code=lambda: services.format_code(services.follow_up_code_for(f"ussd:{session_id}")),
-        )
-        services.report_ussd_store(
+        screen = services.ussd_answer(
             session_id=session_id,
             phone=request.POST.get("phoneNumber", ""),
-            answers=screen.answers,
-            complete=screen.complete,
+            text=request.POST.get("text", ""),
             payload={key: request.POST.get(key, "")[:500] for key in request.POST},
         )
     except Exception:
@@ -307,7 +291,7 @@ def ussd(request: HttpRequest) -> HttpResponse:
             session_id,
             mask_phone(request.POST.get("phoneNumber", "")),
         )
-        return ussd_reply(USSD_SORRY)
+        return ussd_reply(ussd_sorry())
     return ussd_reply(screen.reply)
 
 

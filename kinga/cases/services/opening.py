@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -40,7 +41,7 @@ from kinga.people.services import person_create, person_link
 if TYPE_CHECKING:
     from kinga.accounts.models import User
     from kinga.people.models import Person
-    from kinga.places.models import County
+    from kinga.places.models import County, Ward
 
 
 # --- opening and the team -----------------------------------------------------------------------
@@ -152,33 +153,47 @@ def _case_open(
     return case
 
 
+class ReportFacts(Protocol):
+    """What a case opened at triage takes from its report (intake's `Report` has it all).
+
+    Declared here, below intake: intake calls cases, never the reverse.
+    """
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def county(self) -> County | None: ...
+    @property
+    def ward(self) -> Ward | None: ...
+    @property
+    def age_bands(self) -> list[str]: ...
+    @property
+    def child_in_danger(self) -> bool: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
 # Not durable: intake's triage decision opens the case inside its own transaction.
 @transaction.atomic
-def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
+def case_open_from_report(*, report: ReportFacts, actor: User, reason: str) -> Case:
     """Open the case of the child a triaged report describes; return it.
 
     The child is recorded as a new person with the report's age band and ward; the
     caseworker matches them to an existing person later if the search finds one.
     """
-    county = getattr(report, "county", None)
+    county = report.county
     if county is None and actor.agency is not None:
         # a report without a place takes the county of the triaging agency
         county = actor.agency.county
     if county is None:
         raise ValidationError(_("The report has no county, so no case code can be given."))
-    bands = getattr(report, "age_bands", None) or [getattr(report, "child_age_band", "")]
-    band = next((str(b) for b in bands if _age_from_band(str(b or "")) is not None), "")
-    child = getattr(report, "child", None)
-    if child is None:
-        child = person_create(
-            actor=actor,
-            kind=PersonKind.CHILD,
-            home_ward=getattr(report, "ward", None),
-            age_estimate=_age_from_band(band),
-            age_basis="apparent" if band else "",
-        )
-    in_danger = getattr(report, "danger_now", "") == "yes" or bool(
-        getattr(report, "immediate_danger", False)
+    band = next((str(b) for b in report.age_bands if _age_from_band(str(b)) is not None), "")
+    child = person_create(
+        actor=actor,
+        kind=PersonKind.CHILD,
+        home_ward=report.ward,
+        age_estimate=_age_from_band(band),
+        age_basis="apparent" if band else "",
     )
     case = _case_open(
         child=child,
@@ -186,14 +201,12 @@ def case_open_from_report(*, report: Any, actor: User, reason: str) -> Case:
         actor=actor,
         reason=reason,
         source_report_id=report.pk,
-        risk_level=RiskLevel.HIGH if in_danger else RiskLevel.UNKNOWN,
+        risk_level=RiskLevel.HIGH if report.child_in_danger else RiskLevel.UNKNOWN,
     )
-    received = getattr(report, "received_at", None) or getattr(report, "created_at", None)
     event = _event(
         case, actor, CaseEvent.Kind.REPORT, gettext_noop("Report received; case opened at triage")
     )
-    if received is not None:
-        CaseEvent.objects.filter(pk=event.pk).update(created_at=received)
+    CaseEvent.objects.filter(pk=event.pk).update(created_at=report.received_at)
     # emergency referrals made from the report move to the case, as promises to keep
     referrals = case_referrals()
     if referrals is not None:

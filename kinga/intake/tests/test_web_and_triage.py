@@ -242,23 +242,54 @@ def test_decision_needs_reason_and_case_code(personas: Any) -> None:
     assert report.status == Status.CLOSED
 
 
-def test_open_case_hands_over_to_cases_when_present(personas: Any, monkeypatch: Any) -> None:
-    import types
+def test_opening_a_case_at_triage_opens_it_in_cases_from_the_report(personas: Any) -> None:
+    """Issue 12 point 2: intake calls cases' typed service (no hook, no `Any`), and the
+    case takes what the report holds: its county, ward, age band, danger and time."""
+    from kinga.cases.models import Case, CaseEvent, RiskLevel
 
-    calls: list[Any] = []
-    module = types.SimpleNamespace(
-        case_open_from_report=lambda **kw: calls.append(kw) or types.SimpleNamespace(code="MSA-1")
-    )
-    monkeypatch.setattr("kinga.intake.services._case_opener", lambda: module.case_open_from_report)
-    report = make_report()
+    report = make_report(danger_now="yes", age_bands=["12-14"])
     services.report_decide(
         report=report,
         actor=personas.caseworker,
         decision=Decision.OPEN_CASE,
         reason="A child needs a case opened",
     )
-    assert calls and calls[0]["report"] == report
-    assert report.case_code == "MSA-1"
+    case = Case.objects.get(source_report_id=report.pk)
+    report.refresh_from_db()
+    assert report.case_code == case.code and case.code.startswith(case.county.prefix)
+    assert case.county_id == report.county_id
+    assert case.risk_level == RiskLevel.HIGH
+    assert case.child.age_estimate == 13
+    assert case.events.get(kind=CaseEvent.Kind.REPORT).created_at == report.received_at
+
+
+def test_a_case_that_cannot_be_opened_leaves_the_report_undecided(
+    personas: Any, monkeypatch: Any
+) -> None:
+    """Issue 12 point 2: the case opens in the decision's transaction, or neither happens."""
+    from django.core.exceptions import ValidationError
+
+    from kinga.intake.services import triage
+
+    def refuse(**_kwargs: Any) -> None:
+        raise ValidationError("This child already has an open case.")
+
+    monkeypatch.setattr(triage, "case_open_from_report", refuse)
+    report = make_report()
+    with pytest.raises(ValidationError):
+        services.report_decide(
+            report=report,
+            actor=personas.caseworker,
+            decision=Decision.OPEN_CASE,
+            reason="A child needs a case opened",
+        )
+    report.refresh_from_db()
+    assert report.is_open and report.status != Status.ACTION_TAKEN
+    assert (
+        AccessGrant.objects.live()
+        .filter(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
+        .exists()
+    )
 
 
 def test_danger_alerts_on_call_staff_and_escalates_when_nobody_acts(

@@ -1,0 +1,74 @@
+"""Reports staff take: a helpline call, a walk-in at an office, a report to the police.
+
+`report_log_call` is the one function of these channels: checked by the model in full,
+routed (triage grants, priority, any alert) in the same transaction, and the one who
+logged it may see it afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kinga.access.models import Relation
+from kinga.access.policy import can_do
+from kinga.access.services import access_grant
+from kinga.accounts.models import Role, User
+from kinga.audit.models import AuditAction
+from kinga.intake.models import Channel, Report
+from kinga.intake.services.codes import follow_up_code_new, follow_up_hash
+from kinga.intake.services.reports import REPORT, ReportInput, audit_report, fill_report
+from kinga.intake.services.routing import grant_and_alert, set_route
+
+# Staff who take reports in person: a walk-in at an office, or a report made to the police.
+IN_PERSON_ROLES: dict[str, tuple[str, ...]] = {
+    Channel.WALK_IN: (Role.CASEWORKER, Role.SUPERVISOR),
+    Channel.POLICE: (Role.INVESTIGATOR,),
+}
+
+
+@transaction.atomic
+def report_log_call(
+    *,
+    operator: User,
+    data: ReportInput,
+    now: datetime | None = None,
+    channel: str = Channel.HELPLINE,
+) -> tuple[Report, str]:
+    """Store a report staff took (a helpline call, a walk-in, a police report).
+
+    Return it and its follow-up code. The one who logged it may see it afterwards.
+    """
+    if channel == Channel.HELPLINE:
+        if not can_do(operator, "report.log_call"):
+            raise PermissionDenied(_("Only helpline operators log calls."))
+    elif channel not in IN_PERSON_ROLES or not operator.has_role(*IN_PERSON_ROLES[channel]):
+        raise PermissionDenied
+    now = now or timezone.now()
+    code = follow_up_code_new()
+    report = Report(
+        channel=channel,
+        received_at=now,
+        updated_at=now,
+        logged_by=operator,
+        follow_up_hash=follow_up_hash(code),
+    )
+    fill_report(report, data)
+    report.full_clean()
+    set_route(report, now=now)
+    report.save(force_insert=True)
+    audit_report(report, AuditAction.CREATE, operator, "")
+    access_grant(
+        matter=report.access_matter(),
+        relation=Relation.AUTHOR,
+        actor=operator,
+        user=operator,
+        source_type=REPORT,
+        source_id=report.pk,
+    )
+    grant_and_alert(report, now=now, actor=operator)
+    return report, code
