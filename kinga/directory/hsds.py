@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_time
 
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.referrals.models import (
+from kinga.directory.models import (
     Contact,
     CostOption,
     EligibleSex,
@@ -40,8 +40,12 @@ from kinga.referrals.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import KINGA_TAXONOMY, location_unseal
-from kinga.referrals.services import (
+from kinga.directory.selectors import (
+    KINGA_TAXONOMY,
+    confidential_location_name,
+    location_unseal,
+)
+from kinga.directory.services import (
     location_places_refresh,
     search_entries_refresh,
     weekdays_from_byday,
@@ -65,15 +69,6 @@ def _time(value: dt.time | None) -> str | None:
 
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def confidential_location_name(location: Location) -> str:
-    """Return the neutral name a confidential location is shown under: its sub-county at
-    most, never its ward (a ward and a kind of service can be enough to find a shelter)."""
-    sub_county = location.sub_county
-    if sub_county is None:
-        return "Confidential location"
-    return f"Confidential location, {sub_county.name} sub-county"
 
 
 # --- export -------------------------------------------------------------------------------
@@ -423,7 +418,7 @@ def export_directory(directory: Path, *, actor_label: str = "export-hsds") -> di
             action=AuditAction.EXPORT,
             actor=None,
             actor_label=actor_label,
-            record_type="referrals.directory",
+            record_type="directory.directory",
             detail={"format": "hsds-3.0", **counts},
         )
     return counts
@@ -963,7 +958,7 @@ def import_file(path: Path, *, actor_label: str = "import-hsds") -> ImportReport
             action=AuditAction.CREATE,
             actor=None,
             actor_label=actor_label,
-            record_type="referrals.directory",
+            record_type="directory.directory",
             detail={
                 "format": "hsds-3.0",
                 "file": path.name,

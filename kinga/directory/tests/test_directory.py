@@ -15,10 +15,9 @@ from django.urls import reverse
 
 from conftest import Personas
 from kinga.accounts.models import User
-from kinga.places.models import Ward
-from kinga.referrals import services
-from kinga.referrals.hsds import export_directory, import_file
-from kinga.referrals.models import (
+from kinga.directory import services
+from kinga.directory.hsds import export_directory, import_file
+from kinga.directory.models import (
     EligibleSex,
     Location,
     LocationType,
@@ -26,7 +25,8 @@ from kinga.referrals.models import (
     Service,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import NAIROBI, directory_search, location_address_visible_to
+from kinga.directory.selectors import NAIROBI, directory_search, location_address_visible_to
+from kinga.places.models import Ward
 
 HSDS = Path(__file__).resolve().parents[3] / "../shared/hsds-3.0"
 SHELTER_STREET = "Plot 99, Siri Lane"
@@ -330,7 +330,7 @@ def test_confidential_address_absent_from_list_and_detail_pages(
         {"latitude": latitude, "longitude": longitude, "open_now": "on"},
         {"ward": ward("Ukunda").pk, "service_type": "counselling"},
     ):
-        response = client.get(reverse("referrals:directory"), query)
+        response = client.get(reverse("directory:search"), query)
         assert response.status_code == 200
         assert "Emergency shelter for girls" in response.content.decode()
         assert_no_secret(response.content.decode())
@@ -342,13 +342,13 @@ def test_confidential_address_absent_from_list_and_detail_pages(
             if row["hit"].service.name == "Emergency shelter for girls"
         ]
         assert shelter_row["place"] == f"Confidential location, {sub_county.name} sub-county"
-    detail = client.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    detail = client.get(reverse("directory:service_detail", args=[directory.shelter.pk]))
     assert detail.status_code == 200
     assert_no_secret(detail.content.decode())
     assert "Ukunda" not in detail.content.decode()  # neither its ward nor its town
     assert sub_county.name in detail.content.decode()
     own = client_for(personas.service_provider)
-    mine = own.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    mine = own.get(reverse("directory:service_detail", args=[directory.shelter.pk]))
     assert SHELTER_STREET in mine.content.decode()
     assert "Ukunda" in mine.content.decode()  # its own staff see its ward
 
@@ -414,7 +414,7 @@ def test_export_validates_against_hsds_compiled_schemas(
 def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     from kinga.accounts import demo as accounts_demo
-    from kinga.referrals import demo_directory
+    from kinga.directory import demo as demo_directory
 
     accounts_demo.load(out=lambda line: None)
     demo_directory.load(out=lambda line: None)
@@ -541,10 +541,10 @@ def test_directory_pages_work_for_staff(
     client = client_for(getattr(personas, persona))
     query = {"service_type": "rescue_shelter", "ward": ward("Likoni").pk, "open_now": "on"}
     with django_assert_max_num_queries(25):
-        response = client.get(reverse("referrals:directory"), query)
+        response = client.get(reverse("directory:search"), query)
     assert response.status_code == 200
     with django_assert_max_num_queries(30):
-        detail = client.get(reverse("referrals:service_detail", args=[directory.clinic.pk]))
+        detail = client.get(reverse("directory:service_detail", args=[directory.clinic.pk]))
     assert detail.status_code == 200
     assert "Post-rape care" in detail.content.decode()
 
@@ -557,13 +557,13 @@ def test_directory_is_404_for_roles_without_it(
     persona: str,
 ) -> None:
     client = client_for(getattr(personas, persona))
-    assert client.get(reverse("referrals:directory")).status_code == 404
-    detail = reverse("referrals:service_detail", args=[directory.clinic.pk])
+    assert client.get(reverse("directory:search")).status_code == 404
+    detail = reverse("directory:service_detail", args=[directory.clinic.pk])
     assert client.get(detail).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(directory: Directory) -> None:
-    response = Client().get(reverse("referrals:directory"))
+    response = Client().get(reverse("directory:search"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
 
@@ -573,7 +573,7 @@ def test_kiswahili_labels(
 ) -> None:
     client = client_for(personas.caseworker)
     client.cookies["django_language"] = "sw"
-    response = client.get(reverse("referrals:directory"), HTTP_ACCEPT_LANGUAGE="sw")
+    response = client.get(reverse("directory:search"), HTTP_ACCEPT_LANGUAGE="sw")
     assert "Uokoaji na makazi salama" in response.content.decode()
 
 
@@ -584,8 +584,8 @@ def test_provider_edits_own_service(
     directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
     client = client_for(personas.service_provider)
-    assert client.get(reverse("referrals:manage")).status_code == 200
-    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+    assert client.get(reverse("directory:manage")).status_code == 200
+    url = reverse("directory:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 200
     form = {
         "name": "Emergency shelter for girls and young women",
@@ -606,16 +606,16 @@ def test_provider_edits_own_service(
         "Emergency shelter for girls and young women",
         "Night drop-in",
     ]
-    hours = reverse("referrals:service_hours", args=[directory.shelter.pk])
+    hours = reverse("directory:service_hours", args=[directory.shelter.pk])
     week = {f"opens_{day}": "20:00" for day in range(7)} | {
         f"closes_{day}": "06:00" for day in range(7)
     }
     assert client.post(hours, week).status_code == 302
     assert directory_search(service_type="rescue_shelter", sex="female", open_at=at(2, 12)) == []
-    phones = reverse("referrals:service_phone_add", args=[directory.shelter.pk])
+    phones = reverse("directory:service_phone_add", args=[directory.shelter.pk])
     assert client.post(phones, {"number": "+254700000111", "type": "voice"}).status_code == 302
     assert directory.shelter.phones.count() == 1
-    location = reverse("referrals:location_edit", args=[directory.shelter_place.pk])
+    location = reverse("directory:location_edit", args=[directory.shelter_place.pk])
     assert client.get(location).status_code == 200
 
 
@@ -626,12 +626,12 @@ def test_provider_cannot_touch_another_organisation(
     clinic_org = directory.clinic.organization
     clinic_place = directory.clinic.service_at_locations.get().location
     for url in (
-        reverse("referrals:service_edit", args=[directory.clinic.pk]),
-        reverse("referrals:service_hours", args=[directory.clinic.pk]),
-        reverse("referrals:organization_edit", args=[clinic_org.pk]),
-        reverse("referrals:service_create", args=[clinic_org.pk]),
-        reverse("referrals:location_create", args=[clinic_org.pk]),
-        reverse("referrals:location_edit", args=[clinic_place.pk]),
+        reverse("directory:service_edit", args=[directory.clinic.pk]),
+        reverse("directory:service_hours", args=[directory.clinic.pk]),
+        reverse("directory:organization_edit", args=[clinic_org.pk]),
+        reverse("directory:service_create", args=[clinic_org.pk]),
+        reverse("directory:location_create", args=[clinic_org.pk]),
+        reverse("directory:location_edit", args=[clinic_place.pk]),
     ):
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"name": "taken over"}).status_code == 404, url
@@ -642,7 +642,7 @@ def test_provider_cannot_touch_another_organisation(
 def test_supervisor_of_an_agency_without_entries_sees_none(
     directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
-    response = client_for(personas.supervisor).get(reverse("referrals:manage"))
+    response = client_for(personas.supervisor).get(reverse("directory:manage"))
     assert response.status_code == 200
     assert "Salama" not in response.content.decode()
 
@@ -652,7 +652,7 @@ def test_provider_adds_a_confidential_location_and_a_service(
 ) -> None:
     client = client_for(personas.service_provider)
     organization = directory.shelter_org
-    url = reverse("referrals:location_create", args=[organization.pk])
+    url = reverse("directory:location_create", args=[organization.pk])
     refused = client.post(url, {"name": "Second house", "confidential": "on", "country": "KE"})
     assert refused.status_code == 200  # a confidential location needs its ward
     response = client.post(
@@ -670,7 +670,7 @@ def test_provider_adds_a_confidential_location_and_a_service(
     kinondo = ward("Kinondo")
     assert (place.public_latitude, place.public_longitude) == kinondo.sub_county.centroid
     assert place.ward is None and place.sub_county == kinondo.sub_county  # the ward sealed
-    create = reverse("referrals:service_create", args=[organization.pk])
+    create = reverse("directory:service_create", args=[organization.pk])
     response = client.post(
         create,
         {
@@ -684,12 +684,12 @@ def test_provider_adds_a_confidential_location_and_a_service(
     assert response.status_code == 302
     found = directory_search(service_type="rescue_shelter", latitude=-4.4, longitude=39.5)
     assert "Transit shelter" in names(found)
-    edit = reverse("referrals:organization_edit", args=[organization.pk])
+    edit = reverse("directory:organization_edit", args=[organization.pk])
     renamed = {"name": "Salama Rescue Home", "description": "New"}
     assert client.post(edit, renamed).status_code == 302
     organization.refresh_from_db()
     assert organization.description == "New"
-    place_edit = reverse("referrals:location_edit", args=[place.pk])
+    place_edit = reverse("directory:location_edit", args=[place.pk])
     changed = {
         "name": "Second house",
         "location_type": "physical",
@@ -715,8 +715,8 @@ def test_other_staff_cannot_edit_the_shelter(
 ) -> None:
     client = client_for(getattr(personas, persona))
     if persona != "supervisor":
-        assert client.get(reverse("referrals:manage")).status_code == 404
-    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+        assert client.get(reverse("directory:manage")).status_code == 404
+    url = reverse("directory:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 404
 
 
@@ -728,6 +728,6 @@ def test_edits_are_audited(directory: Directory, personas: Personas) -> None:
         actor=personas.service_provider,
         changes={"alert": "Full tonight"},
     )
-    event = AuditEvent.objects.filter(record_type="referrals.service").order_by("-seq").first()
+    event = AuditEvent.objects.filter(record_type="directory.service").order_by("-seq").first()
     assert event is not None and event.fields == ["alert"]
     assert event.actor_id == personas.service_provider.pk
