@@ -30,7 +30,8 @@ from kinga.directory.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from kinga.directory.selectors import FIRST_RADIUS_KM, NAIROBI, directory_search
+from kinga.directory.open_now import NAIROBI
+from kinga.directory.selectors import FIRST_RADIUS_KM, directory_search
 from kinga.directory.services import location_places_refresh
 from kinga.lib.bench import BenchResult, database_label, percentile, record
 from kinga.places.geo import bounding_box, haversine_km

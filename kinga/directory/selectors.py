@@ -13,7 +13,6 @@ import math
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
@@ -43,6 +42,11 @@ from kinga.directory.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
+from kinga.directory.open_now import (
+    OPEN_NOW_CONDITION,
+    open_now_parameters,
+    open_schedules,
+)
 from kinga.places.geo import bounding_box, haversine_km
 from kinga.places.models import Ward
 
@@ -53,7 +57,6 @@ if TYPE_CHECKING:
 
     Viewer = User | AnonymousUser | None
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
 KINGA_TAXONOMY = "kinga-service-types"
 # Roles of a provider's staff who keep its directory entries current.
 MAINTAINER_ROLES = (Role.SERVICE_PROVIDER, Role.SUPERVISOR)
@@ -150,55 +153,6 @@ def service_types() -> QuerySet[TaxonomyTerm]:
     return TaxonomyTerm.objects.filter(taxonomy=KINGA_TAXONOMY).order_by("name")
 
 
-def _open_schedules(when: dt.datetime) -> QuerySet[Schedule]:
-    """Return the schedule rows that make their service open at `when` (any timezone)."""
-    local = when.astimezone(NAIROBI)
-    day, moment = local.date(), local.time().replace(tzinfo=None)
-    bit_today = 1 << local.weekday()
-    bit_yesterday = 1 << ((local.weekday() - 1) % 7)
-    overnight = Q(closes_at__lte=F("opens_at"))
-    opened_today = (
-        Q(day_today__gt=0) & Q(opens_at__lte=moment) & (Q(closes_at__gt=moment) | overnight)
-    )
-    # A span that began yesterday evening and runs past midnight.
-    still_open_from_yesterday = Q(day_yesterday__gt=0) & overnight & Q(closes_at__gt=moment)
-    in_force = (Q(valid_from__isnull=True) | Q(valid_from__lte=day)) & (
-        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
-    )
-    return (
-        Schedule.objects.alias(
-            day_today=F("weekdays").bitand(bit_today),
-            day_yesterday=F("weekdays").bitand(bit_yesterday),
-        )
-        .filter(opened_today | still_open_from_yesterday)
-        .filter(in_force)
-    )
-
-
-def schedules_open_at(schedules: list[Schedule], when: dt.datetime) -> bool:
-    """Return whether any of these schedules is open at `when` (the same rule, in Python)."""
-    local = when.astimezone(NAIROBI)
-    moment = local.time().replace(tzinfo=None)
-    today, yesterday = local.weekday(), (local.weekday() - 1) % 7
-    for schedule in schedules:
-        if schedule.opens_at is None or schedule.closes_at is None:
-            continue
-        if schedule.valid_from and schedule.valid_from > local.date():
-            continue
-        if schedule.valid_to and schedule.valid_to < local.date():
-            continue
-        overnight = schedule.closes_at <= schedule.opens_at
-        if (
-            schedule.weekdays & (1 << today)
-            and schedule.opens_at <= moment
-            and (overnight or moment < schedule.closes_at)
-        ):
-            return True
-        if schedule.weekdays & (1 << yesterday) and overnight and moment < schedule.closes_at:
-            return True
-    return False
-
-
 def open_filter(when: dt.datetime, *, prefix: str = "") -> Exists:
     """Return a filter: open at `when` by the hours of its service or of its own place.
 
@@ -208,7 +162,7 @@ def open_filter(when: dt.datetime, *, prefix: str = "") -> Exists:
     """
     place = "pk" if not prefix else "service_at_location_id"
     return Exists(
-        _open_schedules(when)
+        open_schedules(when)
         .filter(service=OuterRef("service_id"))
         .filter(Q(service_at_location__isnull=True) | Q(service_at_location=OuterRef(place)))
     )
@@ -301,16 +255,13 @@ ORDER BY (e.public_latitude - %s) * (e.public_latitude - %s)
 LIMIT %s
 """
 _SERVICE_TYPE_IDS: dict[str, uuid.UUID] = {}
+# The open-now probe: the rule itself is `open_now.OPEN_NOW_CONDITION`.
 _OPEN_NOW_SQL = """AND EXISTS (
     SELECT 1 FROM {schedule} sc
     WHERE sc.service_id = e.service_id
       AND (sc.service_at_location_id IS NULL
            OR sc.service_at_location_id = e.service_at_location_id)
-      AND (sc.valid_from IS NULL OR sc.valid_from <= %s)
-      AND (sc.valid_to IS NULL OR sc.valid_to >= %s)
-      AND (((sc.weekdays & %s) > 0 AND sc.opens_at <= %s
-            AND (sc.closes_at > %s OR sc.closes_at <= sc.opens_at))
-        OR ((sc.weekdays & %s) > 0 AND sc.closes_at <= sc.opens_at AND sc.closes_at > %s)))"""
+      AND {condition})"""
 
 
 def _nearest_of_type(
@@ -349,19 +300,10 @@ def _nearest_of_type(
         eligibility_parameters += [EligibleSex.ANY.value, str(sex)]
     open_now, open_parameters = "", list[Any]()
     if open_at is not None:
-        local = open_at.astimezone(NAIROBI)
-        day = local.date()
-        moment = local.time().replace(tzinfo=None)
-        date_field = Schedule._meta.get_field("valid_from")
-        time_field = Schedule._meta.get_field("opens_at")
-        day_value = date_field.get_db_prep_value(day, connection)
-        moment_value = time_field.get_db_prep_value(moment, connection)
-        open_now = _OPEN_NOW_SQL.format(schedule=Schedule._meta.db_table)
-        open_parameters = [
-            *(day_value, day_value),
-            *(1 << local.weekday(), moment_value, moment_value),
-            *(1 << ((local.weekday() - 1) % 7), moment_value),
-        ]
+        open_now = _OPEN_NOW_SQL.format(
+            schedule=Schedule._meta.db_table, condition=OPEN_NOW_CONDITION
+        )
+        open_parameters = open_now_parameters(open_at)
     sql = _NEAREST_OF_TYPE_SQL.format(
         entry=SearchEntry._meta.db_table, eligibility=eligibility, open_now=open_now
     )

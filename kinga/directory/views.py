@@ -27,6 +27,7 @@ from kinga.directory.forms import (
     ServiceForm,
 )
 from kinga.directory.models import Service
+from kinga.directory.open_now import schedules_open_at
 
 SEARCH_LIMIT = 30
 
@@ -79,7 +80,7 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
                 "location": location,
                 "address_visible": visible,
                 "public_name": selectors.public_place_name(location),
-                "open_now": selectors.schedules_open_at(
+                "open_now": schedules_open_at(
                     list(sal.schedules.all()) or list(service.schedules.all()), now
                 ),
             }

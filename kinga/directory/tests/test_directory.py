@@ -25,7 +25,8 @@ from kinga.directory.models import (
     Service,
     TaxonomyTerm,
 )
-from kinga.directory.selectors import NAIROBI, directory_search, location_address_visible_to
+from kinga.directory.open_now import NAIROBI
+from kinga.directory.selectors import directory_search, location_address_visible_to
 from kinga.places.models import Ward
 
 HSDS = Path(__file__).resolve().parents[3] / "../shared/hsds-3.0"
