@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -27,9 +28,9 @@ from kinga.directory.models import (
 )
 from kinga.directory.open_now import NAIROBI
 from kinga.directory.selectors import directory_search, location_address_visible_to
+from kinga.directory.tests import hsds_examples, hsds_schema
 from kinga.places.models import Ward
 
-HSDS = Path(__file__).resolve().parents[3] / "../shared/hsds-3.0"
 SHELTER_STREET = "Plot 99, Siri Lane"
 SHELTER_POINT = (-4.29123, 39.57817)
 T = dt.time
@@ -387,24 +388,39 @@ def test_confidential_address_absent_from_api(directory: Directory) -> None:
 # --- HSDS --------------------------------------------------------------------------------------
 
 
-def _compiled(name: str) -> dict[str, object]:
-    path = HSDS / "schema" / "compiled" / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 compiled schemas not found at {path.parent}; skipping validation")
-    loaded: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """Return a validator of one HSDS table's records, from the facts in hsds_schema."""
+    schema = hsds_schema.json_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_hsds_facts_reject_what_hsds_rejects() -> None:
+    """Issue 12 point 7: the schema facts kept here bite (so a passing export means
+    something): a missing required field, a status outside HSDS's list, a nested phone
+    without its number and an id that is not a UUID are each refused."""
+    good = {"id": "6a1f1d3e-3c0e-4f5c-9a39-1b2f4a2e7c02", "name": "A service", "status": "active"}
+    validator = _validator("service")
+    assert not list(validator.iter_errors(good))
+    bad_records = [
+        {key: value for key, value in good.items() if key != "status"},
+        {**good, "status": "open"},
+        {**good, "phones": [{"id": "6a1f1d3e-3c0e-4f5c-9a39-1b2f4a2e7c12"}]},
+        {**good, "id": "not-a-uuid"},
+        {**good, "organization": {"id": good["id"], "name": "No description"}},
+    ]
+    for record in bad_records:
+        assert list(validator.iter_errors(record)), record
 
 
 def test_export_validates_against_hsds_compiled_schemas(
     directory: Directory, tmp_path: Path
 ) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    """Issue 12 point 7: runs on a clone of the project alone, never skipped."""
     counts = export_directory(tmp_path)
     assert counts == {"organization": 4, "service": 5, "service_at_location": 5}
     for name in ("organization", "service", "service_at_location"):
-        validator = jsonschema.Draft202012Validator(
-            _compiled(name), format_checker=jsonschema.FormatChecker()
-        )
+        validator = _validator(name)
         records = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
         assert isinstance(records, list) and records
         for record in records:
@@ -413,7 +429,7 @@ def test_export_validates_against_hsds_compiled_schemas(
 
 
 def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    """Issue 12 point 7: the demo directory's export meets the HSDS facts kept here."""
     from kinga.accounts import demo as accounts_demo
     from kinga.directory import demo as demo_directory
 
@@ -423,37 +439,46 @@ def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
     assert Service.objects.count() == sum(len(o.services) for o in demo_directory.ORGANIZATIONS)
     assert Organization.objects.filter(agency__isnull=False).count() == 6
     export_directory(tmp_path)
-    validator = jsonschema.Draft202012Validator(_compiled("service"))
-    for record in json.loads((tmp_path / "service.json").read_text(encoding="utf-8")):
-        assert not list(validator.iter_errors(record))
+    for name in ("organization", "service", "service_at_location"):
+        validator = _validator(name)
+        for record in json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")):
+            assert not list(validator.iter_errors(record)), (name, record["id"])
     text = (tmp_path / "service_at_location.json").read_text(encoding="utf-8")
     assert "Mwamba Lane" not in text  # Salama's street, confidential
 
 
-@pytest.mark.parametrize(
-    "example", ["organization_full.json", "service_full.json", "service_at_location_full.json"]
-)
-def test_every_hsds_example_imports(db: None, example: str) -> None:
-    path = HSDS / "examples" / example
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+@pytest.mark.parametrize("example", sorted(hsds_examples.EXAMPLES))
+def test_every_hsds_example_imports(db: None, example: str, tmp_path: Path) -> None:
+    """Issue 12 point 7: the HSDS examples are test data of the project, never skipped."""
+    path = hsds_examples.write(tmp_path, example)
     report = import_file(path)
     assert report.created.get("service") == 1
-    assert Service.objects.filter(pk="ac148810-d857-441c-9679-408f346de14b").exists()
+    service = Service.objects.get(pk=hsds_examples.SERVICE_ID)
+    assert service.organization_id is not None
+    assert str(service.organization_id) == hsds_examples.ORGANIZATION_ID
+    assert list(service.service_types.values_list("code", flat=True)) == ["counselling"]
+    place = service.service_at_locations.get()
+    assert str(place.location_id) == hsds_examples.LOCATION_ID
+    assert place.location.address_1 == "Youth Centre Road"
+    assert place.location.latitude is None  # 95 degrees north is left out
     # What Kinga does not hold is reported, not dropped silently.
     assert any("funding" in line for line in report.unmapped)
     assert any("not on Earth" in line for line in report.unmapped)
+    assert any("Mentoring" in line for line in report.unmapped)
+    assert any("second address" in line for line in report.unmapped)
     again = import_file(path)
     assert again.created == {} and again.updated.get("service") == 1
 
 
-def test_import_command_reports_what_it_could_not_map(db: None, capsys: object) -> None:
-    path = HSDS / "examples" / "service_full.json"
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+def test_import_command_reports_what_it_could_not_map(
+    db: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 12 point 7: the command runs on the project's own example, never skipped."""
+    path = hsds_examples.write(tmp_path, "service_full.json")
     call_command("directory", "import-hsds", str(path))
     output = capsys.readouterr().out
-    assert "not mapped:" in output and "could not be mapped" in output
+    assert "not mapped:" in output
+    assert "could not be mapped" in output
 
 
 def test_exported_directory_imports_again(directory: Directory, tmp_path: Path) -> None:
