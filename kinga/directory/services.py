@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,9 @@ from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.directory.models import (
     WEEKDAY_CODES,
+    Contact,
+    CostOption,
+    Language,
     Location,
     Organization,
     Phone,
@@ -364,3 +368,71 @@ def service_hours_set(
     service.save(update_fields=["last_modified"])
     _audit(action=AuditAction.CHANGE, actor=actor, record=service, fields=["schedules"])
     return created
+
+
+# --- import steps ------------------------------------------------------------------------------
+#
+# An HSDS import (`kinga.directory.hsds.import_file`) is one change made of many records:
+# it stores each through these steps, which validate the record as the model says
+# (`full_clean`: field lengths, formats, choices, constraints) and save it, inside the
+# import's transaction, and then closes with `import_finish`: one search refresh, one
+# audit event. A step raises ValidationError for a record the model refuses.
+
+DirectoryRecord = (
+    Organization
+    | Service
+    | Location
+    | ServiceAtLocation
+    | Phone
+    | Contact
+    | Language
+    | CostOption
+    | Schedule
+)
+
+
+def record_store(record: DirectoryRecord) -> None:
+    """Validate and save one directory record as an import step (the import audits).
+
+    A location is placed first (sub-county, sealed place, public point), a schedule gets
+    its weekday mask from its BYDAY list (none for a monthly rule), and a phone number is
+    trimmed, as every other write of them does.
+    """
+    if isinstance(record, Location):
+        location_places_refresh(record)
+    elif isinstance(record, Schedule):
+        record.weekdays = (
+            0 if record.freq == ScheduleFrequency.MONTHLY else weekdays_from_byday(record.byday)
+        )
+    elif isinstance(record, Phone):
+        record.number = record.number.strip()
+    record.full_clean()
+    record.save()
+
+
+def service_types_add(*, service: Service, terms: Iterable[TaxonomyTerm]) -> None:
+    """Give a service these service types as an import step (the import audits)."""
+    service.service_types.add(*terms)
+
+
+@transaction.atomic
+def import_finish(
+    *,
+    actor: User | None,
+    actor_label: str,
+    services: Iterable[uuid.UUID],
+    locations: Iterable[uuid.UUID],
+    detail: Mapping[str, Any],
+) -> None:
+    """Close an import: rebuild the search rows of what it touched, and audit it once."""
+    search_entries_refresh(
+        services=Service.objects.filter(pk__in=list(services)),
+        locations=Location.objects.filter(pk__in=list(locations)),
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        actor_label=actor_label if actor is None else "",
+        record_type="directory.directory",
+        detail=dict(detail),
+    )

@@ -481,6 +481,47 @@ def test_import_command_reports_what_it_could_not_map(
     assert "could not be mapped" in output
 
 
+def test_import_validates_each_record_as_its_model_does(db: None, tmp_path: Path) -> None:
+    """Issue 12 point 3: the importer writes through the directory's services with model
+    validation: a value the model refuses in a field it may leave empty is left out and
+    reported (the rest of the record is kept); the whole import is one audit event."""
+    from kinga.audit.models import AuditEvent
+
+    record = hsds_examples.service_full()
+    record["email"] = "not an email"
+    record["organization"]["website"] = "javascript:alert(1)"
+    record["schedules"][0]["schedule_link"] = "nowhere"
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    before = AuditEvent.objects.count()
+    report = import_file(path)
+    service = Service.objects.select_related("organization").get(pk=hsds_examples.SERVICE_ID)
+    assert service.email == "" and service.name == "Youth counselling"
+    assert service.organization.website == ""
+    assert service.schedules.get().schedule_link == ""
+    left_out = [line for line in report.unmapped if "left out:" in line]
+    assert any(line.startswith("service ") and "email" in line for line in left_out)
+    assert any(line.startswith("organization ") and "website" in line for line in left_out)
+    assert any(line.startswith("schedule ") and "schedule_link" in line for line in left_out)
+    events = AuditEvent.objects.order_by("seq")[before:]
+    assert [event.record_type for event in events] == ["directory.directory"]
+
+
+def test_import_refuses_a_record_its_model_refuses_and_keeps_nothing(
+    db: None, tmp_path: Path
+) -> None:
+    """Issue 12 point 3: a record the model cannot hold (an organisation with no name)
+    stops the import with what was wrong, and nothing of the file is kept."""
+    record = hsds_examples.service_full()
+    record["organization"]["name"] = ""
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(ValueError, match="organization .*name"):
+        import_file(path)
+    assert not Organization.objects.filter(pk=hsds_examples.ORGANIZATION_ID).exists()
+    assert not Service.objects.filter(pk=hsds_examples.SERVICE_ID).exists()
+
+
 def test_exported_directory_imports_again(directory: Directory, tmp_path: Path) -> None:
     export_directory(tmp_path)
     report = import_file(tmp_path / "service.json")
