@@ -798,3 +798,20 @@ def test_edits_are_audited(directory: Directory, personas: Personas) -> None:
     event = AuditEvent.objects.filter(record_type="directory.service").order_by("-seq").first()
     assert event is not None and event.fields == ["alert"]
     assert event.actor_id == personas.service_provider.pk
+
+
+def test_the_directory_pages_moved_and_their_old_addresses_redirect(
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
+) -> None:
+    """Issue 12 point 3: the directory is its own app under /directory/; a bookmark of
+    /referrals/directory/... lands on the same page, query kept."""
+    assert reverse("directory:search") == "/directory/"
+    detail = reverse("directory:service_detail", args=[directory.clinic.pk])
+    assert detail == f"/directory/services/{directory.clinic.pk}/"
+    client = client_for(personas.caseworker)
+    old = client.get(f"/referrals/directory/services/{directory.clinic.pk}/")
+    assert old.status_code == 301 and old["Location"] == detail
+    searched = client.get("/referrals/directory/", {"service_type": "medical"})
+    assert searched.status_code == 301
+    assert searched["Location"] == "/directory/?service_type=medical"
+    assert client.get(detail).status_code == 200
