@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "kinga.messaging",
     "kinga.intake",
     "kinga.people",
+    "kinga.directory",
     "kinga.referrals",
     "kinga.cases",
 ]

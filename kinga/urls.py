@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from kinga.accounts import views as account_views
@@ -20,8 +20,14 @@ urlpatterns = [
     path("access/", include("kinga.access.urls")),
     path("notifications/", include("kinga.notifications.urls")),
     path("cases/", include("kinga.cases.urls")),
+    path("directory/", include("kinga.directory.urls")),
+    # The directory's pages were under /referrals/directory/ before it became its own app.
+    re_path(
+        r"^referrals/directory/(?P<rest>.*)$",
+        RedirectView.as_view(url="/directory/%(rest)s", permanent=True, query_string=True),
+    ),
     path("referrals/", include("kinga.referrals.urls")),
-    path("api/hsds/", include("kinga.referrals.api_urls")),
+    path("api/hsds/", include("kinga.directory.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),

@@ -44,7 +44,7 @@ NAVIGATION: list[NavItem] = [
         "referrals:outgoing", _("Referrals sent"), frozenset({Role.CASEWORKER, Role.SUPERVISOR})
     ),
     NavItem(
-        "referrals:directory",
+        "directory:search",
         _("Service directory"),
         frozenset(
             {
@@ -57,7 +57,7 @@ NAVIGATION: list[NavItem] = [
         ),
     ),
     NavItem(
-        "referrals:manage",
+        "directory:manage",
         _("Our directory entries"),
         frozenset({Role.SERVICE_PROVIDER, Role.SUPERVISOR}),
     ),

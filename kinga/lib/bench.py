@@ -27,7 +27,7 @@ BENCH_MODULES = [
     "kinga.people.bench",
     "kinga.intake.bench",
     "kinga.cases.bench",
-    "kinga.referrals.bench",
+    "kinga.directory.bench",
 ]
 
 

@@ -18,7 +18,7 @@ DEMO_PASSWORD = "pwani-demo-2026"
 LOADERS = [
     "kinga.accounts.demo",
     "kinga.people.demo",
-    "kinga.referrals.demo_directory",
+    "kinga.directory.demo",
     "kinga.intake.demo",
     "kinga.cases.demo",
     "kinga.referrals.demo",

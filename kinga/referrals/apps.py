@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ReferralsConfig(AppConfig):
     name = "kinga.referrals"
-    verbose_name = _("Service directory and referrals")
+    verbose_name = _("Referrals")
 
     def ready(self) -> None:
         # Importing the services registers the overdue-check task handler in every process,

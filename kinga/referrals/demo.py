@@ -18,9 +18,10 @@ from kinga.accounts.models import Agency, Role, User
 from kinga.accounts.services import authenticator_ensure, user_roles_set
 from kinga.cases.models import OPEN_STATUSES, Case
 from kinga.cases.services import consent_allows, consent_record
+from kinga.directory.models import ServiceAtLocation
 from kinga.lib.demo import DEMO_PASSWORD
 from kinga.referrals import services
-from kinga.referrals.models import Referral, ServiceAtLocation, Urgency
+from kinga.referrals.models import Referral, Urgency
 
 SHELTER = "Salama Rescue Home"
 HOSPITAL = "Coast General Hospital GBV Recovery Centre"

@@ -15,10 +15,11 @@ from kinga.access import policy
 from kinga.accounts.models import Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.referrals.models import Location, Referral
+from kinga.directory.models import Location
+from kinga.referrals.models import Referral
 from kinga.referrals.selectors import (
     REFERRAL,
-    location_address_visible_to,
+    referral_address_visible_to,
     referral_for_viewer,
     referral_sides,
 )
@@ -53,7 +54,7 @@ def referral_page(*, viewer: User, referral_id: int) -> ReferralPage:
     referral = referral_for_viewer(viewer=viewer, referral_id=referral_id)
     sending, receiving = referral_sides(viewer, referral)
     location = referral.service_at_location.location
-    address_visible = location.has_address and location_address_visible_to(viewer, location)
+    address_visible = location.has_address and referral_address_visible_to(viewer, location)
     fields = ["status", "urgency", "reason", "child_told", "child_first_name", "needs"]
     if address_visible and location.confidential:
         fields += ["location.address", "location.coordinates"]

@@ -20,8 +20,8 @@ from kinga.accounts.models import Role
 from kinga.cases import services as case_services
 from kinga.cases.models import RoleOnCase, Sensitivity
 from kinga.cases.tests.conftest import open_case
+from kinga.directory.tests.test_directory import SHELTER_STREET, directory  # noqa: F401
 from kinga.notifications.models import Notification
-from kinga.referrals.tests.test_directory import SHELTER_STREET, directory  # noqa: F401
 from kinga.referrals.tests.test_referrals import World, consent_to, send, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -211,9 +211,9 @@ def test_a_confidential_address_leaves_no_trace_in_the_database() -> None:
     the shelter)."""
     import struct
 
+    from kinga.directory.models import Location
+    from kinga.directory.services import location_create, location_update
     from kinga.places.models import County, SubCounty, Ward
-    from kinga.referrals.models import Location
-    from kinga.referrals.services import location_create, location_update
 
     # A transactional test starts without the gazetteer: make the few places it needs.
     county = County.objects.create(

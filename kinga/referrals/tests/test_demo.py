@@ -11,7 +11,8 @@ from kinga.referrals.models import Referral, ReferralStatus
 def test_demo_referrals_cover_every_state_and_load_once() -> None:
     from kinga.accounts import demo as accounts_demo
     from kinga.cases import demo as cases_demo
-    from kinga.referrals import demo, demo_directory
+    from kinga.directory import demo as demo_directory
+    from kinga.referrals import demo
 
     lines: list[str] = []
     accounts_demo.load(out=lines.append)

@@ -23,6 +23,15 @@ from kinga.cases import services as case_services
 from kinga.cases.models import Case, ConsentBasis, Promise, PromiseState, RoleOnCase
 from kinga.cases.selectors import case_page
 from kinga.cases.tests.conftest import open_case
+from kinga.directory import services as directory_services
+from kinga.directory.models import ServiceAtLocation
+from kinga.directory.tests.test_directory import (  # noqa: F401  # the fixture
+    SHELTER_STREET,
+    Directory,
+    _service,
+    directory,
+    ward,
+)
 from kinga.intake.models import Channel, Report
 from kinga.notifications.models import Notification
 from kinga.referrals import services
@@ -30,21 +39,13 @@ from kinga.referrals.models import (
     TRANSITIONS,
     Referral,
     ReferralStatus,
-    ServiceAtLocation,
     Urgency,
 )
 from kinga.referrals.selectors import (
-    location_address_visible_to,
+    referral_address_visible_to,
     referral_inbox,
     referral_outgoing,
     referrals_for_case_timeline,
-)
-from kinga.referrals.tests.test_directory import (  # noqa: F401  # the fixture
-    SHELTER_STREET,
-    Directory,
-    _service,
-    directory,
-    ward,
 )
 from kinga.tasks.services import run_due
 
@@ -66,11 +67,11 @@ class World:
 def world(personas: Personas, directory: Directory) -> World:  # noqa: F811
     p = personas
     case = open_case(p)
-    hospital_org = services.organization_create(
+    hospital_org = directory_services.organization_create(
         actor=None, name="Coast GBV Centre", description="Clinic", agency=p.hospital
     )
     tononoka = ward("Tononoka")
-    hospital_location = services.location_create(
+    hospital_location = directory_services.location_create(
         organization=hospital_org,
         actor=None,
         fields={
@@ -456,16 +457,16 @@ def test_the_shelter_address_opens_to_referral_handlers_only(
 ) -> None:
     p = world.p
     location = world.d.shelter_place
-    assert not location_address_visible_to(p.caseworker, location)
+    assert not referral_address_visible_to(p.caseworker, location)
     consent_to(world, p.shelter)
     referral = send(world)
-    assert location_address_visible_to(p.caseworker, location)
-    assert location_address_visible_to(p.children_officer, location)
+    assert referral_address_visible_to(p.caseworker, location)
+    assert referral_address_visible_to(p.children_officer, location)
     for outsider in (p.caseworker_other, p.investigator, p.helpline, p.analyst):
-        assert not location_address_visible_to(outsider, location), outsider.username
+        assert not referral_address_visible_to(outsider, location), outsider.username
     page = client_for(p.caseworker).get(reverse("referrals:detail", args=[referral.pk]))
     assert SHELTER_STREET in page.content.decode()
-    for url in (reverse("referrals:outgoing"), reverse("referrals:directory")):
+    for url in (reverse("referrals:outgoing"), reverse("directory:search")):
         assert SHELTER_STREET not in client_for(p.caseworker).get(url).content.decode()
     assert (
         SHELTER_STREET
@@ -474,7 +475,7 @@ def test_the_shelter_address_opens_to_referral_handlers_only(
     services.referral_withdraw(
         referral=referral, actor=p.caseworker, reason="Her aunt came for her this morning."
     )
-    assert not location_address_visible_to(p.caseworker, location)
+    assert not referral_address_visible_to(p.caseworker, location)
     page = client_for(p.caseworker).get(reverse("referrals:detail", args=[referral.pk]))
     assert SHELTER_STREET not in page.content.decode()
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from kinga.accounts.models import Agency
-from kinga.places.models import Ward
-from kinga.referrals.models import (
+from kinga.directory.models import (
     EligibleSex,
     Location,
     LocationType,
@@ -28,11 +27,12 @@ from kinga.referrals.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from kinga.referrals.services import (
+from kinga.directory.services import (
     byday_from_weekdays,
     location_places_refresh,
     search_entries_refresh,
 )
+from kinga.places.models import Ward
 
 NAMESPACE = uuid.UUID("0c8f3c52-6a0e-4f43-8d7e-58e1a6b2d9a4")
 T = dt.time

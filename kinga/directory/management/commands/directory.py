@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kinga.referrals.hsds import export_directory, import_file
+from kinga.directory.hsds import export_directory, import_file
 
 
 class Command(BaseCommand):

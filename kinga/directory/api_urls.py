@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinga.referrals import api
+from kinga.directory import api
 
 app_name = "hsds"
 

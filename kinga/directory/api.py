@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from kinga.referrals.hsds import HSDS_VERSION, service_queryset, service_record
+from kinga.directory.hsds import HSDS_VERSION, service_queryset, service_record
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -17,13 +17,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Field, Prefetch, QuerySet
 from django.utils.dateparse import parse_date, parse_time
 
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.referrals.models import (
+from kinga.directory import services
+from kinga.directory.models import (
     Contact,
     CostOption,
     EligibleSex,
@@ -40,11 +42,10 @@ from kinga.referrals.models import (
     ServiceStatus,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import KINGA_TAXONOMY, location_unseal
-from kinga.referrals.services import (
-    location_places_refresh,
-    search_entries_refresh,
-    weekdays_from_byday,
+from kinga.directory.selectors import (
+    KINGA_TAXONOMY,
+    confidential_location_name,
+    location_unseal,
 )
 
 Record = dict[str, Any]
@@ -65,15 +66,6 @@ def _time(value: dt.time | None) -> str | None:
 
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def confidential_location_name(location: Location) -> str:
-    """Return the neutral name a confidential location is shown under: its sub-county at
-    most, never its ward (a ward and a kind of service can be enough to find a shelter)."""
-    sub_county = location.sub_county
-    if sub_county is None:
-        return "Confidential location"
-    return f"Confidential location, {sub_county.name} sub-county"
 
 
 # --- export -------------------------------------------------------------------------------
@@ -423,7 +415,7 @@ def export_directory(directory: Path, *, actor_label: str = "export-hsds") -> di
             action=AuditAction.EXPORT,
             actor=None,
             actor_label=actor_label,
-            record_type="referrals.directory",
+            record_type="directory.directory",
             detail={"format": "hsds-3.0", **counts},
         )
     return counts
@@ -561,19 +553,46 @@ class _Importer:
             self.report.skip(where, f"{key} {value!r} is not a time")
         return parsed
 
+    def _store(self, record: services.DirectoryRecord, where: str) -> None:
+        """Store a record through the directory's import step, validated by its model.
+
+        A field the model refuses and may leave empty is left out and reported; anything
+        else (a missing name, a broken constraint) stops the import with what was wrong.
+        """
+        try:
+            services.record_store(record)
+            return
+        except ValidationError as error:
+            problems = getattr(error, "error_dict", None)
+            if problems is None or NON_FIELD_ERRORS in problems:
+                raise ValueError(f"{where}: {'; '.join(error.messages)}") from error
+            for name, errors in problems.items():
+                field = record._meta.get_field(name)
+                if not (isinstance(field, Field) and field.blank):
+                    raise ValueError(f"{where}: {name}: {'; '.join(error.messages)}") from error
+                messages = "; ".join(str(message) for item in errors for message in item.messages)
+                self.report.skip(where, f"{name} {getattr(record, name)!r} left out: {messages}")
+                setattr(record, field.attname, field.get_default())
+        try:
+            services.record_store(record)
+        except ValidationError as error:
+            raise ValueError(f"{where}: {'; '.join(error.messages)}") from error
+
     # objects
     def language(self, record: Record, **owner: Any) -> None:
         where = f"language {record.get('id')}"
         self._extra("language", record, where)
-        _, created = Language.objects.update_or_create(
-            id=self._uuid(record.get("id"), where),
-            defaults={
-                "name": self._text(record, "name", 100),
-                "code": self._text(record, "code", 16),
-                "note": self._text(record, "note", 300),
-                **owner,
-            },
-        )
+        language_id = self._uuid(record.get("id"), where)
+        language = Language.objects.filter(pk=language_id).first()
+        created = language is None
+        if language is None:
+            language = Language(id=language_id)
+        language.name = self._text(record, "name", 100)
+        language.code = self._text(record, "code", 16)
+        language.note = self._text(record, "note", 300)
+        for name, value in owner.items():
+            setattr(language, name, value)
+        self._store(language, where)
         self.report.count("language", created)
 
     def phone(self, record: Record, **owner: Any) -> Phone:
@@ -595,7 +614,7 @@ class _Importer:
         phone.description = self._text(record, "description", 300)
         for name, value in owner.items():
             setattr(phone, name, value)
-        phone.save()
+        self._store(phone, where)
         self.report.count("phone", created)
         for language in record.get("languages") or []:
             self.language(language, phone=phone)
@@ -615,7 +634,7 @@ class _Importer:
         contact.email = self._text(record, "email", 254)
         for name, value in owner.items():
             setattr(contact, name, value)
-        contact.save()
+        self._store(contact, where)
         self.report.count("contact", created)
         for phone in record.get("phones") or []:
             self.phone(phone, contact=contact)
@@ -628,7 +647,6 @@ class _Importer:
             self.report.skip(where, f"frequency {freq!r} is not weekly or monthly")
             freq = ""
         byday = self._text(record, "byday", 40)
-        weekdays = weekdays_from_byday(byday) if freq != ScheduleFrequency.MONTHLY else 0
         offset = record.get("timezone")
         if offset not in (None, NAIROBI_UTC_OFFSET):
             self.report.skip(
@@ -638,31 +656,33 @@ class _Importer:
             self.report.skip(
                 where, "week, month-day and year-day rules are kept but not used for open now"
             )
-        _, created = Schedule.objects.update_or_create(
-            id=self._uuid(record.get("id"), where),
-            defaults={
-                "valid_from": self._date(record, "valid_from", where),
-                "valid_to": self._date(record, "valid_to", where),
-                "dtstart": self._date(record, "dtstart", where),
-                "until": self._date(record, "until", where),
-                "count": self._int(record, "count", where),
-                "wkst": self._text(record, "wkst", 2),
-                "freq": freq,
-                "interval": self._int(record, "interval", where),
-                "byday": byday,
-                "byweekno": self._text(record, "byweekno", 100),
-                "bymonthday": self._text(record, "bymonthday", 100),
-                "byyearday": self._text(record, "byyearday", 100),
-                "weekdays": weekdays,
-                "opens_at": self._time(record, "opens_at", where),
-                "closes_at": self._time(record, "closes_at", where),
-                "description": self._text(record, "description"),
-                "schedule_link": self._text(record, "schedule_link", 200),
-                "attending_type": self._text(record, "attending_type", 200),
-                "notes": self._text(record, "notes"),
-                **owner,
-            },
-        )
+        schedule_id = self._uuid(record.get("id"), where)
+        schedule = Schedule.objects.filter(pk=schedule_id).first()
+        created = schedule is None
+        if schedule is None:
+            schedule = Schedule(id=schedule_id)
+        schedule.valid_from = self._date(record, "valid_from", where)
+        schedule.valid_to = self._date(record, "valid_to", where)
+        schedule.dtstart = self._date(record, "dtstart", where)
+        schedule.until = self._date(record, "until", where)
+        schedule.count = self._int(record, "count", where)
+        schedule.wkst = self._text(record, "wkst", 2)
+        schedule.freq = freq
+        schedule.interval = self._int(record, "interval", where)
+        schedule.byday = byday
+        schedule.byweekno = self._text(record, "byweekno", 100)
+        schedule.bymonthday = self._text(record, "bymonthday", 100)
+        schedule.byyearday = self._text(record, "byyearday", 100)
+        schedule.opens_at = self._time(record, "opens_at", where)
+        schedule.closes_at = self._time(record, "closes_at", where)
+        schedule.description = self._text(record, "description")
+        schedule.schedule_link = self._text(record, "schedule_link", 200)
+        schedule.attending_type = self._text(record, "attending_type", 200)
+        schedule.notes = self._text(record, "notes")
+        for name, value in owner.items():
+            setattr(schedule, name, value)
+        # the weekday mask comes from BYDAY in the import step, as in every write
+        self._store(schedule, where)
         self.report.count("schedule", created)
 
     def location(self, record: Record, organization: Organization | None) -> Location:
@@ -725,8 +745,8 @@ class _Importer:
                 self.report.skip(where, f"country {country!r} is not a two-letter code")
             for extra in addresses[1:]:
                 self.report.skip(where, f"second address {extra.get('id')} left out (one held)")
-        location_places_refresh(location)
-        location.save()
+        # placed (sub-county, sealed place, public point) by the import step
+        self._store(location, where)
         self.locations.add(location.pk)
         self.report.count("location", created)
         for language in record.get("languages") or []:
@@ -766,7 +786,7 @@ class _Importer:
             if parent_organization is None:
                 self.report.skip(where, f"parent organisation {parent} is not in the directory")
             organization.parent_organization = parent_organization
-        organization.save()
+        self._store(organization, where)
         self.report.count("organization", created)
         for phone in record.get("phones") or []:
             self.phone(phone, organization=organization)
@@ -830,7 +850,7 @@ class _Importer:
         ):
             self.report.skip(where, "minimum_age above maximum_age; both left out")
             service.minimum_age = service.maximum_age = None
-        service.save()
+        self._store(service, where)
         self.services.add(service.pk)
         self.report.count("service", created)
         for language in record.get("languages") or []:
@@ -857,18 +877,19 @@ class _Importer:
                 amount = Decimal(str(record["amount"]))
             except InvalidOperation:
                 self.report.skip(where, f"amount {record['amount']!r} is not a number")
-        _, created = CostOption.objects.update_or_create(
-            id=self._uuid(record.get("id"), where),
-            defaults={
-                "service": service,
-                "valid_from": self._date(record, "valid_from", where),
-                "valid_to": self._date(record, "valid_to", where),
-                "option": self._text(record, "option", 200),
-                "currency": self._text(record, "currency", 3).upper(),
-                "amount": amount,
-                "amount_description": self._text(record, "amount_description", 300),
-            },
-        )
+        option_id = self._uuid(record.get("id"), where)
+        option = CostOption.objects.filter(pk=option_id).first()
+        created = option is None
+        if option is None:
+            option = CostOption(id=option_id)
+        option.service = service
+        option.valid_from = self._date(record, "valid_from", where)
+        option.valid_to = self._date(record, "valid_to", where)
+        option.option = self._text(record, "option", 200)
+        option.currency = self._text(record, "currency", 3).upper()
+        option.amount = amount
+        option.amount_description = self._text(record, "amount_description", 300)
+        self._store(option, where)
         self.report.count("cost_option", created)
 
     def attributes(self, attributes: Iterable[Record], service: Service, where: str) -> None:
@@ -886,7 +907,7 @@ class _Importer:
                     "of Kinga's service types",
                 )
                 continue
-            service.service_types.add(term)
+            services.service_types_add(service=service, terms=[term])
 
     def service_at_location(
         self, record: Record, *, service: Service | None = None
@@ -914,7 +935,7 @@ class _Importer:
             sal = ServiceAtLocation(id=sal_id)
         sal.service, sal.location = service, location
         sal.description = self._text(record, "description")
-        sal.save()
+        self._store(sal, where)
         self.report.count("service_at_location", created)
         for phone in record.get("phones") or []:
             self.phone(phone, service_at_location=sal)
@@ -946,7 +967,7 @@ def import_file(path: Path, *, actor_label: str = "import-hsds") -> ImportReport
     records: list[Record] = data if isinstance(data, list) else [data]
     report = ImportReport()
     importer = _Importer(report)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for record in records:
             kind = _kind(record, path.stem)
             if kind == "organization":
@@ -955,15 +976,11 @@ def import_file(path: Path, *, actor_label: str = "import-hsds") -> ImportReport
                 importer.service(record)
             else:
                 importer.service_at_location(record)
-        search_entries_refresh(
-            services=Service.objects.filter(pk__in=importer.services),
-            locations=Location.objects.filter(pk__in=importer.locations),
-        )
-        audit_record(
-            action=AuditAction.CREATE,
+        services.import_finish(
             actor=None,
             actor_label=actor_label,
-            record_type="referrals.directory",
+            services=importer.services,
+            locations=importer.locations,
             detail={
                 "format": "hsds-3.0",
                 "file": path.name,

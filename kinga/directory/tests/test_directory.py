@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -15,10 +16,9 @@ from django.urls import reverse
 
 from conftest import Personas
 from kinga.accounts.models import User
-from kinga.places.models import Ward
-from kinga.referrals import services
-from kinga.referrals.hsds import export_directory, import_file
-from kinga.referrals.models import (
+from kinga.directory import services
+from kinga.directory.hsds import export_directory, import_file
+from kinga.directory.models import (
     EligibleSex,
     Location,
     LocationType,
@@ -26,9 +26,11 @@ from kinga.referrals.models import (
     Service,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import NAIROBI, directory_search, location_address_visible_to
+from kinga.directory.open_now import NAIROBI
+from kinga.directory.selectors import directory_search, location_address_visible_to
+from kinga.directory.tests import hsds_examples, hsds_schema
+from kinga.places.models import Ward
 
-HSDS = Path(__file__).resolve().parents[3] / "../shared/hsds-3.0"
 SHELTER_STREET = "Plot 99, Siri Lane"
 SHELTER_POINT = (-4.29123, 39.57817)
 T = dt.time
@@ -330,7 +332,7 @@ def test_confidential_address_absent_from_list_and_detail_pages(
         {"latitude": latitude, "longitude": longitude, "open_now": "on"},
         {"ward": ward("Ukunda").pk, "service_type": "counselling"},
     ):
-        response = client.get(reverse("referrals:directory"), query)
+        response = client.get(reverse("directory:search"), query)
         assert response.status_code == 200
         assert "Emergency shelter for girls" in response.content.decode()
         assert_no_secret(response.content.decode())
@@ -342,13 +344,13 @@ def test_confidential_address_absent_from_list_and_detail_pages(
             if row["hit"].service.name == "Emergency shelter for girls"
         ]
         assert shelter_row["place"] == f"Confidential location, {sub_county.name} sub-county"
-    detail = client.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    detail = client.get(reverse("directory:service_detail", args=[directory.shelter.pk]))
     assert detail.status_code == 200
     assert_no_secret(detail.content.decode())
     assert "Ukunda" not in detail.content.decode()  # neither its ward nor its town
     assert sub_county.name in detail.content.decode()
     own = client_for(personas.service_provider)
-    mine = own.get(reverse("referrals:service_detail", args=[directory.shelter.pk]))
+    mine = own.get(reverse("directory:service_detail", args=[directory.shelter.pk]))
     assert SHELTER_STREET in mine.content.decode()
     assert "Ukunda" in mine.content.decode()  # its own staff see its ward
 
@@ -386,24 +388,39 @@ def test_confidential_address_absent_from_api(directory: Directory) -> None:
 # --- HSDS --------------------------------------------------------------------------------------
 
 
-def _compiled(name: str) -> dict[str, object]:
-    path = HSDS / "schema" / "compiled" / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 compiled schemas not found at {path.parent}; skipping validation")
-    loaded: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    """Return a validator of one HSDS table's records, from the facts in hsds_schema."""
+    schema = hsds_schema.json_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_hsds_facts_reject_what_hsds_rejects() -> None:
+    """Issue 12 point 7: the schema facts kept here bite (so a passing export means
+    something): a missing required field, a status outside HSDS's list, a nested phone
+    without its number and an id that is not a UUID are each refused."""
+    good = {"id": "6a1f1d3e-3c0e-4f5c-9a39-1b2f4a2e7c02", "name": "A service", "status": "active"}
+    validator = _validator("service")
+    assert not list(validator.iter_errors(good))
+    bad_records = [
+        {key: value for key, value in good.items() if key != "status"},
+        {**good, "status": "open"},
+        {**good, "phones": [{"id": "6a1f1d3e-3c0e-4f5c-9a39-1b2f4a2e7c12"}]},
+        {**good, "id": "not-a-uuid"},
+        {**good, "organization": {"id": good["id"], "name": "No description"}},
+    ]
+    for record in bad_records:
+        assert list(validator.iter_errors(record)), record
 
 
 def test_export_validates_against_hsds_compiled_schemas(
     directory: Directory, tmp_path: Path
 ) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    """Issue 12 point 7: runs on a clone of the project alone, never skipped."""
     counts = export_directory(tmp_path)
     assert counts == {"organization": 4, "service": 5, "service_at_location": 5}
     for name in ("organization", "service", "service_at_location"):
-        validator = jsonschema.Draft202012Validator(
-            _compiled(name), format_checker=jsonschema.FormatChecker()
-        )
+        validator = _validator(name)
         records = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
         assert isinstance(records, list) and records
         for record in records:
@@ -412,9 +429,9 @@ def test_export_validates_against_hsds_compiled_schemas(
 
 
 def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    """Issue 12 point 7: the demo directory's export meets the HSDS facts kept here."""
     from kinga.accounts import demo as accounts_demo
-    from kinga.referrals import demo_directory
+    from kinga.directory import demo as demo_directory
 
     accounts_demo.load(out=lambda line: None)
     demo_directory.load(out=lambda line: None)
@@ -422,37 +439,87 @@ def test_demo_directory_export_validates(db: None, tmp_path: Path) -> None:
     assert Service.objects.count() == sum(len(o.services) for o in demo_directory.ORGANIZATIONS)
     assert Organization.objects.filter(agency__isnull=False).count() == 6
     export_directory(tmp_path)
-    validator = jsonschema.Draft202012Validator(_compiled("service"))
-    for record in json.loads((tmp_path / "service.json").read_text(encoding="utf-8")):
-        assert not list(validator.iter_errors(record))
+    for name in ("organization", "service", "service_at_location"):
+        validator = _validator(name)
+        for record in json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")):
+            assert not list(validator.iter_errors(record)), (name, record["id"])
     text = (tmp_path / "service_at_location.json").read_text(encoding="utf-8")
     assert "Mwamba Lane" not in text  # Salama's street, confidential
 
 
-@pytest.mark.parametrize(
-    "example", ["organization_full.json", "service_full.json", "service_at_location_full.json"]
-)
-def test_every_hsds_example_imports(db: None, example: str) -> None:
-    path = HSDS / "examples" / example
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+@pytest.mark.parametrize("example", sorted(hsds_examples.EXAMPLES))
+def test_every_hsds_example_imports(db: None, example: str, tmp_path: Path) -> None:
+    """Issue 12 point 7: the HSDS examples are test data of the project, never skipped."""
+    path = hsds_examples.write(tmp_path, example)
     report = import_file(path)
     assert report.created.get("service") == 1
-    assert Service.objects.filter(pk="ac148810-d857-441c-9679-408f346de14b").exists()
+    service = Service.objects.get(pk=hsds_examples.SERVICE_ID)
+    assert service.organization_id is not None
+    assert str(service.organization_id) == hsds_examples.ORGANIZATION_ID
+    assert list(service.service_types.values_list("code", flat=True)) == ["counselling"]
+    place = service.service_at_locations.get()
+    assert str(place.location_id) == hsds_examples.LOCATION_ID
+    assert place.location.address_1 == "Youth Centre Road"
+    assert place.location.latitude is None  # 95 degrees north is left out
     # What Kinga does not hold is reported, not dropped silently.
     assert any("funding" in line for line in report.unmapped)
     assert any("not on Earth" in line for line in report.unmapped)
+    assert any("Mentoring" in line for line in report.unmapped)
+    assert any("second address" in line for line in report.unmapped)
     again = import_file(path)
     assert again.created == {} and again.updated.get("service") == 1
 
 
-def test_import_command_reports_what_it_could_not_map(db: None, capsys: object) -> None:
-    path = HSDS / "examples" / "service_full.json"
-    if not path.exists():
-        pytest.skip(f"HSDS 3.0 examples not found at {path.parent}")
+def test_import_command_reports_what_it_could_not_map(
+    db: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 12 point 7: the command runs on the project's own example, never skipped."""
+    path = hsds_examples.write(tmp_path, "service_full.json")
     call_command("directory", "import-hsds", str(path))
     output = capsys.readouterr().out
-    assert "not mapped:" in output and "could not be mapped" in output
+    assert "not mapped:" in output
+    assert "could not be mapped" in output
+
+
+def test_import_validates_each_record_as_its_model_does(db: None, tmp_path: Path) -> None:
+    """Issue 12 point 3: the importer writes through the directory's services with model
+    validation: a value the model refuses in a field it may leave empty is left out and
+    reported (the rest of the record is kept); the whole import is one audit event."""
+    from kinga.audit.models import AuditEvent
+
+    record = hsds_examples.service_full()
+    record["email"] = "not an email"
+    record["organization"]["website"] = "javascript:alert(1)"
+    record["schedules"][0]["schedule_link"] = "nowhere"
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    before = AuditEvent.objects.count()
+    report = import_file(path)
+    service = Service.objects.select_related("organization").get(pk=hsds_examples.SERVICE_ID)
+    assert service.email == "" and service.name == "Youth counselling"
+    assert service.organization.website == ""
+    assert service.schedules.get().schedule_link == ""
+    left_out = [line for line in report.unmapped if "left out:" in line]
+    assert any(line.startswith("service ") and "email" in line for line in left_out)
+    assert any(line.startswith("organization ") and "website" in line for line in left_out)
+    assert any(line.startswith("schedule ") and "schedule_link" in line for line in left_out)
+    events = AuditEvent.objects.order_by("seq")[before:]
+    assert [event.record_type for event in events] == ["directory.directory"]
+
+
+def test_import_refuses_a_record_its_model_refuses_and_keeps_nothing(
+    db: None, tmp_path: Path
+) -> None:
+    """Issue 12 point 3: a record the model cannot hold (an organisation with no name)
+    stops the import with what was wrong, and nothing of the file is kept."""
+    record = hsds_examples.service_full()
+    record["organization"]["name"] = ""
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(ValueError, match="organization .*name"):
+        import_file(path)
+    assert not Organization.objects.filter(pk=hsds_examples.ORGANIZATION_ID).exists()
+    assert not Service.objects.filter(pk=hsds_examples.SERVICE_ID).exists()
 
 
 def test_exported_directory_imports_again(directory: Directory, tmp_path: Path) -> None:
@@ -541,10 +608,10 @@ def test_directory_pages_work_for_staff(
     client = client_for(getattr(personas, persona))
     query = {"service_type": "rescue_shelter", "ward": ward("Likoni").pk, "open_now": "on"}
     with django_assert_max_num_queries(25):
-        response = client.get(reverse("referrals:directory"), query)
+        response = client.get(reverse("directory:search"), query)
     assert response.status_code == 200
     with django_assert_max_num_queries(30):
-        detail = client.get(reverse("referrals:service_detail", args=[directory.clinic.pk]))
+        detail = client.get(reverse("directory:service_detail", args=[directory.clinic.pk]))
     assert detail.status_code == 200
     assert "Post-rape care" in detail.content.decode()
 
@@ -557,13 +624,13 @@ def test_directory_is_404_for_roles_without_it(
     persona: str,
 ) -> None:
     client = client_for(getattr(personas, persona))
-    assert client.get(reverse("referrals:directory")).status_code == 404
-    detail = reverse("referrals:service_detail", args=[directory.clinic.pk])
+    assert client.get(reverse("directory:search")).status_code == 404
+    detail = reverse("directory:service_detail", args=[directory.clinic.pk])
     assert client.get(detail).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(directory: Directory) -> None:
-    response = Client().get(reverse("referrals:directory"))
+    response = Client().get(reverse("directory:search"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
 
@@ -573,7 +640,7 @@ def test_kiswahili_labels(
 ) -> None:
     client = client_for(personas.caseworker)
     client.cookies["django_language"] = "sw"
-    response = client.get(reverse("referrals:directory"), HTTP_ACCEPT_LANGUAGE="sw")
+    response = client.get(reverse("directory:search"), HTTP_ACCEPT_LANGUAGE="sw")
     assert "Uokoaji na makazi salama" in response.content.decode()
 
 
@@ -584,8 +651,8 @@ def test_provider_edits_own_service(
     directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
     client = client_for(personas.service_provider)
-    assert client.get(reverse("referrals:manage")).status_code == 200
-    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+    assert client.get(reverse("directory:manage")).status_code == 200
+    url = reverse("directory:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 200
     form = {
         "name": "Emergency shelter for girls and young women",
@@ -606,16 +673,16 @@ def test_provider_edits_own_service(
         "Emergency shelter for girls and young women",
         "Night drop-in",
     ]
-    hours = reverse("referrals:service_hours", args=[directory.shelter.pk])
+    hours = reverse("directory:service_hours", args=[directory.shelter.pk])
     week = {f"opens_{day}": "20:00" for day in range(7)} | {
         f"closes_{day}": "06:00" for day in range(7)
     }
     assert client.post(hours, week).status_code == 302
     assert directory_search(service_type="rescue_shelter", sex="female", open_at=at(2, 12)) == []
-    phones = reverse("referrals:service_phone_add", args=[directory.shelter.pk])
+    phones = reverse("directory:service_phone_add", args=[directory.shelter.pk])
     assert client.post(phones, {"number": "+254700000111", "type": "voice"}).status_code == 302
     assert directory.shelter.phones.count() == 1
-    location = reverse("referrals:location_edit", args=[directory.shelter_place.pk])
+    location = reverse("directory:location_edit", args=[directory.shelter_place.pk])
     assert client.get(location).status_code == 200
 
 
@@ -626,12 +693,12 @@ def test_provider_cannot_touch_another_organisation(
     clinic_org = directory.clinic.organization
     clinic_place = directory.clinic.service_at_locations.get().location
     for url in (
-        reverse("referrals:service_edit", args=[directory.clinic.pk]),
-        reverse("referrals:service_hours", args=[directory.clinic.pk]),
-        reverse("referrals:organization_edit", args=[clinic_org.pk]),
-        reverse("referrals:service_create", args=[clinic_org.pk]),
-        reverse("referrals:location_create", args=[clinic_org.pk]),
-        reverse("referrals:location_edit", args=[clinic_place.pk]),
+        reverse("directory:service_edit", args=[directory.clinic.pk]),
+        reverse("directory:service_hours", args=[directory.clinic.pk]),
+        reverse("directory:organization_edit", args=[clinic_org.pk]),
+        reverse("directory:service_create", args=[clinic_org.pk]),
+        reverse("directory:location_create", args=[clinic_org.pk]),
+        reverse("directory:location_edit", args=[clinic_place.pk]),
     ):
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"name": "taken over"}).status_code == 404, url
@@ -642,7 +709,7 @@ def test_provider_cannot_touch_another_organisation(
 def test_supervisor_of_an_agency_without_entries_sees_none(
     directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
 ) -> None:
-    response = client_for(personas.supervisor).get(reverse("referrals:manage"))
+    response = client_for(personas.supervisor).get(reverse("directory:manage"))
     assert response.status_code == 200
     assert "Salama" not in response.content.decode()
 
@@ -652,7 +719,7 @@ def test_provider_adds_a_confidential_location_and_a_service(
 ) -> None:
     client = client_for(personas.service_provider)
     organization = directory.shelter_org
-    url = reverse("referrals:location_create", args=[organization.pk])
+    url = reverse("directory:location_create", args=[organization.pk])
     refused = client.post(url, {"name": "Second house", "confidential": "on", "country": "KE"})
     assert refused.status_code == 200  # a confidential location needs its ward
     response = client.post(
@@ -670,7 +737,7 @@ def test_provider_adds_a_confidential_location_and_a_service(
     kinondo = ward("Kinondo")
     assert (place.public_latitude, place.public_longitude) == kinondo.sub_county.centroid
     assert place.ward is None and place.sub_county == kinondo.sub_county  # the ward sealed
-    create = reverse("referrals:service_create", args=[organization.pk])
+    create = reverse("directory:service_create", args=[organization.pk])
     response = client.post(
         create,
         {
@@ -684,12 +751,12 @@ def test_provider_adds_a_confidential_location_and_a_service(
     assert response.status_code == 302
     found = directory_search(service_type="rescue_shelter", latitude=-4.4, longitude=39.5)
     assert "Transit shelter" in names(found)
-    edit = reverse("referrals:organization_edit", args=[organization.pk])
+    edit = reverse("directory:organization_edit", args=[organization.pk])
     renamed = {"name": "Salama Rescue Home", "description": "New"}
     assert client.post(edit, renamed).status_code == 302
     organization.refresh_from_db()
     assert organization.description == "New"
-    place_edit = reverse("referrals:location_edit", args=[place.pk])
+    place_edit = reverse("directory:location_edit", args=[place.pk])
     changed = {
         "name": "Second house",
         "location_type": "physical",
@@ -715,8 +782,8 @@ def test_other_staff_cannot_edit_the_shelter(
 ) -> None:
     client = client_for(getattr(personas, persona))
     if persona != "supervisor":
-        assert client.get(reverse("referrals:manage")).status_code == 404
-    url = reverse("referrals:service_edit", args=[directory.shelter.pk])
+        assert client.get(reverse("directory:manage")).status_code == 404
+    url = reverse("directory:service_edit", args=[directory.shelter.pk])
     assert client.get(url).status_code == 404
 
 
@@ -728,6 +795,23 @@ def test_edits_are_audited(directory: Directory, personas: Personas) -> None:
         actor=personas.service_provider,
         changes={"alert": "Full tonight"},
     )
-    event = AuditEvent.objects.filter(record_type="referrals.service").order_by("-seq").first()
+    event = AuditEvent.objects.filter(record_type="directory.service").order_by("-seq").first()
     assert event is not None and event.fields == ["alert"]
     assert event.actor_id == personas.service_provider.pk
+
+
+def test_the_directory_pages_moved_and_their_old_addresses_redirect(
+    directory: Directory, personas: Personas, client_for: Callable[[User | None], Client]
+) -> None:
+    """Issue 12 point 3: the directory is its own app under /directory/; a bookmark of
+    /referrals/directory/... lands on the same page, query kept."""
+    assert reverse("directory:search") == "/directory/"
+    detail = reverse("directory:service_detail", args=[directory.clinic.pk])
+    assert detail == f"/directory/services/{directory.clinic.pk}/"
+    client = client_for(personas.caseworker)
+    old = client.get(f"/referrals/directory/services/{directory.clinic.pk}/")
+    assert old.status_code == 301 and old["Location"] == detail
+    searched = client.get("/referrals/directory/", {"service_type": "medical"})
+    assert searched.status_code == 301
+    assert searched["Location"] == "/directory/?service_type=medical"
+    assert client.get(detail).status_code == 200

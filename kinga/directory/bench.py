@@ -21,10 +21,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from kinga.lib.bench import BenchResult, database_label, percentile, record
-from kinga.places.geo import bounding_box, haversine_km
-from kinga.places.models import Ward
-from kinga.referrals.models import (
+from kinga.directory.models import (
     Location,
     Organization,
     Schedule,
@@ -33,8 +30,12 @@ from kinga.referrals.models import (
     ServiceAtLocation,
     TaxonomyTerm,
 )
-from kinga.referrals.selectors import FIRST_RADIUS_KM, NAIROBI, directory_search
-from kinga.referrals.services import location_places_refresh
+from kinga.directory.open_now import NAIROBI
+from kinga.directory.selectors import FIRST_RADIUS_KM, directory_search
+from kinga.directory.services import location_places_refresh
+from kinga.lib.bench import BenchResult, database_label, percentile, record
+from kinga.places.geo import bounding_box, haversine_km
+from kinga.places.models import Ward
 
 MARKER = "[bench] "
 HOURS = [

@@ -1,5 +1,6 @@
-"""Migrations 0004-0006 encrypt the address lines of every location and seal the ward and
-exact point of each confidential one; the way back restores them."""
+"""Referrals' migrations 0004-0006 encrypt the address lines of every location and seal the
+ward and exact point of each confidential one; the directory's 0001-0002 take the tables
+over (re-binding the encrypted columns to their new model); the way back restores them."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from kinga.referrals.models import Location
+from kinga.directory.models import Location
 
 BEFORE = [("referrals", "0003_referral")]
-AFTER = [("referrals", "0006_location_sealed")]
+# Through the move into kinga.directory: the models read them where they live now.
+AFTER = [("directory", "0002_location_encryption_context")]
 STREET = "Plot 12 Njia ya Siri"
 
 
@@ -121,9 +123,9 @@ def test_a_sealed_location_rotates_with_the_data_keys(settings: Any) -> None:
 
     from django.core.management import call_command
 
+    from kinga.directory.services import location_create
     from kinga.lib.crypto import key_id_of, new_key_spec
     from kinga.places.models import Ward
-    from kinga.referrals.services import location_create
 
     key_a, key_b = new_key_spec("A"), new_key_spec("B")
     settings.KINGA_DATA_KEYS = key_a
