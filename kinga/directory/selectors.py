@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Exists,
     ExpressionWrapper,
@@ -29,6 +29,8 @@ from django.utils import timezone
 
 from kinga.access.policy import can_do, deny
 from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
 from kinga.directory.models import (
     EligibleSex,
     Location,
@@ -582,3 +584,21 @@ def organization_entries(*, organization: Organization) -> dict[str, object]:
 def now() -> dt.datetime:
     """Return the current time (a seam for tests)."""
     return timezone.now()
+
+
+def location_unseal_for(*, viewer: User, location: Location) -> None:
+    """Unseal a confidential location for a viewer the directory shows it to (staff of the
+    agency that runs it), and audit that read of its address and point."""
+    if not location.confidential or not location_address_visible_to(viewer, location):
+        return
+    location_unseal(location)  # its ward and point, for this page only
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.VIEW,
+            actor=viewer,
+            record_type="directory.location",
+            record_id=location.pk,
+            fields=["address", "coordinates"],
+            # why, as a code: shown to staff of the agency that runs it
+            detail={"because": "own_agency"},
+        )

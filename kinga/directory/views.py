@@ -7,7 +7,6 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,8 +14,6 @@ from django.views.decorators.http import require_POST
 
 from kinga.access.policy import deny
 from kinga.accounts.models import User
-from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
 from kinga.directory import selectors, services
 from kinga.directory.forms import (
     DirectorySearchForm,
@@ -86,17 +83,7 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
             }
         )
         if visible and location.confidential:
-            selectors.location_unseal(location)  # its ward and point, for this page only
-            with transaction.atomic():
-                audit_record(
-                    action=AuditAction.VIEW,
-                    actor=viewer,
-                    record_type="directory.location",
-                    record_id=location.pk,
-                    fields=["address", "coordinates"],
-                    # why, as a code: shown to staff of the agency that runs it
-                    detail={"because": "own_agency"},
-                )
+            selectors.location_unseal_for(viewer=viewer, location=location)
     return render(
         request,
         "directory/service_detail.html",
