@@ -441,16 +441,14 @@ def _notify_later(
         return
     from kinga.notifications.services import notify
 
-    link = f"/referrals/{referral.pk}/"
-    transaction.on_commit(
-        lambda: notify(
-            recipients=people,
-            text=text,
-            link=link,
-            kind="referral",
-            actor=actor,
-            deliver_by=("sms", "email"),
-        )
+    # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
+    notify(
+        recipients=people,
+        text=text,
+        link=f"/referrals/{referral.pk}/",
+        kind="referral",
+        actor=actor,
+        deliver_by=("sms", "email"),
     )
 
 

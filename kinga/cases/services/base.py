@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -117,10 +117,8 @@ def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) ->
         return
     from kinga.notifications.services import notify
 
-    link = f"/cases/{case.pk}/"
-    transaction.on_commit(
-        lambda: notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)
-    )
+    # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
+    notify(recipients=recipients, text=text, link=f"/cases/{case.pk}/", kind="case", actor=actor)
 
 
 def _reason(reason: str, what: str = "reason") -> str:
