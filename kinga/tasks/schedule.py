@@ -22,7 +22,7 @@ from kinga.tasks.services import task_enqueue
 log = logging.getLogger(__name__)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def schedule_sync(*, now: datetime) -> list[ScheduledJob]:
     """Make a schedule row for every registered periodic job (due at once when new) and keep
     each row's interval equal to the code's (or its setting's); return the rows."""
@@ -54,7 +54,7 @@ def schedule_enqueue_due(*, worker: str, now: datetime) -> list[str]:
         "pk", "name", "interval_seconds", "next_due"
     )
     for pk, name, seconds, next_due in list(due):
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # a top-level change of its own
             claimed = ScheduledJob.objects.filter(
                 pk=pk, enabled=True, next_due=next_due, next_due__lte=now
             ).update(

@@ -58,7 +58,7 @@ def _due(now: datetime) -> Q:
 def task_claim(*, worker: str, now: datetime, limit: int = 20) -> list[Task]:
     """Claim up to `limit` due tasks for this worker, so no other worker runs them."""
     if connection.vendor == "postgresql":
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             tasks = list(
                 Task.objects.select_for_update(skip_locked=True)
                 .filter(_due(now))
@@ -95,7 +95,7 @@ def task_run(*, task: Task, now: datetime) -> bool:
     try:
         if handler is None:
             raise LookupError(f"no handler registered for task {task.name!r}")
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # each task its own transaction
             handler(task.payload, now)
     except Exception as error:
         # Only the kind of error and its message, which handlers keep free of personal data.
