@@ -205,6 +205,24 @@ def browser_page():  # type: ignore[no-untyped-def]
         finally:
             context.close()
             browser.close()
+            _close_connections_opened_with_playwright()
+
+
+def _close_connections_opened_with_playwright() -> None:
+    """Close the database connections the test opened while Playwright ran.
+
+    Django keeps connections per context variable, and Playwright's sync API switches
+    greenlets (each with its own context): a connection opened while it runs (here a
+    fixture's gazetteer check, seen in pg_stat_activity) is not the one Django closes before
+    dropping the test database, so on PostgreSQL it stayed open to the end ("database
+    test_kinga is being accessed by other users"). One inside a transaction (a
+    non-transactional test's) is left to its rollback.
+    """
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 def totp_now(user: User) -> str:
@@ -216,11 +234,25 @@ def totp_now(user: User) -> str:
     return f"{code:0{device.digits}d}"
 
 
-def browser_sign_in(page, base_url: str, user: User) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the real pages: password, then the two-factor code."""
+def browser_sign_in(page, base_url: str, user: User, *, second_step: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the real pages: the password, then the two-factor code.
+
+    The one sign-in of every browser test. It enrols the user's authenticator first, so the
+    second step asks for its code. With `second_step=False` it stops at the two-factor page
+    (to look at it); `browser_enter_code` then finishes.
+    """
+    totp_now(user)  # enrol a device first, so sign-in asks for its code
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    # `main`: the header's language switch is a form with a submit button too
+    page.click("main button[type=submit]")
+    if second_step:
+        browser_enter_code(page, user)
+
+
+def browser_enter_code(page, user: User) -> None:  # type: ignore[no-untyped-def]
+    """Pass the two-factor page with the current code, and wait for the signed-in menu."""
     page.fill("#id_code", totp_now(user))
     page.click("main button[type=submit]")
+    page.wait_for_selector(".main-nav")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, totp_now
+from conftest import browser_enter_code, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,20 +18,16 @@ def test_sign_in_with_two_factor_in_both_languages(
 ):
     page = browser_page
     user = personas.caseworker
-    totp_now(user)  # enrolled already
     page.goto(f"{live_server.url}/accounts/login/")
     if language == "sw":
         page.select_option("#lang-select", "sw")
         page.click(".lang-switch button")
     assert page.locator("h1").inner_text() == sign_in
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    browser_sign_in(page, live_server.url, user, second_step=False)  # the language stays
     assert page.locator("h1").inner_text() == verify_heading
     # staff pages are closed until the second step is passed
     page.goto(f"{live_server.url}/notifications/")
     assert page.locator("h1").inner_text() == verify_heading
-    page.fill("#id_code", totp_now(user))
-    page.click("main button[type=submit]")
+    browser_enter_code(page, user)
     assert "/notifications/" in page.url
     assert page.locator(".main-nav").is_visible()

@@ -1,4 +1,8 @@
-"""Send SMS through the configured backend (by a task, with retry), and apply delivery reports."""
+"""Send SMS through the configured backend (by a task, with retry), and apply delivery reports.
+
+`message_send` only stores the message and its sending task in the caller's transaction
+(the outbox); `message_deliver`, run by the worker, is the one place that calls the gateway.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +31,12 @@ def phone_index(raw: str) -> str:
     return keyed_hash(normalise_phone(raw), purpose="phone")
 
 
-@transaction.atomic
+@transaction.atomic  # not durable: it joins the transaction of the change that sends it
 def message_send(*, to: str, text: str, kind: str) -> OutboundMessage:
     """Store an SMS and queue its sending; the worker hands it to the backend.
 
-    `text` must not hold a report's content or a name.
+    `text` must not hold a report's content or a name. Nothing is sent before the caller's
+    transaction commits; if it rolls back, neither the message nor its task exists.
     """
     number = normalise_phone(to)
     message = OutboundMessage(
@@ -97,7 +102,7 @@ def state_may_change(current: str, new: str) -> bool:
     return STATE_RANK[MessageState(new)] > STATE_RANK[MessageState(current)]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def message_delivery_report(
     *, provider_message_id: str, status: str, failure_reason: str = "", network_code: str = ""
 ) -> OutboundMessage | None:

@@ -1,8 +1,12 @@
 """Notify staff in the app, and by SMS or email where asked.
 
-The text never names a child or holds case details: a reference and a link at most. SMS
-and email go out from the worker (`kinga worker`), so a slow gateway never holds up the
-change that caused the notification, and a failed send is retried.
+The text never names a child or holds case details: a reference and a link at most.
+
+Side effects follow the one rule (CONTRIBUTING, "Side effects"): `notify` writes the
+notifications, and the SMS and email it asks for, as rows in the caller's transaction (an
+outbox); the worker (`kinga worker`) sends them after the commit. So a change and its
+notifications commit or vanish together, a slow gateway never holds up the request, and a
+failed send is retried. Nothing here talks to a gateway inside a request.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from kinga.messaging.models import MessageKind
+from kinga.messaging.services import message_send
 from kinga.notifications.models import Notification
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
@@ -38,7 +44,9 @@ def notify(
 ) -> list[Notification]:
     """Leave a notification for each recipient. `text` must not name a child or a case detail.
 
-    `deliver_by` may add "sms" (to the recipient's work phone) and "email".
+    `deliver_by` may add "sms" (to the recipient's work phone) and "email": both are queued
+    in this transaction and sent by the worker after it commits. Call it inside the service
+    that makes the change, never after (not durable: it joins the caller's transaction).
     """
     people = list({user.pk: user for user in recipients}.values())
     notes = Notification.objects.bulk_create(
@@ -49,9 +57,6 @@ def notify(
     )
     channels = set(deliver_by)
     if "sms" in channels:
-        from kinga.messaging.models import MessageKind
-        from kinga.messaging.services import message_send
-
         for user in people:
             if user.phone:
                 try:
@@ -84,7 +89,7 @@ def notification_email(payload: dict[str, Any], now: datetime) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def notification_mark_read(*, user: User, notification_id: int | None = None) -> int:
     """Mark one of the user's notifications (or all of them) read; return how many."""
     mine = Notification.objects.filter(recipient=user, read_at__isnull=True)

@@ -86,15 +86,14 @@ def _notify_later(
     from kinga.notifications.services import notify
 
     link = reverse("referrals:detail", kwargs={"referral_id": referral.pk})
-    transaction.on_commit(
-        lambda: notify(
-            recipients=people,
-            text=text,
-            link=link,
-            kind="referral",
-            actor=actor,
-            deliver_by=("sms", "email"),
-        )
+    # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
+    notify(
+        recipients=people,
+        text=text,
+        link=link,
+        kind="referral",
+        actor=actor,
+        deliver_by=("sms", "email"),
     )
 
 

@@ -7,3 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class TasksConfig(AppConfig):
     name = "kinga.tasks"
     verbose_name = _("Background tasks")
+
+    def ready(self) -> None:
+        # Register this layer's periodic jobs (the audit checkpoint) in every process.
+        from kinga.tasks import jobs  # noqa: F401

@@ -1,4 +1,5 @@
-"""Work kept in the database for every process to share: queued tasks and rate counters.
+"""Work kept in the database for every process to share: queued tasks, the schedule of
+periodic jobs, and rate counters.
 
 A task is stored in the same transaction as the change that needs it, so a crash between
 the two cannot lose it, and `kinga worker` runs it once it is due. Payloads hold ids only,
@@ -44,6 +45,32 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} ({self.state})"
+
+
+class ScheduledJob(models.Model):
+    """A periodic job: how often it runs and when it is next due.
+
+    The worker turns a due job into a task (its name is the task's name) and moves
+    `next_due` on, in one conditional UPDATE, so with several workers each due run is queued
+    once; the task machinery then runs it once, retries it and recovers it from a dead worker.
+    Rows are made by `kinga.tasks.schedule.schedule_sync` from the jobs registered with
+    `@periodic`; the interval follows the code (or a setting), `next_due` is the database's.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    interval_seconds = models.PositiveIntegerField(_("interval (seconds)"))
+    next_due = models.DateTimeField(_("next due"), default=timezone.now)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_queued_at = models.DateTimeField(_("last queued"), null=True, blank=True)
+    last_queued_by = models.CharField(_("last queued by"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} every {self.interval_seconds}s (next {self.next_due:%Y-%m-%d %H:%M})"
 
 
 class RateCounter(models.Model):

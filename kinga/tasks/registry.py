@@ -1,22 +1,24 @@
-"""The names of task handlers. A module registers its handlers with `@task("app.name")`."""
+"""The names of task handlers and periodic jobs.
+
+A module registers its handlers with `@task("app.name")` and its periodic jobs with
+`@periodic("app.name", every=...)`. Registration happens when the module is imported: each
+app imports the modules that register in its `AppConfig.ready()`, so every process (the
+worker's included) knows every handler once Django is set up, without this app importing
+the apps above it.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 Handler = Callable[[dict[str, Any], datetime], None]
+Interval = timedelta | Callable[[], timedelta]
 
 HANDLERS: dict[str, Handler] = {}
-
-# Modules whose import registers handlers; the worker imports them all before it starts.
-HANDLER_MODULES = [
-    "kinga.messaging.services",
-    "kinga.notifications.services",
-    "kinga.intake.services",
-]
+# name -> how often it runs (a callable when a setting decides, read when the schedule syncs)
+PERIODIC: dict[str, Interval] = {}
 
 
 def task(name: str) -> Callable[[Handler], Handler]:
@@ -33,12 +35,28 @@ def task(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def periodic(name: str, *, every: Interval) -> Callable[[Handler], Handler]:
+    """Register the function as a job the worker runs every `every` (a timedelta, or a
+    callable returning one when a setting decides), and as the handler of its task.
+
+    The job runs as a task with an empty payload: once per due time whatever the number of
+    workers, retried when it raises. It must be safe to run again (a retry, or a dead
+    worker's run taken over), so it marks what it has done.
+    """
+
+    def register(function: Handler) -> Handler:
+        PERIODIC[name] = every
+        return task(name)(function)
+
+    return register
+
+
+def interval_of(name: str) -> timedelta:
+    """Return the current interval of the periodic job `name`."""
+    every = PERIODIC[name]
+    return every if isinstance(every, timedelta) else every()
+
+
 def load_handlers() -> dict[str, Handler]:
-    """Import every module that registers handlers; return the registry."""
-    for module in HANDLER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if not (error.name and module.startswith(error.name)):
-                raise
+    """Return the registry (filled by the apps' `ready()` when Django was set up)."""
     return HANDLERS

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kinga.lib.rows import insert_row
 from kinga.tasks.models import Task, TaskState
-from kinga.tasks.registry import load_handlers
+from kinga.tasks.registry import HANDLERS
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _due(now: datetime) -> Q:
 def task_claim(*, worker: str, now: datetime, limit: int = 20) -> list[Task]:
     """Claim up to `limit` due tasks for this worker, so no other worker runs them."""
     if connection.vendor == "postgresql":
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             tasks = list(
                 Task.objects.select_for_update(skip_locked=True)
                 .filter(_due(now))
@@ -70,27 +70,32 @@ def task_claim(*, worker: str, now: datetime, limit: int = 20) -> list[Task]:
                 )
             return tasks
     # SQLite has no row locks: a conditional UPDATE claims each task; only one worker wins.
-    claimed = []
     candidates = Task.objects.filter(_due(now)).order_by("run_after", "pk")[:limit]
-    for candidate in candidates:
-        won = (
-            Task.objects.filter(_due(now), pk=candidate.pk, state=candidate.state)
-            .filter(Q(locked_at__isnull=True) | Q(locked_at=candidate.locked_at))
-            .update(state=TaskState.RUNNING, locked_at=now, locked_by=worker)
-        )
-        if won:
-            claimed.append(candidate)
-    return claimed
+    return [task for task in candidates if _claim_if_unchanged(task, worker=worker, now=now)]
+
+
+def _claim_if_unchanged(candidate: Task, *, worker: str, now: datetime) -> bool:
+    """Claim a task read earlier, only if nobody claimed it since (compare-and-set on its
+    state and lease); return whether this worker won it."""
+    lease = (
+        Q(locked_at__isnull=True)
+        if candidate.locked_at is None
+        else Q(locked_at=candidate.locked_at)
+    )
+    won = Task.objects.filter(_due(now), lease, pk=candidate.pk, state=candidate.state).update(
+        state=TaskState.RUNNING, locked_at=now, locked_by=worker
+    )
+    return bool(won)
 
 
 def task_run(*, task: Task, now: datetime) -> bool:
     """Run one claimed task; on failure schedule a retry (or give up). Return success."""
-    handler = load_handlers().get(task.name)
+    handler = HANDLERS.get(task.name)
     attempts = task.attempts + 1
     try:
         if handler is None:
             raise LookupError(f"no handler registered for task {task.name!r}")
-        with transaction.atomic():
+        with transaction.atomic(durable=True):  # each task its own transaction
             handler(task.payload, now)
     except Exception as error:
         # Only the kind of error and its message, which handlers keep free of personal data.
@@ -115,13 +120,21 @@ def task_run(*, task: Task, now: datetime) -> bool:
 
 def run_due(*, worker: str = "worker", now: datetime | None = None, limit: int = 100) -> int:
     """Claim and run every task due at `now` (default: the current time); return how many ran."""
-    ran = 0
-    while ran < limit:
+    return len(run_due_names(worker=worker, now=now, limit=limit))
+
+
+def run_due_names(
+    *, worker: str = "worker", now: datetime | None = None, limit: int = 100
+) -> list[str]:
+    """Claim and run every task due at `now` (default: the current time); return the names
+    of the tasks run, in order (successful or not)."""
+    ran: list[str] = []
+    while len(ran) < limit:
         moment = now or timezone.now()
-        tasks = task_claim(worker=worker, now=moment, limit=min(20, limit - ran))
+        tasks = task_claim(worker=worker, now=moment, limit=min(20, limit - len(ran)))
         if not tasks:
             break
         for task in tasks:
             task_run(task=task, now=moment)
-            ran += 1
+            ran.append(task.name)
     return ran

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -117,6 +117,5 @@ def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) ->
     from kinga.notifications.services import notify
 
     link = reverse("cases:detail", kwargs={"case_id": case.pk})
-    transaction.on_commit(
-        lambda: notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)
-    )
+    # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
+    notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)

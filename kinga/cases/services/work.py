@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,7 @@ from kinga.cases.services.base import (
     _notify,
     _require,
 )
+from kinga.tasks.registry import periodic
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
@@ -207,3 +208,16 @@ def case_reminders_send(*, today: datetime.date | None = None) -> int:
             kind="task_due",
         )
     return flagged
+
+
+REMINDERS_JOB = "cases.reminders"
+
+
+@periodic(REMINDERS_JOB, every=datetime.timedelta(days=1))
+def case_reminders_job(payload: dict[str, Any], now: datetime.datetime) -> None:
+    """Send the day's reminders; `kinga worker` runs this once a day from its schedule.
+
+    It runs in the task's one transaction, so a failed or interrupted run leaves nothing
+    behind and its retry sends each reminder once.
+    """
+    case_reminders_send(today=timezone.localdate(now))

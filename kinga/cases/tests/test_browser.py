@@ -8,25 +8,13 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from conftest import PASSWORD, totp_now
+from conftest import browser_sign_in
 from kinga.access.models import Relation
 from kinga.access.services import access_grant
 from kinga.cases.models import Case, CasePlan, Consent, PlanState
 from kinga.places.models import County
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the real pages: password, then the code of the user's TOTP device."""
-    totp_now(user)  # enrol a device first, so sign-in asks for its code
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", totp_now(user))
-    page.click("main button[type=submit]")
-    page.wait_for_selector(".main-nav")
 
 
 def test_case_from_report_to_approved_plan(live_server, browser_page, personas) -> None:
@@ -55,7 +43,7 @@ def test_case_from_report_to_approved_plan(live_server, browser_page, personas) 
         source_id=report.pk,
     )
 
-    sign_in(page, base, personas.caseworker)
+    browser_sign_in(page, base, personas.caseworker)
     page.goto(f"{base}/intake/triage/{report.pk}/")
     page.check("input[name=decision][value=open_case]")
     page.fill("#id_reason", "Child at risk of commercial sexual exploitation in Bamburi.")
@@ -101,7 +89,7 @@ def test_case_from_report_to_approved_plan(live_server, browser_page, personas) 
     assert plan.state == PlanState.SUBMITTED
 
     page.context.clear_cookies()
-    sign_in(page, base, personas.supervisor)
+    browser_sign_in(page, base, personas.supervisor)
     page.goto(f"{base}/cases/my-work/")
     page.click(f"text={case.code}")
     page.click("text=Approve plan")

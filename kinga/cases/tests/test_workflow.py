@@ -57,7 +57,7 @@ def test_numbers_restart_per_county(personas) -> None:
     case = services.case_open(
         child=child, county=County.objects.get(name="Kwale"), actor=personas.caseworker
     )
-    assert case.code == f"KWL-{TODAY.year}-00001" or case.code.endswith("-00001")
+    assert case.code == f"KWL-{timezone.localdate().year}-00001"  # Kwale's first this year
 
 
 @pytest.mark.django_db(transaction=True)

@@ -84,11 +84,21 @@ def test_full_session_in_kiswahili_with_paging(ussd: Any) -> None:
     assert report.language == "sw"
 
 
-@pytest.mark.parametrize("bad", ["x", "9", "", "1*", "12345678901", "abc*def"])
-def test_bad_input_gets_the_question_again(ussd: Any, bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "question"),
+    [
+        ("x", "What is happening?"),
+        ("9", "What is happening?"),
+        ("", "What is happening?"),
+        ("1*", "Which county?"),  # "what" answered, the county left empty
+        ("12345678901", "What is happening?"),
+        ("abc*def", "What is happening?"),
+    ],
+)
+def test_bad_input_gets_the_question_again(ussd: Any, bad: str, question: str) -> None:
     screen = ussd(f"1*{bad}")
     assert screen.startswith("CON Please choose a number from the list.")
-    assert "What is happening?" in screen or "Which county?" in screen
+    assert question in screen
 
 
 def test_bad_language_choice_is_answered_in_both_languages(ussd: Any) -> None:

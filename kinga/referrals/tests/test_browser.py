@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PASSWORD, totp_now
+from conftest import browser_sign_in
 from kinga.cases import services as case_services
 from kinga.cases.tests.conftest import open_case
 from kinga.directory.models import TaxonomyTerm
@@ -38,18 +38,6 @@ def _service_types(transactional_db: None) -> None:
         migration.seed(DirectoryApps(), editor)
 
 
-def sign_in(page, base: str, user) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the real pages: password, then the code of the user's TOTP device."""
-    totp_now(user)  # enrol a device first, so sign-in asks for its code
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.fill("#id_code", totp_now(user))
-    page.click("main button[type=submit]")
-    page.wait_for_selector(".main-nav")
-
-
 def test_refer_a_child_to_a_shelter_near_ukunda(  # type: ignore[no-untyped-def]
     live_server,
     browser_page,
@@ -70,7 +58,7 @@ def test_refer_a_child_to_a_shelter_near_ukunda(  # type: ignore[no-untyped-def]
     page = browser_page
     base = live_server.url
 
-    sign_in(page, base, personas.caseworker)
+    browser_sign_in(page, base, personas.caseworker)
     page.goto(f"{base}/referrals/refer/case/{case.pk}/")
     page.select_option("#id_service_type", "rescue_shelter")
     page.select_option("#id_ward", str(ukunda.pk))
@@ -95,7 +83,7 @@ def test_refer_a_child_to_a_shelter_near_ukunda(  # type: ignore[no-untyped-def]
     try:
         staff = shelter.new_page()
         staff.set_default_timeout(15000)
-        sign_in(staff, base, personas.service_provider)
+        browser_sign_in(staff, base, personas.service_provider)
         staff.goto(f"{base}/referrals/received/")
         staff.click(f"text={referral.reference}")
         staff.click("#accept")

@@ -1,8 +1,9 @@
-"""`kinga worker`: run due tasks from the database, forever or once.
+"""`kinga worker`: run the schedule and the due tasks from the database, forever or once.
 
-It also signs the audit chain's head into the checkpoint file (`audit_checkpoint`) at
-start and then every KINGA_AUDIT_CHECKPOINT_MINUTES when the head has moved. A timer here
-is enough for now; TODO(issue 12): move the schedule into the database with the others.
+Each poll it queues the periodic jobs that are due (`kinga.tasks.schedule`: case reminders,
+the audit checkpoint, ...) and runs due tasks. It is the only process to run beside the web
+tier: nothing runs from cron or a timer. At start it also signs the audit chain's head
+(when it moved), so a restarted worker checkpoints at once.
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ from datetime import datetime
 from types import FrameType
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from kinga.audit.services import AuditChainError, audit_checkpoint
-from kinga.tasks.registry import load_handlers
-from kinga.tasks.services import run_due
+from kinga.tasks.registry import PERIODIC
+from kinga.tasks.schedule import schedule_enqueue_due, schedule_sync
+from kinga.tasks.services import run_due_names
 
 
 class Command(BaseCommand):
-    help = "Run due background tasks (alert escalations, SMS sends with retry)."
+    help = "Run periodic jobs and due background tasks (reminders, alerts, SMS sends with retry)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run what is due, then stop")
@@ -36,17 +38,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        load_handlers()
         worker = f"{socket.gethostname()}:{os.getpid()}"[:64]
         now: datetime | None = None
         if options["now"]:
             now = parse_datetime(options["now"])
             if now is None:
                 raise ValueError("--now must be an ISO date and time")
+        schedule_sync(now=now or timezone.now())
+        self._checkpoint()
         if options["once"]:
-            ran = run_due(worker=worker, now=now)
-            self.stdout.write(f"ran {ran} tasks")
-            self._checkpoint()
+            names = self._poll(worker, now)
+            jobs = sorted(name for name in names if name in PERIODIC)
+            line = f"ran {len(names) - len(jobs)} tasks"
+            if jobs:
+                line += f" and {len(jobs)} periodic jobs ({', '.join(jobs)})"
+            self.stdout.write(line)
             return
         stopping = False
 
@@ -57,16 +63,16 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self.stdout.write(f"worker {worker} running; Ctrl-C stops it")
-        interval = settings.KINGA_AUDIT_CHECKPOINT_MINUTES * 60
-        next_checkpoint = time.monotonic()
         while not stopping:
             close_old_connections()
-            if time.monotonic() >= next_checkpoint:
-                self._checkpoint()
-                next_checkpoint = time.monotonic() + interval
-            if not run_due(worker=worker, now=now):
+            if not self._poll(worker, now):
                 time.sleep(options["sleep"])
         self.stdout.write("worker stopped")
+
+    def _poll(self, worker: str, now: datetime | None) -> list[str]:
+        """Queue the due periodic jobs, then run due tasks; return the names of those run."""
+        schedule_enqueue_due(worker=worker, now=now or timezone.now())
+        return run_due_names(worker=worker, now=now)
 
     def _checkpoint(self) -> None:
         """Sign the audit head if it moved; a broken chain is reported, never fatal."""
