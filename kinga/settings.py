@@ -7,6 +7,7 @@ a secret, a key or the allowed hosts are missing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -338,8 +339,13 @@ DEFAULT_FROM_EMAIL = env_str("KINGA_FROM_EMAIL", "kinga@localhost")
 # must live where the database's user cannot write (another OS user, `chattr +a`, or shipped
 # off-host). The worker appends one every this many minutes when the head has moved;
 # `kinga audit verify` expects them once events are older than twice that.
+# By default one directory per database (a chain's checkpoints belong to its database: a
+# developer who starts a fresh database must not meet the old one's checkpoints).
+_database_identity = hashlib.sha256(
+    "|".join(str(_database.get(part, "")) for part in ("ENGINE", "HOST", "PORT", "NAME")).encode()
+).hexdigest()[:12]
 KINGA_AUDIT_CHECKPOINT_DIR = env_str(
-    "KINGA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+    "KINGA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints" / _database_identity)
 )
 KINGA_AUDIT_CHECKPOINT_MINUTES = env_int("KINGA_AUDIT_CHECKPOINT_MINUTES", 5)
 if KINGA_AUDIT_CHECKPOINT_MINUTES < 1:
