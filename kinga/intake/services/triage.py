@@ -25,7 +25,7 @@ from kinga.intake.services.reports import REPORT
 from kinga.lib.reasons import reason_clean
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_review_start(*, report: Report, actor: User) -> Report:
     """Record that a triager opened the report; the reporter's status becomes 'being looked at'."""
     if not can(actor, "view", report, "summary"):
@@ -45,7 +45,7 @@ def report_review_start(*, report: Report, actor: User) -> Report:
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_decide(
     *,
     report: Report,
