@@ -26,7 +26,9 @@ def test_every_menu_link_opens_for_every_role_that_sees_it(
         for url, label in links:
             status = client.get(url).status_code
             if status != 200:
-                failures.append(f"{user.username} ({sorted(user.role_set)}) {url} {label}: {status}")
+                failures.append(
+                    f"{user.username} ({sorted(user.role_set)}) {url} {label}: {status}"
+                )
     # the personas hold every role, so every role's menu was walked
     assert roles_seen == set(Role.values)
     assert failures == []
