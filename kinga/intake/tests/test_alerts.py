@@ -94,7 +94,9 @@ def test_a_ward_nobody_covers_goes_up_the_chain_until_someone_acknowledges(
     # county's children's services are reached at once
     assert alerted(alert) == {personas.lamu_officer.pk}
     assert alert.step_order == 20
-    assert Notification.objects.filter(recipient=personas.lamu_officer, kind="danger_alert").exists()
+    assert Notification.objects.filter(
+        recipient=personas.lamu_officer, kind="danger_alert"
+    ).exists()
     assert not Notification.objects.filter(recipient=personas.kilifi_detective).exists()
 
     # nobody acknowledges within 15 minutes: the helpline desk
@@ -307,6 +309,9 @@ def test_an_administrator_reads_and_changes_the_chain_in_the_admin(
     assert intake_page.status_code == 200
     assert "/admin/intake/alertstep/" in intake_page.content.decode()
     assert "/admin/intake/report/" not in intake_page.content.decode()
-    assert client_for(personas.caseworker).get(
-        reverse("admin:intake_alertstep_changelist")
-    ).status_code == 302
+    assert (
+        client_for(personas.caseworker)
+        .get(reverse("admin:intake_alertstep_changelist"))
+        .status_code
+        == 302
+    )

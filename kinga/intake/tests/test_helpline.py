@@ -94,9 +94,10 @@ def test_my_calls_opens_each_call(personas: Any, client_for: Any) -> None:
         text = page.content.decode()
         assert call.report.reference in text and "Giriama" in text and "12 minutes" in text
         assert "Told the teacher" in text
-    assert "older cousin" in operator.get(
-        reverse("intake:helpline_call", args=[first.pk])
-    ).content.decode()
+    assert (
+        "older cousin"
+        in operator.get(reverse("intake:helpline_call", args=[first.pk])).content.decode()
+    )
 
 
 def test_another_operator_cannot_open_my_call(personas: Any, client_for: Any) -> None:
@@ -105,12 +106,14 @@ def test_another_operator_cannot_open_my_call(personas: Any, client_for: Any) ->
     page = client_for(other).get(reverse("intake:helpline_call", args=[first.pk]))
     missing = client_for(other).get(reverse("intake:helpline_call", args=[first.pk + 100]))
     assert page.status_code == missing.status_code == 404
-    assert client_for(other).get(
-        reverse("intake:helpline_follow_up", args=[first.pk])
-    ).status_code == 404
-    assert first.report.reference not in client_for(other).get(
-        reverse("intake:helpline_mine")
-    ).content.decode()
+    assert (
+        client_for(other).get(reverse("intake:helpline_follow_up", args=[first.pk])).status_code
+        == 404
+    )
+    assert (
+        first.report.reference
+        not in client_for(other).get(reverse("intake:helpline_mine")).content.decode()
+    )
 
 
 def test_follow_up_calls_are_linked_to_the_first(personas: Any, client_for: Any) -> None:
@@ -158,12 +161,11 @@ def test_only_helpline_operators_log_follow_up_calls(personas: Any, client_for: 
     # the Mombasa triage caseworker may read the call through the report, not log one
     caseworker = client_for(personas.caseworker)
     assert caseworker.get(reverse("intake:helpline_call", args=[first.pk])).status_code == 200
-    assert caseworker.get(
-        reverse("intake:helpline_follow_up", args=[first.pk])
-    ).status_code == 404
-    assert 'follow-up/"' not in caseworker.get(
-        reverse("intake:helpline_call", args=[first.pk])
-    ).content.decode()
+    assert caseworker.get(reverse("intake:helpline_follow_up", args=[first.pk])).status_code == 404
+    assert (
+        'follow-up/"'
+        not in caseworker.get(reverse("intake:helpline_call", args=[first.pk])).content.decode()
+    )
 
 
 def test_my_calls_query_count(
