@@ -14,7 +14,7 @@ from kinga.cases.tests.conftest import open_case
 
 # No word of the admin's own pages: the sidebar names "Reports and triage" (the alert chain
 # lives there), so a reason with "report" in it would be found in the page's chrome.
-TYPED = "Triaged story of a girl exploited near the ferry"
+TYPED = "Triaged complaint of a girl exploited near the ferry"
 
 
 def test_admin_audit_pages_show_no_reason_typed_in_a_form(
