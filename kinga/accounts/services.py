@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.policy import POLICY
 from kinga.accounts.models import (
@@ -316,6 +317,24 @@ def backup_codes_renew(*, user: User) -> list[str]:
     return codes
 
 
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Keep the user's language, in which their notices, SMS and emails are rendered."""
+    if user.preferred_language == language:
+        return
+    user.preferred_language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["preferred_language"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=user,
+        record_type="accounts.user",
+        record_id=user.pk,
+        fields=["preferred_language"],
+        detail={"language": language},
+    )
+
+
 def logout_record(*, user: User) -> None:
     """Audit that the user signed out."""
     audit_record(
@@ -500,11 +519,11 @@ def _agency_supervisors(agency_ids: set[int | None]) -> list[User]:
     )
 
 
-def _tell(people: list[User], text: str, actor: User) -> None:
+def _tell(people: list[User], message: str, actor: User) -> None:
     # In-app notices only (no SMS or email leaves here), so they are written in the same
     # transaction as the change: a notice exists exactly when the change does.
     link = reverse("accounts:access_changes")
-    notify(recipients=people, text=text, link=link, kind="access_change", actor=actor)
+    notify(recipients=people, message=message, link=link, kind="access_change", actor=actor)
 
 
 @transaction.atomic
@@ -607,7 +626,7 @@ def user_access_change(
         told.setdefault(person.pk, person)
     _tell(
         list(told.values()),
-        _("A change of a user's roles or agency awaits a second person's approval."),
+        gettext_noop("A change of a user's roles or agency awaits a second person's approval."),
         actor,
     )
     return change
@@ -693,12 +712,12 @@ def _tell_decided(*, change: AccessChangeRequest, actor: User) -> None:
         for person in _agency_supervisors({change.agency_before_id, change.agency_after_id})
     }
     told.setdefault(change.requested_by_id, change.requested_by)
-    text = (
-        _("A change of a user's roles or agency was approved.")
+    message = (
+        gettext_noop("A change of a user's roles or agency was approved.")
         if change.state == AccessChangeState.APPROVED
-        else _("A change of a user's roles or agency was refused.")
+        else gettext_noop("A change of a user's roles or agency was refused.")
     )
-    _tell([person for person in told.values() if person.pk != actor.pk], text, actor)
+    _tell([person for person in told.values() if person.pk != actor.pk], message, actor)
 
 
 # User fields that change who sees what: edited only through `user_access_change`.

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import totp
@@ -276,6 +277,22 @@ def logout(request: HttpRequest) -> HttpResponse:
         services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in user's choice is also kept as their
+    preference, so notices, SMS and emails reach them in it."""
+    response = django_set_language(request)
+    user = request.user
+    language = request.POST.get("language", "")
+    if (
+        user.is_authenticated
+        and user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
+        and language in dict(settings.LANGUAGES)
+    ):
+        services.user_language_set(user=cast(User, user), language=language)
+    return response
 
 
 @never_cache

@@ -9,8 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.accounts.models import Role, User
 from kinga.audit.models import AuditAction
@@ -43,7 +44,8 @@ def _alert_counties(report: Report) -> list[int]:
 
 
 def _alert_link(alert: Alert) -> str:
-    return f"{settings.KINGA_BASE_URL.rstrip('/')}/intake/alerts/{alert.pk}/"
+    """Return the alert page's path; an SMS puts KINGA_BASE_URL in front of it when sent."""
+    return reverse("intake:alert", kwargs={"alert_id": alert.pk})
 
 
 def alert_raise(*, report: Report, now: datetime) -> Alert:
@@ -61,14 +63,11 @@ def alert_raise(*, report: Report, now: datetime) -> Alert:
         return alert
     recipients = _staff_of(_alert_counties(report), ALERT_ROLES, on_call=True)
     alert.notified.add(*recipients)
-    text = _("Urgent: report %(reference)s says a child is in danger now. Open: %(link)s") % {
-        "reference": report.reference,
-        "link": _alert_link(alert),
-    }
     notify(
         recipients=recipients,
-        text=text,
-        link=f"/intake/alerts/{alert.pk}/",
+        message=gettext_noop("Urgent: report %(reference)s says a child is in danger now."),
+        values={"reference": report.reference},
+        link=_alert_link(alert),
         kind="danger_alert",
         deliver_by=("sms",),
     )
@@ -107,14 +106,11 @@ def alert_escalate(payload: dict[str, Any], now: datetime) -> None:
     alert.escalated_at = now
     alert.save(update_fields=["escalated_at"])
     alert.notified.add(*supervisors)
-    text = _("Not yet acknowledged: report %(reference)s, a child in danger. Open: %(link)s") % {
-        "reference": alert.report.reference,
-        "link": _alert_link(alert),
-    }
     notify(
         recipients=supervisors,
-        text=text,
-        link=f"/intake/alerts/{alert.pk}/",
+        message=gettext_noop("Not yet acknowledged: report %(reference)s, a child in danger."),
+        values={"reference": alert.report.reference},
+        link=_alert_link(alert),
         kind="danger_alert_escalated",
         deliver_by=("sms",),
     )
