@@ -291,7 +291,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         and user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
         and language in dict(settings.LANGUAGES)
     ):
-        services.user_language_set(user=cast(User, user), language=language)
+        services.user_language_set(user=user, language=language)
     return response
 
 
