@@ -31,6 +31,7 @@ from django_otp.oath import totp
 from kinga.access.policy import deny
 from kinga.accounts import selectors, services
 from kinga.accounts.forms import CodeForm, LoginForm
+from kinga.accounts.home import home_work
 from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
 from kinga.audit.context import client_address
@@ -51,10 +52,18 @@ def _to(name: str, next_url: str) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Show the public welcome, or the signed-in user's starting points."""
+    """Show the public welcome, or the signed-in user's home: the work waiting for them,
+    with counts, then their starting points."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    return render(request, "accounts/home.html", {"entries": navigation_for(request.user)})
+    user = cast(User, request.user)
+    work = home_work(viewer=user)
+    context = {
+        "entries": navigation_for(user),
+        "waiting": [item for item in work if item.count],
+        "clear": [item for item in work if not item.count],
+    }
+    return render(request, "accounts/home.html", context)
 
 
 def _wait_message(hold: services.SignInHold) -> str:
