@@ -56,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
     with counts, then their starting points."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    user = cast(User, request.user)
+    user = request.user
     work = home_work(viewer=user)
     context = {
         "entries": navigation_for(user),
