@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kinga.accounts.middleware.keep_post_after_expiry",
     "kinga.accounts.middleware.require_two_factor",
     "kinga.audit.context.audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -26,4 +26,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "kinga_env": settings.KINGA_ENV,
         "demo_mode": settings.DEMO_MODE,
         "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_idle_minutes": settings.SESSION_COOKIE_AGE // 60,
     }

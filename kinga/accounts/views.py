@@ -34,6 +34,7 @@ from kinga.accounts.forms import CodeForm, LoginForm
 from kinga.accounts.home import home_work
 from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
+from kinga.accounts.pending import owner_cookie_set, pending_post_take, pending_post_waiting
 from kinga.audit.context import client_address
 
 
@@ -89,6 +90,9 @@ def _device(request: HttpRequest, username: str) -> str:
 
 def _set_device_cookie(response: HttpResponse, username: str) -> HttpResponse:
     """Give the browser, now fully signed in to this account, a new device cookie for it."""
+    user_id = User.objects.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is not None:
+        owner_cookie_set(response, user_id=user_id, secure=settings.SESSION_COOKIE_SECURE)
     response.set_cookie(
         services.device_cookie_name(username=username),
         services.device_cookie_issue(username=username),
@@ -147,7 +151,12 @@ def login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "error": error, "next": _safe_next(request)},
+        {
+            "form": form,
+            "error": error,
+            "next": _safe_next(request),
+            "kept": pending_post_waiting(request),
+        },
         status=200,
     )
 
@@ -178,6 +187,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             # The code is not even checked: a held attempt must not be an oracle.
             services.sign_in_held_record(username=user.username, hold=hold)
             error = _wait_message(hold)
+        elif services.totp_code_reused(user=user, code=form.cleaned_data["code"]):
+            # Right a moment ago, so no guess: it counts toward no throttle.
+            error = _(
+                "This code was already used. Wait for the next code (about 30 seconds) and "
+                "type that one."
+            )
         else:
             matched = match_token(user, form.cleaned_data["code"])
             services.login_attempt_record(
@@ -286,6 +301,22 @@ def logout(request: HttpRequest) -> HttpResponse:
         services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def resume(request: HttpRequest) -> HttpResponse:
+    """Offer the form the user posted after their session expired, to send it again now."""
+    kept = pending_post_take(request, user_id=int(request.user.pk or 0))
+    if kept is None:
+        return redirect("home")
+    return render(request, "accounts/resume.html", kept)
+
+
+@login_required
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Keep the session alive (the "Stay signed in" button): every request renews it."""
+    return HttpResponse(status=204)
 
 
 @require_POST
