@@ -15,8 +15,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     items: list[tuple[str, object, int]] = []
     if (
-        user is not None and user.is_authenticated and user.is_verified()
-    ):  # is_verified: set by OTPMiddleware
+        user is not None
+        and user.is_authenticated
+        and getattr(user, "is_verified", lambda: False)()  # set by OTPMiddleware
+    ):
         inbox = reverse("notifications:inbox")
         entries = navigation_for(user)
         unread = unread_count(user=user) if any(url == inbox for url, _ in entries) else 0
