@@ -135,6 +135,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "kinga.accounts.middleware.keep_post_after_expiry",
     "kinga.accounts.middleware.require_two_factor",
     "kinga.audit.context.audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -363,8 +364,20 @@ if PRODUCTION and not KINGA_BREAK_GLASS_REVIEWERS:
     raise ConfigurationError(
         "Production refuses to start without: KINGA_BREAK_GLASS_REVIEWERS (see .env.example)"
     )
-# Links in alerts and emails start with this address.
-KINGA_BASE_URL = env_str("KINGA_BASE_URL", "http://127.0.0.1:8000")
+# Links in notifications, staff SMS and emails start with this address (the scheme and host
+# people reach Kinga at, no path): never a host or port written in the code. Required in
+# production; in development the address `kinga serve` and `kinga demo` use.
+KINGA_BASE_URL = env_str("KINGA_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if PRODUCTION and not KINGA_BASE_URL:
+    raise ConfigurationError(
+        "Production refuses to start without: KINGA_BASE_URL (see .env.example)"
+    )
+if not KINGA_BASE_URL.startswith(("http://", "https://")) or "/" in (
+    KINGA_BASE_URL.split("://", 1)[1].rstrip("/")
+):
+    raise ConfigurationError(
+        f"KINGA_BASE_URL must be like https://kinga.example.org, not {KINGA_BASE_URL!r}"
+    )
 # Public reporting limits per client address: "hits/seconds".
 KINGA_REPORT_RATE_LIMIT = env_str("KINGA_REPORT_RATE_LIMIT", "10/3600")
 KINGA_FOLLOW_UP_RATE_LIMIT = env_str("KINGA_FOLLOW_UP_RATE_LIMIT", "20/3600")

@@ -28,7 +28,8 @@ urlpatterns = [
     ),
     path("referrals/", include("kinga.referrals.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch also keeps a signed-in user's choice (their messages' language).
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),

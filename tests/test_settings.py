@@ -22,6 +22,7 @@ PRODUCTION_SECRETS = {
     "KINGA_AUDIT_KEYS": "a1:" + "B" * 43 + "=",
     "KINGA_ALLOWED_HOSTS": "kinga.example.org",
     "KINGA_BREAK_GLASS_REVIEWERS": "programme_reviewer",
+    "KINGA_BASE_URL": "https://kinga.example.org",
 }
 
 

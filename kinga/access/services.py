@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.models import AccessGrant, BreakGlassGrant, BreakGlassReview, Relation
 from kinga.access.policy import Matter, can_do, matter_exists
@@ -349,7 +350,7 @@ def break_glass_open(*, user: User, matter: Matter, reason: str) -> BreakGlassGr
 
     notify(
         recipients=reviewers,
-        text=_("Break-glass access was opened and waits for your review."),
+        message=gettext_noop("Break-glass access was opened and waits for your review."),
         link=reverse("access:break_glass_reviews") + f"#grant-{record.pk}",
         actor=user,
         deliver_by=("sms",),

@@ -124,7 +124,7 @@ class UserAdmin(DjangoUserAdmin[User]):
     )
     readonly_fields = ["last_login", "date_joined"]
     filter_horizontal = ()
-    actions = ["lift_sign_in_throttle"]
+    actions = ["lift_sign_in_throttle", "reset_two_factor"]
 
     @admin.action(description=_("Lift the sign-in throttle"), permissions=["change"])
     def lift_sign_in_throttle(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -132,6 +132,34 @@ class UserAdmin(DjangoUserAdmin[User]):
         for user in queryset:
             services.sign_in_throttle_lift(user=user, actor=_actor(request))
         self.message_user(request, _("Sign-in throttle lifted."))
+
+    @admin.action(description=_("Reset two-factor (lost phone)"), permissions=["change"])
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Remove the chosen accounts' authenticators; a second person approves it where
+        the account sees case content."""
+        waiting = 0
+        for user in queryset:
+            try:
+                if services.two_factor_reset(user=user, actor=_actor(request)) is not None:
+                    waiting += 1
+            except PermissionDenied:
+                self.message_user(
+                    request, _("Nobody resets their own two-factor here."), messages.ERROR
+                )
+                return
+        if waiting:
+            self.message_user(
+                request,
+                _(
+                    "The reset takes effect when a second person with authority over the "
+                    'agency approves it, on "Access changes to approve".'
+                ),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(
+                request, _("Two-factor reset: the user sets up a new authenticator app.")
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)
@@ -199,6 +227,7 @@ class AccessChangeRequestAdmin(admin.ModelAdmin[AccessChangeRequest]):
         "agency_before",
         "agency_after",
         "reactivate",
+        "two_factor_reset",
         "state",
         "decided_by",
     ]

@@ -6,8 +6,11 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from kinga.accounts.pending import pending_post_keep
 
 # Paths a signed-in but not yet verified user may reach: the sign-in and two-factor pages
 # themselves (not the backup-code page, which would hand out a way past the check),
@@ -52,6 +55,35 @@ def require_two_factor(
         ):
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('accounts:two_factor')}?{query}")
+        return get_response(request)
+
+    return middleware
+
+
+def keep_post_after_expiry(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Keep a form posted after the session expired, and send its author to sign in; the
+    post is offered for saving afterwards (`kinga.accounts.pending`, the resume page).
+
+    The post's CSRF token is checked first: only a form this site served is kept.
+    """
+    csrf = CsrfViewMiddleware(get_response)
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            request.method == "POST"
+            and not is_open_path(request.path)
+            and not (user.is_authenticated and user.is_verified())  # type: ignore[attr-defined]
+        ):
+            refused = csrf.process_view(request, None, (), {})  # type: ignore[arg-type]
+            if refused is not None:
+                return refused
+            if pending_post_keep(request):
+                page = "accounts:two_factor" if user.is_authenticated else "accounts:login"
+                query = urlencode({"next": reverse("accounts:resume")})
+                return redirect(f"{reverse(page)}?{query}")
         return get_response(request)
 
     return middleware

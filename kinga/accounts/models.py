@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.oath import TOTP
+from django_otp.oath import TOTP, hotp
 from django_otp.util import random_hex
 
 from kinga.lib.crypto import keyed_hash
@@ -229,6 +229,10 @@ class AccessChangeRequest(models.Model):
         blank=True,
     )
     reactivate = models.BooleanField(_("re-activate"), default=False)
+    # A lost phone: the user's authenticator and backup codes are removed, and they enrol a
+    # new one at their next sign-in. With the password an administrator can set, it would
+    # open the account to them, so a second person approves it.
+    two_factor_reset = models.BooleanField(_("reset two-factor"), default=False)
     approving_agency = models.ForeignKey(
         Agency,
         verbose_name=_("agency whose supervisors decide"),
@@ -335,6 +339,25 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[mi
         self.set_last_used_timestamp(commit=False)
         self.save()
         return True
+
+    def code_was_used(self, token: Any) -> bool:
+        """Return whether the code is one already accepted in its still-open time window.
+
+        Such a code is no guess (it was right a moment ago) and the next code is seconds
+        away: the person is told to wait for it, and the try counts toward no throttle.
+        """
+        try:
+            code = int(token)
+        except (TypeError, ValueError):
+            return False
+        if self.last_t < 0:
+            return False
+        totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+        totp.time = time.time()
+        first = max(totp.t() - self.tolerance, self.last_t - 2 * self.tolerance, 0)
+        return any(
+            hotp(self.bin_key, step, self.digits) == code for step in range(first, self.last_t + 1)
+        )
 
     @property
     def config_url(self) -> str:

@@ -68,7 +68,7 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
         superuser=True,
     ),
-    NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values) - {Role.ADMIN}),
+    NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]
 

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.policy import POLICY
 from kinga.accounts.models import (
@@ -234,6 +235,13 @@ def sign_in_throttle_lift(*, user: User, actor: User) -> None:
     """
     user.sign_in_throttle_lifted_at = timezone.now()
     user.save(update_fields=["sign_in_throttle_lifted_at"])
+    # The devices' own counts of wrong codes too (django-otp's throttling).
+    Authenticator.objects.filter(user=user).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
+    BackupCodes.objects.filter(user=user).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     audit_record(
         action=AuditAction.CHANGE,
         actor=actor,
@@ -242,6 +250,22 @@ def sign_in_throttle_lift(*, user: User, actor: User) -> None:
         fields=["sign_in_throttle_lifted_at"],
         detail={"code": "sign_in_throttle_lifted"},
     )
+
+
+def totp_code_reused(*, user: User, code: str) -> bool:
+    """Return whether the code was already used to sign in during its 30-second window;
+    audit it as a refused two-factor try that counts toward no throttle."""
+    device = totp_device_for(user=user)
+    if device is None or not device.code_was_used(code):
+        return False
+    audit_record(
+        action=AuditAction.TWO_FACTOR_FAILED,
+        actor=user,
+        record_type="accounts.user",
+        record_id=user.pk,
+        detail={"code": "code_already_used"},
+    )
+    return True
 
 
 def totp_device_for(*, user: User) -> Authenticator | None:
@@ -314,6 +338,24 @@ def backup_codes_renew(*, user: User) -> list[str]:
         fields=["backup_codes"],
     )
     return codes
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> None:
+    """Keep the user's language, in which their notices, SMS and emails are rendered."""
+    if user.preferred_language == language:
+        return
+    user.preferred_language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["preferred_language"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=user,
+        record_type="accounts.user",
+        record_id=user.pk,
+        fields=["preferred_language"],
+        detail={"language": language},
+    )
 
 
 def logout_record(*, user: User) -> None:
@@ -507,11 +549,11 @@ def _agency_supervisors(agency_ids: set[int | None]) -> list[User]:
     )
 
 
-def _tell(people: list[User], text: str, actor: User) -> None:
+def _tell(people: list[User], message: str, actor: User) -> None:
     # In-app notices only (no SMS or email leaves here), so they are written in the same
     # transaction as the change: a notice exists exactly when the change does.
     link = reverse("accounts:access_changes")
-    notify(recipients=people, text=text, link=link, kind="access_change", actor=actor)
+    notify(recipients=people, message=message, link=link, kind="access_change", actor=actor)
 
 
 @transaction.atomic
@@ -577,9 +619,9 @@ def user_access_change(
 
     if not (added_case or moves_with_case_role or reactivates_case_role):
         return None
-    AccessChangeRequest.objects.filter(subject=stored, state=AccessChangeState.PENDING).update(
-        state=AccessChangeState.SUPERSEDED, decided_at=timezone.now()
-    )
+    AccessChangeRequest.objects.filter(
+        subject=stored, state=AccessChangeState.PENDING, two_factor_reset=False
+    ).update(state=AccessChangeState.SUPERSEDED, decided_at=timezone.now())
     change = AccessChangeRequest(
         subject=stored,
         requested_by=actor,
@@ -614,7 +656,7 @@ def user_access_change(
         told.setdefault(person.pk, person)
     _tell(
         list(told.values()),
-        _("A change of a user's roles or agency awaits a second person's approval."),
+        gettext_noop("A change of a user's roles or agency awaits a second person's approval."),
         actor,
     )
     return change
@@ -633,6 +675,26 @@ def access_change_approve(*, change: AccessChangeRequest, actor: User) -> None:
         raise ValidationError(
             _("The user's agency has changed since this was asked; ask again."), code="stale"
         )
+    if change.two_factor_reset:
+        _two_factor_clear(user=subject)
+        change.state = AccessChangeState.APPROVED
+        change.decided_by = actor
+        change.decided_at = timezone.now()
+        change.save(update_fields=["state", "decided_by", "decided_at"])
+        audit_record(
+            action=AuditAction.PERMISSION_CHANGE,
+            actor=actor,
+            record_type="accounts.user",
+            record_id=subject.pk,
+            fields=["two_factor"],
+            detail={
+                "code": "two_factor_reset",
+                "request": change.pk,
+                "state": AccessChangeState.APPROVED,
+            },
+        )
+        _tell_decided(change=change, actor=actor)
+        return
     current = set(subject.roles.values_list("role", flat=True))
     roles = current | set(change.roles_added)
     roles_validate(roles)
@@ -700,12 +762,77 @@ def _tell_decided(*, change: AccessChangeRequest, actor: User) -> None:
         for person in _agency_supervisors({change.agency_before_id, change.agency_after_id})
     }
     told.setdefault(change.requested_by_id, change.requested_by)
-    text = (
-        _("A change of a user's roles or agency was approved.")
+    message = (
+        gettext_noop("A change of a user's roles or agency was approved.")
         if change.state == AccessChangeState.APPROVED
-        else _("A change of a user's roles or agency was refused.")
+        else gettext_noop("A change of a user's roles or agency was refused.")
     )
-    _tell([person for person in told.values() if person.pk != actor.pk], text, actor)
+    _tell([person for person in told.values() if person.pk != actor.pk], message, actor)
+
+
+def _two_factor_clear(*, user: User) -> None:
+    """Remove the user's authenticator and backup codes: they enrol anew at next sign-in."""
+    Authenticator.objects.filter(user=user).delete()
+    BackupCodes.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def two_factor_reset(*, user: User, actor: User) -> AccessChangeRequest | None:
+    """Reset a user's two-factor (a lost or replaced phone), as an administrator asked.
+
+    The administrator can also set the user's password, so for an account that sees case
+    content (a role of the access policy) or administers, the reset waits for a second
+    person's approval, like any change that would open case content: return the request.
+    An account with neither is reset at once (return None). Either way it is audited.
+    """
+    if actor.pk == user.pk:
+        raise PermissionDenied("Nobody resets their own two-factor here.")
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    current = set(stored.roles.values_list("role", flat=True))
+    if not current & APPROVED_ROLES and not stored.is_superuser:
+        _two_factor_clear(user=stored)
+        audit_record(
+            action=AuditAction.PERMISSION_CHANGE,
+            actor=actor,
+            record_type="accounts.user",
+            record_id=stored.pk,
+            fields=["two_factor"],
+            detail={"code": "two_factor_reset"},
+        )
+        return None
+    AccessChangeRequest.objects.filter(
+        subject=stored, state=AccessChangeState.PENDING, two_factor_reset=True
+    ).update(state=AccessChangeState.SUPERSEDED, decided_at=timezone.now())
+    change = AccessChangeRequest(
+        subject=stored,
+        requested_by=actor,
+        roles_before=sorted(current),
+        roles_after=sorted(current),
+        agency_before_id=stored.agency_id,
+        agency_after_id=stored.agency_id,
+        two_factor_reset=True,
+        approving_agency_id=stored.agency_id,
+    )
+    change.full_clean()
+    change.save()
+    audit_record(
+        action=AuditAction.PERMISSION_CHANGE,
+        actor=actor,
+        record_type="accounts.accesschangerequest",
+        record_id=change.pk,
+        fields=["two_factor"],
+        detail={
+            "code": "two_factor_reset_requested",
+            "subject": stored.pk,
+            "state": AccessChangeState.PENDING,
+        },
+    )
+    _tell(
+        access_change_approvers(change=change),
+        gettext_noop("A reset of a user's two-factor awaits a second person's approval."),
+        actor,
+    )
+    return change
 
 
 # User fields that change who sees what: edited only through `user_access_change`.

@@ -12,6 +12,8 @@ urlpatterns = [
     path("two-factor/", views.two_factor, name="two_factor"),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/backup-codes/", views.backup_codes, name="backup_codes"),
+    path("resume/", views.resume, name="resume"),
+    path("keepalive/", views.keepalive, name="keepalive"),
     path("access-changes/", views.access_changes, name="access_changes"),
     path(
         "access-changes/<int:pk>/approve/",

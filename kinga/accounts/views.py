@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.oath import totp
@@ -30,8 +31,10 @@ from django_otp.oath import totp
 from kinga.access.policy import deny
 from kinga.accounts import selectors, services
 from kinga.accounts.forms import CodeForm, LoginForm
+from kinga.accounts.home import home_work
 from kinga.accounts.models import AccessChangeRequest, Authenticator, Role, SignInStage, User
 from kinga.accounts.navigation import navigation_for
+from kinga.accounts.pending import owner_cookie_set, pending_post_take, pending_post_waiting
 from kinga.audit.context import client_address
 
 
@@ -50,10 +53,18 @@ def _to(name: str, next_url: str) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Show the public welcome, or the signed-in user's starting points."""
+    """Show the public welcome, or the signed-in user's home: the work waiting for them,
+    with counts, then their starting points."""
     if not request.user.is_authenticated:
         return render(request, "accounts/welcome.html")
-    return render(request, "accounts/home.html", {"entries": navigation_for(request.user)})
+    user = request.user
+    work = home_work(viewer=user)
+    context = {
+        "entries": navigation_for(user),
+        "waiting": [item for item in work if item.count],
+        "clear": [item for item in work if not item.count],
+    }
+    return render(request, "accounts/home.html", context)
 
 
 def _wait_message(hold: services.SignInHold) -> str:
@@ -79,6 +90,9 @@ def _device(request: HttpRequest, username: str) -> str:
 
 def _set_device_cookie(response: HttpResponse, username: str) -> HttpResponse:
     """Give the browser, now fully signed in to this account, a new device cookie for it."""
+    user_id = User.objects.filter(username=username).values_list("pk", flat=True).first()
+    if user_id is not None:
+        owner_cookie_set(response, user_id=user_id, secure=settings.SESSION_COOKIE_SECURE)
     response.set_cookie(
         services.device_cookie_name(username=username),
         services.device_cookie_issue(username=username),
@@ -137,7 +151,12 @@ def login(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "error": error, "next": _safe_next(request)},
+        {
+            "form": form,
+            "error": error,
+            "next": _safe_next(request),
+            "kept": pending_post_waiting(request),
+        },
         status=200,
     )
 
@@ -168,6 +187,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             # The code is not even checked: a held attempt must not be an oracle.
             services.sign_in_held_record(username=user.username, hold=hold)
             error = _wait_message(hold)
+        elif services.totp_code_reused(user=user, code=form.cleaned_data["code"]):
+            # Right a moment ago, so no guess: it counts toward no throttle.
+            error = _(
+                "This code was already used. Wait for the next code (about 30 seconds) and "
+                "type that one."
+            )
         else:
             matched = match_token(user, form.cleaned_data["code"])
             services.login_attempt_record(
@@ -276,6 +301,38 @@ def logout(request: HttpRequest) -> HttpResponse:
         services.logout_record(user=request.user)
     auth.logout(request)
     return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+def resume(request: HttpRequest) -> HttpResponse:
+    """Offer the form the user posted after their session expired, to send it again now."""
+    kept = pending_post_take(request, user_id=int(request.user.pk or 0))
+    if kept is None:
+        return redirect("home")
+    return render(request, "accounts/resume.html", kept)
+
+
+@login_required
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Keep the session alive (the "Stay signed in" button): every request renews it."""
+    return HttpResponse(status=204)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language; a signed-in user's choice is also kept as their
+    preference, so notices, SMS and emails reach them in it."""
+    response = django_set_language(request)
+    user = request.user
+    language = request.POST.get("language", "")
+    if (
+        user.is_authenticated
+        and user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
+        and language in dict(settings.LANGUAGES)
+    ):
+        services.user_language_set(user=user, language=language)
+    return response
 
 
 @never_cache

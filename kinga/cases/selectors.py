@@ -27,6 +27,7 @@ from kinga.cases.models import (
     Case,
     CaseEvent,
     CasePlan,
+    CaseStatus,
     CaseTeamMember,
     CaseTransfer,
     ClosureRequest,
@@ -49,6 +50,7 @@ from kinga.people.selectors import person_search
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
+    from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
 
     Viewer = User | AnonymousUser | None
@@ -683,3 +685,86 @@ def receiving_caseworkers(*, viewer: User) -> QuerySet[Any]:
         .distinct()
         .order_by("username")
     )
+
+
+# --- the home's counts -------------------------------------------------------------------
+
+
+def home_work(*, viewer: User, today: datetime.date) -> list[WorkCount]:
+    """Return the counts of the viewer's case work for their home, through the policy:
+    overdue and open tasks and promises, what waits for a supervisor, the open cases the
+    viewer works on."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+
+    from kinga.accounts.home import WorkCount
+    from kinga.accounts.models import Role
+
+    roles = viewer.role_set
+    if not roles & {
+        Role.CASEWORKER,
+        Role.SUPERVISOR,
+        Role.COUNSELLOR,
+        Role.INVESTIGATOR,
+        Role.PROSECUTOR,
+    }:
+        return []
+    my_work = reverse("cases:my_work")
+    visible = policy.visible(viewer, Case.objects.all(), section="summary", action="view")
+    visible_ids = visible.values("pk")
+    work: list[WorkCount] = []
+    if roles & {Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR}:
+        tasks = Task.objects.filter(
+            assigned_to=viewer, done_at__isnull=True, case_id__in=visible_ids
+        ).aggregate(
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+            open=Count("pk"),
+        )
+        promises = Promise.objects.filter(
+            owner=viewer, state=PromiseState.OPEN, case_id__in=visible_ids
+        ).aggregate(overdue=Count("pk", filter=Q(due_on__lt=today)), open=Count("pk"))
+        work += [
+            WorkCount(_("Overdue tasks"), tasks["overdue"], my_work, urgent=True),
+            WorkCount(_("Overdue promises to a child"), promises["overdue"], my_work, urgent=True),
+            WorkCount(_("Open tasks"), tasks["open"], my_work),
+            WorkCount(_("Open promises to a child"), promises["open"], my_work),
+        ]
+    if policy.can_do(viewer, "case.approve"):
+        changeable = policy.visible(
+            viewer, Case.objects.all(), section="summary", action="change"
+        ).values("pk")
+        plans = (
+            CasePlan.objects.filter(state=PlanState.SUBMITTED, case_id__in=changeable)
+            .exclude(created_by=viewer)
+            .count()
+        )
+        closures = (
+            ClosureRequest.objects.filter(state=ApprovalState.REQUESTED, case_id__in=changeable)
+            .exclude(created_by=viewer)
+            .count()
+        )
+        overseen = (
+            Promise.objects.filter(
+                state=PromiseState.OPEN, due_on__lt=today, case_id__in=changeable
+            )
+            .exclude(owner=viewer)
+            .count()
+        )
+        transfers = (
+            CaseTransfer.objects.filter(
+                state=TransferState.REQUESTED, to_agency_id=viewer.agency_id
+            ).count()
+            if viewer.agency_id is not None
+            else 0
+        )
+        work += [
+            WorkCount(_("Overdue promises in cases you oversee"), overseen, my_work, urgent=True),
+            WorkCount(_("Case plans to approve"), plans, my_work),
+            WorkCount(_("Case closures to approve"), closures, my_work),
+            WorkCount(_("Cases offered to your agency"), transfers, my_work),
+        ]
+    open_cases = visible.filter(status__in=[CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP]).count()
+    work.append(
+        WorkCount(_("Open cases you work on or oversee"), open_cases, reverse("cases:list"))
+    )
+    return work

@@ -10,10 +10,14 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Reports and triage")
 
     def ready(self) -> None:
+        from kinga.accounts.home import register_home_work
         from kinga.accounts.models import Agency
         from kinga.intake import checks  # noqa: F401 - registers the deployment checks
+        from kinga.intake.selectors import home_work
         from kinga.intake.services import triage_agencies_forget
 
+        # The home shows each role's intake work (accounts sits below intake: a seam).
+        register_home_work("intake", home_work)
         # A new, changed or removed agency is seen by the next report in this process.
         for signal in (post_save, post_delete):
             signal.connect(

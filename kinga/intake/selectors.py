@@ -6,10 +6,12 @@ The public's only way in is a follow-up code, which is the credential itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from kinga.access import policy
@@ -30,6 +32,7 @@ from kinga.intake.services.codes import follow_up_hash, normalise_code
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
+    from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
 
 RECENT_CALLS = timedelta(days=30)
@@ -58,6 +61,16 @@ def calls_of(*, viewer: User) -> QuerySet[HelplineCall]:
         .select_related("report", "report__county", "follow_up_of")
         .order_by("-started_at")
     )
+
+
+def follow_ups_due(calls: QuerySet[HelplineCall], *, today: date) -> QuerySet[HelplineCall]:
+    """Return the calls whose follow-up is due by `today` and that no later call of the same
+    thread (the first call and its follow-ups) has answered yet."""
+    later = HelplineCall.objects.filter(
+        follow_up_of_id=Coalesce(OuterRef("follow_up_of_id"), OuterRef("pk")),
+        started_at__gt=OuterRef("started_at"),
+    )
+    return calls.filter(follow_up_due__lte=today).exclude(Exists(later))
 
 
 @dataclass(frozen=True)
@@ -275,3 +288,39 @@ def alerts_open_for(*, viewer: User) -> QuerySet[Alert]:
         .select_related("report", "county")
         .order_by("-raised_at")
     )
+
+
+def home_work(*, viewer: User, today: date) -> list[WorkCount]:
+    """Return the counts of the viewer's intake work for their home: danger alerts sent to
+    them and not yet acknowledged, reports waiting for a triage decision in their area, and
+    for an operator the calls logged today."""
+    from django.utils.translation import gettext_lazy as _
+
+    from kinga.accounts.home import WorkCount
+
+    work: list[WorkCount] = []
+    alerts = list(alerts_open_for(viewer=viewer).values_list("pk", flat=True)[:2])
+    if alerts:
+        # One alert opens at its page; more open at the triage queue, which lists them.
+        where = (
+            reverse("intake:alert", kwargs={"alert_id": alerts[0]})
+            if len(alerts) == 1 or not policy.can_do(viewer, "report.triage")
+            else reverse("intake:triage")
+        )
+        count = alerts_open_for(viewer=viewer).count() if len(alerts) > 1 else 1
+        work.append(WorkCount(_("Danger alerts to acknowledge"), count, where, urgent=True))
+    if policy.can_do(viewer, "report.triage"):
+        waiting = triage_queue(viewer=viewer).count()
+        work.append(
+            WorkCount(_("Reports waiting for a triage decision"), waiting, reverse("intake:triage"))
+        )
+    if policy.can_do(viewer, "report.log_call"):
+        today_start = timezone.make_aware(datetime.combine(today, time.min))
+        mine = calls_of(viewer=viewer)
+        due = follow_ups_due(mine, today=today).count()
+        work.append(
+            WorkCount(_("Follow-up calls due"), due, reverse("intake:helpline_mine"), urgent=True)
+        )
+        calls = mine.filter(started_at__gte=today_start).count()
+        work.append(WorkCount(_("Calls you logged today"), calls, reverse("intake:helpline_mine")))
+    return work

@@ -2,10 +2,16 @@
 
 The number is encrypted, with a blind index for lookups. The text never holds a report's
 content or a name: a neutral acknowledgement, or a reference and a link for staff.
+
+A reporter's acknowledgement is stored as its text, already in the reporter's language. A
+message to staff is stored as a message key with its values and a link path, for its
+recipient, and rendered in the recipient's language when the worker sends it
+(`kinga.lib.messages`); `text` then keeps what was sent.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -55,7 +61,18 @@ class MessageKind(models.TextChoices):
 class OutboundMessage(models.Model):
     to = EncryptedTextField(_("to"))
     to_index = models.CharField(_("number (blind index)"), max_length=32)
-    text = models.CharField(_("text"), max_length=480)
+    text = models.CharField(_("text"), max_length=480, blank=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff recipient"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    message = models.CharField(_("message key"), max_length=300, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
     kind = models.CharField(_("kind"), max_length=24, choices=MessageKind.choices)
     state = models.CharField(
         _("state"), max_length=20, choices=MessageState.choices, default=MessageState.QUEUED
@@ -72,6 +89,9 @@ class OutboundMessage(models.Model):
         verbose_name = _("outgoing SMS")
         verbose_name_plural = _("outgoing SMS")
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(text="", message=""), name="messaging_text_or_message"
+            ),
             models.UniqueConstraint(
                 fields=["provider_message_id"],
                 condition=~Q(provider_message_id=""),

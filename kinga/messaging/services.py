@@ -7,18 +7,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from kinga.lib.crypto import keyed_hash
+from kinga.lib.messages import absolute_link, link_check, message_render, message_values_check
 from kinga.lib.phones import normalise_phone
 from kinga.messaging.backends import TemporaryFailure, get_backend
 from kinga.messaging.models import STATE_RANK, MessageState, OutboundMessage
 from kinga.tasks.registry import task
 from kinga.tasks.services import backoff, task_enqueue
+
+if TYPE_CHECKING:
+    from kinga.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +56,59 @@ def message_send(*, to: str, text: str, kind: str) -> OutboundMessage:
     return message
 
 
+@transaction.atomic  # not durable: it joins the transaction of the change that sends it
+def message_send_staff(
+    *,
+    recipient: User,
+    message: str,
+    values: Mapping[str, str | int] | None = None,
+    link: str = "",
+    kind: str,
+) -> OutboundMessage:
+    """Store an SMS to a staff member's work phone as a message key with its values, and
+    queue it; the worker renders it in the recipient's language, with the link under
+    `KINGA_BASE_URL`, when it sends it. Raise ValueError when the work phone is no number.
+    """
+    number = normalise_phone(recipient.phone)
+    sms = OutboundMessage(
+        to=number,
+        to_index=keyed_hash(number, purpose="phone"),
+        recipient=recipient,
+        message=message,
+        values=message_values_check(values or {}),
+        link=link_check(link),
+        kind=kind,
+    )
+    sms.full_clean()
+    sms.save()
+    task_enqueue(name=SEND_TASK, payload={"message_id": sms.pk})
+    return sms
+
+
+def message_text(message: OutboundMessage) -> str:
+    """Return the text to send: a reporter's as stored; a staff member's rendered now, in
+    their language, with the link under the deployment's base URL."""
+    if not message.message:
+        return message.text
+    language = message.recipient.preferred_language if message.recipient else None
+    text = message_render(message=message.message, values=message.values, language=language)
+    link = absolute_link(message.link)
+    return f"{text} {link}"[:480] if link else text[:480]
+
+
 @task(SEND_TASK)
 def message_deliver(payload: dict[str, Any], now: datetime) -> None:
     """Hand one queued message to the backend; raise to retry when the provider is down."""
-    message = OutboundMessage.objects.select_for_update().filter(pk=payload["message_id"]).first()
+    message = (
+        OutboundMessage.objects.select_for_update(of=("self",))
+        .select_related("recipient")
+        .filter(pk=payload["message_id"])
+        .first()
+    )
     if message is None or message.state != MessageState.QUEUED:
         return  # sent already (a retried task), or gone
     message.attempts += 1
+    message.text = message_text(message)
     try:
         result = get_backend().send(to=message.to, text=message.text, reference=str(message.pk))
     except TemporaryFailure as error:
@@ -73,7 +124,7 @@ def message_deliver(payload: dict[str, Any], now: datetime) -> None:
                 payload={"message_id": message.pk},
                 run_after=now + backoff(message.attempts),
             )
-        message.save(update_fields=["attempts", "state", "failure_reason", "updated_at"])
+        message.save(update_fields=["attempts", "state", "failure_reason", "updated_at", "text"])
         return
     message.state = result.state
     message.failure_reason = result.failure_reason
@@ -82,6 +133,7 @@ def message_deliver(payload: dict[str, Any], now: datetime) -> None:
     message.updated_at = now
     message.save(
         update_fields=[
+            "text",
             "attempts",
             "state",
             "failure_reason",

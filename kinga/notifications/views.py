@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kinga.accounts.models import User
-from kinga.notifications.models import Notification
+from kinga.notifications.selectors import inbox as notifications_of
 from kinga.notifications.services import notification_mark_read
 
 
@@ -17,7 +17,7 @@ from kinga.notifications.services import notification_mark_read
 def inbox(request: HttpRequest) -> HttpResponse:
     """List the signed-in user's own notifications, unread first."""
     user = cast(User, request.user)
-    notes = Notification.objects.filter(recipient=user).order_by("read_at", "-created_at")
+    notes = notifications_of(user=user)
     page = Paginator(notes, 30).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})
 

@@ -12,8 +12,12 @@ class ReferralsConfig(AppConfig):
         # Importing the services registers the overdue-check task handler in every process,
         # the worker's included. The case page and case opening get a case's referrals
         # through the seam cases declares (cases sits below referrals and never imports it).
+        from kinga.accounts.home import register_home_work
         from kinga.cases.seams import register_referrals
         from kinga.referrals import services  # noqa: F401
         from kinga.referrals.for_cases import ReferralsOfCase
+        from kinga.referrals.selectors import home_work
 
         register_referrals(ReferralsOfCase())
+        # The home shows each role's referral work (accounts sits below referrals: a seam).
+        register_home_work("referrals", home_work)

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BigIntegerField, Case, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from kinga.referrals.models import OPEN_REFERRAL_STATUSES, Referral, ReferralSta
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
+    from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
     from kinga.cases.models import Case as SurvivorCase
     from kinga.cases.selectors import TimelineEntry
@@ -316,3 +317,52 @@ def referral_address_visible_to(viewer: Viewer, location: Location) -> bool:
         .filter(service_at_location__location=location, status__in=OPEN_REFERRAL_STATUSES)
         .exists()
     )
+
+
+def home_work(*, viewer: User, today: dt.date) -> list[WorkCount]:
+    """Return the counts of the viewer's referral work for their home: for a receiving
+    service, new referrals to accept and those it is serving; for the sending side, the
+    referrals of their agency nobody answered in time."""
+    from django.utils.translation import gettext_lazy as _
+
+    from kinga.accounts.home import WorkCount
+    from kinga.accounts.models import Role
+
+    work: list[WorkCount] = []
+    if viewer.has_role(Role.SERVICE_PROVIDER):
+        handled = _handled_referral_ids(viewer, "list")
+        counts = (
+            Referral.objects.filter(pk__in=handled).aggregate(
+                new=Count("pk", filter=Q(status=ReferralStatus.SENT)),
+                serving=Count(
+                    "pk",
+                    filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS]),
+                ),
+            )
+            if handled is not None
+            else {"new": 0, "serving": 0}
+        )
+        inbox = reverse("referrals:inbox")
+        work += [
+            WorkCount(_("New referrals to accept or decline"), counts["new"], inbox, urgent=True),
+            WorkCount(_("Referrals you are serving"), counts["serving"], inbox),
+        ]
+    if viewer.has_role(Role.CASEWORKER, Role.SUPERVISOR) and viewer.agency_id is not None:
+        overdue = (
+            referrals_visible_to(viewer=viewer, action="list")
+            .filter(
+                sending_agency_id=viewer.agency_id,
+                status=ReferralStatus.SENT,
+                due_at__lt=timezone.now(),
+            )
+            .count()
+        )
+        work.append(
+            WorkCount(
+                _("Referrals sent and not answered in time"),
+                overdue,
+                reverse("referrals:outgoing"),
+                urgent=True,
+            )
+        )
+    return work

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access import policy
 from kinga.access.models import MatterType, Relation
@@ -78,8 +79,11 @@ def _referral_audit(
 
 
 def _notify_later(
-    recipients: Iterable[User], text: str, referral: Referral, actor: User | None
+    recipients: Iterable[User], message: str, referral: Referral, actor: User | None
 ) -> None:
+    """Tell these people (never the actor) about the referral, by its reference: `message`
+    is marked with `gettext_noop`, may use %(reference)s, and is rendered in each reader's
+    language."""
     people = [user for user in recipients if actor is None or user.pk != actor.pk]
     if not people:
         return
@@ -89,7 +93,8 @@ def _notify_later(
     # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
     notify(
         recipients=people,
-        text=text,
+        message=message,
+        values={"reference": referral.reference},
         link=link,
         kind="referral",
         actor=actor,
@@ -322,11 +327,10 @@ def _create(
     _notify_later(
         [*receiving_staff(receiving_agency), *([childrens_officer] if childrens_officer else [])],
         (
-            _("Emergency referral %(reference)s: answer within 4 hours.")
+            gettext_noop("Emergency referral %(reference)s: answer within 4 hours.")
             if referral.urgency == Urgency.EMERGENCY
-            else _("New referral %(reference)s waits for your answer.")
-        )
-        % {"reference": referral.reference},
+            else gettext_noop("New referral %(reference)s waits for your answer.")
+        ),
         referral,
         actor,
     )
@@ -634,12 +638,12 @@ def _promise_close(referral: Referral, *, kept: bool, explanation: str) -> None:
         return
 
 
-def _tell_sender(referral: Referral, text: str, actor: User) -> None:
+def _tell_sender(referral: Referral, message: str, actor: User) -> None:
     recipients = {
         referral.sent_by.pk: referral.sent_by,
         referral.contact_person.pk: referral.contact_person,
     }
-    _notify_later(recipients.values(), text, referral, actor)
+    _notify_later(recipients.values(), message, referral, actor)
 
 
 @transaction.atomic(durable=True)
@@ -651,7 +655,7 @@ def referral_accept(*, referral: Referral, actor: User, now: dt.datetime | None 
     _referral_audit(referral, actor, fields=["status"], detail={"status": referral.status})
     _tell_sender(
         referral,
-        _("Referral %(reference)s was accepted.") % {"reference": referral.reference},
+        gettext_noop("Referral %(reference)s was accepted."),
         actor,
     )
     return referral
@@ -687,8 +691,7 @@ def referral_decline(
     )
     _tell_sender(
         referral,
-        _("Referral %(reference)s was declined. Open it for the reason.")
-        % {"reference": referral.reference},
+        gettext_noop("Referral %(reference)s was declined. Open it for the reason."),
         actor,
     )
     return referral
@@ -722,8 +725,7 @@ def referral_complete(
     )
     _tell_sender(
         referral,
-        _("Referral %(reference)s was completed; the feedback is on the case.")
-        % {"reference": referral.reference},
+        gettext_noop("Referral %(reference)s was completed; the feedback is on the case."),
         actor,
     )
     return referral
@@ -746,8 +748,7 @@ def referral_withdraw(
     _promise_close(referral, kept=False, explanation=reason)
     _notify_later(
         receiving_staff(referral.receiving_agency),
-        _("Referral %(reference)s was withdrawn by the sender.")
-        % {"reference": referral.reference},
+        gettext_noop("Referral %(reference)s was withdrawn by the sender."),
         referral,
         actor,
     )
@@ -781,9 +782,9 @@ def referral_overdue_check(payload: dict[str, Any], now: dt.datetime) -> None:
         return
     notify(
         recipients=[referral.sent_by, *agency_supervisors(referral.sending_agency)],
-        text=_("Referral %(reference)s has not been answered in time.")
-        % {"reference": referral.reference},
-        link=f"/referrals/{referral.pk}/",
+        message=gettext_noop("Referral %(reference)s has not been answered in time."),
+        values={"reference": referral.reference},
+        link=reverse("referrals:detail", kwargs={"referral_id": referral.pk}),
         kind="referral_overdue",
         deliver_by=("sms", "email"),
     )

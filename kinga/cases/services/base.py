@@ -110,7 +110,9 @@ def _touch(case: Case, **changes: Any) -> None:
     case.save(update_fields=[*changes, "updated_at"])
 
 
-def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) -> None:
+def _notify(users: Iterable[User], message: str, case: Case, actor: User | None) -> None:
+    """Tell these people (never the actor) about the case, by its code: `message` is marked
+    with `gettext_noop` and may use %(code)s; it is rendered in each reader's language."""
     recipients = [user for user in users if actor is None or user.pk != actor.pk]
     if not recipients:
         return
@@ -118,4 +120,11 @@ def _notify(users: Iterable[User], text: str, case: Case, actor: User | None) ->
 
     link = reverse("cases:detail", kwargs={"case_id": case.pk})
     # In the change's transaction (CONTRIBUTING, "Side effects"): they commit together.
-    notify(recipients=recipients, text=text, link=link, kind="case", actor=actor)
+    notify(
+        recipients=recipients,
+        message=message,
+        values={"code": case.code},
+        link=link,
+        kind="case",
+        actor=actor,
+    )

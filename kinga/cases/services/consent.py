@@ -203,7 +203,7 @@ def consent_override(
     )
     _notify(
         [case.caseworker],
-        _("A supervisor overrode consent on case %(code)s.") % {"code": case.code},
+        gettext_noop("A supervisor overrode consent on case %(code)s."),
         case,
         actor,
     )

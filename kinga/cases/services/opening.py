@@ -277,9 +277,7 @@ def case_team_add(*, case: Case, user: User, role_on_case: str, actor: User) -> 
         params={"role": _label(member, "role_on_case")},
     )
     _audit(actor, member, fields=["user", "agency", "role_on_case"])
-    _notify(
-        [user], _("You were added to the team of case %(code)s.") % {"code": case.code}, case, actor
-    )
+    _notify([user], gettext_noop("You were added to the team of case %(code)s."), case, actor)
     return member
 
 

@@ -253,7 +253,7 @@ def wellbeing_record(
     if setback:
         _notify(
             [case.caseworker],
-            _("A wellbeing setback was recorded on case %(code)s.") % {"code": case.code},
+            gettext_noop("A wellbeing setback was recorded on case %(code)s."),
             case,
             actor,
         )
@@ -313,7 +313,7 @@ def safety_event_record(
     _audit(actor, event, fields=["occurred_on", "kind", "description", "action_taken"])
     _notify(
         [case.caseworker, *supervisors_of(matter=case.access_matter())],
-        _("A safety event was recorded on case %(code)s.") % {"code": case.code},
+        gettext_noop("A safety event was recorded on case %(code)s."),
         case,
         actor,
     )

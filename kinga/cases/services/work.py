@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -67,9 +68,7 @@ def task_create(
         record=task,
     )
     _audit(actor, task, fields=["title", "assigned_to", "due_on"])
-    _notify(
-        [assigned_to], _("You have a new task on case %(code)s.") % {"code": case.code}, case, actor
-    )
+    _notify([assigned_to], gettext_noop("You have a new task on case %(code)s."), case, actor)
     return task
 
 
@@ -190,9 +189,9 @@ def case_reminders_send(*, today: datetime.date | None = None) -> int:
             recipients = [promise.owner, *supervisors_of(matter=case.access_matter())]
             notify(
                 recipients=recipients,
-                text=_("A promise made to the child on case %(code)s is overdue.")
-                % {"code": case.code},
-                link=f"/cases/{case.pk}/",
+                message=gettext_noop("A promise made to the child on case %(code)s is overdue."),
+                values={"code": case.code},
+                link=reverse("cases:detail", kwargs={"case_id": case.pk}),
                 kind="promise_overdue",
             )
             Promise.objects.filter(pk=promise.pk).update(overdue_notified_on=today)
@@ -203,8 +202,9 @@ def case_reminders_send(*, today: datetime.date | None = None) -> int:
     for task in tasks:
         notify(
             recipients=[task.assigned_to],
-            text=_("A task on case %(code)s is due today.") % {"code": task.case.code},
-            link=f"/cases/{task.case_id}/",
+            message=gettext_noop("A task on case %(code)s is due today."),
+            values={"code": task.case.code},
+            link=reverse("cases:detail", kwargs={"case_id": task.case_id}),
             kind="task_due",
         )
     return flagged

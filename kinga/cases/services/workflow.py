@@ -226,7 +226,7 @@ def plan_submit(*, plan: CasePlan, actor: User) -> CasePlan:
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state"])
     _notify(
         supervisors_of(matter=case.access_matter()),
-        _("A case plan on case %(code)s waits for your approval.") % {"code": case.code},
+        gettext_noop("A case plan on case %(code)s waits for your approval."),
         case,
         actor,
     )
@@ -253,7 +253,7 @@ def _plan_decide(
     plan.save(update_fields=["state", "decided_at", "decided_by", "comments"])
     _event(case, actor, CaseEvent.Kind.PLAN, event, params={"version": plan.version})
     _audit(actor, plan, action=AuditAction.CHANGE, fields=["state", "comments"])
-    _notify([case.caseworker], notice % {"code": case.code}, case, actor)
+    _notify([case.caseworker], notice, case, actor)
     return plan
 
 
@@ -269,7 +269,7 @@ def plan_approve(*, plan: CasePlan, actor: User, comments: str = "") -> CasePlan
         state=PlanState.APPROVED,
         comments=comments,
         event=gettext_noop("Case plan v%(version)d approved"),
-        notice=_("The case plan of %(code)s was approved."),
+        notice=gettext_noop("The case plan of %(code)s was approved."),
     )
 
 
@@ -287,7 +287,7 @@ def plan_return(*, plan: CasePlan, actor: User, comments: str) -> CasePlan:
         state=PlanState.RETURNED,
         comments=comments,
         event=gettext_noop("Case plan v%(version)d returned with comments"),
-        notice=_("The case plan of %(code)s was returned with comments."),
+        notice=gettext_noop("The case plan of %(code)s was returned with comments."),
     )
 
 
@@ -327,7 +327,7 @@ def closure_request(*, case: Case, actor: User, closing_status: str, reason: str
     _audit(actor, request, fields=["closing_status", "reason"])
     _notify(
         supervisors_of(matter=case.access_matter()),
-        _("Closing case %(code)s waits for your approval.") % {"code": case.code},
+        gettext_noop("Closing case %(code)s waits for your approval."),
         case,
         actor,
     )
@@ -357,7 +357,7 @@ def closure_approve(*, request: ClosureRequest, actor: User, comments: str = "")
     _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
         [case.caseworker],
-        _("Closing case %(code)s was approved.") % {"code": case.code},
+        gettext_noop("Closing case %(code)s was approved."),
         case,
         actor,
     )
@@ -382,7 +382,7 @@ def closure_return(*, request: ClosureRequest, actor: User, comments: str) -> Cl
     _audit(actor, request, action=AuditAction.CHANGE, fields=["state", "comments"])
     _notify(
         [case.caseworker],
-        _("Closing case %(code)s was returned with comments.") % {"code": case.code},
+        gettext_noop("Closing case %(code)s was returned with comments."),
         case,
         actor,
     )
@@ -401,7 +401,7 @@ def case_reopen(*, case: Case, actor: User, reason: str) -> Case:
     _audit(actor, case, action=AuditAction.CHANGE, fields=["status", "closed_at"], reason=reason)
     _notify(
         supervisors_of(matter=case.access_matter()),
-        _("Case %(code)s was reopened.") % {"code": case.code},
+        gettext_noop("Case %(code)s was reopened."),
         case,
         actor,
     )
@@ -454,7 +454,7 @@ def transfer_request(*, case: Case, actor: User, to_agency: Agency, reason: str)
     )
     _notify(
         list(receivers),
-        _("Case %(code)s is offered to your agency.") % {"code": case.code},
+        gettext_noop("Case %(code)s is offered to your agency."),
         case,
         actor,
     )
@@ -502,7 +502,7 @@ def transfer_accept(*, transfer: CaseTransfer, actor: User, caseworker: User) ->
         params={"agency": transfer.to_agency.name},
     )
     _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state"])
-    _notify([caseworker], _("You now own case %(code)s.") % {"code": case.code}, case, actor)
+    _notify([caseworker], gettext_noop("You now own case %(code)s."), case, actor)
     return case
 
 
@@ -536,7 +536,7 @@ def transfer_decline(*, transfer: CaseTransfer, actor: User, note: str) -> CaseT
     _audit(actor, transfer, action=AuditAction.CHANGE, fields=["state", "decision_note"])
     _notify(
         [case.caseworker],
-        _("The transfer of case %(code)s was declined.") % {"code": case.code},
+        gettext_noop("The transfer of case %(code)s was declined."),
         case,
         actor,
     )

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access.models import Relation
 from kinga.access.services import access_grant_users
@@ -95,10 +94,6 @@ def _next_reach(alert: Alert, report: Report) -> Reach:
 def alert_link(alert: Alert) -> str:
     """Return the alert page's path (notifications keep the path, SMS the whole address)."""
     return reverse("intake:alert", args=[alert.pk])
-
-
-def _address(alert: Alert) -> str:
-    return f"{settings.KINGA_BASE_URL.rstrip('/')}{alert_link(alert)}"
 
 
 def _reach_people(alert: Alert, report: Report, people: list[User], now: datetime) -> None:
@@ -170,8 +165,8 @@ def alert_raise(*, report: Report, now: datetime) -> Alert:
     alert.save(update_fields=["step_order"])
     notify(
         recipients=reach.people,
-        text=_("Urgent: report %(reference)s says a child is in danger now. Open: %(link)s")
-        % {"reference": report.reference, "link": _address(alert)},
+        message=gettext_noop("Urgent: report %(reference)s says a child is in danger now."),
+        values={"reference": report.reference},
         link=alert_link(alert),
         kind="danger_alert",
         deliver_by=("sms",),
@@ -212,8 +207,8 @@ def alert_escalate(payload: dict[str, Any], now: datetime) -> None:
         alert.step_order = reach.step.order
         notify(
             recipients=reach.people,
-            text=_("Not yet acknowledged: report %(reference)s, a child in danger. Open: %(link)s")
-            % {"reference": report.reference, "link": _address(alert)},
+            message=gettext_noop("Not yet acknowledged: report %(reference)s, a child in danger."),
+            values={"reference": report.reference},
             link=alert_link(alert),
             kind="danger_alert_escalated",
             deliver_by=("sms",),
@@ -224,8 +219,8 @@ def alert_escalate(payload: dict[str, Any], now: datetime) -> None:
         reminded = list(alert.notified.filter(is_active=True).order_by("pk"))
         notify(
             recipients=reminded,
-            text=_("Still nobody acting: report %(reference)s, a child in danger. Open: %(link)s")
-            % {"reference": report.reference, "link": _address(alert)},
+            message=gettext_noop("Still nobody acting: report %(reference)s, a child in danger."),
+            values={"reference": report.reference},
             link=alert_link(alert),
             kind="danger_alert_reminder",
             deliver_by=("sms",),
@@ -256,8 +251,8 @@ def alert_acknowledge(*, alert: Alert, actor: User, now: datetime | None = None)
     alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
     notify(
         recipients=alert.notified.exclude(pk=actor.pk),
-        text=_("%(name)s is acting on the alert of report %(reference)s.")
-        % {"name": str(actor), "reference": alert.report.reference},
+        message=gettext_noop("%(name)s is acting on the alert of report %(reference)s."),
+        values={"name": str(actor), "reference": alert.report.reference},
         link=alert_link(alert),
         kind="danger_alert_acknowledged",
         actor=actor,

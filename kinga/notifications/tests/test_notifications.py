@@ -50,7 +50,7 @@ def test_notify_queues_sms_and_email_and_the_worker_sends_them(
     with transaction.atomic():
         notify(
             recipients=[user, user],
-            text="Referral REF-1 has not been answered in time.",
+            message="Referral REF-1 has not been answered in time.",
             link="/referrals/1/",
             kind="referral_overdue",
             deliver_by=("sms", "email"),
@@ -69,7 +69,7 @@ def test_notifications_of_a_rolled_back_change_are_never_sent(personas: Any, set
     they cannot go out for something that did not happen."""
     user = reachable(personas.supervisor)
     with pytest.raises(RuntimeError), transaction.atomic():
-        notify(recipients=[user], text="Case KWL-1 closed.", deliver_by=("sms", "email"))
+        notify(recipients=[user], message="Case KWL-1 closed.", deliver_by=("sms", "email"))
         raise RuntimeError("the change failed")
     assert not Notification.objects.exists()
     assert not OutboundMessage.objects.exists()
@@ -85,7 +85,7 @@ def test_a_work_number_that_is_not_a_phone_does_not_stop_the_notification(
     other recipients' SMS still happen."""
     bad = reachable(personas.supervisor, phone="ext. 12")
     good = reachable(personas.caseworker)
-    notify(recipients=[bad, good], text="Case KWL-1 reassigned.", deliver_by=("sms",))
+    notify(recipients=[bad, good], message="Case KWL-1 reassigned.", deliver_by=("sms",))
     assert Notification.objects.count() == 2
     assert OutboundMessage.objects.count() == 1
 
@@ -94,8 +94,8 @@ def test_the_inbox_shows_only_the_users_own_notifications(
     personas: Any, client_for: Callable[[User | None], Client]
 ) -> None:
     """Issue 12 point 7: a user's inbox lists their notifications and nobody else's."""
-    notify(recipients=[personas.caseworker], text="Mine: case KWL-1.")
-    notify(recipients=[personas.caseworker_other], text="Theirs: case KLF-9.")
+    notify(recipients=[personas.caseworker], message="Mine: case KWL-1.")
+    notify(recipients=[personas.caseworker_other], message="Theirs: case KLF-9.")
     page = client_for(personas.caseworker).get(reverse("notifications:inbox"))
     assert page.status_code == 200
     body = page.content.decode()
@@ -107,8 +107,8 @@ def test_a_user_cannot_mark_another_users_notification_read(
     personas: Any, client_for: Callable[[User | None], Client]
 ) -> None:
     """Issue 12 point 7: marking read touches only the signed-in user's notifications."""
-    (theirs,) = notify(recipients=[personas.caseworker_other], text="Case KLF-9.")
-    (mine,) = notify(recipients=[personas.caseworker], text="Case KWL-1.")
+    (theirs,) = notify(recipients=[personas.caseworker_other], message="Case KLF-9.")
+    (mine,) = notify(recipients=[personas.caseworker], message="Case KWL-1.")
     client = client_for(personas.caseworker)
     client.post(reverse("notifications:mark_read"), {"notification": theirs.pk})
     theirs.refresh_from_db()
@@ -121,9 +121,9 @@ def test_a_user_cannot_mark_another_users_notification_read(
 def test_marking_read_is_a_top_level_change(personas: Any) -> None:
     """Issue 12 point 4: `notification_mark_read` is a durable service (its own
     transaction), while `notify` joins the transaction of the change it reports."""
-    notify(recipients=[personas.caseworker], text="Case KWL-1.")
+    notify(recipients=[personas.caseworker], message="Case KWL-1.")
     with pytest.raises(RuntimeError), transaction.atomic():
         notification_mark_read(user=personas.caseworker)
     with transaction.atomic():
-        notify(recipients=[personas.caseworker], text="Case KWL-2.")  # joins, no error
+        notify(recipients=[personas.caseworker], message="Case KWL-2.")  # joins, no error
     assert notification_mark_read(user=personas.caseworker) == 2
