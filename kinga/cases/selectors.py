@@ -235,13 +235,22 @@ class TimelineEntry:
     text: str = ""
     actor: str = ""
     url: str = ""
+    # The day it happened, when its record says another day than the one it was entered.
+    on: datetime.date | None = None
+
+    @property
+    def day(self) -> datetime.date:
+        """Return the day it happened (the timeline's order), else the day it was entered."""
+        return self.on or timezone.localdate(self.at)
 
     def html(self) -> str:
         """Return the entry as one escaped `<li>`.
 
         The timeline can hold hundreds of entries; building each in Python is some ten
         times faster than a template loop, which keeps the case page within its budget.
-        The time is shown as 2026-03-02 14:05, the same in both languages.
+        The time is shown as 2026-03-02 14:05, the same in both languages; an entry that
+        happened on another day than it was entered shows that day, and when it was
+        entered beside it.
         """
         text = (
             format_html('<p class="note-text">{}</p>', linebreaksbr(self.text)) if self.text else ""
@@ -252,12 +261,23 @@ class TimelineEntry:
             if self.url.startswith("/") and not self.url.startswith("//")
             else self.summary
         )
+        entered = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M")
+        if self.on is not None and self.on != timezone.localdate(self.at):
+            when = format_html(
+                '<time datetime="{}">{}</time> <span class="entered help">({} '
+                '<time datetime="{}">{}</time>)</span>',
+                self.on.isoformat(),
+                self.on.isoformat(),
+                gettext("entered"),
+                self.at.isoformat(),
+                entered,
+            )
+        else:
+            when = format_html('<time datetime="{}">{}</time>', self.at.isoformat(), entered)
         return format_html(
-            '<li class="entry-{}"><time datetime="{}">{}</time> <span class="badge">{}</span> '
-            "{}{}{}</li>",
+            '<li class="entry-{}">{} <span class="badge">{}</span> {}{}{}</li>',
             self.section,
-            self.at.isoformat(),
-            timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M"),
+            when,
             self.label,
             summary,
             actor,
@@ -356,8 +376,9 @@ def case_page(
     events = list(
         CaseEvent.objects.filter(case=case, event_section__in=sections)
         .annotate(note_text=note_text)
-        .order_by("-created_at", "-pk")
+        .order_by("-occurred_on", "-created_at", "-pk")
         .values_list(
+            "occurred_on",
             "created_at",
             "kind",
             "summary",
@@ -379,12 +400,13 @@ def case_page(
             section=section,
             text=text or "",
             actor=f"{first} {last}".strip() or username,
+            on=on,
         )
-        for at, kind, summary, params, section, text, first, last, username in events
+        for on, at, kind, summary, params, section, text, first, last, username in events
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))
-        timeline.sort(key=lambda entry: entry.at, reverse=True)
+        timeline.sort(key=lambda entry: (entry.day, entry.at), reverse=True)
 
     summary = "summary" in sections
     care = "care" in sections
