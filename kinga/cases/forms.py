@@ -356,5 +356,13 @@ class CaseFilterForm(forms.Form):
     risk_level = forms.ChoiceField(
         label=_("Risk"), choices=[("", _("Any risk")), *RiskLevel.choices], required=False
     )
+    q = forms.CharField(
+        label=_("Child's name or case code"),
+        max_length=100,
+        required=False,
+        help_text=_("A name as you heard it, or a code or its beginning (MSA-2026)."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     mine = forms.BooleanField(label=_("Only cases I own"), required=False)
-    code = forms.CharField(label=_("Case code"), max_length=20, required=False)
+
+    field_order = ["q", "status", "risk_level", "mine"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,7 +45,8 @@ from kinga.cases.models import (
 )
 from kinga.cases.seams import case_referrals
 from kinga.people.models import Person
-from kinga.people.selectors import person_search
+from kinga.lib.names import query_tokens
+from kinga.people.selectors import person_search, rank_by_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -168,13 +170,18 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
     code exists, to ask for emergency access.
     """
     code = code.strip().upper()
-    case = Case.objects.filter(code=code).first()
     audit_record(
         action=AuditAction.SEARCH,
         actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type="cases.case",
         search_terms=code,
     )
+    return _lookup_code(viewer, code)
+
+
+def _lookup_code(viewer: Viewer, code: str) -> CodeLookup:
+    """Look up an exact code (the search already audited); audit a refusal as a denial."""
+    case = Case.objects.filter(code=code).first()
     if case is None:
         policy.deny(viewer, record_type="cases.case", record_id="")
         return CodeLookup(None, None)
@@ -184,6 +191,72 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
     if policy.can_do(viewer, "break_glass.request"):
         return CodeLookup(None, case.pk)
     return CodeLookup(None, None)
+
+
+# A case code is three capitals, the year and a number: MSA-2026-00042. A search whose
+# text could begin one is matched against codes by prefix; one that is a whole code is
+# looked up exactly (and may offer break-glass).
+CODE_START = re.compile(r"[A-Z]{1,3}(-[0-9]{0,4}(-[0-9]{0,5})?)?")
+WHOLE_CODE = re.compile(r"[A-Z]{3}-[0-9]{4}-[0-9]{5}")
+# At most this many children whose names match are looked for among the viewer's cases.
+NAME_MATCHES = 50
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """What a search of the case list found: the cases the viewer may list that match,
+    the case of an exact code the viewer may open, or (for a role that may break glass)
+    the case of an exact code out of reach."""
+
+    text: str
+    cases: QuerySet[Case]
+    exact: Case | None
+    break_glass_case_id: int | None
+
+
+def case_search(
+    *,
+    viewer: Viewer,
+    text: str,
+    status: str = "",
+    risk_level: str = "",
+    mine: bool = False,
+) -> CaseSearch:
+    """Return the cases the viewer may list whose code starts with the text, or whose
+    child's name matches it, tolerant of spelling (`kinga.people` name tokens).
+
+    A name only finds the cases whose identity section the viewer may list, so searching
+    by name tells nobody which child a case they may not see is about. The search is
+    audited once, its terms hashed; an exact code out of reach is refused as
+    `case_find_by_code` refuses it.
+    """
+    text = " ".join(text.split())
+    listed = case_list(viewer=viewer, status=status, risk_level=risk_level, mine=mine)
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="cases.case",
+        search_terms=text,
+    )
+    code = text.upper()
+    lookup = CodeLookup(None, None)
+    matches = Q(pk__in=[])
+    if WHOLE_CODE.fullmatch(code):
+        lookup = _lookup_code(viewer, code)
+    if CODE_START.fullmatch(code):
+        matches |= Q(code__startswith=code)
+    parts = [] if any(ch.isdigit() for ch in text) else query_tokens(text)
+    if parts:
+        named = policy.visible(viewer, Case.objects.all(), section="identity", action="list")
+        children = rank_by_name(parts, among=named.values("child_id"), limit=NAME_MATCHES)
+        if children:
+            matches |= Q(child_id__in=children, pk__in=named.values("pk"))
+    return CaseSearch(
+        text=text,
+        cases=listed.filter(matches),
+        exact=lookup.case,
+        break_glass_case_id=lookup.break_glass_case_id,
+    )
 
 
 def child_first_name_for_referral(*, viewer: Viewer, case: Case) -> str:
