@@ -280,15 +280,15 @@ class CaseEvent(InCase):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.summary}"
+
     def clean(self) -> None:
         """Refuse a day of happening after today."""
         super().clean()
         errors = past_dates_errors(self, ("occurred_on",))
         if errors:
             raise ValidationError(errors)
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.summary}"
 
 
 # --- consent ---------------------------------------------------------------------------

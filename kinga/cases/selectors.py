@@ -44,8 +44,8 @@ from kinga.cases.models import (
     WellbeingMeasure,
 )
 from kinga.cases.seams import case_referrals
-from kinga.people.models import Person
 from kinga.lib.names import query_tokens
+from kinga.people.models import Person
 from kinga.people.selectors import person_search, rank_by_name
 
 if TYPE_CHECKING:

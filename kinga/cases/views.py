@@ -58,20 +58,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = case_forms.CaseFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     text = " ".join((data.get("q") or "").split())
-    filters = {
-        "status": data.get("status") or "",
-        "risk_level": data.get("risk_level") or "",
-        "mine": bool(data.get("mine")),
-    }
+    status, risk_level = data.get("status") or "", data.get("risk_level") or ""
+    mine, number = bool(data.get("mine")), request.GET.get("page", "")
     search = None
     if text:
         page, search = case_search_page(
-            viewer=user, text=text, page=request.GET.get("page", ""), **filters
+            viewer=user, text=text, status=status, risk_level=risk_level, mine=mine, page=number
         )
         if search.exact is not None:
             return redirect("cases:detail", case_id=search.exact.pk)
     else:
-        page = case_list_page(viewer=user, page=request.GET.get("page", ""), **filters)
+        page = case_list_page(
+            viewer=user, status=status, risk_level=risk_level, mine=mine, page=number
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
