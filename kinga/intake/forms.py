@@ -168,7 +168,7 @@ class ReportFields(PlaceMixin):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("categories") and not (data.get("narrative") or "").strip():
             raise forms.ValidationError(_("Choose what is happening, or tell us in your words."))
         return data

@@ -111,9 +111,7 @@ def test_a_place_that_adds_up_is_not_flagged(client: Client, personas: Any) -> N
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_every_aria_describedby_points_at_an_element_that_exists(
-    client: Client, path: str
-) -> None:
+def test_every_aria_describedby_points_at_an_element_that_exists(client: Client, path: str) -> None:
     body = client.get(path).content.decode()
     ids = set(re.findall(r'\sid="([^"]+)"', body))
     described = re.findall(r'aria-describedby="([^"]+)"', body)
