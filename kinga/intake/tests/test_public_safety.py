@@ -19,7 +19,7 @@ from kinga.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_PAGES = ("/", "/report/", "/report/?lang=sw", "/report/follow-up/")
+PUBLIC_PAGES = ("/", "/report/", "/report/?lang=sw", "/report/follow-up/", "/accounts/login/")
 
 
 def _lean_get(path: str, accept_language: str) -> tuple[str, dict[str, str], str]:
@@ -138,6 +138,12 @@ def test_every_public_page_has_quick_exit_and_a_footer_for_reporters(
     assert "every view is recorded" not in body
     footer = body[body.index('<footer class="site-footer">') :]
     assert "You do not need to give your name" in footer or "Huhitaji kutaja jina lako" in footer
+
+
+def test_staff_pages_have_no_quick_exit(personas: Any, client_for: Any) -> None:
+    body = client_for(personas.caseworker).get("/").content.decode()
+    assert "data-quick-exit" not in body and "quick-exit.js" not in body
+    assert "every view is recorded" in body
 
 
 def test_public_pages_leave_no_copy_in_the_browser(client: Client) -> None:
