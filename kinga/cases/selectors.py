@@ -212,6 +212,9 @@ class CaseSearch:
     cases: QuerySet[Case]
     exact: Case | None
     break_glass_case_id: int | None
+    # The text was a whole code (or could only be one), looked up exactly: when it finds no
+    # case the viewer may open, the answer is the same for a real code and an unused one.
+    code_lookup: bool = False
 
 
 def case_search(
@@ -227,8 +230,9 @@ def case_search(
 
     A name only finds the cases whose identity section the viewer may list, so searching
     by name tells nobody which child a case they may not see is about. The search is
-    audited once, its terms hashed; an exact code out of reach is refused as
-    `case_find_by_code` refuses it.
+    audited once, its terms hashed. A whole code (or text with digits that cannot begin
+    one) is looked up exactly and refused as `case_find_by_code` refuses it: a case out
+    of reach and a code nobody has are audited denials alike.
     """
     text = " ".join(text.split())
     listed = case_list(viewer=viewer, status=status, risk_level=risk_level, mine=mine)
@@ -241,11 +245,13 @@ def case_search(
     code = text.upper()
     lookup = CodeLookup(None, None)
     matches = Q(pk__in=[])
-    if WHOLE_CODE.fullmatch(code):
+    has_digit = any(ch.isdigit() for ch in text)
+    code_lookup = bool(WHOLE_CODE.fullmatch(code)) or (has_digit and not CODE_START.fullmatch(code))
+    if code_lookup:
         lookup = _lookup_code(viewer, code)
-    if CODE_START.fullmatch(code):
+    elif CODE_START.fullmatch(code):
         matches |= Q(code__startswith=code)
-    parts = [] if any(ch.isdigit() for ch in text) else query_tokens(text)
+    parts = [] if has_digit else query_tokens(text)
     if parts:
         named = policy.visible(viewer, Case.objects.all(), section="identity", action="list")
         children = rank_by_name(parts, among=named.values("child_id"), limit=NAME_MATCHES)
@@ -256,6 +262,7 @@ def case_search(
         cases=listed.filter(matches),
         exact=lookup.case,
         break_glass_case_id=lookup.break_glass_case_id,
+        code_lookup=code_lookup,
     )
 
 

@@ -67,6 +67,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         )
         if search.exact is not None:
             return redirect("cases:detail", case_id=search.exact.pk)
+        if search.code_lookup and search.break_glass_case_id is None:
+            # The selector audited the refusal. A case out of reach answers exactly as a
+            # code that does not exist: codes are sequential, anything else is an oracle.
+            raise Http404
     else:
         page = case_list_page(
             viewer=user, status=status, risk_level=risk_level, mine=mine, page=number
