@@ -212,8 +212,8 @@ def case_page(*, out: Callable[[str], None], quick: bool) -> None:
     def reference() -> None:
         list(
             CaseEvent.objects.filter(case=case)
-            .order_by("-created_at")
-            .values_list("created_at", "kind", "summary", "created_by__username")
+            .order_by("-occurred_on", "-created_at")
+            .values_list("occurred_on", "created_at", "kind", "summary", "created_by__username")
         )
         list(Note.objects.filter(case=case).values_list("pk", "text"))
 

@@ -524,6 +524,7 @@ def _backdate(case: Case, since: datetime.datetime, days_ago: int) -> None:
         "FollowUp": "held_on",
         "Interview": "held_on",
         "Consent": "given_on",
+        "CaseEvent": "occurred_on",
     }
     for model in IN_CASE_MODELS:
         name = date_fields.get(model.__name__)

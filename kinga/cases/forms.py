@@ -40,6 +40,7 @@ from kinga.cases.models import (
     SexualExploitationType,
     TraffickingStatus,
 )
+from kinga.lib.dates import not_in_future
 from kinga.places.models import County
 
 
@@ -47,12 +48,16 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _date(label: Any, *, required: bool = True, today: bool = True) -> forms.DateField:
+def _date(
+    label: Any, *, required: bool = True, today: bool = True, past: bool = False
+) -> forms.DateField:
+    """A date field; `past` for the day something happened (never after today)."""
     return forms.DateField(
         label=label,
         required=required,
         widget=DateInput(),
         initial=timezone.localdate if today else None,
+        validators=[not_in_future] if past else [],
     )
 
 
@@ -137,7 +142,7 @@ class ConsentForm(forms.Form):
         label=_("Name of the person who gave it"), required=False, max_length=200
     )
     explained = _text(_("What was explained, in which language"))
-    given_on = _date(_("Given on"))
+    given_on = _date(_("Given on"), past=True)
     expires_on = _date(_("Expires on"), required=False, today=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -159,7 +164,7 @@ class OverrideForm(forms.Form):
 
 class AssessmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=AssessmentKind.choices)
-    assessed_on = _date(_("Assessed on"))
+    assessed_on = _date(_("Assessed on"), past=True)
     trafficking_status = forms.ChoiceField(
         label=_("Trafficking status"), choices=TraffickingStatus.choices
     )
@@ -242,18 +247,19 @@ class InterviewForm(InterviewPlanForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["held_on"].label = _("Date")
+        self.fields["held_on"].validators.append(not_in_future)  # held, not planned
         self.fields["recording_kept_by"].queryset = active_agencies()  # type: ignore[attr-defined]
 
 
 class SessionForm(forms.Form):
-    held_on = _date(_("Date"))
+    held_on = _date(_("Date"), past=True)
     session_type = forms.ChoiceField(label=_("Type"), choices=SessionType.choices)
     attendance = forms.ChoiceField(label=_("Attendance"), choices=Attendance.choices)
     notes = _text(_("Session notes"), required=False, rows=5)
 
 
 class WellbeingForm(forms.Form):
-    measured_on = _date(_("Date"))
+    measured_on = _date(_("Date"), past=True)
     language = forms.ChoiceField(
         label=_("Language used"), choices=[("sw", "Kiswahili"), ("en", "English")]
     )
@@ -277,21 +283,21 @@ class WellbeingForm(forms.Form):
 
 
 class SafetyEventForm(forms.Form):
-    occurred_on = _date(_("Date"))
+    occurred_on = _date(_("Date"), past=True)
     kind = forms.ChoiceField(label=_("What happened"), choices=SafetyEventKind.choices)
     description = _text(_("Description"), required=False)
     action_taken = _text(_("Action taken"), required=False)
 
 
 class ReintegrationForm(forms.Form):
-    recorded_on = _date(_("Date"))
+    recorded_on = _date(_("Date"), past=True)
     domain = forms.ChoiceField(label=_("Domain"), choices=ReintegrationDomain.choices)
     status = forms.ChoiceField(label=_("Status"), choices=ReintegrationStatus.choices)
     notes = _text(_("Notes"), required=False)
 
 
 class FollowUpForm(forms.Form):
-    held_on = _date(_("Date"))
+    held_on = _date(_("Date"), past=True)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUpOutcome.choices)
     notes = _text(_("Notes"), required=False)
 
@@ -350,5 +356,13 @@ class CaseFilterForm(forms.Form):
     risk_level = forms.ChoiceField(
         label=_("Risk"), choices=[("", _("Any risk")), *RiskLevel.choices], required=False
     )
+    q = forms.CharField(
+        label=_("Child's name or case code"),
+        max_length=100,
+        required=False,
+        help_text=_("A name as you heard it, or a code or its beginning (MSA-2026)."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     mine = forms.BooleanField(label=_("Only cases I own"), required=False)
-    code = forms.CharField(label=_("Case code"), max_length=20, required=False)
+
+    field_order = ["q", "status", "risk_level", "mine"]

@@ -9,9 +9,11 @@ choices, dates and scores stay clear so programme figures can be counted.
 
 from __future__ import annotations
 
+import datetime
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -19,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter
+from kinga.lib.dates import expiry_after_start, past_dates_errors
 from kinga.lib.fields import EncryptedTextField
 
 
@@ -66,6 +69,8 @@ class InCase(models.Model):
     access_matter_field: ClassVar[str] = "case_id"
     # The policy section the record belongs to.
     section: ClassVar[str] = "summary"
+    # The fields that say when something happened: never after today (`clean`).
+    past_dates: ClassVar[tuple[str, ...]] = ()
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
@@ -81,6 +86,22 @@ class InCase(models.Model):
 
     def access_matter(self) -> Matter:
         return Matter(type=MatterType.CASE, id=self.case_id)
+
+    def clean(self) -> None:
+        """Refuse a date of something that happened if it lies after today."""
+        super().clean()
+        errors = self.date_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def date_errors(self) -> dict[str, ValidationError]:
+        """Return, by field, the errors of dates that cannot be true."""
+        return past_dates_errors(self, self.past_dates)
+
+    def happened_on(self) -> datetime.date | None:
+        """Return the day the record says it happened, for the timeline (None: as entered)."""
+        value = getattr(self, self.past_dates[0], None) if self.past_dates else None
+        return value if isinstance(value, datetime.date) else None
 
 
 class Case(models.Model):
@@ -243,17 +264,31 @@ class CaseEvent(InCase):
     params = models.JSONField(_("values"), default=dict, blank=True)
     record_type = models.CharField(max_length=48, blank=True)
     record_id = models.BigIntegerField(null=True, blank=True)
+    # The day it happened: the day it was entered, or the day its record says (a session
+    # held last week, consent given yesterday). The timeline is ordered by it, then by
+    # when it was entered.
+    occurred_on = models.DateField(_("happened on"), default=timezone.localdate)
 
     class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         indexes = [
-            # the case timeline
-            models.Index(fields=["case", "event_section", "created_at"], name="cases_event_case"),
+            # the case timeline: by the day it happened, then the moment it was entered
+            models.Index(
+                fields=["case", "event_section", "occurred_on", "created_at"],
+                name="cases_event_timeline",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.summary}"
+
+    def clean(self) -> None:
+        """Refuse a day of happening after today."""
+        super().clean()
+        errors = past_dates_errors(self, ("occurred_on",))
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- consent ---------------------------------------------------------------------------
@@ -292,6 +327,7 @@ class Consent(InCase):
     """Consent (or another legal basis) to share with one agency for one purpose."""
 
     section: ClassVar[str] = "referral"
+    past_dates: ClassVar[tuple[str, ...]] = ("given_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="consents")
     purpose = models.CharField(_("purpose"), max_length=24, choices=ConsentPurpose.choices)
@@ -328,6 +364,14 @@ class Consent(InCase):
 
     def __str__(self) -> str:
         return f"{self.purpose} → {self.recipient_agency_id}"
+
+    def date_errors(self) -> dict[str, ValidationError]:
+        """A consent is given today or before, and expires no earlier than that."""
+        errors = super().date_errors()
+        expiry = expiry_after_start(self.given_on, self.expires_on)
+        if expiry is not None:
+            errors["expires_on"] = expiry
+        return errors
 
     @property
     def is_live(self) -> bool:
@@ -467,6 +511,7 @@ class Assessment(InCase):
     """Screening or assessment (care section): HTCDS elements, risk, needs, best interests."""
 
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("assessed_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="assessments")
     kind = models.CharField(_("kind"), max_length=16, choices=AssessmentKind.choices)
@@ -816,6 +861,7 @@ class Interview(InCase):
     """
 
     section: ClassVar[str] = "justice"
+    past_dates: ClassVar[tuple[str, ...]] = ("held_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="interviews")
     state = models.CharField(
@@ -846,6 +892,10 @@ class Interview(InCase):
     def __str__(self) -> str:
         return f"interview {self.pk} ({self.state})"
 
+    def date_errors(self) -> dict[str, ValidationError]:
+        """A planned interview may lie ahead; one held happened today or before."""
+        return super().date_errors() if self.state == InterviewState.HELD else {}
+
 
 # --- aftercare ------------------------------------------------------------------------------
 
@@ -867,6 +917,7 @@ class Attendance(models.TextChoices):
 
 class CounsellingSession(InCase):
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("held_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="sessions")
     held_on = models.DateField(_("date"))
@@ -893,6 +944,7 @@ class WellbeingMeasure(InCase):
     """One administration of the wellbeing check (see kinga/cases/wellbeing.py)."""
 
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("measured_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="wellbeing")
     measured_on = models.DateField(_("date"))
@@ -927,6 +979,7 @@ class SafetyEventKind(models.TextChoices):
 
 class SafetyEvent(InCase):
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("occurred_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="safety_events")
     occurred_on = models.DateField(_("date"))
@@ -957,6 +1010,7 @@ class ReintegrationStatus(models.TextChoices):
 
 class ReintegrationStep(InCase):
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("recorded_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="reintegration")
     recorded_on = models.DateField(_("date"))
@@ -982,6 +1036,7 @@ class FollowUp(InCase):
     """A follow-up contact, including after closure."""
 
     section: ClassVar[str] = "care"
+    past_dates: ClassVar[tuple[str, ...]] = ("held_on",)
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="follow_ups")
     held_on = models.DateField(_("date"))

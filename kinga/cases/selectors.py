@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,8 +45,9 @@ from kinga.cases.models import (
     WellbeingMeasure,
 )
 from kinga.cases.seams import case_referrals
+from kinga.lib.names import query_tokens
 from kinga.people.models import Person
-from kinga.people.selectors import person_search
+from kinga.people.selectors import person_search, rank_by_name
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -170,13 +172,18 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
     code exists, to ask for emergency access.
     """
     code = code.strip().upper()
-    case = Case.objects.filter(code=code).first()
     audit_record(
         action=AuditAction.SEARCH,
         actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type="cases.case",
         search_terms=code,
     )
+    return _lookup_code(viewer, code)
+
+
+def _lookup_code(viewer: Viewer, code: str) -> CodeLookup:
+    """Look up an exact code (the search already audited); audit a refusal as a denial."""
+    case = Case.objects.filter(code=code).first()
     if case is None:
         policy.deny(viewer, record_type="cases.case", record_id="")
         return CodeLookup(None, None)
@@ -186,6 +193,79 @@ def case_find_by_code(*, viewer: Viewer, code: str) -> CodeLookup:
     if policy.can_do(viewer, "break_glass.request"):
         return CodeLookup(None, case.pk)
     return CodeLookup(None, None)
+
+
+# A case code is three capitals, the year and a number: MSA-2026-00042. A search whose
+# text could begin one is matched against codes by prefix; one that is a whole code is
+# looked up exactly (and may offer break-glass).
+CODE_START = re.compile(r"[A-Z]{1,3}(-[0-9]{0,4}(-[0-9]{0,5})?)?")
+WHOLE_CODE = re.compile(r"[A-Z]{3}-[0-9]{4}-[0-9]{5}")
+# At most this many children whose names match are looked for among the viewer's cases.
+NAME_MATCHES = 50
+
+
+@dataclass(frozen=True)
+class CaseSearch:
+    """What a search of the case list found: the cases the viewer may list that match,
+    the case of an exact code the viewer may open, or (for a role that may break glass)
+    the case of an exact code out of reach."""
+
+    text: str
+    cases: QuerySet[Case]
+    exact: Case | None
+    break_glass_case_id: int | None
+    # The text was a whole code (or could only be one), looked up exactly: when it finds no
+    # case the viewer may open, the answer is the same for a real code and an unused one.
+    code_lookup: bool = False
+
+
+def case_search(
+    *,
+    viewer: Viewer,
+    text: str,
+    status: str = "",
+    risk_level: str = "",
+    mine: bool = False,
+) -> CaseSearch:
+    """Return the cases the viewer may list whose code starts with the text, or whose
+    child's name matches it, tolerant of spelling (`kinga.people` name tokens).
+
+    A name only finds the cases whose identity section the viewer may list, so searching
+    by name tells nobody which child a case they may not see is about. The search is
+    audited once, its terms hashed. A whole code (or text with digits that cannot begin
+    one) is looked up exactly and refused as `case_find_by_code` refuses it: a case out
+    of reach and a code nobody has are audited denials alike.
+    """
+    text = " ".join(text.split())
+    listed = case_list(viewer=viewer, status=status, risk_level=risk_level, mine=mine)
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="cases.case",
+        search_terms=text,
+    )
+    code = text.upper()
+    lookup = CodeLookup(None, None)
+    matches = Q(pk__in=[])
+    has_digit = any(ch.isdigit() for ch in text)
+    code_lookup = bool(WHOLE_CODE.fullmatch(code)) or (has_digit and not CODE_START.fullmatch(code))
+    if code_lookup:
+        lookup = _lookup_code(viewer, code)
+    elif CODE_START.fullmatch(code):
+        matches |= Q(code__startswith=code)
+    parts = [] if has_digit else query_tokens(text)
+    if parts:
+        named = policy.visible(viewer, Case.objects.all(), section="identity", action="list")
+        children = rank_by_name(parts, among=named.values("child_id"), limit=NAME_MATCHES)
+        if children:
+            matches |= Q(child_id__in=children, pk__in=named.values("pk"))
+    return CaseSearch(
+        text=text,
+        cases=listed.filter(matches),
+        exact=lookup.case,
+        break_glass_case_id=lookup.break_glass_case_id,
+        code_lookup=code_lookup,
+    )
 
 
 def child_first_name_for_referral(*, viewer: Viewer, case: Case) -> str:
@@ -237,13 +317,22 @@ class TimelineEntry:
     text: str = ""
     actor: str = ""
     url: str = ""
+    # The day it happened, when its record says another day than the one it was entered.
+    on: datetime.date | None = None
+
+    @property
+    def day(self) -> datetime.date:
+        """Return the day it happened (the timeline's order), else the day it was entered."""
+        return self.on or timezone.localdate(self.at)
 
     def html(self) -> str:
         """Return the entry as one escaped `<li>`.
 
         The timeline can hold hundreds of entries; building each in Python is some ten
         times faster than a template loop, which keeps the case page within its budget.
-        The time is shown as 2026-03-02 14:05, the same in both languages.
+        The time is shown as 2026-03-02 14:05, the same in both languages; an entry that
+        happened on another day than it was entered shows that day, and when it was
+        entered beside it.
         """
         text = (
             format_html('<p class="note-text">{}</p>', linebreaksbr(self.text)) if self.text else ""
@@ -254,12 +343,23 @@ class TimelineEntry:
             if self.url.startswith("/") and not self.url.startswith("//")
             else self.summary
         )
+        entered = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M")
+        if self.on is not None and self.on != timezone.localdate(self.at):
+            when = format_html(
+                '<time datetime="{}">{}</time> <span class="entered help">({} '
+                '<time datetime="{}">{}</time>)</span>',
+                self.on.isoformat(),
+                self.on.isoformat(),
+                gettext("entered"),
+                self.at.isoformat(),
+                entered,
+            )
+        else:
+            when = format_html('<time datetime="{}">{}</time>', self.at.isoformat(), entered)
         return format_html(
-            '<li class="entry-{}"><time datetime="{}">{}</time> <span class="badge">{}</span> '
-            "{}{}{}</li>",
+            '<li class="entry-{}">{} <span class="badge">{}</span> {}{}{}</li>',
             self.section,
-            self.at.isoformat(),
-            timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M"),
+            when,
             self.label,
             summary,
             actor,
@@ -358,8 +458,9 @@ def case_page(
     events = list(
         CaseEvent.objects.filter(case=case, event_section__in=sections)
         .annotate(note_text=note_text)
-        .order_by("-created_at", "-pk")
+        .order_by("-occurred_on", "-created_at", "-pk")
         .values_list(
+            "occurred_on",
             "created_at",
             "kind",
             "summary",
@@ -381,12 +482,13 @@ def case_page(
             section=section,
             text=text or "",
             actor=f"{first} {last}".strip() or username,
+            on=on,
         )
-        for at, kind, summary, params, section, text, first, last, username in events
+        for on, at, kind, summary, params, section, text, first, last, username in events
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))
-        timeline.sort(key=lambda entry: entry.at, reverse=True)
+        timeline.sort(key=lambda entry: (entry.day, entry.at), reverse=True)
 
     summary = "summary" in sections
     care = "care" in sections

@@ -15,7 +15,7 @@ from kinga.accounts.models import Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case, CaseTransfer
-from kinga.cases.selectors import case_list
+from kinga.cases.selectors import CaseSearch, case_list, case_search
 
 PAGE_SIZE = 25
 
@@ -59,6 +59,20 @@ def case_list_page(
         fields=["code", "status", "risk_level"],
     )
     return found
+
+
+def case_search_page(
+    *,
+    viewer: User,
+    text: str,
+    status: str = "",
+    risk_level: str = "",
+    mine: bool = False,
+    page: str = "",
+) -> tuple[ListPage, CaseSearch]:
+    """Return one page of the cases a search finds, and the search (audited as one)."""
+    search = case_search(viewer=viewer, text=text, status=status, risk_level=risk_level, mine=mine)
+    return _page_of(search.cases, page), search
 
 
 def transfer_receiver_is(*, viewer: User, transfer: CaseTransfer | None) -> bool:

@@ -38,7 +38,7 @@ from kinga.cases.models import (
     Promise,
     Task,
 )
-from kinga.cases.selectors_access import case_list_page, transfer_receiver_is
+from kinga.cases.selectors_access import case_list_page, case_search_page, transfer_receiver_is
 
 R = TypeVar("R", bound=InCase)
 
@@ -49,27 +49,32 @@ def _user(request: HttpRequest) -> User:
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    """The cases the user may list, filtered, 25 a page; codes only, never names."""
+    """The cases the user may list, filtered or searched, 25 a page; codes only, never names.
+
+    A search by the child's name or a code (or its beginning) shows what it found, or says
+    that nothing matched; an exact code the user may open goes straight to the case.
+    """
     user = _user(request)
     form = case_forms.CaseFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    code = (data.get("code") or "").strip()
-    lookup = None
-    if code:
-        lookup = selectors.case_find_by_code(viewer=user, code=code)
-        if lookup.case is not None:
-            return redirect("cases:detail", case_id=lookup.case.pk)
-        if lookup.break_glass_case_id is None:
+    text = " ".join((data.get("q") or "").split())
+    status, risk_level = data.get("status") or "", data.get("risk_level") or ""
+    mine, number = bool(data.get("mine")), request.GET.get("page", "")
+    search = None
+    if text:
+        page, search = case_search_page(
+            viewer=user, text=text, status=status, risk_level=risk_level, mine=mine, page=number
+        )
+        if search.exact is not None:
+            return redirect("cases:detail", case_id=search.exact.pk)
+        if search.code_lookup and search.break_glass_case_id is None:
             # The selector audited the refusal. A case out of reach answers exactly as a
             # code that does not exist: codes are sequential, anything else is an oracle.
             raise Http404
-    page = case_list_page(
-        viewer=user,
-        status=data.get("status") or "",
-        risk_level=data.get("risk_level") or "",
-        mine=bool(data.get("mine")),
-        page=request.GET.get("page", ""),
-    )
+    else:
+        page = case_list_page(
+            viewer=user, status=status, risk_level=risk_level, mine=mine, page=number
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -79,8 +84,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "lookup": lookup,
-            "code": code,
+            "search": search,
             "can_open": policy.can_do(user, "case.open"),
         },
     )

@@ -43,8 +43,6 @@ class CoastPlaces:
     counties: Choices
     sub_counties: Choices
     wards: Choices
-    county_of_sub: dict[int, int]
-    sub_of_ward: dict[int, int]
     # the ids each list offers, as the submitted text, for a one-look-up check
     ids: tuple[frozenset[str], frozenset[str], frozenset[str]]
 
@@ -53,8 +51,9 @@ class CoastPlaces:
 def _coast_choices() -> CoastPlaces:
     """Return county, sub-county and ward choices of the coast, grouped for plain selects.
 
-    Grouped options let a browser without JavaScript pick a ward in one page; the server
-    checks that the three agree. Also return sub-county -> county and ward -> sub-county.
+    Grouped options (sub-counties by county, wards by "county / sub-county") let a browser
+    without JavaScript pick a ward in one page; `intake/places.js` hides the groups of
+    other counties where scripts run. A choice that does not add up is flagged, not refused.
     """
     from kinga.places.models import SubCounty, Ward
     from kinga.places.selectors import coastal_counties
@@ -85,8 +84,6 @@ def _coast_choices() -> CoastPlaces:
         counties=county_choices,
         sub_counties=sub_choices,
         wards=ward_choices,
-        county_of_sub=county_of_sub,
-        sub_of_ward=sub_county_of_ward,
         ids=(
             frozenset(str(c.pk) for c in counties),
             frozenset(str(pk) for pk in county_of_sub),
@@ -131,18 +128,8 @@ class PlaceMixin(forms.Form):
         label=_("Place: village, street, beach, bar or hotel"), required=False, max_length=300
     )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        places = _coast_choices()
-        county_of_sub, sub_of_ward = places.county_of_sub, places.sub_of_ward
-        county, sub, ward = data.get("county"), data.get("sub_county"), data.get("ward")
-        if ward is not None:
-            if sub is not None and sub_of_ward.get(ward) != sub:
-                self.add_error("ward", _("This ward is not in the sub-county chosen."))
-            sub = sub_of_ward.get(ward)
-        if sub is not None and county is not None and county_of_sub.get(sub) != county:
-            self.add_error("sub_county", _("This sub-county is not in the county chosen."))
-        return data
+    # No check that the county, sub-county and ward agree: a place that does not add up
+    # never blocks a report; it is kept as said and flagged for triage (`fill_report`).
 
 
 class ReportFields(PlaceMixin):
@@ -187,7 +174,7 @@ class ReportFields(PlaceMixin):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("categories") and not (data.get("narrative") or "").strip():
             raise forms.ValidationError(_("Choose what is happening, or tell us in your words."))
         return data

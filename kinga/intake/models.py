@@ -165,6 +165,9 @@ class Report(models.Model):
         db_index=False,
     )
     place_detail = EncryptedTextField(_("place (village, street, venue)"), blank=True)
+    # The county, sub-county and ward given do not lie in one another (a ward of Kwale
+    # with the county Kilifi): kept as said, never refused, and shown to triage to check.
+    place_mismatch = models.BooleanField(_("place does not add up"), default=False)
     children_count = models.PositiveSmallIntegerField(_("how many children"), null=True, blank=True)
     age_bands = models.JSONField(
         _("age bands"), default=list, blank=True, validators=[EachOf(AgeBand.values)]

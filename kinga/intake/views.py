@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -66,12 +67,17 @@ def _public(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         language = request.GET.get("lang") or request.POST.get("lang") or ""
         if language not in ("en", "sw"):
-            language = translation.get_language() or "sw"
-            language = "sw" if language.startswith("sw") else "en"
+            # What the browser asks for (Accept-Language), as the home page answers; the
+            # lean stack of the public channels has no LocaleMiddleware to do it.
+            asked = translation.get_language_from_request(request)
+            language = "sw" if asked.startswith("sw") else "en"
         with translation.override(language):
             request.LANGUAGE_CODE = language
             response = view(request, *args, language=language, **kwargs)
+        # Nothing of a report is kept by the browser: Back after Quick exit fetches the
+        # page again (an empty form), and no cache holds what was typed.
         response.headers["Cache-Control"] = "no-store"
+        patch_vary_headers(response, ["Accept-Language"])
         # Not "no-referrer": under it a browser sends `Origin: null` with the form's own
         # post, and the origin check could no longer tell this site from another. Other
         # sites still get no referrer.

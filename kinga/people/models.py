@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
+from kinga.lib.dates import past_dates_errors
 from kinga.lib.fields import EncryptedDateField, EncryptedJSONField, EncryptedTextField
 
 
@@ -134,6 +136,13 @@ class Person(models.Model):
     def __str__(self) -> str:
         # Never the name: this string ends up in logs and admin breadcrumbs.
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def clean(self) -> None:
+        """Refuse a date of birth after today."""
+        super().clean()
+        errors = past_dates_errors(self, ("date_of_birth",))
+        if errors:
+            raise ValidationError(errors)
 
     def derive_age_band(self, today: datetime.date | None = None) -> str:
         """Return the age band from the date of birth, else the estimate, else unknown."""

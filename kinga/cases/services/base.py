@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +57,14 @@ def _event(
     params: dict[str, Any] | None = None,
     section: str = "summary",
     record: InCase | None = None,
+    happened_on: datetime.date | None = None,
 ) -> CaseEvent:
     """Add a timeline event. `summary` is an English message id (marked with
     gettext_noop) and `params` its values: both are stored in English and translated when
-    the timeline is read, so each reader sees the timeline in their own language."""
+    the timeline is read, so each reader sees the timeline in their own language.
+    `happened_on` is the day the record says it happened (a session held last week); the
+    timeline is ordered by it, with the moment it was entered beside. Without it, the
+    event happened as it was entered."""
     with translation.override("en"):
         stored = {
             name: value if isinstance(value, int) else str(value)
@@ -75,6 +80,8 @@ def _event(
         record_type=record._meta.label_lower if record is not None else "",
         record_id=record.pk if record is not None else None,
     )
+    if happened_on is not None:
+        event.occurred_on = happened_on
     event.save(force_insert=True)
     return event
 

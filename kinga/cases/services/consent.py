@@ -131,6 +131,7 @@ def consent_record(
         params={"purpose": _label(consent, "purpose"), "agency": recipient_agency.name},
         section="referral",
         record=consent,
+        happened_on=consent.given_on,
     )
     _audit(
         actor,

@@ -163,6 +163,7 @@ def interview_record(
         gettext_noop("Interview held"),
         section="justice",
         record=interview,
+        happened_on=interview.happened_on(),
     )
     _audit(
         actor, interview, fields=["held_on", "purpose", "present", "place", "recording_reference"]
@@ -208,6 +209,7 @@ def session_record(
         },
         section="care",
         record=session,
+        happened_on=session.happened_on(),
     )
     _audit(actor, session, fields=["held_on", "session_type", "attendance", "notes"])
     return session
@@ -265,6 +267,7 @@ def wellbeing_record(
         params={"total": str(total)},
         section="care",
         record=measure,
+        happened_on=measure.happened_on(),
     )
     _audit(actor, measure, fields=["measured_on", "scores", "total"])
     return measure
@@ -309,6 +312,7 @@ def safety_event_record(
         params={"kind": _label(event, "kind")},
         section="care",
         record=event,
+        happened_on=event.happened_on(),
     )
     _audit(actor, event, fields=["occurred_on", "kind", "description", "action_taken"])
     _notify(
@@ -349,6 +353,7 @@ def reintegration_record(
         params={"domain": _label(step, "domain"), "status": _label(step, "status")},
         section="care",
         record=step,
+        happened_on=step.happened_on(),
     )
     _audit(actor, step, fields=["recorded_on", "domain", "status", "notes"])
     return step
@@ -373,6 +378,7 @@ def follow_up_record(
         params={"outcome": _label(follow_up, "outcome")},
         section="care",
         record=follow_up,
+        happened_on=follow_up.happened_on(),
     )
     _audit(actor, follow_up, fields=["held_on", "outcome", "notes"])
     return follow_up

@@ -126,6 +126,7 @@ def assessment_record(*, case: Case, actor: User, **fields: Any) -> Assessment:
         },
         section="care",
         record=assessment,
+        happened_on=assessment.assessed_on,
     )
     _audit(
         actor,

@@ -234,8 +234,8 @@ def test_a_code_out_of_reach_answers_exactly_like_a_code_that_does_not_exist(
     else:
         user = getattr(personas, persona)
     client = client_for(user)
-    real = client.get("/cases/", {"code": full_case.code})
-    missing = client.get("/cases/", {"code": _unused_code(full_case)})
+    real = client.get("/cases/", {"q": full_case.code})
+    missing = client.get("/cases/", {"q": _unused_code(full_case)})
     assert real.status_code == missing.status_code == 404
     assert real.content == missing.content
     assert full_case.code.encode() not in real.content
@@ -262,13 +262,11 @@ def test_a_user_who_may_break_glass_is_offered_it_on_a_real_code(
     personas, full_case, client_for
 ) -> None:
     """A caseworker of another agency may break glass: the page may offer it."""
-    response = client_for(personas.caseworker_other).get("/cases/", {"code": full_case.code})
+    response = client_for(personas.caseworker_other).get("/cases/", {"q": full_case.code})
     assert response.status_code == 200
     assert f"/access/break-glass/case/{full_case.pk}/" in response.content.decode()
     assert b"not on its team" not in response.content
-    missing = client_for(personas.caseworker_other).get(
-        "/cases/", {"code": _unused_code(full_case)}
-    )
+    missing = client_for(personas.caseworker_other).get("/cases/", {"q": _unused_code(full_case)})
     assert missing.status_code == 404
 
 
@@ -277,7 +275,7 @@ def test_every_denial_lands_on_the_trail_of_the_record(personas, full_case, clie
     record's matter, so the supervisor's "who has seen this" trail never showed them."""
     from kinga.audit.models import AuditEvent
 
-    client_for(personas.prosecutor).get("/cases/", {"code": full_case.code})
+    client_for(personas.prosecutor).get("/cases/", {"q": full_case.code})
     client_for(personas.analyst).get(f"/cases/{full_case.pk}/")
     client_for(personas.caseworker_other).get(f"/cases/{full_case.pk}/print/")
     client_for(personas.investigator).get(f"/cases/{full_case.pk}/add/no-such-form/")
@@ -300,7 +298,7 @@ def test_a_code_that_does_not_exist_is_audited_as_a_denial_too(personas, db, cli
     """Guards issue 11 hole 8: the refusal is audited whether or not the record exists."""
     from kinga.audit.models import AuditEvent
 
-    client_for(personas.prosecutor).get("/cases/", {"code": "KNG-NOPE-999"})
+    client_for(personas.prosecutor).get("/cases/", {"q": "KNG-NOPE-999"})
     assert AuditEvent.objects.filter(
         action="denied", actor=personas.prosecutor, record_type="cases.case", matter_type=""
     ).exists()

@@ -159,14 +159,14 @@ def test_the_list_shows_codes_not_names_and_only_visible_cases(personas, case, c
 
 
 def test_finding_an_unreachable_code_offers_break_glass(personas, case, client_for) -> None:
-    body = client_for(personas.caseworker_other).get(f"/cases/?code={case.code}").content.decode()
+    body = client_for(personas.caseworker_other).get(f"/cases/?q={case.code}").content.decode()
     assert f"/access/break-glass/case/{case.pk}/" in body
-    body = client_for(personas.analyst).get(f"/cases/?code={case.code}").content.decode()
+    body = client_for(personas.analyst).get(f"/cases/?q={case.code}").content.decode()
     assert "/access/break-glass/" not in body
 
 
 def test_finding_my_code_opens_the_case(personas, case, client_for) -> None:
-    response = client_for(personas.caseworker).get(f"/cases/?code={case.code.lower()}")
+    response = client_for(personas.caseworker).get(f"/cases/?q={case.code.lower()}")
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
 
 

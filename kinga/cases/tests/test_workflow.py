@@ -636,13 +636,13 @@ def test_aftercare_sessions_wellbeing_and_relapse(personas, case) -> None:
         notes="Talked about sleep.",
     )
     services.wellbeing_record(
-        case=case, actor=personas.counsellor, measured_on=TODAY, scores=[2, 2, 2, 2, 2, 2]
-    )
-    services.wellbeing_record(
         case=case,
         actor=personas.counsellor,
-        measured_on=TODAY + datetime.timedelta(days=1),
-        scores=[1, 1, 1, 1, 1, 1],
+        measured_on=TODAY - datetime.timedelta(days=1),
+        scores=[2, 2, 2, 2, 2, 2],
+    )
+    services.wellbeing_record(
+        case=case, actor=personas.counsellor, measured_on=TODAY, scores=[1, 1, 1, 1, 1, 1]
     )
     assert case.events.filter(kind="wellbeing", summary__contains="setback").exists()
     with pytest.raises(ValidationError):

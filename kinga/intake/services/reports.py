@@ -71,7 +71,10 @@ def said_fields() -> tuple[str, ...]:
 
 def fill_report(report: Report, data: ReportInput) -> None:
     """Set on the report what was said: text trimmed, places completed upwards, the phone
-    normalised with its blind index, lists without repeats."""
+    normalised with its blind index, lists without repeats.
+
+    A place that does not add up (a ward outside the county given) is kept as said and
+    flagged for triage (`place_mismatch`); it never stops a report."""
     from kinga.places.models import SubCounty, Ward
 
     for item in dataclasses.fields(ReportInput):
@@ -79,12 +82,18 @@ def fill_report(report: Report, data: ReportInput) -> None:
         setattr(report, item.name, value.strip() if isinstance(value, str) else value)
     report.categories = list(dict.fromkeys(data.categories))
     report.age_bands = list(data.age_bands or [])
+    report.place_mismatch = False
     if data.ward_id is not None:
         ward = Ward.objects.select_related("sub_county").get(pk=data.ward_id)
-        report.sub_county_id = ward.sub_county_id
-        report.county_id = ward.sub_county.county_id
+        report.place_mismatch = data.sub_county_id not in (None, ward.sub_county_id) or (
+            data.county_id not in (None, ward.sub_county.county_id)
+        )
+        report.sub_county_id = data.sub_county_id or ward.sub_county_id
+        report.county_id = data.county_id or ward.sub_county.county_id
     elif data.sub_county_id is not None:
-        report.county_id = SubCounty.objects.get(pk=data.sub_county_id).county_id
+        county_id = SubCounty.objects.get(pk=data.sub_county_id).county_id
+        report.place_mismatch = data.county_id not in (None, county_id)
+        report.county_id = data.county_id or county_id
     number = normalised_phone(data.reporter_phone) if data.reporter_phone else ""
     report.reporter_phone = number
     report.reporter_phone_index = phone_index(number) if number else ""

@@ -22,6 +22,7 @@ from kinga.intake.models import Channel, Priority, Report
 from kinga.intake.repeats import repeat_conditions
 from kinga.intake.services.alerts import alert_raise
 from kinga.intake.services.reports import REPORT, audit_ussd_finished
+from kinga.places.models import SubCounty, Ward
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
 
@@ -114,16 +115,43 @@ def grant_and_alert(report: Report, *, now: datetime, actor: User | None = None)
     A report is routed once (its `routed_at` guards it), so there are no grants to repeat.
     A report of a child in danger also alerts the county's on-call staff.
     """
+    agencies = triage_agencies(county_id=report.county_id)
+    for county_id in other_counties(report):
+        agencies += [a for a in triage_agencies(county_id=county_id) if a not in agencies]
     access_grant_agencies(
         matter=report.access_matter(),
         relation=Relation.TRIAGE_AREA,
-        agencies=triage_agencies(county_id=report.county_id),
+        agencies=agencies,
         actor=actor,
         source_type=REPORT,
         source_id=report.pk,
     )
     if report.child_in_danger:
         alert_raise(report=report, now=now)
+
+
+def other_counties(report: Report) -> list[int]:
+    """Return the county of the ward (or sub-county) given, when it is not the county given.
+
+    A place that does not add up goes to the triage queues of both counties: whichever
+    part of it is wrong, the report reaches the people of the place it is about.
+    """
+    if not report.place_mismatch:
+        return []
+    county_id: int | None = None
+    if report.ward_id is not None:
+        county_id = (
+            Ward.objects.filter(pk=report.ward_id)
+            .values_list("sub_county__county_id", flat=True)
+            .first()
+        )
+    elif report.sub_county_id is not None:
+        county_id = (
+            SubCounty.objects.filter(pk=report.sub_county_id)
+            .values_list("county_id", flat=True)
+            .first()
+        )
+    return [county_id] if county_id is not None and county_id != report.county_id else []
 
 
 def urgent(report: Report) -> bool:
