@@ -11,8 +11,13 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from kinga.accounts.models import Agency
+        from kinga.cases.seams import register_source_reports
         from kinga.intake import checks  # noqa: F401 - registers the deployment checks
+        from kinga.intake.for_cases import ReportsOfCase
         from kinga.intake.services import triage_agencies_forget
+
+        # A case opened from a report shows what the report said (cases sits below intake).
+        register_source_reports(ReportsOfCase())
 
         # A new, changed or removed agency is seen by the next report in this process.
         for signal in (post_save, post_delete):
