@@ -2,6 +2,9 @@
 the case shows its referrals, a plan item follows the referral that meets it, a provider
 keeps its history, a service says how to reach it, and the reason box belongs to Decline."""
 
+# The `world` and `directory` fixtures are imported from the referral tests: each test's
+# parameter of that name "redefines" the import, as pytest means it to.
+# ruff: noqa: F811
 from __future__ import annotations
 
 import datetime as dt
