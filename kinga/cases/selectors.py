@@ -242,6 +242,23 @@ def case_opened_from_report(*, viewer: Viewer, report_id: int) -> Case | None:
     return case
 
 
+def case_of_decision(*, viewer: Viewer, report_id: int, code: str) -> Case | None:
+    """Return the case a triage decision sent the report to, if the viewer may view it.
+
+    Not a search: the code is the report's own record of its decision, so nothing is
+    audited here (the case page the viewer goes to next audits its read).
+    """
+    if not code:
+        return None
+    case = (
+        Case.objects.filter(source_report_id=report_id, code=code).first()
+        or Case.objects.filter(code=code).first()
+    )
+    if case is None or not policy.can(viewer, "view", case, "summary"):
+        return None
+    return case
+
+
 def child_profile(*, viewer: Viewer, case: Case, action: str = "view") -> ChildProfile:
     """Return the child's profile (identity section) with the guardian; audit the read.
 

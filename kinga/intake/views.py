@@ -39,7 +39,7 @@ from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.audit.context import client_address
 from kinga.cases.models import Case
-from kinga.cases.selectors import case_find_by_code
+from kinga.cases.selectors import case_of_decision
 from kinga.intake import selectors, services
 from kinga.intake.forms import DecisionForm, FollowUpForm, HelplineForm, PublicReportForm
 from kinga.intake.models import Decision, Report
@@ -469,9 +469,9 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 def _decided_case(viewer: User, report: Report) -> Case | None:
     """Return the case a decided report went to, when the viewer may open it."""
-    if report.is_open or not report.case_code:
+    if report.is_open:
         return None
-    return case_find_by_code(viewer=viewer, code=report.case_code).case
+    return case_of_decision(viewer=viewer, report_id=report.pk, code=report.case_code)
 
 
 def _after_decision(request: HttpRequest, viewer: User, report: Report) -> HttpResponse:

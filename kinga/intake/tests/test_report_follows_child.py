@@ -176,7 +176,10 @@ def test_refer_opens_the_emergency_referral_with_the_report(client_for: Any, per
     assert response.url == reverse("referrals:refer_report", args=[report.pk])
     page = caseworker.get(response.url)
     assert page.status_code == 200
-    assert report.reference in page.content.decode()
+    attached = page.content.decode().split('id="attached-report"')[1].split("</details>")[0]
+    assert report.reference in attached and "WhatsApp" in attached
+    # the facts only: the reporter's words stay on the report
+    assert NARRATIVE not in attached
     # the decider alone keeps the report, for a limited time, to send the referral
     kept = AccessGrant.objects.live().get(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
     assert kept.user_id == personas.caseworker.pk and kept.agency_id is None
