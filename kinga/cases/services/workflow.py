@@ -260,6 +260,7 @@ def plan_items_follow_referral(
             status=PlanItemStatus.DROPPED
         )
     )
+    moved = 0
     for item in items:
         if status == REFERRAL_DONE:
             item.status = PlanItemStatus.DONE
@@ -282,7 +283,8 @@ def plan_items_follow_referral(
             fields=changed,
             detail={"referral": referral_id, "status": status},
         )
-    return len(items)
+        moved += 1
+    return moved
 
 
 @transaction.atomic(durable=True)
