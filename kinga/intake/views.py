@@ -180,19 +180,26 @@ def follow_up(request: HttpRequest, *, language: str) -> HttpResponse:
     added = False
     form = FollowUpForm(request.POST or None)
     if request.method == "POST":
-        if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
-            return _too_many(request, language)
         if posted_from_elsewhere(request):
+            if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
+                return _too_many(request, language)
             form.add_error(None, ELSEWHERE)
-        elif form.is_valid():
-            report = selectors.report_by_follow_up_code(code=form.cleaned_data["code"])
-            if report is None:
+        elif not form.is_valid():
+            if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
+                return _too_many(request, language)
+        else:
+            try:
+                outcome = services.report_follow_up(
+                    code=form.cleaned_data["code"],
+                    text=form.cleaned_data["text"],
+                    sender=client_address(request) or "unknown",
+                )
+            except services.TooManyReports:
+                return _too_many(request, language)
+            if not outcome.known:
                 form.add_error("code", _("We do not know this code. Check it and try again."))
             else:
-                if form.cleaned_data["text"].strip():
-                    services.report_follow_up(report=report, text=form.cleaned_data["text"])
-                    added = True
-                status = report.get_status_display()
+                status, added = outcome.status, outcome.added
                 form = FollowUpForm()
     elif request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])

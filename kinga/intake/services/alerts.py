@@ -130,7 +130,7 @@ def alert_escalate(payload: dict[str, Any], now: datetime) -> None:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def alert_acknowledge(*, alert: Alert, actor: User, now: datetime | None = None) -> Alert:
     """Record that someone who was alerted is acting on it; escalation stops."""
     now = now or timezone.now()

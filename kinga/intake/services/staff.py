@@ -31,7 +31,7 @@ IN_PERSON_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_log_call(
     *,
     operator: User,

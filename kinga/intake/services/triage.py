@@ -29,7 +29,7 @@ REFER_DECISION = "intake.refer_decision"
 REFER_WINDOW = timedelta(hours=72)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_review_start(*, report: Report, actor: User) -> Report:
     """Record that a triager opened the report; the reporter's status becomes 'being looked at'."""
     if not can(actor, "view", report, "summary"):
@@ -49,7 +49,7 @@ def report_review_start(*, report: Report, actor: User) -> Report:
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_decide(
     *,
     report: Report,
