@@ -561,6 +561,7 @@ def load(*, out: Callable[[str], None]) -> None:
             sex=story.sex,
             age_estimate=story.age,
             age_basis="apparent",
+            languages=["sw"],
         )
         case = services.case_open(
             child=child,

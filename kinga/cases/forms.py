@@ -41,6 +41,7 @@ from kinga.cases.models import (
     TraffickingStatus,
 )
 from kinga.lib.dates import not_in_future
+from kinga.people.models import Language
 from kinga.places.models import County
 
 
@@ -366,3 +367,55 @@ class CaseFilterForm(forms.Form):
     mine = forms.BooleanField(label=_("Only cases I own"), required=False)
 
     field_order = ["q", "status", "risk_level", "mine"]
+
+
+class ChildProfileForm(forms.Form):
+    """The child's profile: what the team knows, filled in as it learns it."""
+
+    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
+    family_name = forms.CharField(label=_("Family name"), max_length=100, required=False)
+    other_names = forms.CharField(
+        label=_("Other names or what the child is called"), max_length=200, required=False
+    )
+    sex = forms.ChoiceField(label=_("Sex"), required=False)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Only from a document. Otherwise give the estimated age."),
+    )
+    age_estimate = forms.IntegerField(
+        label=_("Estimated age (years)"), min_value=0, max_value=25, required=False
+    )
+    age_basis = forms.ChoiceField(label=_("The age is"), required=False)
+    languages = _many(_("Languages the child speaks"), Language.choices)
+    phone = forms.CharField(label=_("The child's phone"), max_length=40, required=False)
+    birth_certificate = forms.CharField(
+        label=_("Birth certificate number"), max_length=60, required=False
+    )
+    guardian_given_name = forms.CharField(
+        label=_("Parent or guardian: given name"), max_length=100, required=False
+    )
+    guardian_family_name = forms.CharField(
+        label=_("Parent or guardian: family name"), max_length=100, required=False
+    )
+    guardian_phone = forms.CharField(
+        label=_("Parent or guardian: phone"), max_length=40, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kinga.people.models import AgeBasis as PersonAgeBasis
+        from kinga.people.models import Sex
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["sex"]).choices = [("", "—"), *Sex.choices]
+        cast(forms.ChoiceField, self.fields["age_basis"]).choices = [
+            ("", "—"),
+            *[(v, label) for v, label in PersonAgeBasis.choices if v != PersonAgeBasis.DOCUMENT],
+        ]
+
+    def clean_date_of_birth(self) -> Any:
+        value = self.cleaned_data.get("date_of_birth")
+        if value is not None and value > timezone.localdate():
+            raise forms.ValidationError(_("A date of birth cannot be in the future."))
+        return value

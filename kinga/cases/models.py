@@ -252,6 +252,7 @@ class CaseEvent(InCase):
         SAFETY = "safety", _("Safety event")
         REINTEGRATION = "reintegration", _("Reintegration")
         FOLLOW_UP = "follow_up", _("Follow-up")
+        CHILD = "child", _("Child's profile")
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -627,6 +628,9 @@ class PlanItem(InCase):
     status = models.CharField(
         _("status"), max_length=8, choices=PlanItemStatus.choices, default=PlanItemStatus.OPEN
     )
+    # The referral that meets this item, if one does (the referrals app sits above cases, so
+    # an id, as `Case.source_report_id`): the item follows the referral's state.
+    referral_id = models.BigIntegerField(_("met by referral"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("plan item")

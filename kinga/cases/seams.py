@@ -4,12 +4,16 @@
 case's referrals, says whether the child is at a safe place, and a case opened from a report
 takes over the emergency referrals made from it. So `cases` declares the `CaseReferrals`
 protocol, and the referrals app registers its implementation in `ReferralsConfig.ready`.
+Likewise a case opened from a report shows what the report said (`CaseSourceReports`, which
+intake supplies from `IntakeConfig.ready`).
 Without one (an installation without referrals, or a test that unregisters it) a case has no
 referrals, which is what the page and the opening then show.
 """
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -37,8 +41,76 @@ class CaseReferrals(Protocol):
     def attach_from_report(self, *, case: Case, actor: User) -> None:
         """Move the emergency referrals made from the case's source report onto the case."""
 
+    def panel_rows(self, *, viewer: User | AnonymousUser | None, case: Case) -> list[ReferralRow]:
+        """Return the case's referrals the viewer may list, for the case page's panel."""
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """One referral of a case as its panel shows it: no child's details, only the promise."""
+
+    id: int
+    reference: str
+    service: str
+    organisation: str
+    status: str
+    status_label: str
+    urgency: str
+    urgency_label: str
+    sent_at: datetime.datetime
+    due_at: datetime.datetime
+    overdue: bool
+    url: str
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What the report a case was opened from said, as far as the viewer may know.
+
+    The facts (channel, what, where, how many children, their ages, danger, the platform)
+    come with the case's summary; the reporter's words (the narrative, the exact place, the
+    online accounts, what they added later) only with the case's identity section.
+    """
+
+    reference: str
+    url: str
+    received_at: datetime.datetime
+    channel: str
+    categories: list[str]
+    place: str
+    children_count: int | None
+    age_bands: list[str]
+    danger: str
+    online_platform: str
+    identity_shown: bool
+    narrative: str = ""
+    place_detail: str = ""
+    online_handle: str = ""
+    additions: list[tuple[datetime.datetime, str]] = field(default_factory=list)
+
+
+class CaseSourceReports(Protocol):
+    """The report a case was opened from, as the case team sees it (intake supplies it)."""
+
+    def source_report(
+        self, *, viewer: User | AnonymousUser | None, case: Case, identity: bool
+    ) -> SourceReport | None:
+        """Return the case's source report for a viewer of the case; audit the read."""
+
 
 _referrals: CaseReferrals | None = None
+_source_reports: CaseSourceReports | None = None
+
+
+def register_source_reports(provider: CaseSourceReports | None) -> None:
+    """Set the provider of a case's source report (the intake app, at start-up); None unsets."""
+    global _source_reports
+    _source_reports = provider
+
+
+def case_source_reports() -> CaseSourceReports | None:
+    """Return the registered provider of a case's source report, if there is one."""
+    return _source_reports
 
 
 def register_referrals(provider: CaseReferrals | None) -> None:

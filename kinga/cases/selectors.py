@@ -33,10 +33,14 @@ from kinga.cases.models import (
     CaseTransfer,
     ClosureRequest,
     Consent,
+    CounsellingSession,
     InCase,
     Interview,
     InterviewState,
     Note,
+    PlanItem,
+    PlanItemKind,
+    PlanItemStatus,
     PlanState,
     Promise,
     PromiseState,
@@ -44,9 +48,9 @@ from kinga.cases.models import (
     TransferState,
     WellbeingMeasure,
 )
-from kinga.cases.seams import case_referrals
+from kinga.cases.seams import ReferralRow, SourceReport, case_referrals, case_source_reports
 from kinga.lib.names import query_tokens
-from kinga.people.models import Person
+from kinga.people.models import IdentifierKind, LinkRole, Person, PersonIdentifier, PersonLink
 from kinga.people.selectors import person_search, rank_by_name
 
 if TYPE_CHECKING:
@@ -290,6 +294,109 @@ def child_first_name_for_referral(*, viewer: Viewer, case: Case) -> str:
         detail={"section": "identity", "purpose": "referral_prefill"},
     )
     return name
+
+
+def plan_services_open(*, viewer: Viewer, case: Case) -> list[tuple[int, str]]:
+    """Return (id, label) of the current plan's open services not yet met by a referral.
+
+    The plan is care: a viewer who may not view that section gets none.
+    """
+    if not policy.can(viewer, "view", case, "care"):
+        return []
+    plan = CasePlan.objects.filter(case=case).order_by("-version").first()
+    if plan is None:
+        return []
+    items = PlanItem.objects.filter(
+        plan=plan, kind=PlanItemKind.SERVICE, status=PlanItemStatus.OPEN, referral_id__isnull=True
+    ).order_by("due_on", "pk")
+    return [(item.pk, f"{item.get_need_display()}: {item.description}") for item in items]
+
+
+def case_opened_from_report(*, viewer: Viewer, report_id: int) -> Case | None:
+    """Return the case opened from the report when the viewer may view that case, else None.
+
+    The report then reads through the case: its team (and those overseeing it) keep the
+    report the child's case came from, under the case's policy; nobody else does.
+    """
+    case = Case.objects.filter(source_report_id=report_id).order_by("pk").first()
+    if case is None or not policy.can(viewer, "view", case, "summary"):
+        return None
+    return case
+
+
+def case_of_decision(*, viewer: Viewer, report_id: int, code: str) -> Case | None:
+    """Return the case a triage decision sent the report to, if the viewer may view it.
+
+    Not a search: the code is the report's own record of its decision, so nothing is
+    audited here (the case page the viewer goes to next audits its read).
+    """
+    if not code:
+        return None
+    case = (
+        Case.objects.filter(source_report_id=report_id, code=code).first()
+        or Case.objects.filter(code=code).first()
+    )
+    if case is None or not policy.can(viewer, "view", case, "summary"):
+        return None
+    return case
+
+
+def child_profile(*, viewer: Viewer, case: Case, action: str = "view") -> ChildProfile:
+    """Return the child's profile (identity section) with the guardian; audit the read.
+
+    Raise the case's audited 404 unless the viewer may take the action on its identity.
+    """
+    policy.require(viewer, action, case, "identity", record_type="cases.case", record_id=case.pk)
+    child = case.child
+    guardian_link = (
+        PersonLink.objects.filter(
+            matter_type=MatterType.CASE, matter_id=case.pk, role=LinkRole.GUARDIAN
+        )
+        .select_related("person")
+        .order_by("pk")
+        .first()
+    )
+    guardian = guardian_link.person if guardian_link is not None else None
+    identifiers = list(PersonIdentifier.objects.filter(person=child).order_by("kind", "pk"))
+    guardian_phones = (
+        list(
+            PersonIdentifier.objects.filter(person=guardian, kind=IdentifierKind.PHONE).values_list(
+                "value", flat=True
+            )
+        )
+        if guardian is not None
+        else []
+    )
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="people.person",
+        record_id=child.pk,
+        matter_type=MatterType.CASE,
+        matter_id=case.pk,
+        fields=["names", "sex", "date_of_birth", "age", "languages", "identifiers", "guardian"],
+        detail={"section": "identity", "purpose": "child_profile"},
+    )
+    return ChildProfile(
+        child=child,
+        guardian=guardian,
+        identifiers=identifiers,
+        guardian_phones=[str(phone) for phone in guardian_phones],
+    )
+
+
+@dataclass
+class ChildProfile:
+    child: Person
+    guardian: Person | None
+    identifiers: list[PersonIdentifier]
+    guardian_phones: list[str]
+
+    def identifier(self, kind: str) -> str:
+        return next((i.value for i in self.identifiers if i.kind == kind), "")
+
+    def phones(self) -> list[str]:
+        return [i.value for i in self.identifiers if i.kind == IdentifierKind.PHONE]
 
 
 def cases_of_persons(*, viewer: Viewer, person_ids: list[int]) -> QuerySet[Case]:
@@ -574,9 +681,31 @@ def case_page(
         else []
     )
     _promise_texts(viewer, case, promises, referrals_shown="referral" in sections)
+    sessions = (
+        list(
+            CounsellingSession.objects.filter(case=case)
+            .select_related("counsellor")
+            .order_by("-held_on", "-pk")[:PANEL_ROWS]
+        )
+        if care
+        else []
+    )
+    referral_rows = _referral_rows(viewer, case) if "referral" in sections else []
+    rows_by_id = {row.id: row for row in referral_rows}
+    plan_items = list(plan.items.all()) if plan is not None else []
+    for item in plan_items:
+        # a plan item met by a referral shows the referral's state (to those who see it)
+        item.referral_row = rows_by_id.get(item.referral_id or 0)  # type: ignore[attr-defined]
+    source = (
+        _source_report(viewer, case, identity="identity" in sections)
+        if summary and case.source_report_id is not None
+        else None
+    )
     fields = ["code", "status", "risk_level"]
     if "identity" in sections:
         fields.append("child")
+    if sessions:
+        fields.append("counselling_sessions.notes")
     audit_record(
         action=AuditAction.EXPORT if action == "export" else AuditAction.VIEW,
         actor=viewer,
@@ -603,8 +732,28 @@ def case_page(
         interviews_held=held,
         planned_interviews=planned,
         break_glass=live,
-        extra={"safe_place": _at_safe_place(case) if "referral" not in sections else False},
+        extra={
+            "safe_place": _at_safe_place(case) if "referral" not in sections else False,
+            "source_report": source,
+            "referrals": referral_rows,
+            "sessions": sessions,
+            "plan_items": plan_items,
+        },
     )
+
+
+def _referral_rows(viewer: Viewer, case: Case) -> list[ReferralRow]:
+    """The case's referrals for its panel, from the app that supplies them."""
+    provider = case_referrals()
+    return provider.panel_rows(viewer=viewer, case=case) if provider is not None else []
+
+
+def _source_report(viewer: Viewer, case: Case, *, identity: bool) -> SourceReport | None:
+    """What the report the case was opened from said (the provider audits the read)."""
+    provider = case_source_reports()
+    if provider is None:
+        return None
+    return provider.source_report(viewer=viewer, case=case, identity=identity)
 
 
 def _at_safe_place(case: Case) -> bool:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:case_id>/print/", views.case_print, name="print"),
     # forms that add a record
     path("<int:case_id>/add/team/", views.team_add, name="team_add"),
+    path("<int:case_id>/add/child/", views.child_edit, name="child_edit"),
     path("<int:case_id>/add/consent/", views.consent_record, name="consent_record"),
     path("<int:case_id>/add/override/", views.consent_override, name="consent_override"),
     path("<int:case_id>/add/assessment/", views.assessment_record, name="assessment_record"),

@@ -415,6 +415,41 @@ def assessment_record(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+def child_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The child's profile: names, sex, date of birth or estimated age, languages, guardian."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="identity")
+    initial: dict[str, Any] = {}
+    if request.method != "POST":
+        profile = selectors.child_profile(viewer=user, case=case, action="change")
+        child = profile.child
+        guardian = profile.guardian
+        initial = {
+            "given_name": child.given_name,
+            "family_name": child.family_name,
+            "other_names": child.other_names,
+            "sex": child.sex,
+            "date_of_birth": child.date_of_birth,
+            "age_estimate": child.age_estimate,
+            "age_basis": child.age_basis if child.age_basis != "document" else "",
+            "languages": child.languages,
+            "phone": next(iter(profile.phones()), ""),
+            "birth_certificate": profile.identifier("birth_certificate"),
+            "guardian_given_name": guardian.given_name if guardian else "",
+            "guardian_family_name": guardian.family_name if guardian else "",
+            "guardian_phone": next(iter(profile.guardian_phones), ""),
+        }
+    form = case_forms.ChildProfileForm(request.POST or None, initial=initial)
+    if _posted(request, form):
+        with _Outcome(request, user, case, "child", form) as outcome:
+            services.case_child_update(case=case, actor=user, **form.cleaned_data)
+        if outcome.saved:
+            messages.success(request, _("The child's profile is saved."))
+            return _back_to(case)
+    return _form_page(request, case, form, _("The child's profile"))
+
+
+@login_required
 def plan_item_add(request: HttpRequest, case_id: int) -> HttpResponse:
     """Add a goal or a service to the case plan."""
     user = _user(request)

@@ -91,6 +91,9 @@ def service_detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
             "service": service,
             "places": places,
             "schedules": [s for s in service.schedules.all() if s.service_at_location_id is None],
+            "has_confidential": any(
+                sal.location.confidential for sal in service.service_at_locations.all()
+            ),
             "can_edit": selectors.organizations_maintained_by(viewer=viewer)
             .filter(pk=service.organization_id)
             .exists(),

@@ -18,6 +18,8 @@ from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.cases.models import Case
+from kinga.cases.selectors import case_opened_from_report
 from kinga.intake.models import (
     Alert,
     AlertStep,
@@ -145,7 +147,12 @@ def triage_queue(*, viewer: User | AnonymousUser) -> QuerySet[Report]:
 
 
 def report_for_viewer(*, viewer: User | AnonymousUser, report_id: int) -> Report:
-    """Return the report if the viewer may view it; else raise the same 404 as 'not found'."""
+    """Return the report if the viewer may view it; else raise the same 404 as 'not found'.
+
+    A report that opened a case stays readable to those who may view that case (its team,
+    the agencies overseeing it): the report is then read *through the case*, and
+    `report.through_case` names it (None when the viewer holds the report itself).
+    """
     report = (
         Report.objects.select_related("county", "sub_county", "ward", "logged_by")
         .filter(pk=report_id)
@@ -153,10 +160,52 @@ def report_for_viewer(*, viewer: User | AnonymousUser, report_id: int) -> Report
     )
     if report is None:
         raise policy.deny(viewer, record_type="intake.report", record_id=report_id)
-    policy.require(
-        viewer, "view", report, "summary", record_type="intake.report", record_id=report_id
-    )
+    through: Case | None = None
+    if not policy.can(viewer, "view", report, "summary"):
+        through = case_opened_from_report(viewer=viewer, report_id=report.pk)
+        if through is None:
+            policy.require(
+                viewer, "view", report, "summary", record_type="intake.report", record_id=report_id
+            )
+    report.through_case = through  # type: ignore[attr-defined]
     return report
+
+
+def report_seen_through_case(
+    *, viewer: User | AnonymousUser, report: Report, case: Case
+) -> ReportThroughCase:
+    """Return what a reader of the case may see of its report; audit the read on the case.
+
+    The report's facts come with the case's summary; the reporter's words (narrative, the
+    exact place, accounts, contact, what was added later) with the case's identity section.
+    """
+    identity = policy.can(viewer, "view", case, "identity")
+    additions = (
+        list(ReportAddition.objects.filter(report=report).order_by("received_at", "pk"))
+        if identity
+        else []
+    )
+    fields = ["channel", "categories", "place", "children_count", "age_bands", "danger_now"]
+    if identity:
+        fields += ["narrative", "place_detail", "online_handle", "reporter_contact", "additions"]
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer.is_authenticated else None,
+        record_type="intake.report",
+        record_id=report.pk,
+        matter_type=MatterType.CASE,
+        matter_id=case.pk,
+        fields=fields,
+        detail={"through": "case"},
+    )
+    return ReportThroughCase(case=case, identity=identity, additions=additions)
+
+
+@dataclass(frozen=True)
+class ReportThroughCase:
+    case: Case
+    identity: bool
+    additions: list[ReportAddition]
 
 
 def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list[Report]:

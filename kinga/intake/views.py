@@ -39,6 +39,8 @@ from django.views.decorators.http import require_POST
 from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.audit.context import client_address
+from kinga.cases.models import Case
+from kinga.cases.selectors import case_of_decision
 from kinga.intake import selectors, services
 from kinga.intake.forms import (
     DecisionForm,
@@ -47,6 +49,7 @@ from kinga.intake.forms import (
     HelplineForm,
     PublicReportForm,
 )
+from kinga.intake.models import Decision, Report
 from kinga.intake.services.helpline import report_language
 from kinga.intake.services.web import sender_within_limit
 from kinga.intake.ussd import ussd_sorry
@@ -474,9 +477,33 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
-    """Show one report beside its possible duplicates, and take the decision."""
+    """Show one report beside its possible duplicates, and take the decision.
+
+    A report that opened a case stays readable here to those who may view the case (read
+    through the case, audited on it): what the reporter said follows the child.
+    """
     viewer = cast(User, request.user)
     report = selectors.report_for_viewer(viewer=viewer, report_id=report_id)
+    through: Case | None = getattr(report, "through_case", None)
+    if through is not None:
+        if request.method != "GET":
+            raise policy.deny(
+                viewer,
+                record_type="intake.report",
+                record_id=report.pk,
+                action="change",
+                matter=report,
+            )
+        seen = selectors.report_seen_through_case(viewer=viewer, report=report, case=through)
+        context: dict[str, Any] = {
+            "report": report,
+            "through_case": through,
+            "additions": seen.additions,
+            "duplicates": [],
+            "can_decide": False,
+            "show_identity": seen.identity,
+        }
+        return render(request, "intake/triage_report.html", context)
     allowed = policy.allowed_actions(viewer, report)
     may_decide = "change" in allowed["summary"] and policy.can_do(viewer, "report.triage")
     if request.method == "POST" and not may_decide:
@@ -497,10 +524,7 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("Decision recorded for %(reference)s.") % {"reference": report.reference}
-            )
-            return redirect("intake:triage")
+            return _after_decision(request, viewer, report)
     elif request.method == "GET":
         services.report_review_start(report=report, actor=viewer)
     context = {
@@ -509,9 +533,65 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "duplicates": selectors.possible_duplicates(viewer=viewer, report=report),
         "additions": selectors.additions_of(viewer=viewer, report=report),
         "can_decide": report.is_open and may_decide,
+        "can_refer": report.is_open and "create" in allowed["referral"],
         "show_identity": "view" in allowed["identity"],
+        "decided_case": _decided_case(viewer, report),
     }
     return render(request, "intake/triage_report.html", context)
+
+
+def _decided_case(viewer: User, report: Report) -> Case | None:
+    """Return the case a decided report went to, when the viewer may open it."""
+    if report.is_open:
+        return None
+    return case_of_decision(viewer=viewer, report_id=report.pk, code=report.case_code)
+
+
+def _after_decision(request: HttpRequest, viewer: User, report: Report) -> HttpResponse:
+    """Take the triager to what the decision made, and say what it made and where it is."""
+    decision = report.decision
+    if decision in (Decision.OPEN_CASE, Decision.ADD_TO_CASE):
+        case = _decided_case(viewer, report)
+        if case is not None:
+            text = (
+                _(
+                    "Case %(code)s opened from report %(reference)s. Record the child's name "
+                    "and age in the child's profile."
+                )
+                if decision == Decision.OPEN_CASE
+                else _("Report %(reference)s added to case %(code)s.")
+            )
+            messages.success(request, text % {"code": case.code, "reference": report.reference})
+            return redirect("cases:detail", case_id=case.pk)
+        messages.success(
+            request,
+            _("Report %(reference)s was added to case %(code)s.")
+            % {"reference": report.reference, "code": report.case_code},
+        )
+        return redirect("intake:triage")
+    if decision == Decision.REFER:
+        messages.success(
+            request,
+            _(
+                "Report %(reference)s is to be referred. Choose the service: the report is "
+                "attached to the emergency referral."
+            )
+            % {"reference": report.reference},
+        )
+        return redirect("referrals:refer_report", report_id=report.pk)
+    if decision == Decision.NO_FURTHER_ACTION:
+        messages.success(
+            request,
+            _("Report %(reference)s closed with no further action; the reason is kept on it.")
+            % {"reference": report.reference},
+        )
+        return redirect("intake:triage")
+    messages.success(
+        request,
+        _("Decision recorded for %(reference)s: %(decision)s.")
+        % {"reference": report.reference, "decision": report.get_decision_display()},
+    )
+    return redirect("intake:triage")
 
 
 @login_required

@@ -39,6 +39,28 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", _("Not known")
 
 
+class Language(models.TextChoices):
+    """Languages a child on the coast may speak (the code is what referrals carry)."""
+
+    KISWAHILI = "sw", _("Kiswahili")
+    ENGLISH = "en", _("English")
+    GIRIAMA = "nyf", _("Giriama")
+    DIGO = "dig", _("Digo")
+    TAITA = "dav", _("Taita")
+    POKOMO = "pko", _("Pokomo")
+    SOMALI = "so", _("Somali")
+    ARABIC = "ar", _("Arabic")
+    KIKUYU = "ki", _("Kikuyu")
+    DHOLUO = "luo", _("Dholuo")
+    KAMBA = "kam", _("Kamba")
+
+
+def language_labels(codes: list[str]) -> list[str]:
+    """Return the names of language codes in the active language (an unknown code as is)."""
+    labels = dict(Language.choices)
+    return [str(labels.get(code, code)) for code in codes]
+
+
 class AgeBasis(models.TextChoices):
     DOCUMENT = "document", _("From a document")
     ASSESSED = "assessed", _("Assessed by a professional")

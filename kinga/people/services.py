@@ -146,8 +146,12 @@ def person_create(
     village: str = "",
     phones: Iterable[str] = (),
     identifiers: Iterable[IdentifierInput] = (),
+    matter: ProtectedRecord | Matter | None = None,
 ) -> Person:
     """Create a person with their identifiers and search tokens; audit it.
+
+    `matter` names the matter the person is recorded for (a guardian on a case), so the
+    event shows on that matter's trail.
 
     Raise ValidationError for invalid fields and ValueError for a phone or identifier
     that cannot be read.
@@ -179,22 +183,32 @@ def person_create(
     filled = [
         name for name in sorted(CHANGEABLE_FIELDS) if getattr(person, name) not in (None, "", [])
     ]
+    where = matter_of(matter) if matter is not None else None
     audit_record(
         action=AuditAction.CREATE,
         actor=actor,
         record_type="people.person",
         record_id=person.pk,
+        matter_type=where.type if where is not None else "",
+        matter_id=where.id if where is not None else None,
         fields=[*filled, *(["identifiers"] if rows else [])],
     )
     return person
 
 
 @transaction.atomic
-def person_update(*, person: Person, actor: User | None, **changes: Any) -> Person:
+def person_update(
+    *,
+    person: Person,
+    actor: User | None,
+    matter: ProtectedRecord | Matter | None = None,
+    **changes: Any,
+) -> Person:
     """Change the given fields of a person; `phones`/`identifiers` replace those lists.
 
     Name changes rebuild the search tokens; date of birth or estimate changes re-derive
-    the age band. Audit the names of the fields changed.
+    the age band. Audit the names of the fields changed (on the trail of `matter`, the
+    matter the change was made through, when given).
     """
     phones = changes.pop("phones", None)
     identifiers = changes.pop("identifiers", None)
@@ -239,11 +253,14 @@ def person_update(*, person: Person, actor: User | None, **changes: Any) -> Pers
         )
         changed.append("identifiers")
     if changed:
+        where = matter_of(matter) if matter is not None else None
         audit_record(
             action=AuditAction.CHANGE,
             actor=actor,
             record_type="people.person",
             record_id=person.pk,
+            matter_type=where.type if where is not None else "",
+            matter_id=where.id if where is not None else None,
             fields=changed,
         )
     return person

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from kinga.accounts.models import User
     from kinga.cases.models import Case
+    from kinga.cases.seams import ReferralRow
     from kinga.cases.selectors import TimelineEntry
 
 
@@ -34,3 +35,6 @@ class ReferralsOfCase:
 
     def attach_from_report(self, *, case: Case, actor: User) -> None:
         services.referrals_attach_from_report(case=case, actor=actor)
+
+    def panel_rows(self, *, viewer: User | AnonymousUser | None, case: Case) -> list[ReferralRow]:
+        return selectors.referral_panel_rows(viewer=viewer, case=case)

@@ -56,7 +56,14 @@ class ReferralForm(forms.Form):
         help_text=_("Supervisors only. Recorded and audited."),
     )
 
-    def __init__(self, *args: Any, officers: list[User], can_override: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        officers: list[User],
+        can_override: bool,
+        plan_items: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["needs"] = _needs_field()
         officer_field = self.fields["childrens_officer"]
@@ -64,6 +71,15 @@ class ReferralForm(forms.Form):
         officer_field.queryset = User.objects.filter(pk__in=[user.pk for user in officers])
         if not can_override:
             del self.fields["override_reason"]
+        if plan_items:
+            self.fields["plan_item"] = forms.TypedChoiceField(
+                label=_("The plan's service this referral meets"),
+                choices=[("", _("None of them")), *plan_items],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                help_text=_("The plan item then follows the referral: done when it completes."),
+            )
 
 
 class EmergencyReferralForm(forms.Form):
@@ -84,13 +100,13 @@ class EmergencyReferralForm(forms.Form):
     )
     child_age_band = forms.ChoiceField(label=_("Age"), required=False)
     child_sex = forms.ChoiceField(label=_("Sex"), required=False)
-    child_languages = forms.CharField(
-        label=_("Languages (codes, comma-separated, e.g. sw, en)"), required=False, max_length=60
+    child_languages = forms.MultipleChoiceField(
+        label=_("Languages the child speaks"), required=False, widget=forms.CheckboxSelectMultiple
     )
     childrens_officer = UserChoiceField(label=_("Children's Officer"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, officers: list[User], **kwargs: Any) -> None:
-        from kinga.people.models import AgeBand, Sex
+        from kinga.people.models import AgeBand, Language, Sex
 
         super().__init__(*args, **kwargs)
         self.fields["needs"] = _needs_field()
@@ -101,12 +117,14 @@ class EmergencyReferralForm(forms.Form):
         assert isinstance(sex_field, forms.ChoiceField)  # noqa: S101
         assert isinstance(officer_field, forms.ModelChoiceField)  # noqa: S101
         band_field.choices = [("", _("Not known")), *AgeBand.choices]
+        languages_field = self.fields["child_languages"]
+        assert isinstance(languages_field, forms.ChoiceField)  # noqa: S101
+        languages_field.choices = Language.choices
         sex_field.choices = [("", _("Not known")), *Sex.choices]
         officer_field.queryset = User.objects.filter(pk__in=[user.pk for user in officers])
 
     def clean_child_languages(self) -> list[str]:
-        raw = str(self.cleaned_data.get("child_languages") or "")
-        return [part.strip().lower()[:8] for part in raw.split(",") if part.strip()]
+        return [str(code) for code in self.cleaned_data.get("child_languages") or []]
 
 
 class ReasonForm(forms.Form):

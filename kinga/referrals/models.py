@@ -76,8 +76,8 @@ class Referral(models.Model):
     (`case_id`); the selectors scope both kinds with `policy.visible_matter_ids`.
 
     The receiving organisation sees the referral only, never the case: what it needs to
-    receive the child (first name, age band, sex, languages, needs, urgency and the contact
-    at the sending agency) is copied onto the referral when it is sent.
+    receive the child (first name, age and age band, sex, languages, needs, urgency and the
+    contact at the sending agency) is copied onto the referral when it is sent.
     """
 
     access_matter_type: ClassVar[str] = MatterType.CASE
@@ -165,6 +165,8 @@ class Referral(models.Model):
     # The minimum identity the receiving service needs.
     child_first_name = EncryptedTextField(_("child's first name"), blank=True)
     child_age_band = models.CharField(_("age band"), max_length=8, blank=True)
+    # The age in years when sent (from the date of birth, else the estimate).
+    child_age = models.PositiveSmallIntegerField(_("age (years)"), null=True, blank=True)
     child_sex = models.CharField(_("sex"), max_length=16, blank=True)
     child_languages = models.JSONField(_("languages"), default=list, blank=True)
     needs = models.JSONField(_("needs"), default=list, blank=True)

@@ -15,11 +15,17 @@ from django.utils import timezone
 from kinga.access import policy
 from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.access.policy import deny
+from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.directory.models import Location, ServiceAtLocation, ServiceStatus
 from kinga.directory.selectors import location_address_visible_to
-from kinga.referrals.models import OPEN_REFERRAL_STATUSES, Referral, ReferralStatus
+from kinga.referrals.models import (
+    CLOSED_REFERRAL_STATUSES,
+    OPEN_REFERRAL_STATUSES,
+    Referral,
+    ReferralStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
     from kinga.cases.models import Case as SurvivorCase
+    from kinga.cases.seams import ReferralRow
     from kinga.cases.selectors import TimelineEntry
 
     Viewer = User | AnonymousUser | None
@@ -198,6 +205,62 @@ def referrals_of_case(*, viewer: Viewer, case_id: int) -> list[Referral]:
             )
         ).order_by("-sent_at", "-pk")
     )
+
+
+def referral_panel_rows(*, viewer: Viewer, case: SurvivorCase) -> list[ReferralRow]:
+    """Return the case's referrals the viewer may list, for the case page's referrals panel:
+    open ones first (overdue first, then by due time), then closed ones, newest first."""
+    from kinga.cases.seams import ReferralRow
+
+    referrals = referrals_of_case(viewer=viewer, case_id=case.pk)
+    referrals.sort(
+        key=lambda r: (
+            0 if r.is_overdue else 1 if r.is_open else 2,
+            r.due_at.timestamp() if r.is_open else -r.sent_at.timestamp(),
+        )
+    )
+    return [
+        ReferralRow(
+            id=referral.pk,
+            reference=referral.reference,
+            service=referral.service_at_location.service.name,
+            organisation=str(referral.receiving_agency),
+            status=referral.status,
+            status_label=str(referral.get_status_display()),
+            urgency=referral.urgency,
+            urgency_label=str(referral.get_urgency_display()),
+            sent_at=referral.sent_at,
+            due_at=referral.due_at,
+            overdue=referral.is_overdue,
+            url=reverse("referrals:detail", kwargs={"referral_id": referral.pk}),
+        )
+        for referral in referrals
+    ]
+
+
+def referral_history(*, viewer: Viewer, limit: int = 200) -> list[Referral]:
+    """Return the referrals the viewer's organisation has closed (completed, declined,
+    withdrawn), newest first; audit the list read.
+
+    The service's part is over, so its window into them is closed: the history shows what
+    it did (reference, service, dates, status), never the child's details.
+    """
+    if viewer is None or not viewer.is_authenticated or viewer.agency_id is None:
+        return []
+    user: User = viewer
+    if not user.has_role(Role.SERVICE_PROVIDER, Role.SUPERVISOR, Role.CASEWORKER):
+        return []
+    audit_record(
+        action=AuditAction.LIST,
+        actor=user,
+        record_type=REFERRAL,
+        fields=["reference", "status", "service", "sent_at", "closed_at"],
+        detail={"list": "history"},
+    )
+    rows = Referral.objects.filter(
+        receiving_agency_id=user.agency_id, status__in=CLOSED_REFERRAL_STATUSES
+    ).select_related("service_at_location__service", "sending_agency")
+    return list(rows.order_by("-closed_at", "-pk")[:limit])
 
 
 def referrals_for_case_timeline(*, viewer: Viewer, case: SurvivorCase) -> list[TimelineEntry]:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kinga.accounts.models import Agency, User
     from kinga.cases.models import Case, Consent
     from kinga.intake.models import Report
+    from kinga.people.models import Person
 
 
 #
@@ -267,6 +268,7 @@ def _create(
     child_languages: list[str],
     needs: list[str],
     now: dt.datetime,
+    child_age: int | None = None,
 ) -> Referral:
     if actor.agency is None:
         raise ReferralRefused(_("Only staff of an agency send referrals."))
@@ -292,6 +294,7 @@ def _create(
         emergency_basis=emergency_basis,
         child_first_name=child_first_name.strip(),
         child_age_band=child_age_band,
+        child_age=child_age,
         child_sex=child_sex,
         child_languages=list(child_languages),
         needs=list(needs),
@@ -317,6 +320,7 @@ def _create(
             "emergency_basis",
             "child_first_name",
             "child_age_band",
+            "child_age",
             "child_sex",
             "child_languages",
             "needs",
@@ -372,9 +376,15 @@ def referral_send(
     child_first_name: str | None = None,
     childrens_officer: User | None = None,
     override_reason: str = "",
+    plan_item_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Referral:
     """Refer the child of a case to a service; return the referral.
+
+    What the service needs to serve the child (first name, age, sex, languages, needs) is
+    copied from the child's profile onto the referral, and only once consent allows it.
+    A referral that meets a service of the case plan (`plan_item_id`) links that item,
+    which then follows the referral's state.
 
     Consent (or another legal basis) for a referral to the receiving agency must be live on
     the case; without it the referral is refused with what to do, unless a supervisor who
@@ -407,7 +417,8 @@ def referral_send(
             reason=override_reason,
         )
     child = case.child
-    age_band = child.age_band or ""
+    age_band = child.derive_age_band() if (child.date_of_birth or child.age_estimate) else ""
+    age_band = age_band or child.age_band or ""
     _check_childrens_officer(childrens_officer, age_band)
     referral = _create(
         actor=actor,
@@ -423,13 +434,29 @@ def referral_send(
         emergency_basis="",
         child_first_name=child.given_name if child_first_name is None else child_first_name,
         child_age_band=age_band,
+        child_age=_age_of(child, now),
         child_sex=child.sex or "",
         child_languages=list(child.languages or []),
         needs=list(needs),
         now=now,
     )
     _promise_for(referral, actor)
+    if plan_item_id is not None:
+        from kinga.cases.services import plan_item_referral_link
+
+        plan_item_referral_link(
+            case=case, item_id=plan_item_id, referral_id=referral.pk, actor=actor
+        )
     return referral
+
+
+def _age_of(child: Person, now: dt.datetime) -> int | None:
+    """Return the child's age in years: from the date of birth, else the estimate."""
+    from kinga.people.models import age_in_years
+
+    if child.date_of_birth is not None:
+        return age_in_years(child.date_of_birth, timezone.localtime(now).date())
+    return child.age_estimate
 
 
 @transaction.atomic(durable=True)
@@ -462,7 +489,7 @@ def referral_send_emergency(
     )
     basis = reason_clean(emergency_basis, field="emergency_basis")
     receiving_agency = _receiving_agency(service_at_location)
-    band = child_age_band or _report_age_band(report)
+    band = child_age_band or report_age_band(report)
     if childrens_officer is None:
         raise ReferralRefused(
             _("An emergency referral from a report always names a Children's Officer.")
@@ -500,7 +527,7 @@ def referral_send_emergency(
     return referral
 
 
-def _report_age_band(report: Report) -> str:
+def report_age_band(report: Report) -> str:
     bands = [str(band) for band in (report.age_bands or []) if band and band != "unknown"]
     return bands[0] if len(bands) == 1 else ""
 
@@ -598,6 +625,12 @@ def _move(
     if to in CLOSED_REFERRAL_STATUSES:
         changed += ["closed_at", "closed_by"]
     referral.save(update_fields=changed)
+    if referral.case_id is not None:
+        from kinga.cases.services import plan_items_follow_referral
+
+        plan_items_follow_referral(
+            case_id=referral.case_id, referral_id=referral.pk, status=to, actor=actor
+        )
     if to in CLOSED_REFERRAL_STATUSES:
         access_revoke(
             matter=referral.access_matter(),

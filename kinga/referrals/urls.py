@@ -9,6 +9,7 @@ app_name = "referrals"
 urlpatterns = [
     path("", views.outgoing, name="outgoing"),
     path("received/", views.inbox, name="inbox"),
+    path("received/history/", views.history, name="history"),
     path("<int:referral_id>/", views.referral_detail, name="detail"),
     path("<int:referral_id>/act/accept/", views.referral_accept, name="accept"),
     path("<int:referral_id>/act/decline/", views.referral_decline, name="decline"),

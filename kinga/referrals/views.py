@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kinga.access import policy
@@ -23,6 +24,7 @@ from kinga.accounts.models import User
 from kinga.directory.forms import DirectorySearchForm
 from kinga.directory.models import ServiceAtLocation
 from kinga.directory.selectors import DirectoryHit, public_place_name
+from kinga.people.models import language_labels
 from kinga.referrals import selectors, services
 from kinga.referrals.forms import (
     AttachForm,
@@ -78,7 +80,7 @@ def _chosen_place(request: HttpRequest) -> ServiceAtLocation | None:
 @login_required
 def refer_case(request: HttpRequest, case_id: int) -> HttpResponse:
     """Refer the child of a case: find a service, then say why, how urgent, what was said."""
-    from kinga.cases.selectors import case_get, child_first_name_for_referral
+    from kinga.cases.selectors import case_get, child_first_name_for_referral, plan_services_open
     from kinga.cases.services import consent_allows
 
     viewer = _viewer(request)
@@ -109,6 +111,7 @@ def refer_case(request: HttpRequest, case_id: int) -> HttpResponse:
             request.POST or None,
             officers=officers,
             can_override=can_override,
+            plan_items=plan_services_open(viewer=viewer, case=case),
             initial={
                 "urgency": Urgency.URGENT,
                 "child_first_name": first_name,
@@ -145,6 +148,7 @@ def refer_case(request: HttpRequest, case_id: int) -> HttpResponse:
                     child_first_name=data["child_first_name"],
                     childrens_officer=data["childrens_officer"],
                     override_reason=data.get("override_reason") or "",
+                    plan_item_id=data.get("plan_item"),
                 )
             except (ValidationError, PermissionDenied) as error:
                 for message in _errors(error):
@@ -188,7 +192,11 @@ def refer_report(request: HttpRequest, report_id: int) -> HttpResponse:
         form = EmergencyReferralForm(
             request.POST or None,
             officers=officers,
-            initial={"childrens_officer": officers[0].pk if officers else None},
+            initial={
+                "childrens_officer": officers[0].pk if officers else None,
+                # what the report said of the child's age comes with it
+                "child_age_band": services.report_age_band(report),
+            },
         )
         context.update({"form": form, "place_name": public_place_name(place.location)})
         if request.method == "POST" and form.is_valid():
@@ -243,6 +251,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def history(request: HttpRequest) -> HttpResponse:
+    """The referrals the viewer's organisation has finished with: completed, declined, withdrawn."""
+    referrals = selectors.referral_history(viewer=_viewer(request))
+    return render(request, "referrals/history.html", {"referrals": referrals})
+
+
+@login_required
 def outgoing(request: HttpRequest) -> HttpResponse:
     """The referrals the viewer's agency sent, overdue first."""
     viewer = _viewer(request)
@@ -279,10 +294,22 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             "feedback_form": FeedbackForm(),
             "attach_form": AttachForm(),
             "needs": _need_labels(referral.needs),
-            "child_age": _label("AgeBand", referral.child_age_band),
+            "child_age": _age_text(referral),
             "child_sex": _label("Sex", referral.child_sex),
+            "child_languages": language_labels(referral.child_languages),
         },
     )
+
+
+def _age_text(referral: Referral) -> str:
+    """Return the child's age as the service needs it: years, with the band beside."""
+    band = _label("AgeBand", referral.child_age_band)
+    if referral.child_age is None:
+        return band
+    years = ngettext("%(age)d year", "%(age)d years", referral.child_age) % {
+        "age": referral.child_age
+    }
+    return f"{years} ({band})" if band else years
 
 
 def _label(choices: str, code: str) -> str:

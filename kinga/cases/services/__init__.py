@@ -8,6 +8,7 @@ Other apps import from here (`kinga.cases.services.consent_allows`,
 from __future__ import annotations
 
 from kinga.cases.services.base import AGE_MARGIN_YEARS
+from kinga.cases.services.child import case_child_update, child_age_from_assessment
 from kinga.cases.services.consent import (
     ConsentDecision,
     consent_allows,
@@ -56,7 +57,9 @@ from kinga.cases.services.workflow import (
     plan_approve,
     plan_current,
     plan_item_add,
+    plan_item_referral_link,
     plan_item_set_status,
+    plan_items_follow_referral,
     plan_return,
     plan_submit,
     transfer_accept,
@@ -72,7 +75,11 @@ __all__ = [
     "MIN_REASON_LENGTH",
     "RepeatInterviewWarning",
     "assessment_record",
+    "case_child_update",
+    "plan_item_referral_link",
+    "plan_items_follow_referral",
     "case_code",
+    "child_age_from_assessment",
     "case_follow_up_start",
     "case_open",
     "case_open_from_report",

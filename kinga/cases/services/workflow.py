@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kinga.access import policy
-from kinga.access.models import Relation
+from kinga.access.models import MatterType, Relation
 from kinga.access.services import access_grant, access_revoke, supervisors_of
 from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
 from kinga.cases.models import (
     CLOSED_STATUSES,
     AgeBasis,
@@ -28,6 +29,7 @@ from kinga.cases.models import (
     CaseTransfer,
     ClosureRequest,
     PlanItem,
+    PlanItemKind,
     PlanItemStatus,
     PlanState,
     RoleOnCase,
@@ -44,6 +46,7 @@ from kinga.cases.services.base import (
     _require_role,
     _touch,
 )
+from kinga.cases.services.child import child_age_from_assessment
 from kinga.cases.services.opening import _team_add, _team_end
 from kinga.lib.reasons import reason_clean
 
@@ -112,6 +115,13 @@ def assessment_record(*, case: Case, actor: User, **fields: Any) -> Assessment:
     )
     assessment.full_clean()
     assessment.save(force_insert=True)
+    # The assessed or apparent age becomes the child's (unless a document gives the date).
+    child_age_from_assessment(
+        case=case,
+        actor=actor,
+        assessed_age=assessment.assessed_age,
+        age_basis=assessment.age_basis,
+    )
     if assessment.risk_level != case.risk_level:
         _touch(case, risk_level=assessment.risk_level)
     _event(
@@ -177,6 +187,7 @@ def plan_item_add(
                     description=item.description,
                     provider_agency=item.provider_agency,
                     due_on=item.due_on,
+                    referral_id=item.referral_id,
                 )
     item = PlanItem(
         case=case,
@@ -202,6 +213,79 @@ def plan_item_set_status(*, item: PlanItem, status: str, actor: User) -> PlanIte
     item.save(update_fields=["status"])
     _audit(actor, item, action=AuditAction.CHANGE, fields=["status"])
     return item
+
+
+# Referral statuses (the referrals app's), as a plan item met by a referral follows them.
+REFERRAL_DONE = "completed"
+REFERRAL_ENDED_UNMET = frozenset({"declined", "withdrawn"})
+
+
+@transaction.atomic
+def plan_item_referral_link(*, case: Case, item_id: int, referral_id: int, actor: User) -> PlanItem:
+    """Record that a referral meets an open service of the current plan (inside the
+    referral's transaction: the referral and its link commit together)."""
+    _require(actor, "create", case, "referral")
+    plan = plan_current(case)
+    item = (
+        PlanItem.objects.filter(
+            pk=item_id,
+            case=case,
+            plan=plan,
+            kind=PlanItemKind.SERVICE,
+            status=PlanItemStatus.OPEN,
+        ).first()
+        if plan is not None
+        else None
+    )
+    if item is None:
+        raise ValidationError({"plan_item": _("Choose an open service of the current plan.")})
+    item.referral_id = referral_id
+    item.full_clean()
+    item.save(update_fields=["referral_id"])
+    _audit(actor, item, action=AuditAction.CHANGE, fields=["referral_id"])
+    return item
+
+
+@transaction.atomic
+def plan_items_follow_referral(
+    *, case_id: int, referral_id: int, status: str, actor: User | None
+) -> int:
+    """Move the plan items a referral meets with its state; return how many moved.
+
+    Completed: the item is done. Declined or withdrawn: the item is open again and no
+    longer met by it, so the caseworker refers elsewhere. Called by the referral's own
+    step, in its transaction; the item's change is audited as the system's consequence.
+    """
+    items = list(
+        PlanItem.objects.filter(case_id=case_id, referral_id=referral_id).exclude(
+            status=PlanItemStatus.DROPPED
+        )
+    )
+    moved = 0
+    for item in items:
+        if status == REFERRAL_DONE:
+            item.status = PlanItemStatus.DONE
+            item.save(update_fields=["status"])
+            changed = ["status"]
+        elif status in REFERRAL_ENDED_UNMET:
+            item.status = PlanItemStatus.OPEN
+            item.referral_id = None
+            item.save(update_fields=["status", "referral_id"])
+            changed = ["status", "referral_id"]
+        else:
+            continue
+        audit_record(
+            action=AuditAction.SYSTEM,
+            actor=actor,
+            record_type="cases.planitem",
+            record_id=item.pk,
+            matter_type=MatterType.CASE,
+            matter_id=case_id,
+            fields=changed,
+            detail={"referral": referral_id, "status": status},
+        )
+        moved += 1
+    return moved
 
 
 @transaction.atomic(durable=True)

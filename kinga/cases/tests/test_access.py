@@ -377,3 +377,80 @@ def test_print_is_an_export_and_omits_what_the_viewer_may_not_export(
     # the screen still shows care notes to the same supervisor: viewing is not exporting
     screen = client_for(personas.supervisor).get(f"/cases/{full_case.pk}/").content.decode()
     assert "CARE-NOTE" in screen
+
+
+# --- issue 13: the source report through the case, the child's profile, referrals ------------
+
+# persona -> (reads the source report through the case, sees its words, edits the child)
+THROUGH_CASE_MATRIX = {
+    "caseworker": (True, True, True),
+    "supervisor": (True, True, False),  # oversees through the caseworker: identity lve
+    "counsellor": (True, True, False),
+    "investigator": (True, True, False),
+    "caseworker_other": (False, False, False),
+    "prosecutor": (False, False, False),
+    "service_provider": (False, False, False),
+    "helpline": (False, False, False),
+    "analyst": (False, False, False),
+    "trainer": (False, False, False),
+    "admin": (False, False, False),
+    "children_officer": (False, False, False),
+}
+REPORT_WORDS = "REPORT-WORDS a girl taken to Mtwapa at night"
+
+
+@pytest.fixture
+def case_from_report(personas):  # type: ignore[no-untyped-def]
+    from kinga.intake.models import Decision
+    from kinga.intake.services import report_decide
+    from kinga.intake.tests.test_web_and_triage import make_report
+
+    report = make_report(narrative=REPORT_WORDS)
+    report_decide(
+        report=report,
+        actor=personas.caseworker,
+        decision=Decision.OPEN_CASE,
+        reason="A child needs a case opened now",
+    )
+    from kinga.cases.models import Case
+
+    case = Case.objects.get(source_report_id=report.pk)
+    for user, role in (
+        (personas.counsellor, "counsellor"),
+        (personas.investigator, "investigator"),
+    ):
+        services.case_team_add(case=case, user=user, role_on_case=role, actor=personas.caseworker)
+    return case, report
+
+
+@pytest.mark.parametrize("persona", sorted(THROUGH_CASE_MATRIX))
+def test_the_source_report_and_the_child_follow_the_case_policy(
+    personas, client_for, case_from_report, persona
+) -> None:
+    from kinga.audit.models import AuditAction, AuditEvent
+
+    case, report = case_from_report
+    reads, words, edits = THROUGH_CASE_MATRIX[persona]
+    user = getattr(personas, persona)
+    client = client_for(user)
+    denied_before = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=user).count()
+    page = client.get(f"/intake/triage/{report.pk}/")
+    assert page.status_code == (200 if reads else 404)
+    assert (REPORT_WORDS in page.content.decode()) is words
+    case_page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert (REPORT_WORDS in case_page) is words
+    assert client.get(f"/cases/{case.pk}/add/child/").status_code == (200 if edits else 404)
+    denials = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=user).count()
+    expected = (0 if reads else 2) + (0 if edits else 1)
+    assert denials - denied_before == expected
+
+
+def test_the_report_itself_stays_closed_to_the_team(personas, case_from_report) -> None:
+    """The policy is not widened: the report's own matter grants nothing to the case team
+    once triage ends; they read it only through the case, and the read lands on the case."""
+    from kinga.access import policy
+
+    case, report = case_from_report
+    for user in (personas.caseworker, personas.counsellor, personas.investigator):
+        assert not policy.can(user, "view", report, "summary")
+        assert policy.can(user, "view", case, "summary")

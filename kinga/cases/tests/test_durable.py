@@ -23,6 +23,8 @@ NESTED = {
     "promise_keep": "the end of a referral",
     "promise_explain": "the end of a referral",
     "referrals_attach_from_report": "case_open_from_report",
+    "plan_item_referral_link": "referral_send",
+    "plan_items_follow_referral": "each step of a referral",
 }
 # The service directory's writes move to their own app in a parallel part of issue 12.
 DIRECTORY = {

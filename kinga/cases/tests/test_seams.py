@@ -44,6 +44,25 @@ class FakeReferrals:
     def attach_from_report(self, *, case: Case, actor: object) -> None:
         return None
 
+    def panel_rows(self, *, viewer: object, case: Case) -> list[seams.ReferralRow]:
+        now = timezone.now()
+        return [
+            seams.ReferralRow(
+                id=7,
+                reference="RF-SEAM-PANEL",
+                service="Seam shelter",
+                organisation="Seam home",
+                status="accepted",
+                status_label="Accepted",
+                urgency="urgent",
+                urgency_label="Urgent",
+                sent_at=now,
+                due_at=now,
+                overdue=False,
+                url="/referrals/7/",
+            )
+        ]
+
 
 @pytest.fixture
 def fake_referrals() -> Iterator[FakeReferrals]:
@@ -69,6 +88,8 @@ def test_the_case_page_shows_the_referrals_the_registered_provider_gives(
     who may see the referral section only."""
     body = client_for(personas.caseworker).get(f"/cases/{case.pk}/").content.decode()
     assert f'<a href="/referrals/7/">REF-SEAM for {case.code}</a>' in body
+    # the referrals panel comes through the same seam
+    assert '<a href="/referrals/7/">RF-SEAM-PANEL</a> · Seam shelter (Seam home)' in body
     body = client_for(personas.investigator).get(f"/cases/{case.pk}/").content.decode()
     assert "REF-SEAM" not in body
 

@@ -6,7 +6,7 @@ sits above cases in the layers, because a report opens a case and never the reve
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from kinga.access.models import Relation
 from kinga.access.policy import can, can_do
-from kinga.access.services import access_revoke
+from kinga.access.services import access_grant, access_revoke
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
@@ -23,6 +23,10 @@ from kinga.cases.services import case_open_from_report
 from kinga.intake.models import Decision, Report, Status
 from kinga.intake.services.reports import REPORT
 from kinga.lib.reasons import reason_clean
+
+# A decision to refer keeps the report open to its triager this long, to send the referral.
+REFER_DECISION = "intake.refer_decision"
+REFER_WINDOW = timedelta(hours=72)
 
 
 @transaction.atomic(durable=True)
@@ -111,4 +115,16 @@ def report_decide(
         relation=Relation.TRIAGE_AREA,
         source_type=REPORT,
     )
+    if decision == Decision.REFER:
+        # The triager who decided to refer keeps the report for the emergency referral they
+        # make next (its own grant then keeps them on it while the referral is open).
+        access_grant(
+            matter=report.access_matter(),
+            relation=Relation.TRIAGE_AREA,
+            actor=actor,
+            user=actor,
+            source_type=REFER_DECISION,
+            source_id=report.pk,
+            ends_at=now + REFER_WINDOW,
+        )
     return report

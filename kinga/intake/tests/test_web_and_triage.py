@@ -208,11 +208,13 @@ def test_decision_audits_revokes_and_changes_status(client_for: Any, personas: A
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.decision == Decision.REFER and report.status == Status.ACTION_TAKEN
-    assert (
-        not AccessGrant.objects.live()
-        .filter(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
-        .exists()
+    # The area's triage grants end; only the triager who decided to refer keeps the report,
+    # for a limited time, to send the emergency referral (issue 13 point 2).
+    live = list(
+        AccessGrant.objects.live().filter(matter_id=report.pk, relation=Relation.TRIAGE_AREA)
     )
+    assert [(g.user_id, g.agency_id) for g in live] == [(personas.caseworker.pk, None)]
+    assert live[0].ends_at is not None and live[0].ends_at <= timezone.now() + timedelta(days=3)
     assert AuditEvent.objects.filter(record_id=str(report.pk), detail__decision="refer").exists()
     assert caseworker.get("/intake/triage/").context["reports"] == []
 
