@@ -72,3 +72,19 @@ def test_a_home_shows_its_counts_on_phone_and_desk(
     assert page.locator(".main-nav .count").inner_text() == "2"
     # Nothing runs off a phone's screen sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_every_role_signs_in_to_a_home_with_its_counts(live_server, browser_page, personas) -> None:
+    """Issue 13 "Done when": each role signs in and its home shows its counts."""
+    page = browser_page
+    base = live_server.url
+    for user in personas.all_users():
+        notify(recipients=[user], message="Course %(code)s", values={"code": user.pk})
+        page.context.clear_cookies()
+        browser_sign_in(page, base, user)
+        page.goto(f"{base}/")
+        assert page.locator("h1").inner_text().startswith("Karibu"), user.username
+        unread = page.locator(".work-count", has_text="Unread notifications")
+        assert unread.locator(".figure").inner_text() == "1", user.username
+        assert page.locator(".work-count").count() >= 1, user.username
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, user.username
