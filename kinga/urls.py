@@ -27,6 +27,7 @@ urlpatterns = [
         RedirectView.as_view(url="/directory/%(rest)s", permanent=True, query_string=True),
     ),
     path("referrals/", include("kinga.referrals.urls")),
+    path("justice/", include("kinga.justice.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.

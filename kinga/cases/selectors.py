@@ -42,7 +42,7 @@ from kinga.cases.models import (
     TransferState,
     WellbeingMeasure,
 )
-from kinga.cases.seams import case_referrals
+from kinga.cases.seams import case_justice, case_referrals
 from kinga.people.models import Person
 from kinga.people.selectors import person_search
 
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from kinga.accounts.models import User
+    from kinga.cases.seams import CourtPath
 
     Viewer = User | AnonymousUser | None
 
@@ -499,8 +500,17 @@ def case_page(
         interviews_held=held,
         planned_interviews=planned,
         break_glass=live,
-        extra={"safe_place": _at_safe_place(case) if "referral" not in sections else False},
+        extra={
+            "safe_place": _at_safe_place(case) if "referral" not in sections else False,
+            "court_paths": _court_paths(viewer, case) if "justice" in sections else [],
+        },
     )
+
+
+def _court_paths(viewer: Viewer, case: Case) -> list[CourtPath]:
+    """The path to verdict of the child's incidents, from the app that supplies it."""
+    provider = case_justice()
+    return provider.court_paths(viewer=viewer, case=case) if provider is not None else []
 
 
 def _at_safe_place(case: Case) -> bool:
