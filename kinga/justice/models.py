@@ -302,7 +302,9 @@ class InIncident(models.Model):
     incident = models.ForeignKey("justice.Incident", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -338,7 +340,11 @@ class Incident(models.Model):
         "places.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
     )
     ward = models.ForeignKey(
-        "places.Ward", verbose_name=_("ward"), on_delete=models.PROTECT, null=True, blank=True,
+        "places.Ward",
+        verbose_name=_("ward"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     began_on = models.DateField(_("exploitation began"), null=True, blank=True)
@@ -347,12 +353,18 @@ class Incident(models.Model):
         _("buyers were"), max_length=8, choices=BuyerOrigin.choices, blank=True, default=""
     )
     police_unit = models.ForeignKey(
-        "accounts.Agency", verbose_name=_("police unit"), on_delete=models.PROTECT,
+        "accounts.Agency",
+        verbose_name=_("police unit"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     source_report = models.OneToOneField(
-        "intake.Report", verbose_name=_("report"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        "intake.Report",
+        verbose_name=_("report"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reported_on = models.DateField(_("reported"))
     opened_at = models.DateTimeField(_("opened"), default=timezone.now)
@@ -423,8 +435,12 @@ class IncidentEvent(InIncident):
     occurred_on = models.DateField(_("when"))
     until_on = models.DateField(_("until"), null=True, blank=True)
     county = models.ForeignKey(
-        "places.County", verbose_name=_("county"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        "places.County",
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     place = EncryptedTextField(_("where (town, venue, route)"), blank=True)
     description = EncryptedTextField(_("what happened"), blank=True)
@@ -487,8 +503,12 @@ class IncidentLead(InIncident):
     # keyed_hash of the normalised value: the same phone or plate across incidents
     blind_index = models.CharField(_("blind index"), max_length=32)
     person = models.ForeignKey(
-        PersonOfInterest, verbose_name=_("used by"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="+",
+        PersonOfInterest,
+        verbose_name=_("used by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -526,8 +546,10 @@ class Investigation(InIncident):
         default=InvestigationStatus.OPEN,
     )
     lead_officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("investigating officer"),
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("investigating officer"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -569,7 +591,9 @@ class InvestigationTask(InIncident):
     title = EncryptedTextField(_("what to do"))
     due_on = models.DateField(_("due"))
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
@@ -589,8 +613,12 @@ class Statement(InIncident):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="statements")
     kind = models.CharField(_("statement of"), max_length=16, choices=StatementKind.choices)
     interview = models.ForeignKey(
-        "cases.Interview", verbose_name=_("the child's interview"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        "cases.Interview",
+        verbose_name=_("the child's interview"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     person = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -626,7 +654,9 @@ class Evidence(InIncident):
     how_obtained = models.CharField(_("how obtained"), max_length=24, choices=HowObtained.choices)
     obtained_on = models.DateField(_("obtained on"))
     sha256 = models.CharField(
-        _("SHA-256 of the digital file (held elsewhere)"), max_length=64, blank=True,
+        _("SHA-256 of the digital file (held elsewhere)"),
+        max_length=64,
+        blank=True,
         validators=[SHA256],
     )
     held_at = EncryptedTextField(_("where the original is held"), blank=True)
@@ -722,7 +752,9 @@ class Arrest(InIncident):
     arrested_at = models.DateTimeField(_("arrested"))
     station = models.CharField(_("held at"), max_length=120)
     arrested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("arresting officer"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("arresting officer"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -740,7 +772,9 @@ class FileSubmission(InIncident):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="files")
     sent_at = models.DateTimeField(_("sent"))
     prosecutor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("prosecutor"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prosecutor"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -796,7 +830,9 @@ class Prosecution(InIncident):
         default=ProsecutionStatus.PENDING_PLEA,
     )
     lead_prosecutor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("prosecutor"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prosecutor"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
     filed_on = models.DateField(_("charged in court"))
@@ -935,7 +971,9 @@ class CourtEvent(InIncident):
         _("witness to be heard"), max_length=20, choices=WitnessKind.choices, blank=True
     )
     state = models.CharField(
-        _("state"), max_length=16, choices=CourtEventState.choices,
+        _("state"),
+        max_length=16,
+        choices=CourtEventState.choices,
         default=CourtEventState.SCHEDULED,
     )
     outcome = models.CharField(
@@ -944,13 +982,21 @@ class CourtEvent(InIncident):
     child_attends = models.BooleanField(_("the child comes to court"), default=False)
     child_testified = models.BooleanField(_("the child testified"), default=False)
     accompanied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("prepares and accompanies the child"),
-        on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prepares and accompanies the child"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    officer_present = models.BooleanField(_("investigating officer present"), null=True)
+    officer_present = models.BooleanField(_("investigating officer present"), null=True, blank=True)
     previous = models.OneToOneField(
-        "self", verbose_name=_("adjourned from"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="next_event",
+        "self",
+        verbose_name=_("adjourned from"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_event",
     )
     reminded_on = models.DateField(_("reminder sent"), null=True, blank=True)
 
@@ -984,9 +1030,7 @@ class Adjournment(InIncident):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="+")
     event = models.OneToOneField(CourtEvent, on_delete=models.PROTECT, related_name="adjournment")
-    requested_by = models.CharField(
-        _("asked by"), max_length=16, choices=AdjournmentParty.choices
-    )
+    requested_by = models.CharField(_("asked by"), max_length=16, choices=AdjournmentParty.choices)
     reason = models.CharField(_("why"), max_length=24, choices=AdjournmentReason.choices)
     next_date = models.DateTimeField(_("next date"))
 
@@ -1027,9 +1071,7 @@ class WitnessProtection(InIncident):
         verbose_name = _("child witness protection")
         verbose_name_plural = _("child witness protections")
         constraints = [
-            models.UniqueConstraint(
-                fields=["prosecution", "case"], name="justice_protection_once"
-            ),
+            models.UniqueConstraint(fields=["prosecution", "case"], name="justice_protection_once"),
         ]
 
     def __str__(self) -> str:

@@ -67,7 +67,7 @@ INCIDENT = "justice.incident"
 
 
 def _actor(viewer: Viewer) -> User | None:
-    return viewer if viewer is not None and viewer.is_authenticated else None  # type: ignore[return-value]
+    return viewer if viewer is not None and viewer.is_authenticated else None
 
 
 def incidents_visible(*, viewer: Viewer) -> QuerySet[Incident]:
@@ -84,8 +84,9 @@ def incident_list(*, viewer: Viewer, stage: str = "") -> QuerySet[Incident]:
     found = incidents_visible(viewer=viewer)
     if stage:
         found = found.filter(stage=stage)
-    audit_record(action=AuditAction.LIST, actor=_actor(viewer), record_type=INCIDENT,
-                 detail={"stage": stage})
+    audit_record(
+        action=AuditAction.LIST, actor=_actor(viewer), record_type=INCIDENT, detail={"stage": stage}
+    )
     return found
 
 
@@ -106,15 +107,19 @@ def incident_get(
 
 
 def _in_incident(
-    viewer: Viewer, model: Any, record_id: int, *, action: str = "create", related: tuple[str, ...] = ()
+    viewer: Viewer,
+    model: Any,
+    record_id: int,
+    *,
+    action: str = "create",
+    related: tuple[str, ...] = (),
 ) -> Any:
     """Return a record inside an incident the viewer may write justice records of; else 404."""
     record = model.objects.select_related("incident", *related).filter(pk=record_id).first()
     record_type = f"justice.{model.__name__.lower()}"
     if record is None:
         raise policy.deny(viewer, record_type=record_type, record_id=record_id)
-    policy.require(viewer, action, record, "justice", record_type=record_type,
-                   record_id=record_id)
+    policy.require(viewer, action, record, "justice", record_type=record_type, record_id=record_id)
     return record
 
 
@@ -195,11 +200,18 @@ def report_for_incident(*, viewer: Viewer, report_id: int) -> Report:
     report = Report.objects.select_related("county", "ward").filter(pk=report_id).first()
     if report is None:
         raise policy.deny(viewer, record_type="intake.report", record_id=report_id)
-    policy.require(viewer, "view", report, "summary", record_type="intake.report",
-                   record_id=report_id)
-    audit_record(action=AuditAction.VIEW, actor=_actor(viewer), record_type="intake.report",
-                 record_id=report.pk, matter_type="report", matter_id=report.pk,
-                 fields=["narrative", "place_detail", "categories"])
+    policy.require(
+        viewer, "view", report, "summary", record_type="intake.report", record_id=report_id
+    )
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=_actor(viewer),
+        record_type="intake.report",
+        record_id=report.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=["narrative", "place_detail", "categories"],
+    )
     return report
 
 
@@ -243,9 +255,11 @@ class IncidentPage:
 
 
 def _prosecution_views(incident: Incident) -> list[ProsecutionView]:
-    counts = ChargeCount.objects.select_related("accused__person", "outcome", "sentence").prefetch_related(
-        Prefetch("pleas", queryset=Plea.objects.order_by("entered_on", "pk"))
-    ).order_by("number")
+    counts = (
+        ChargeCount.objects.select_related("accused__person", "outcome", "sentence")
+        .prefetch_related(Prefetch("pleas", queryset=Plea.objects.order_by("entered_on", "pk")))
+        .order_by("number")
+    )
     prosecutions = list(
         Prosecution.objects.filter(incident=incident)
         .select_related("lead_prosecutor")
@@ -258,8 +272,9 @@ def _prosecution_views(incident: Incident) -> list[ProsecutionView]:
             ),
             Prefetch(
                 "court_events",
-                queryset=CourtEvent.objects.select_related("adjournment", "accompanied_by")
-                .order_by("scheduled_for", "pk"),
+                queryset=CourtEvent.objects.select_related(
+                    "adjournment", "accompanied_by"
+                ).order_by("scheduled_for", "pk"),
             ),
             Prefetch("bail", queryset=BailTerms.objects.select_related("accused__person")),
             Prefetch("protections", queryset=WitnessProtection.objects.select_related("case")),
@@ -314,8 +329,9 @@ def incident_page(*, viewer: User, incident: Incident) -> IncidentPage:
             Investigation.objects.filter(incident=incident).select_related("lead_officer").first()
         )
         page.officers = list(
-            InvestigationOfficer.objects.filter(incident=incident, ended_at__isnull=True)
-            .select_related("user")
+            InvestigationOfficer.objects.filter(
+                incident=incident, ended_at__isnull=True
+            ).select_related("user")
         )
         page.tasks = list(
             InvestigationTask.objects.filter(incident=incident)
@@ -323,9 +339,9 @@ def incident_page(*, viewer: User, incident: Incident) -> IncidentPage:
             .order_by("done_at", "due_on")
         )
         page.statements = list(
-            Statement.objects.filter(incident=incident).select_related("interview").order_by(
-                "taken_on"
-            )
+            Statement.objects.filter(incident=incident)
+            .select_related("interview")
+            .order_by("taken_on")
         )
         page.evidence = list(
             Evidence.objects.filter(incident=incident)
@@ -356,8 +372,12 @@ def incident_page(*, viewer: User, incident: Incident) -> IncidentPage:
         record_id=incident.pk,
         matter_type="incident",
         matter_id=incident.pk,
-        fields=["code", "stage", *(["people"] if "identity" in sections else []),
-                *(["evidence", "charges"] if "justice" in sections else [])],
+        fields=[
+            "code",
+            "stage",
+            *(["people"] if "identity" in sections else []),
+            *(["evidence", "charges"] if "justice" in sections else []),
+        ],
         detail={"sections": sections},
     )
     return page
@@ -491,9 +511,7 @@ def court_paths_for_case(*, viewer: Viewer, case: Case) -> list[CourtPath]:
             .order_by("scheduled_for")
         )
         protections = list(WitnessProtection.objects.filter(incident=incident, case=case))
-        measures = sorted(
-            {str(measure_labels.get(m, m)) for p in protections for m in p.measures}
-        )
+        measures = sorted({str(measure_labels.get(m, m)) for p in protections for m in p.measures})
         upcoming = [
             e for e in events if e.state == CourtEventState.SCHEDULED and e.scheduled_for >= now
         ]
@@ -592,9 +610,18 @@ def court_calendar(
         )
         .order_by("scheduled_for", "pk")
         .values_list(
-            "pk", "scheduled_for", "prosecution__court", "courtroom", "kind", "witness",
-            "child_attends", "incident_id", "incident__code", "prosecution__court_file_number",
-            "prosecution__lead_prosecutor_id", "accompanied_by_id",
+            "pk",
+            "scheduled_for",
+            "prosecution__court",
+            "courtroom",
+            "kind",
+            "witness",
+            "child_attends",
+            "incident_id",
+            "incident__code",
+            "prosecution__court_file_number",
+            "prosecution__lead_prosecutor_id",
+            "accompanied_by_id",
         )[:limit]
     )
     kinds = dict(CourtEventKind.choices)
@@ -613,8 +640,20 @@ def court_calendar(
             on_team=incident_id in team_ids,
             mine=viewer.pk in (prosecutor_id, companion_id) or incident_id in team_ids,
         )
-        for (pk, when, court, courtroom, kind, witness, child, incident_id, code, file_number,
-             prosecutor_id, companion_id) in rows
+        for (
+            pk,
+            when,
+            court,
+            courtroom,
+            kind,
+            witness,
+            child,
+            incident_id,
+            code,
+            file_number,
+            prosecutor_id,
+            companion_id,
+        ) in rows
     ]
     audit_record(
         action=AuditAction.LIST,
@@ -691,8 +730,12 @@ def justice_funnel(*, viewer: Viewer, since: datetime.date | None = None) -> Fun
         durations["incident_to_judgment"].append(
             (decided - timezone.localdate(opened[incident_id])).days
         )
-    audit_record(action=AuditAction.LIST, actor=_actor(viewer), record_type="justice.funnel",
-                 detail={"since": since.isoformat() if since else None})
+    audit_record(
+        action=AuditAction.LIST,
+        actor=_actor(viewer),
+        record_type="justice.funnel",
+        detail={"since": since.isoformat() if since else None},
+    )
     return Funnel(
         steps=[(_step_label(key), reached[key]) for key, _label in STEP_LABELS],
         adjournment_reasons=[

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from kinga.access import policy
 from kinga.access.models import Relation
 from kinga.access.services import access_grant, access_revoke
-from kinga.accounts.models import Agency, AgencyKind, Role, User
+from kinga.accounts.models import AgencyKind, Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case, Interview, InterviewState
@@ -88,9 +88,7 @@ def _record_type(record: Model) -> str:
 
 def _require(actor: User, incident: Incident, action: str = "create") -> None:
     """Refuse (audited 404) unless the actor may write the incident's justice records."""
-    policy.require(
-        actor, action, incident, "justice", record_type=INCIDENT, record_id=incident.pk
-    )
+    policy.require(actor, action, incident, "justice", record_type=INCIDENT, record_id=incident.pk)
 
 
 def _audit(
@@ -184,9 +182,7 @@ class IncidentInput:
 
 
 @transaction.atomic(durable=True)
-def incident_open(
-    *, actor: User, facts: IncidentInput, report: Report | None = None
-) -> Incident:
+def incident_open(*, actor: User, facts: IncidentInput, report: Report | None = None) -> Incident:
     """Open an incident and its investigation, led by the actor, for their police unit.
 
     From a report triage decided to open an incident on (the police unit sees it through
@@ -259,9 +255,7 @@ def incident_open(
 
 
 @transaction.atomic(durable=True)
-def incident_describe(
-    *, incident: Incident, actor: User, facts: IncidentInput
-) -> Incident:
+def incident_describe(*, incident: Incident, actor: User, facts: IncidentInput) -> Incident:
     """Change what the incident records of what happened (not its police references)."""
     _require(actor, incident, "change")
     incident.summary = facts.summary.strip()
@@ -275,8 +269,14 @@ def incident_describe(
     incident.updated_at = timezone.now()
     incident.full_clean()
     fields = [
-        "summary", "exploitation_types", "control_methods", "county", "ward", "began_on",
-        "ended_on", "buyer_origin",
+        "summary",
+        "exploitation_types",
+        "control_methods",
+        "county",
+        "ward",
+        "began_on",
+        "ended_on",
+        "buyer_origin",
     ]
     incident.save(update_fields=[*fields, "updated_at"])
     _audit(actor, incident, incident, action=AuditAction.CHANGE, fields=fields)
@@ -339,8 +339,13 @@ def event_add(
     )
     _save(event)
     _touch(incident)
-    _audit(actor, event, incident, fields=["kind", "occurred_on", "place", "description"],
-           detail={"kind": kind})
+    _audit(
+        actor,
+        event,
+        incident,
+        fields=["kind", "occurred_on", "place", "description"],
+        detail={"kind": kind},
+    )
     return event
 
 
@@ -402,8 +407,13 @@ def person_of_interest_add(
     _save(poi)
     person_link(person=person, matter=incident.access_matter(), role=LinkRole.SUSPECT, actor=actor)
     _touch(incident)
-    _audit(actor, poi, incident, fields=["person", "role", "relationship"],
-           detail={"role": role, "relationship": relationship, "person": person.pk})
+    _audit(
+        actor,
+        poi,
+        incident,
+        fields=["person", "role", "relationship"],
+        detail={"role": role, "relationship": relationship, "person": person.pk},
+    )
     return poi
 
 
@@ -486,7 +496,10 @@ def task_add(
     if assigned_to not in team_of(incident):
         raise ValidationError({"assigned_to": _("Choose an officer on the team.")})
     task = InvestigationTask(
-        incident=incident, title=title.strip(), due_on=due_on, assigned_to=assigned_to,
+        incident=incident,
+        title=title.strip(),
+        due_on=due_on,
+        assigned_to=assigned_to,
         created_by=actor,
     )
     _save(task)
@@ -540,8 +553,13 @@ def statement_record(
         created_by=actor,
     )
     _save(statement)
-    _audit(actor, statement, incident, fields=["kind", "taken_on", "reference"],
-           detail={"kind": kind, "interview": interview.pk if interview else None})
+    _audit(
+        actor,
+        statement,
+        incident,
+        fields=["kind", "taken_on", "reference"],
+        detail={"kind": kind, "interview": interview.pk if interview else None},
+    )
     return statement
 
 
@@ -585,9 +603,13 @@ def evidence_log(
         created_by=actor,
     )
     _save(entry)
-    _audit(actor, evidence, incident,
-           fields=["exhibit_number", "kind", "item", "how_obtained", "sha256", "held_at"],
-           detail={"kind": kind, "custody": entry.pk})
+    _audit(
+        actor,
+        evidence,
+        incident,
+        fields=["exhibit_number", "kind", "item", "how_obtained", "sha256", "held_at"],
+        detail={"kind": kind, "custody": entry.pk},
+    )
     return evidence
 
 
@@ -627,8 +649,13 @@ def custody_append(
         created_by=actor,
     )
     _save(entry)
-    _audit(actor, entry, incident, fields=["to_holder", "purpose", "handed_at"],
-           detail={"evidence": evidence.pk, "sequence": entry.sequence})
+    _audit(
+        actor,
+        entry,
+        incident,
+        fields=["to_holder", "purpose", "handed_at"],
+        detail={"evidence": evidence.pk, "sequence": entry.sequence},
+    )
     return entry
 
 
@@ -648,12 +675,22 @@ def age_proof_add(
     if not IncidentChild.objects.filter(incident=incident, case=case).exists():
         raise ValidationError({"case": _("Choose a child of this incident.")})
     proof = AgeProof(
-        incident=incident, case=case, kind=kind, obtained_on=obtained_on, age_years=age_years,
-        reference=reference.strip(), created_by=actor,
+        incident=incident,
+        case=case,
+        kind=kind,
+        obtained_on=obtained_on,
+        age_years=age_years,
+        reference=reference.strip(),
+        created_by=actor,
     )
     _save(proof)
-    _audit(actor, proof, incident, fields=["kind", "age_years", "reference"],
-           detail={"kind": kind, "case": case.pk})
+    _audit(
+        actor,
+        proof,
+        incident,
+        fields=["kind", "age_years", "reference"],
+        detail={"kind": kind, "case": case.pk},
+    )
     return proof
 
 
@@ -671,13 +708,22 @@ def arrest_record(
     if suspect.incident_id != incident.pk:
         raise ValidationError({"suspect": _("Choose a person of this incident.")})
     arrest = Arrest(
-        incident=incident, suspect=suspect, arrested_at=arrested_at, station=station.strip(),
-        arrested_by=actor, created_by=actor,
+        incident=incident,
+        suspect=suspect,
+        arrested_at=arrested_at,
+        station=station.strip(),
+        arrested_by=actor,
+        created_by=actor,
     )
     _save(arrest)
     _touch(incident)
-    _audit(actor, arrest, incident, fields=["suspect", "arrested_at", "station"],
-           detail={"suspect": suspect.pk})
+    _audit(
+        actor,
+        arrest,
+        incident,
+        fields=["suspect", "arrested_at", "station"],
+        detail={"suspect": suspect.pk},
+    )
     return arrest
 
 
@@ -719,8 +765,7 @@ def file_send(*, incident: Incident, actor: User, prosecutor: User) -> FileSubmi
         kind="justice_file",
         actor=actor,
     )
-    _audit(actor, submission, incident, fields=["prosecutor"],
-           detail={"prosecutor": prosecutor.pk})
+    _audit(actor, submission, incident, fields=["prosecutor"], detail={"prosecutor": prosecutor.pk})
     return submission
 
 
@@ -775,8 +820,13 @@ def charge_decide(
         kind="justice_decision",
         actor=actor,
     )
-    _audit(actor, made, incident, fields=["decision", "no_charge_reason", "note"],
-           detail={"decision": decision, "reason": made.no_charge_reason})
+    _audit(
+        actor,
+        made,
+        incident,
+        fields=["decision", "no_charge_reason", "note"],
+        detail={"decision": decision, "reason": made.no_charge_reason},
+    )
     return made
 
 
@@ -854,8 +904,13 @@ def prosecution_open(
         kind="justice_charged",
         actor=actor,
     )
-    _audit(actor, prosecution, incident, fields=["court", "court_file_number", "filed_on"],
-           detail={"sheet": sheet.pk, "counts": len(counts)})
+    _audit(
+        actor,
+        prosecution,
+        incident,
+        fields=["court", "court_file_number", "filed_on"],
+        detail={"sheet": sheet.pk, "counts": len(counts)},
+    )
     return prosecution
 
 
@@ -906,16 +961,22 @@ def charge_sheet_amend(
         prosecution.status = ProsecutionStatus.PENDING_PLEA
         prosecution.save(update_fields=["status"])
     _touch(incident)
-    _audit(actor, sheet, incident, fields=["version", "amendment_note", "counts"],
-           detail={"version": version, "previous": previous.pk if previous else None,
-                   "counts": len(counts)})
+    _audit(
+        actor,
+        sheet,
+        incident,
+        fields=["version", "amendment_note", "counts"],
+        detail={
+            "version": version,
+            "previous": previous.pk if previous else None,
+            "counts": len(counts),
+        },
+    )
     return sheet
 
 
 @transaction.atomic(durable=True)
-def plea_enter(
-    *, count: ChargeCount, actor: User, plea: str, entered_on: datetime.date
-) -> Plea:
+def plea_enter(*, count: ChargeCount, actor: User, plea: str, entered_on: datetime.date) -> Plea:
     """Record the accused's plea to a count of the current charge sheet."""
     incident = count.incident
     _require_prosecutor(actor, incident)
@@ -933,8 +994,13 @@ def plea_enter(
     if all_counts <= pleaded and prosecution.status == ProsecutionStatus.PENDING_PLEA:
         prosecution.status = ProsecutionStatus.TRIAL
         prosecution.save(update_fields=["status"])
-    _audit(actor, made, incident, fields=["plea", "entered_on"],
-           detail={"plea": plea, "count": count.pk})
+    _audit(
+        actor,
+        made,
+        incident,
+        fields=["plea", "entered_on"],
+        detail={"plea": plea, "count": count.pk},
+    )
     return made
 
 
@@ -955,13 +1021,23 @@ def bail_record(
     if accused.incident_id != incident.pk:
         raise ValidationError({"accused": _("Choose a person of this incident.")})
     terms = BailTerms(
-        incident=incident, prosecution=prosecution, accused=accused, kind=kind,
-        amount_kes=amount_kes, conditions=list(conditions), decided_on=decided_on,
+        incident=incident,
+        prosecution=prosecution,
+        accused=accused,
+        kind=kind,
+        amount_kes=amount_kes,
+        conditions=list(conditions),
+        decided_on=decided_on,
         created_by=actor,
     )
     _save(terms)
-    _audit(actor, terms, incident, fields=["kind", "amount_kes", "conditions"],
-           detail={"kind": kind, "conditions": list(terms.conditions)})
+    _audit(
+        actor,
+        terms,
+        incident,
+        fields=["kind", "amount_kes", "conditions"],
+        detail={"kind": kind, "conditions": list(terms.conditions)},
+    )
     return terms
 
 
@@ -1000,8 +1076,13 @@ def court_event_schedule(
     )
     _save(event)
     _tell_attendees(event, actor, kind="court_date")
-    _audit(actor, event, incident, fields=["kind", "scheduled_for", "witness", "child_attends"],
-           detail={"kind": kind, "witness": witness})
+    _audit(
+        actor,
+        event,
+        incident,
+        fields=["kind", "scheduled_for", "witness", "child_attends"],
+        detail={"kind": kind, "witness": witness},
+    )
     return event
 
 
@@ -1058,9 +1139,14 @@ def court_event_held(
         prosecution.status = ProsecutionStatus.JUDGMENT
         prosecution.save(update_fields=["status"])
     _touch(incident)
-    _audit(actor, event, incident, action=AuditAction.CHANGE,
-           fields=["state", "outcome", "child_testified", "officer_present"],
-           detail={"outcome": outcome})
+    _audit(
+        actor,
+        event,
+        incident,
+        action=AuditAction.CHANGE,
+        fields=["state", "outcome", "child_testified", "officer_present"],
+        detail={"outcome": outcome},
+    )
     return event
 
 
@@ -1093,8 +1179,12 @@ def court_event_adjourn(
     event.officer_present = officer_present
     event.save(update_fields=["state", "officer_present"])
     adjournment = Adjournment(
-        incident=incident, event=event, requested_by=requested_by, reason=reason,
-        next_date=next_date, created_by=actor,
+        incident=incident,
+        event=event,
+        requested_by=requested_by,
+        reason=reason,
+        next_date=next_date,
+        created_by=actor,
     )
     _save(adjournment)
     following = CourtEvent(
@@ -1124,9 +1214,18 @@ def court_event_adjourn(
             actor=actor,
         )
     _touch(incident)
-    _audit(actor, adjournment, incident, fields=["requested_by", "reason", "next_date"],
-           detail={"reason": reason, "requested_by": requested_by, "next": following.pk,
-                   "adjournments": count})
+    _audit(
+        actor,
+        adjournment,
+        incident,
+        fields=["requested_by", "reason", "next_date"],
+        detail={
+            "reason": reason,
+            "requested_by": requested_by,
+            "next": following.pk,
+            "adjournments": count,
+        },
+    )
     return adjournment
 
 
@@ -1158,10 +1257,14 @@ def protection_record(
     protection.told_child_on = told_child_on
     protection.impact_statement_on = impact_statement_on
     _save(protection)
-    _audit(actor, protection, incident,
-           action=AuditAction.CREATE if created else AuditAction.CHANGE,
-           fields=["declared_on", "measures", "told_child_on", "impact_statement_on"],
-           detail={"measures": protection.measures, "case": case.pk})
+    _audit(
+        actor,
+        protection,
+        incident,
+        action=AuditAction.CREATE if created else AuditAction.CHANGE,
+        fields=["declared_on", "measures", "told_child_on", "impact_statement_on"],
+        detail={"measures": protection.measures, "case": case.pk},
+    )
     return protection
 
 
@@ -1172,7 +1275,9 @@ def _conclude_if_done(prosecution: Prosecution, on: datetime.date) -> None:
     open_counts = sheet.counts.filter(outcome__isnull=True).exists()
     if open_counts:
         return
-    outcomes = set(CountOutcome.objects.filter(count__sheet=sheet).values_list("outcome", flat=True))
+    outcomes = set(
+        CountOutcome.objects.filter(count__sheet=sheet).values_list("outcome", flat=True)
+    )
     prosecution.status = (
         ProsecutionStatus.WITHDRAWN
         if outcomes == {CountOutcomeKind.WITHDRAWN}
@@ -1203,8 +1308,13 @@ def count_outcome_record(
     )
     _save(made)
     _conclude_if_done(count.sheet.prosecution, decided_on)
-    _audit(actor, made, incident, fields=["outcome", "decided_on"],
-           detail={"outcome": outcome, "count": count.pk})
+    _audit(
+        actor,
+        made,
+        incident,
+        fields=["outcome", "decided_on"],
+        detail={"outcome": outcome, "count": count.pk},
+    )
     return made
 
 
@@ -1220,14 +1330,27 @@ def prosecution_withdraw(
         raise ValidationError(_("There is no charge sheet."))
     open_counts = list(sheet.counts.filter(outcome__isnull=True))
     for count in open_counts:
-        _save(CountOutcome(incident=incident, count=count, outcome=CountOutcomeKind.WITHDRAWN,
-                           decided_on=decided_on, created_by=actor))
-    CourtEvent.objects.filter(
-        prosecution=prosecution, state=CourtEventState.SCHEDULED
-    ).update(state=CourtEventState.VACATED)
+        _save(
+            CountOutcome(
+                incident=incident,
+                count=count,
+                outcome=CountOutcomeKind.WITHDRAWN,
+                decided_on=decided_on,
+                created_by=actor,
+            )
+        )
+    CourtEvent.objects.filter(prosecution=prosecution, state=CourtEventState.SCHEDULED).update(
+        state=CourtEventState.VACATED
+    )
     _conclude_if_done(prosecution, decided_on)
-    _audit(actor, prosecution, incident, action=AuditAction.CHANGE, fields=["status"],
-           detail={"status": ProsecutionStatus.WITHDRAWN, "counts": len(open_counts)})
+    _audit(
+        actor,
+        prosecution,
+        incident,
+        action=AuditAction.CHANGE,
+        fields=["status"],
+        detail={"status": ProsecutionStatus.WITHDRAWN, "counts": len(open_counts)},
+    )
     return prosecution
 
 
@@ -1249,33 +1372,56 @@ def sentence_record(
     if outcome is None or outcome.outcome not in CONVICTIONS:
         raise ValidationError(_("A sentence follows a conviction on this count."))
     sentence = Sentence(
-        incident=incident, count=count, kind=kind, months=months, fine_kes=fine_kes,
-        passed_on=passed_on, created_by=actor,
+        incident=incident,
+        count=count,
+        kind=kind,
+        months=months,
+        fine_kes=fine_kes,
+        passed_on=passed_on,
+        created_by=actor,
     )
     _save(sentence)
     if compensation_kes is not None:
         prosecution = count.sheet.prosecution
         prosecution.compensation_kes = compensation_kes
         prosecution.save(update_fields=["compensation_kes"])
-    _audit(actor, sentence, incident, fields=["kind", "months", "fine_kes", "compensation_kes"],
-           detail={"kind": kind, "count": count.pk})
+    _audit(
+        actor,
+        sentence,
+        incident,
+        fields=["kind", "months", "fine_kes", "compensation_kes"],
+        detail={"kind": kind, "count": count.pk},
+    )
     return sentence
 
 
 @transaction.atomic(durable=True)
 def appeal_record(
-    *, prosecution: Prosecution, actor: User, appealed_by: str, filed_on: datetime.date,
+    *,
+    prosecution: Prosecution,
+    actor: User,
+    appealed_by: str,
+    filed_on: datetime.date,
     court: str,
 ) -> Appeal:
     incident = prosecution.incident
     _require_prosecutor(actor, incident)
     appeal = Appeal(
-        incident=incident, prosecution=prosecution, appealed_by=appealed_by, filed_on=filed_on,
-        court=court.strip(), created_by=actor,
+        incident=incident,
+        prosecution=prosecution,
+        appealed_by=appealed_by,
+        filed_on=filed_on,
+        court=court.strip(),
+        created_by=actor,
     )
     _save(appeal)
-    _audit(actor, appeal, incident, fields=["appealed_by", "filed_on", "court"],
-           detail={"appealed_by": appealed_by})
+    _audit(
+        actor,
+        appeal,
+        incident,
+        fields=["appealed_by", "filed_on", "court"],
+        detail={"appealed_by": appealed_by},
+    )
     return appeal
 
 
@@ -1309,8 +1455,7 @@ def court_reminders_send(*, today: datetime.date | None = None) -> int:
             "court": event.prosecution.court,
         }
         link = reverse("justice:calendar")
-        notify(recipients=officers, text=text, link=link, kind="court_reminder",
-               deliver_by=["sms"])
+        notify(recipients=officers, text=text, link=link, kind="court_reminder", deliver_by=["sms"])
         notify(recipients=others, text=text, link=link, kind="court_reminder")
         CourtEvent.objects.filter(pk=event.pk).update(reminded_on=today)
         reminded += 1
