@@ -231,13 +231,17 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     if search.is_bound and search.is_valid():
         searched = True
         found = person_search(viewer=viewer, text=search.cleaned_data["q"], limit=10)
+    searched_name = request.GET.get("q", "").split()
     existing = jf.ExistingPersonForm(
         request.POST if request.POST.get("which") == "existing" else None, prefix="existing"
     )
     new = jf.NewPersonForm(
         request.POST if request.POST.get("which") == "new" else None,
         prefix="new",
-        initial={"given_name": request.GET.get("q", "")},
+        initial={
+            "given_name": " ".join(searched_name[:1]),
+            "family_name": " ".join(searched_name[1:]),
+        },
     )
     if request.method == "POST":
         form: forms.Form = existing if request.POST.get("which") == "existing" else new
