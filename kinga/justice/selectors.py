@@ -35,6 +35,7 @@ from kinga.justice.models import (
     ChargeDecisionKind,
     ChargeSheet,
     CountOutcome,
+    CountOutcomeKind,
     CourtEvent,
     CourtEventKind,
     CourtEventState,
@@ -451,6 +452,7 @@ def path_dates(incident: Incident) -> dict[str, datetime.date | None]:
     )
     judged = (
         CountOutcome.objects.filter(incident=incident)
+        .exclude(outcome=CountOutcomeKind.WITHDRAWN)
         .order_by("decided_on")
         .values_list("decided_on", flat=True)
         .first()
@@ -711,9 +713,11 @@ def justice_funnel(*, viewer: Viewer, since: datetime.date | None = None) -> Fun
         .count()
     )
     reached["plea"] = Plea.objects.filter(incident_id__in=ids).values("incident").distinct().count()
-    reached["judgment"] = (
-        CountOutcome.objects.filter(incident_id__in=ids).values("incident").distinct().count()
+    # a withdrawal ends a prosecution without a judgment
+    judged = CountOutcome.objects.filter(incident_id__in=ids).exclude(
+        outcome=CountOutcomeKind.WITHDRAWN
     )
+    reached["judgment"] = judged.values("incident").distinct().count()
     reasons = Counter(
         Adjournment.objects.filter(incident_id__in=ids).values_list("reason", flat=True)
     )
@@ -724,9 +728,7 @@ def justice_funnel(*, viewer: Viewer, since: datetime.date | None = None) -> Fun
         "incident_id", "sent_at"
     ):
         durations["incident_to_file"].append((sent - opened[incident_id]).days)
-    for incident_id, decided in CountOutcome.objects.filter(incident_id__in=ids).values_list(
-        "incident_id", "decided_on"
-    ):
+    for incident_id, decided in judged.values_list("incident_id", "decided_on"):
         durations["incident_to_judgment"].append(
             (decided - timezone.localdate(opened[incident_id])).days
         )

@@ -9,6 +9,7 @@ services are durable: they are never silently part of a larger transaction.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +183,13 @@ class IncidentInput:
 
 
 @transaction.atomic(durable=True)
-def incident_open(*, actor: User, facts: IncidentInput, report: Report | None = None) -> Incident:
+def incident_open(
+    *,
+    actor: User,
+    facts: IncidentInput,
+    report: Report | None = None,
+    at: datetime.datetime | None = None,
+) -> Incident:
     """Open an incident and its investigation, led by the actor, for their police unit.
 
     From a report triage decided to open an incident on (the police unit sees it through
@@ -201,9 +208,11 @@ def incident_open(*, actor: User, facts: IncidentInput, report: Report | None = 
             raise ValidationError(_("Triage has not decided to open an incident on this report."))
         if Incident.objects.filter(source_report=report).exists():
             raise ValidationError(_("An incident was already opened from this report."))
-    now = timezone.now()
+    # `at`: when the police opened it, for an incident entered after the fact
+    now = at or timezone.now()
     incident = Incident(
-        code=f"INC-PENDING-{now.timestamp():.6f}"[:24],
+        # unique until the row has its number (the code names it just below)
+        code=f"INC-NEW-{uuid.uuid4().hex[:16]}",
         summary=facts.summary.strip(),
         exploitation_types=list(facts.exploitation_types),
         control_methods=list(facts.control_methods),
@@ -228,6 +237,7 @@ def incident_open(*, actor: User, facts: IncidentInput, report: Report | None = 
         ob_number=facts.ob_number.strip(),
         lead_officer=actor,
         created_by=actor,
+        created_at=now,
     )
     _save(investigation)
     officer = InvestigationOfficer(incident=incident, user=actor, created_by=actor)
@@ -738,7 +748,13 @@ def prosecutors() -> list[User]:
 
 
 @transaction.atomic(durable=True)
-def file_send(*, incident: Incident, actor: User, prosecutor: User) -> FileSubmission:
+def file_send(
+    *,
+    incident: Incident,
+    actor: User,
+    prosecutor: User,
+    at: datetime.datetime | None = None,
+) -> FileSubmission:
     """Send the police file to a prosecutor for a decision to charge.
 
     The prosecutor joins the incident's team (their office's supervisors oversee it) and is
@@ -751,7 +767,7 @@ def file_send(*, incident: Incident, actor: User, prosecutor: User) -> FileSubmi
     if pending.exists():
         raise ValidationError(_("The file is already with a prosecutor for a decision."))
     submission = FileSubmission(
-        incident=incident, sent_at=timezone.now(), prosecutor=prosecutor, created_by=actor
+        incident=incident, sent_at=at or timezone.now(), prosecutor=prosecutor, created_by=actor
     )
     _save(submission)
     _grant_member(incident, prosecutor, actor, Role.PROSECUTOR)
@@ -785,6 +801,7 @@ def charge_decide(
     decision: str,
     no_charge_reason: str = "",
     note: str = "",
+    at: datetime.datetime | None = None,
 ) -> ChargeDecision:
     """Decide on the file: charge, no charge (with a reason), diversion, or send it back."""
     incident = submission.incident
@@ -798,7 +815,7 @@ def charge_decide(
         submission=submission,
         decision=decision,
         no_charge_reason=no_charge_reason if decision == ChargeDecisionKind.NO_CHARGE else "",
-        decided_at=timezone.now(),
+        decided_at=at or timezone.now(),
         note=note.strip(),
         created_by=actor,
     )
