@@ -40,6 +40,7 @@ from kinga.justice.models import (
     CourtEventKind,
     CourtEventState,
     CustodyEntry,
+    EventKind,
     Evidence,
     FileSubmission,
     Incident,
@@ -51,11 +52,14 @@ from kinga.justice.models import (
     InvestigationTask,
     Measure,
     PersonOfInterest,
+    PersonRole,
     Plea,
     Prosecution,
+    Relationship,
     Statement,
     WitnessProtection,
 )
+from kinga.places.models import County
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -312,18 +316,33 @@ def incident_page(*, viewer: User, incident: Incident) -> IncidentPage:
         children=list(
             IncidentChild.objects.filter(incident=incident).select_related("case").order_by("pk")
         ),
-        events=list(
-            IncidentEvent.objects.filter(incident=incident)
-            .select_related("county")
-            .order_by("occurred_on", "pk")
-        ),
+        events=list(IncidentEvent.objects.filter(incident=incident).order_by("occurred_on", "pk")),
     )
+    # Labels looked up once per page: `get_FOO_display` rebuilds and translates every
+    # choice on each call, which for 200 events and 50 people is most of the page's time.
+    kinds = {key: str(label) for key, label in EventKind.choices}
+    # a county's name, not 200 county rows: the events of an incident share a few
+    counties = dict(
+        County.objects.filter(pk__in={e.county_id for e in page.events if e.county_id}).values_list(
+            "pk", "name"
+        )
+    )
+    for event in page.events:
+        event.kind_label = kinds.get(event.kind, event.kind)  # type: ignore[attr-defined]
+        event.county_name = counties.get(event.county_id or 0, "")  # type: ignore[attr-defined]
     if "identity" in sections:
         page.people = list(
             PersonOfInterest.objects.filter(incident=incident)
             .select_related("person")
             .order_by("pk")
         )
+        roles = {key: str(label) for key, label in PersonRole.choices}
+        relationships = {key: str(label) for key, label in Relationship.choices}
+        for poi in page.people:
+            poi.role_label = roles.get(poi.role, poi.role)  # type: ignore[attr-defined]
+            poi.relationship_label = relationships.get(  # type: ignore[attr-defined]
+                poi.relationship, poi.relationship
+            )
         page.leads = list(IncidentLead.objects.filter(incident=incident).order_by("kind", "pk"))
     if "justice" in sections:
         page.investigation = (
