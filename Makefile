@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kinga.settings
 
-.PHONY: run test check bench install messages compilemessages format lint clean
+.PHONY: run test check bench screens install messages compilemessages format lint clean
 
 $(BIN)/kinga: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ test: check
 	$(BIN)/python -m pytest -q
 
 check: compilemessages
-	$(BIN)/ruff format --check kinga tests
-	$(BIN)/ruff check kinga tests
+	$(BIN)/ruff format --check kinga tests tools
+	$(BIN)/ruff check kinga tests tools
 	$(BIN)/mypy kinga
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/kinga makemigrations --check --dry-run
@@ -41,13 +41,17 @@ bench: compilemessages
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/kinga migrate --verbosity 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/kinga bench all
 
+## Photograph the demo at phone size into docs/screens/ (a fresh demo on var/screens.sqlite3)
+screens: compilemessages
+	$(BIN)/python tools/screens.py
+
 ## Regenerate the Kiswahili message files after changing interface text
 messages: install
 	$(BIN)/python -m kinga.lib.translations_check --update
 
 format: install
-	$(BIN)/ruff format kinga tests
-	$(BIN)/ruff check --fix kinga tests
+	$(BIN)/ruff format kinga tests tools
+	$(BIN)/ruff check --fix kinga tests tools
 
 clean:
 	rm -rf $(VENV) var

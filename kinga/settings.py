@@ -364,8 +364,6 @@ if PRODUCTION and not KINGA_BREAK_GLASS_REVIEWERS:
     raise ConfigurationError(
         "Production refuses to start without: KINGA_BREAK_GLASS_REVIEWERS (see .env.example)"
     )
-# Danger alerts escalate to the supervisor when nobody acknowledges in time.
-KINGA_ALERT_ESCALATION_MINUTES = env_int("KINGA_ALERT_ESCALATION_MINUTES", 15)
 # Links in alerts and emails start with this address.
 KINGA_BASE_URL = env_str("KINGA_BASE_URL", "http://127.0.0.1:8000")
 # Public reporting limits per client address: "hits/seconds".

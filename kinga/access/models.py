@@ -33,6 +33,7 @@ class Relation(models.TextChoices):
     REFERRAL_RECIPIENT = "referral_recipient", _("Receiving a referral")
     TRIAGE_AREA = "triage_area", _("Triage area")
     AUTHOR = "author", _("Logged it")
+    ALERT_RECIPIENT = "alert_recipient", _("Alerted: a child in danger")
     BREAK_GLASS = "break_glass", _("Break-glass")
 
 

@@ -32,6 +32,10 @@ investigator      break_glass          lv       v         -      -        -
 prosecutor        team_member          lv       lv        -      lvcue    -
 service_provider  referral_recipient   -        -         -      -        lvu
 helpline          author               lv       lv        -      -        -
+caseworker        alert_recipient      v        v         -      -        -
+supervisor        alert_recipient      v        v         -      -        -
+investigator      alert_recipient      v        v         -      -        -
+helpline          alert_recipient      v        v         -      -        -
 END POLICY TABLE
 
 Every role × relationship × section × action not in the table is denied; the roles
@@ -61,6 +65,12 @@ incident is opened from it (summary and identity of the report: what it says). C
 are never on an incident: the child's case shows the court path (dates, places, measures
 for the child, outcomes) to whoever may view the justice section of the *case*, which
 leaves out counsellors and service providers; evidence and the accused stay on the incident.
+
+A danger alert (`kinga.intake.services.alerts`) gives each person it reaches, at each step
+of its fallback chain, an alert_recipient grant on the report for a few days: what they need
+to act (place, what is happening, how many children, the reporter's contact when the
+reporter agreed to be called back). It allows view, never list, so an alerted report does
+not enter anyone's queues or searches; they reach it through the alert.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
@@ -190,6 +200,23 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (Role.HELPLINE, Relation.AUTHOR): {
         "summary": frozenset({"list", "view"}),
         "identity": frozenset({"list", "view"}),
+    },
+    # a danger alert reached them: what they need to act, through the alert only (no list)
+    (Role.CASEWORKER, Relation.ALERT_RECIPIENT): {
+        "summary": frozenset({"view"}),
+        "identity": frozenset({"view"}),
+    },
+    (Role.SUPERVISOR, Relation.ALERT_RECIPIENT): {
+        "summary": frozenset({"view"}),
+        "identity": frozenset({"view"}),
+    },
+    (Role.INVESTIGATOR, Relation.ALERT_RECIPIENT): {
+        "summary": frozenset({"view"}),
+        "identity": frozenset({"view"}),
+    },
+    (Role.HELPLINE, Relation.ALERT_RECIPIENT): {
+        "summary": frozenset({"view"}),
+        "identity": frozenset({"view"}),
     },
 }
 

@@ -324,13 +324,16 @@ def logout_record(*, user: User) -> None:
 
 
 # The Django admin is for reference data and accounts. An administrator may manage these
-# apps' records and read the audit log; nothing else. Case content never appears here: a
-# new app's models stay out of the Administrators group unless added to this table.
+# apps' records (or, as "app.model", one model of an app) and read the audit log; nothing
+# else. Case content never appears here: a new app's models stay out of the Administrators
+# group unless added to this table.
 ADMINISTRATORS_GROUP = "Administrators"
 ADMINISTRATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "accounts": ("add", "change", "delete", "view"),
     "places": ("add", "change", "delete", "view"),
     "audit": ("view",),
+    # the fallback chain of danger alerts: who is alerted, in which order (no report content)
+    "intake.alertstep": ("add", "change", "delete", "view"),
 }
 
 
@@ -338,9 +341,13 @@ def administrators_group() -> Group:
     """Return the Administrators group, its permissions set to exactly the table above."""
     group, _ = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
     wanted = Q(pk__in=[])
-    for app_label, actions in ADMINISTRATOR_PERMISSIONS.items():
+    for scope, actions in ADMINISTRATOR_PERMISSIONS.items():
+        app_label, _dot, model = scope.partition(".")
+        where = Q(content_type__app_label=app_label)
+        if model:
+            where &= Q(content_type__model=model)
         for action in actions:
-            wanted |= Q(content_type__app_label=app_label, codename__startswith=f"{action}_")
+            wanted |= where & Q(codename__startswith=f"{action}_")
     group.permissions.set(Permission.objects.filter(wanted))
     return group
 

@@ -160,8 +160,18 @@ def load(*, out: Callable[[str], None]) -> None:
                 operator = operators[channel]
                 if operator is None:
                     continue
+                call = None
+                if channel == Channel.HELPLINE:
+                    call = services.CallInput(
+                        outcome=rng.choice(["reported", "follow_up", "referred"]),
+                        duration_minutes=rng.randint(3, 25),
+                        caller_relation=data.reporter_relation,
+                        child_sex=rng.choice(["girl", "girl", "boy", "unknown"]),
+                        language=rng.choice(["sw", "sw", "en", "giriama", "digo"]),
+                        support_given=rng.sample(["counselling", "information", "referral"], 2),
+                    )
                 report, _code = services.report_log_call(
-                    operator=operator, data=data, now=when, channel=channel
+                    operator=operator, data=data, now=when, channel=channel, call=call
                 )
                 Report.objects.filter(pk=report.pk).update(channel_reference=f"demo-{number}")
         made += 1

@@ -5,23 +5,29 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import signing
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kinga.intake.models import (
     AgeBand,
+    CallLanguage,
+    CallOutcome,
     Category,
+    ChildSex,
     Danger,
     Decision,
     Platform,
     ReporterRelation,
+    SupportGiven,
 )
-from kinga.intake.services import ReportInput
+from kinga.intake.services import CallInput, ReportInput
 from kinga.intake.submission import submission_token_check, submission_token_new
 
 if TYPE_CHECKING:
@@ -272,7 +278,73 @@ class PublicReportForm(ReportFields):
         return bool(self.data.get("website"))
 
 
-class HelplineForm(ReportFields):
+class CallFields(forms.Form):
+    """What a helpline keeps about each call, besides what the caller reports."""
+
+    duration_minutes = forms.IntegerField(
+        label=_("How long was the call? (minutes)"), required=False, min_value=0, max_value=600
+    )
+    child_sex = forms.ChoiceField(
+        label=_("Sex of the child"),
+        choices=ChildSex.choices,
+        initial=ChildSex.UNKNOWN,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    call_language = forms.ChoiceField(
+        label=_("Language of the call"),
+        choices=CallLanguage.choices,
+        initial=CallLanguage.KISWAHILI,
+        required=False,
+    )
+    support_given = forms.MultipleChoiceField(
+        label=_("What did you give the caller?"),
+        choices=SupportGiven.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    support_note = forms.CharField(
+        label=_("Counselling or information given (short note)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome of the call"),
+        choices=CallOutcome.choices,
+        initial=CallOutcome.REPORTED,
+        required=False,
+    )
+    follow_up_due = forms.DateField(
+        label=_("Follow-up due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("When you or the desk should call back or check."),
+    )
+
+    def clean_follow_up_due(self) -> date | None:
+        due: date | None = self.cleaned_data.get("follow_up_due")
+        if due is not None and due < timezone.localdate():
+            raise forms.ValidationError(_("A follow-up cannot be due in the past."))
+        return due
+
+    def call_input(self, *, caller_relation: str) -> CallInput:
+        """Return the call's record as the service takes it (what was left out keeps its
+        default: a report passed on, a child of unknown sex, a call in Kiswahili)."""
+        data = self.cleaned_data
+        return CallInput(
+            outcome=data.get("outcome") or CallOutcome.REPORTED,
+            duration_minutes=data.get("duration_minutes"),
+            caller_relation=caller_relation,
+            child_sex=data.get("child_sex") or ChildSex.UNKNOWN,
+            language=data.get("call_language") or CallLanguage.KISWAHILI,
+            support_given=list(data.get("support_given") or []),
+            support_note=data.get("support_note") or "",
+            follow_up_due=data.get("follow_up_due"),
+        )
+
+
+class HelplineForm(ReportFields, CallFields):
     reporter_phone = forms.CharField(label=_("Caller's number"), required=False, max_length=32)
     callback_consent = forms.BooleanField(
         label=_("Caller agrees to be called back"), required=False
@@ -290,15 +362,23 @@ class HelplineForm(ReportFields):
         "age_bands",
         "online_platform",
         "online_handle",
+        "child_sex",
         "reporter_relation",
         "reporter_phone",
         "callback_consent",
+        "call_language",
+        "duration_minutes",
+        "support_given",
+        "support_note",
+        "outcome",
+        "follow_up_due",
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["danger_now"].widget.attrs["autofocus"] = True
         self.fields["narrative"].help_text = ""
+        self.fields["reporter_relation"].label = _("Who is the caller to the child?")
 
     def clean_reporter_phone(self) -> str:
         from kinga.lib.phones import normalise_phone
@@ -310,6 +390,35 @@ class HelplineForm(ReportFields):
             return normalise_phone(raw)
         except ValueError:
             raise forms.ValidationError(_("This is not a phone number.")) from None
+
+
+class FollowUpCallForm(CallFields):
+    """A later call about a report already logged: the call's record and what is new."""
+
+    caller_relation = forms.ChoiceField(
+        label=_("Who is the caller to the child?"),
+        choices=ReporterRelation.choices,
+        initial=ReporterRelation.UNKNOWN,
+    )
+    addition = forms.CharField(
+        label=_("What is new since the first call?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=4000,
+        help_text=_("Added to the report, so those who triage it see it."),
+    )
+
+    field_order = [
+        "caller_relation",
+        "addition",
+        "call_language",
+        "duration_minutes",
+        "child_sex",
+        "support_given",
+        "support_note",
+        "outcome",
+        "follow_up_due",
+    ]
 
 
 class FollowUpForm(forms.Form):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter
+from kinga.accounts.models import AgencyKind, Role
 from kinga.lib.fields import EncryptedJSONField, EncryptedTextField
 
 
@@ -44,6 +45,10 @@ class EachOf:
 
     def __hash__(self) -> int:
         return hash(self.values)
+
+
+# The roles a danger alert can reach: each has an alert_recipient row in the access policy.
+ALERT_ROLE_CHOICES = ("caseworker", "helpline", "investigator", "supervisor")
 
 
 class Channel(models.TextChoices):
@@ -335,8 +340,90 @@ class ChannelEvent(models.Model):
         return f"{self.channel} {self.session_id} {self.status}"
 
 
+class AlertScope(models.TextChoices):
+    COUNTY = "county", _("The report's county")
+    PROGRAMME = "programme", _("The whole programme")
+
+
+class AlertStep(models.Model):
+    """One step of the fallback chain a danger alert goes up until someone acknowledges it.
+
+    The chain is data an administrator reads and changes in the admin ("Alert chain"). A
+    step reaches the active people holding one of its roles, in active agencies of its kind
+    (any kind when blank), of the report's county or of the whole programme, on call or
+    not. A step that reaches nobody new is passed at once; a step that reached someone waits
+    `wait_minutes` for an acknowledgement before the alert goes up to the next. After the
+    last step, everyone alerted is reminded again after each wait until someone acts.
+    """
+
+    order = models.PositiveSmallIntegerField(
+        _("order"), unique=True, help_text=_("Steps run from the lowest number up.")
+    )
+    agency_kind = models.CharField(
+        _("agency kind"),
+        max_length=32,
+        choices=AgencyKind.choices,
+        blank=True,
+        help_text=_("Leave empty for agencies of every kind."),
+    )
+    roles = models.JSONField(
+        _("roles"),
+        default=list,
+        validators=[EachOf(ALERT_ROLE_CHOICES)],
+        help_text=_(
+            "The roles reached, as a list: investigator, caseworker, supervisor, helpline."
+        ),
+    )
+    scope = models.CharField(
+        _("where"), max_length=16, choices=AlertScope.choices, default=AlertScope.COUNTY
+    )
+    on_call_only = models.BooleanField(
+        _("only those on call"), default=False, help_text=_("Reach only people marked on call.")
+    )
+    wait_minutes = models.PositiveSmallIntegerField(
+        _("minutes to wait"),
+        default=15,
+        help_text=_("How long this step waits for an acknowledgement before the next step."),
+    )
+
+    class Meta:
+        verbose_name = _("alert chain step")
+        verbose_name_plural = _("alert chain")
+        ordering = ["order"]
+        constraints = [
+            models.CheckConstraint(condition=Q(wait_minutes__gte=1), name="intake_alertstep_waits"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}: {self.describe()}"
+
+    def clean(self) -> None:
+        if not self.roles:
+            raise ValidationError({"roles": _("Name at least one role.")})
+
+    def get_roles_display(self) -> list[str]:
+        labels = dict(Role.choices)
+        return [str(labels.get(role, role)) for role in self.roles]
+
+    def describe(self) -> str:
+        """Return who the step reaches, in the reader's language."""
+        from django.utils.translation import gettext
+
+        who = ", ".join(self.get_roles_display())
+        kind = self.get_agency_kind_display() if self.agency_kind else gettext("any agency")
+        where = self.get_scope_display()
+        text = gettext("%(who)s of %(kind)s, %(where)s") % {
+            "who": who,
+            "kind": kind,
+            "where": str(where).lower(),
+        }
+        if self.on_call_only:
+            text = gettext("%(text)s, on call") % {"text": text}
+        return text
+
+
 class Alert(models.Model):
-    """A report of a child in danger, sent to the area's on-call staff until someone acts."""
+    """A report of a child in danger, sent up the fallback chain until someone acts."""
 
     report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="alert")
     county = models.ForeignKey(
@@ -355,6 +442,11 @@ class Alert(models.Model):
         related_name="alerts_acknowledged",
     )
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    # The `order` of the chain's step reached last (None: nobody was reached yet), and how
+    # many times the alert went up: an escalation task names the count it expects, so a
+    # task run twice acts once.
+    step_order = models.PositiveSmallIntegerField(_("step reached"), null=True, blank=True)
+    escalations = models.PositiveSmallIntegerField(_("escalations"), default=0)
 
     class Meta:
         verbose_name = _("danger alert")
@@ -367,3 +459,121 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"alert for {self.report}"
+
+
+class ChildSex(models.TextChoices):
+    GIRL = "girl", _("Girl")
+    BOY = "boy", _("Boy")
+    GIRLS_AND_BOYS = "both", _("Girls and boys")
+    UNKNOWN = "unknown", _("Not known")
+
+
+class CallLanguage(models.TextChoices):
+    KISWAHILI = "sw", _("Kiswahili")
+    ENGLISH = "en", _("English")
+    GIRIAMA = "giriama", _("Giriama")
+    DIGO = "digo", _("Digo")
+    DURUMA = "duruma", _("Duruma")
+    POKOMO = "pokomo", _("Pokomo")
+    TAITA = "taita", _("Taita (Kidawida)")
+    SOMALI = "somali", _("Somali")
+    OTHER = "other", _("Other")
+
+
+class SupportGiven(models.TextChoices):
+    COUNSELLING = "counselling", _("Counselling")
+    INFORMATION = "information", _("Information")
+    REFERRAL = "referral", _("Referred to a service")
+    EMERGENCY = "emergency", _("Emergency response called")
+
+
+class CallOutcome(models.TextChoices):
+    REPORTED = "reported", _("Report passed on for action")
+    SUPPORTED = "supported", _("Support given, nothing more needed")
+    FOLLOW_UP = "follow_up", _("Follow-up needed")
+    REFERRED = "referred", _("Referred to a service")
+    DROPPED = "dropped", _("Call dropped")
+
+
+class HelplineCall(models.Model):
+    """One call to the helpline: what the operator keeps about the call itself.
+
+    A first call logs a report (what the caller said about a child); a later call about the
+    same child is a follow-up, linked to the first call and its report. The report holds
+    what is reported; the call holds who called, for how long, in which language, what the
+    caller was given and what came of it.
+    """
+
+    access_matter_type = MatterType.REPORT
+    access_matter_field = "report_id"
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="calls")
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+    )
+    operator = models.ForeignKey(  # indexed by intake_call_operator (operator, started_at)
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
+        related_name="helpline_calls",
+        db_index=False,
+    )
+    started_at = models.DateTimeField(_("call started"), default=timezone.now)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), null=True, blank=True
+    )
+    caller_relation = models.CharField(
+        _("caller is"),
+        max_length=16,
+        choices=ReporterRelation.choices,
+        default=ReporterRelation.UNKNOWN,
+    )
+    child_sex = models.CharField(
+        _("sex of the child"), max_length=8, choices=ChildSex.choices, default=ChildSex.UNKNOWN
+    )
+    language = models.CharField(
+        _("language of the call"),
+        max_length=16,
+        choices=CallLanguage.choices,
+        default=CallLanguage.KISWAHILI,
+    )
+    support_given = models.JSONField(
+        _("support given"), default=list, blank=True, validators=[EachOf(SupportGiven.values)]
+    )
+    support_note = EncryptedTextField(_("what was said or given"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices)
+    follow_up_due = models.DateField(_("follow-up due"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("helpline call")
+        verbose_name_plural = _("helpline calls")
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__lte=600), name="intake_call_duration_range"
+            ),
+        ]
+        indexes = [
+            # "my calls": the operator's calls, newest first
+            models.Index(fields=["operator", "started_at"], name="intake_call_operator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} on {self.report}"
+
+    def access_matter(self) -> Matter:
+        return Matter(type=MatterType.REPORT, id=self.report_id)
+
+    @property
+    def first_call(self) -> HelplineCall:
+        """Return the call this one follows up (itself when it is the first)."""
+        return self.follow_up_of or self
+
+    def get_support_given_display(self) -> list[str]:
+        labels = dict(SupportGiven.choices)
+        return [str(labels.get(code, code)) for code in self.support_given]

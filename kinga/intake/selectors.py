@@ -5,6 +5,7 @@ The public's only way in is a follow-up code, which is the credential itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,16 @@ from django.utils import timezone
 
 from kinga.access import policy
 from kinga.access.models import MatterType
-from kinga.intake.models import Alert, Channel, Decision, Report, ReportAddition
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.intake.models import (
+    Alert,
+    AlertStep,
+    Decision,
+    HelplineCall,
+    Report,
+    ReportAddition,
+)
 from kinga.intake.repeats import repeat_conditions, repeat_q
 from kinga.intake.services.codes import follow_up_hash, normalise_code
 
@@ -37,14 +47,76 @@ def report_by_channel_reference(*, channel: str, reference: str) -> Report | Non
     return Report.objects.filter(channel=channel, channel_reference=reference).first()
 
 
-def reports_logged_by(*, viewer: User) -> QuerySet[Report]:
-    """Return the operator's own calls of the last 30 days that they may still see."""
-    mine = Report.objects.filter(
-        channel=Channel.HELPLINE,
-        logged_by=viewer,
-        received_at__gte=timezone.now() - RECENT_CALLS,
+def calls_of(*, viewer: User) -> QuerySet[HelplineCall]:
+    """Return the operator's own calls of the last 30 days whose report they may still see,
+    newest first, each with its report and the first call it follows up."""
+    mine = HelplineCall.objects.filter(
+        operator=viewer, started_at__gte=timezone.now() - RECENT_CALLS
     )
-    return policy.visible(viewer, mine).order_by("-received_at")
+    return (
+        policy.visible(viewer, mine)
+        .select_related("report", "report__county", "follow_up_of")
+        .order_by("-started_at")
+    )
+
+
+@dataclass(frozen=True)
+class CallPage:
+    """A call, its report, the first call and every follow-up of it, and what may be shown."""
+
+    call: HelplineCall
+    first: HelplineCall
+    follow_ups: list[HelplineCall]
+    shows_identity: bool
+    additions: list[ReportAddition]
+
+
+def call_for_viewer(*, viewer: User | AnonymousUser, call_id: int) -> CallPage:
+    """Return a call whose report the viewer may view (audited); else the same 404."""
+    call = (
+        HelplineCall.objects.select_related(
+            "report",
+            "report__county",
+            "report__sub_county",
+            "report__ward",
+            "operator",
+            "follow_up_of",
+            "follow_up_of__operator",
+        )
+        .filter(pk=call_id)
+        .first()
+    )
+    if call is None:
+        raise policy.deny(viewer, record_type="intake.helplinecall", record_id=call_id)
+    report = call.report
+    policy.require(
+        viewer, "view", report, "summary", record_type="intake.helplinecall", record_id=call_id
+    )
+    shows_identity = policy.can(viewer, "view", report, "identity")
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer.is_authenticated else None,
+        record_type="intake.helplinecall",
+        record_id=call.pk,
+        matter_type="report",
+        matter_id=report.pk,
+        fields=["support_note"] + (["narrative", "reporter_phone"] if shows_identity else []),
+    )
+    first = call.first_call
+    follow_ups = list(
+        HelplineCall.objects.filter(follow_up_of=first)
+        .select_related("operator")
+        .order_by("started_at")
+    )
+    return CallPage(
+        call=call,
+        first=first,
+        follow_ups=follow_ups,
+        shows_identity=shows_identity,
+        additions=list(ReportAddition.objects.filter(report=report).order_by("received_at"))
+        if shows_identity
+        else [],
+    )
 
 
 def triage_queue(*, viewer: User | AnonymousUser) -> QuerySet[Report]:
@@ -96,10 +168,11 @@ def additions_of(*, viewer: User | AnonymousUser, report: Report) -> list[Report
     return list(policy.visible(viewer, ReportAddition.objects.filter(report=report), action="view"))
 
 
-def alert_for_viewer(*, viewer: User, alert_id: int) -> Alert:
-    """Return an alert the viewer was sent; else the same 404 as 'not found'."""
+def _alert_or_404(*, viewer: User, alert_id: int) -> Alert:
     alert = (
-        Alert.objects.select_related("report", "county", "acknowledged_by")
+        Alert.objects.select_related(
+            "report", "report__county", "report__sub_county", "report__ward", "acknowledged_by"
+        )
         .filter(pk=alert_id, notified=viewer)
         .first()
     )
@@ -116,6 +189,83 @@ def alert_for_viewer(*, viewer: User, alert_id: int) -> Alert:
             else None,
         )
     return alert
+
+
+# What an alert page shows of the report to someone it reached (the policy's
+# alert_recipient row): the place, what is happening, how many children, how old, and the
+# reporter's contact when the reporter agreed to be called back.
+ALERT_FIELDS_SUMMARY = ["categories", "danger_now", "county", "ward", "children_count", "age_bands"]
+ALERT_FIELDS_IDENTITY = ["narrative", "place_detail", "online_handle"]
+ALERT_FIELDS_CONTACT = ["reporter_contact", "reporter_phone"]
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    """An alert and what its reader may see of its report, decided by the policy."""
+
+    alert: Alert
+    shows_report: bool
+    shows_identity: bool
+    shows_contact: bool
+    may_triage: bool
+    step: AlertStep | None
+    reached: int
+
+
+def alert_for_viewer(*, viewer: User, alert_id: int) -> Alert:
+    """Return an alert the viewer was sent; else the same 404 as 'not found'."""
+    return _alert_or_404(viewer=viewer, alert_id=alert_id)
+
+
+def alert_page(*, viewer: User, alert_id: int) -> AlertPage:
+    """Return an alert the viewer was sent with what they may read of its report (audited).
+
+    The report shows through the policy (the alert_recipient grant the alert gave them, or
+    any other relation they hold); when the grant has ended the page shows the alert alone.
+    """
+    alert = _alert_or_404(viewer=viewer, alert_id=alert_id)
+    report = alert.report
+    allowed = policy.allowed_actions(viewer, report)
+    shows_report = "view" in allowed["summary"]
+    shows_identity = shows_report and "view" in allowed["identity"]
+    shows_contact = shows_identity and report.callback_consent
+    if shows_report:
+        fields = list(ALERT_FIELDS_SUMMARY)
+        if shows_identity:
+            fields += ALERT_FIELDS_IDENTITY
+        if shows_contact:
+            fields += ALERT_FIELDS_CONTACT
+        audit_record(
+            action=AuditAction.VIEW,
+            actor=viewer,
+            record_type="intake.report",
+            record_id=report.pk,
+            matter_type="report",
+            matter_id=report.pk,
+            fields=fields,
+            detail={"through": "alert", "alert": alert.pk},
+        )
+    step = (
+        AlertStep.objects.filter(order=alert.step_order).first()
+        if alert.step_order is not None
+        else None
+    )
+    return AlertPage(
+        alert=alert,
+        shows_report=shows_report,
+        shows_identity=shows_identity,
+        shows_contact=shows_contact,
+        may_triage=shows_report
+        and "change" in allowed["summary"]
+        and policy.can_do(viewer, "report.triage"),
+        step=step,
+        reached=alert.notified.count(),
+    )
+
+
+def alert_chain() -> list[AlertStep]:
+    """Return the fallback chain of danger alerts, in order (no record content)."""
+    return list(AlertStep.objects.order_by("order"))
 
 
 def alerts_open_for(*, viewer: User) -> QuerySet[Alert]:

@@ -15,6 +15,12 @@ urlpatterns = [
     path("channels/africastalking/sms/delivery/", views.sms_delivery, name="sms_delivery"),
     path("intake/helpline/", views.helpline_new, name="helpline_new"),
     path("intake/helpline/mine/", views.helpline_mine, name="helpline_mine"),
+    path("intake/helpline/calls/<int:call_id>/", views.helpline_call, name="helpline_call"),
+    path(
+        "intake/helpline/calls/<int:call_id>/follow-up/",
+        views.helpline_follow_up,
+        name="helpline_follow_up",
+    ),
     path("intake/triage/", views.triage, name="triage"),
     path("intake/triage/<int:report_id>/", views.triage_report, name="triage_report"),
     path("intake/alerts/<int:alert_id>/", views.alert_detail, name="alert"),

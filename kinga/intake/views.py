@@ -39,7 +39,14 @@ from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.audit.context import client_address
 from kinga.intake import selectors, services
-from kinga.intake.forms import DecisionForm, FollowUpForm, HelplineForm, PublicReportForm
+from kinga.intake.forms import (
+    DecisionForm,
+    FollowUpCallForm,
+    FollowUpForm,
+    HelplineForm,
+    PublicReportForm,
+)
+from kinga.intake.services.helpline import report_language
 from kinga.intake.services.web import sender_within_limit
 from kinga.intake.ussd import ussd_sorry
 from kinga.lib.phones import mask_phone
@@ -177,19 +184,26 @@ def follow_up(request: HttpRequest, *, language: str) -> HttpResponse:
     added = False
     form = FollowUpForm(request.POST or None)
     if request.method == "POST":
-        if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
-            return _too_many(request, language)
         if posted_from_elsewhere(request):
+            if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
+                return _too_many(request, language)
             form.add_error(None, ELSEWHERE)
-        elif form.is_valid():
-            report = selectors.report_by_follow_up_code(code=form.cleaned_data["code"])
-            if report is None:
+        elif not form.is_valid():
+            if _limited(request, "follow-up", settings.KINGA_FOLLOW_UP_RATE_LIMIT):
+                return _too_many(request, language)
+        else:
+            try:
+                outcome = services.report_follow_up(
+                    code=form.cleaned_data["code"],
+                    text=form.cleaned_data["text"],
+                    sender=client_address(request) or "unknown",
+                )
+            except services.TooManyReports:
+                return _too_many(request, language)
+            if not outcome.known:
                 form.add_error("code", _("We do not know this code. Check it and try again."))
             else:
-                if form.cleaned_data["text"].strip():
-                    services.report_follow_up(report=report, text=form.cleaned_data["text"])
-                    added = True
-                status = report.get_status_display()
+                status, added = outcome.status, outcome.added
                 form = FollowUpForm()
     elif request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])
@@ -365,29 +379,82 @@ def _capable(request: HttpRequest, capability: str, record_type: str) -> User:
 
 @login_required
 def helpline_new(request: HttpRequest) -> HttpResponse:
-    """Log a call fast: danger first, then what, where and the narrative."""
+    """Log a call fast: danger first, then what, where and the narrative, then the call."""
     operator = _capable(request, "report.log_call", "intake.report")
     form = HelplineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        language = operator.preferred_language or "sw"
-        report, code = services.report_log_call(
-            operator=operator, data=form.report_input(language=language)
-        )
-        messages.success(
-            request,
-            _("Logged as %(reference)s. Give the caller the follow-up code %(code)s.")
-            % {"reference": report.reference, "code": services.format_code(code)},
-        )
-        return redirect("intake:helpline_new")
+        call = form.call_input(caller_relation=form.cleaned_data["reporter_relation"])
+        try:
+            report, code = services.report_log_call(
+                operator=operator,
+                data=form.report_input(language=report_language(call.language)),
+                call=call,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Logged as %(reference)s. Give the caller the follow-up code %(code)s.")
+                % {"reference": report.reference, "code": services.format_code(code)},
+            )
+            return redirect("intake:helpline_new")
     return render(request, "intake/helpline_new.html", {"form": form})
 
 
 @login_required
 def helpline_mine(request: HttpRequest) -> HttpResponse:
-    """List the operator's own calls of the last 30 days."""
+    """List the operator's own calls of the last 30 days, each opening its call page."""
     operator = _capable(request, "report.log_call", "intake.report")
-    reports = list(selectors.reports_logged_by(viewer=operator)[:100])
-    return render(request, "intake/helpline_mine.html", {"reports": reports})
+    calls = list(selectors.calls_of(viewer=operator)[:100])
+    return render(request, "intake/helpline_mine.html", {"calls": calls})
+
+
+@login_required
+def helpline_call(request: HttpRequest, call_id: int) -> HttpResponse:
+    """Show one call: what was reported, the call's record, and the calls linked to it."""
+    viewer = cast(User, request.user)
+    page = selectors.call_for_viewer(viewer=viewer, call_id=call_id)
+    return render(
+        request,
+        "intake/helpline_call.html",
+        {
+            "page": page,
+            "report": page.call.report,
+            "show_identity": page.shows_identity,
+            "may_log": policy.can_do(viewer, "report.log_call"),
+        },
+    )
+
+
+@login_required
+def helpline_follow_up(request: HttpRequest, call_id: int) -> HttpResponse:
+    """Log a later call about the same report, linked to the first call."""
+    operator = _capable(request, "report.log_call", "intake.helplinecall")
+    page = selectors.call_for_viewer(viewer=operator, call_id=call_id)
+    first = page.first
+    form = FollowUpCallForm(
+        request.POST or None,
+        initial={"child_sex": first.child_sex, "call_language": first.language},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            call = services.helpline_follow_up_call(
+                operator=operator,
+                first=first,
+                data=form.call_input(caller_relation=form.cleaned_data["caller_relation"]),
+                addition=form.cleaned_data["addition"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Follow-up call logged on %(reference)s.")
+                % {"reference": first.report.reference},
+            )
+            return redirect("intake:helpline_call", call.pk)
+    return render(request, "intake/helpline_follow_up.html", {"form": form, "page": page})
 
 
 @login_required
@@ -443,16 +510,20 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @login_required
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """Show an alert the viewer was sent, with the button to acknowledge it."""
+    """Show an alert the viewer was sent: what they need to act, and the acknowledgement."""
     viewer = cast(User, request.user)
-    alert = selectors.alert_for_viewer(viewer=viewer, alert_id=alert_id)
-    can_open = policy.can(viewer, "view", alert.report, "summary")
-    return render(request, "intake/alert.html", {"alert": alert, "can_open": can_open})
+    page = selectors.alert_page(viewer=viewer, alert_id=alert_id)
+    return render(
+        request,
+        "intake/alert.html",
+        {"page": page, "alert": page.alert, "report": page.alert.report},
+    )
 
 
 @login_required
 @require_POST
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Record that the viewer acts on the alert; the others it reached are told."""
     viewer = cast(User, request.user)
     alert = selectors.alert_for_viewer(viewer=viewer, alert_id=alert_id)
     services.alert_acknowledge(alert=alert, actor=viewer)

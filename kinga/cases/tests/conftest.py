@@ -35,7 +35,7 @@ def open_case(personas: object, *, given_name: str = "Mwanaisha") -> Case:
         child=child,
         county=County.objects.get(name="Mombasa"),
         actor=p.caseworker,  # type: ignore[attr-defined]
-        reason="Triaged report of a girl exploited near the ferry",
+        reason="Triaged complaint of a girl exploited near the ferry",
     )
 
 

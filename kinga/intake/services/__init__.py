@@ -11,7 +11,8 @@ staff take). Views call one of them and never take the write turn or a transacti
 - `web`, `ussd`, `sms`, `staff`: the channels.
 - `routing`: the triage area, priority and repeat signals; the routing task.
 - `triage`: opening a report and deciding on it (a case is opened in `kinga.cases`).
-- `alerts`: a child in danger now; escalation.
+- `alerts`: a child in danger now; its fallback chain and escalation.
+- `helpline`: the record of each helpline call; follow-up calls.
 
 Every report is committed before its channel is answered. The public channels are the hot
 path (`kinga bench intake_load`): rows and audit events are prepared before the write
@@ -21,7 +22,7 @@ turn (`kinga.intake.statements.write_turn`) and stored in one short transaction.
 from __future__ import annotations
 
 from kinga.intake.repeats import PHONE_REPEAT_WINDOW, WARD_REPEAT_WINDOW
-from kinga.intake.services.alerts import ALERT_ROLES, alert_acknowledge, alert_escalate, alert_raise
+from kinga.intake.services.alerts import alert_acknowledge, alert_escalate, alert_raise, step_people
 from kinga.intake.services.codes import (
     follow_up_code_for,
     follow_up_code_new,
@@ -31,6 +32,7 @@ from kinga.intake.services.codes import (
     normalise_code,
     phone_index,
 )
+from kinga.intake.services.helpline import CallInput, helpline_follow_up_call
 from kinga.intake.services.reports import REPORT, ReportInput
 from kinga.intake.services.routing import (
     TRIAGE_KINDS,
@@ -48,7 +50,6 @@ from kinga.intake.services.web import TooManyReports, report_follow_up, report_s
 from kinga.lib.reasons import MIN_REASON_LENGTH
 
 __all__ = [
-    "ALERT_ROLES",
     "IN_PERSON_ROLES",
     "MIN_REASON_LENGTH",
     "PHONE_REPEAT_WINDOW",
@@ -57,6 +58,7 @@ __all__ = [
     "TRIAGE_KINDS",
     "USSD_SETTLE_AFTER",
     "WARD_REPEAT_WINDOW",
+    "CallInput",
     "ReportInput",
     "SmsOutcome",
     "TooManyReports",
@@ -67,6 +69,7 @@ __all__ = [
     "follow_up_code_new",
     "follow_up_hash",
     "format_code",
+    "helpline_follow_up_call",
     "log_safe_phone",
     "normalise_code",
     "phone_index",
@@ -79,6 +82,7 @@ __all__ = [
     "report_review_start",
     "report_route_task",
     "report_submit_web",
+    "step_people",
     "triage_agencies",
     "triage_agencies_forget",
     "ussd_answer",

@@ -43,7 +43,7 @@ class SmsOutcome:
     repeated: bool
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_from_sms(
     *,
     message_id: str,

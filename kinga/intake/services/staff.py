@@ -21,6 +21,7 @@ from kinga.accounts.models import Role, User
 from kinga.audit.models import AuditAction
 from kinga.intake.models import Channel, Report
 from kinga.intake.services.codes import follow_up_code_new, follow_up_hash
+from kinga.intake.services.helpline import CallInput, call_store, report_language
 from kinga.intake.services.reports import REPORT, ReportInput, audit_report, fill_report
 from kinga.intake.services.routing import grant_and_alert, set_route
 
@@ -31,17 +32,21 @@ IN_PERSON_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_log_call(
     *,
     operator: User,
     data: ReportInput,
     now: datetime | None = None,
     channel: str = Channel.HELPLINE,
+    call: CallInput | None = None,
 ) -> tuple[Report, str]:
     """Store a report staff took (a helpline call, a walk-in, a police report).
 
-    Return it and its follow-up code. The one who logged it may see it afterwards.
+    Return it and its follow-up code. The one who logged it may see it afterwards. A
+    helpline call also stores the call's record (`call`; what the form left unsaid keeps
+    its default), the first call of the report; the report's messages to the caller use
+    the call's language.
     """
     if channel == Channel.HELPLINE:
         if not can_do(operator, "report.log_call"):
@@ -58,6 +63,9 @@ def report_log_call(
         follow_up_hash=follow_up_hash(code),
     )
     fill_report(report, data)
+    if channel == Channel.HELPLINE:
+        call = call or CallInput(caller_relation=data.reporter_relation)
+        report.language = report_language(call.language)
     report.full_clean()
     set_route(report, now=now)
     report.save(force_insert=True)
@@ -70,5 +78,7 @@ def report_log_call(
         source_type=REPORT,
         source_id=report.pk,
     )
+    if call is not None:
+        call_store(report=report, operator=operator, data=call, now=now)
     grant_and_alert(report, now=now, actor=operator)
     return report, code

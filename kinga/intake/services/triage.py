@@ -40,7 +40,7 @@ def police_units(*, county_id: int | None) -> list[Agency]:
     return list(units.filter(county__coastal=True).order_by("pk"))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_review_start(*, report: Report, actor: User) -> Report:
     """Record that a triager opened the report; the reporter's status becomes 'being looked at'."""
     if not can(actor, "view", report, "summary"):
@@ -60,7 +60,7 @@ def report_review_start(*, report: Report, actor: User) -> Report:
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_decide(
     *,
     report: Report,

@@ -154,7 +154,7 @@ def _ussd_store_first(
     report = _ussd_report(session_id=session_id, phone=phone, values=values, now=now)
     row = prepare_insert(report, ignore_conflict=True)
     event = audit_report_prepare(report, AuditAction.CREATE, None, "public:ussd")
-    with statements.write_turn(), transaction.atomic():
+    with statements.write_turn(), transaction.atomic(durable=True):
         # One statement; a session's report already made (a first screen sent again, or
         # two at once) is not made twice, and this screen updates it instead.
         if row.execute():
@@ -234,7 +234,7 @@ def _answer_values(answers: Answers, complete: bool) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def ussd_session_end(
     *,
     session_id: str,

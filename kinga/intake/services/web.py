@@ -13,15 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake import statements
 from kinga.intake.models import Channel, Report, ReportAddition
+from kinga.intake.selectors import report_by_follow_up_code
 from kinga.intake.services.codes import follow_up_code_for, follow_up_hash
 from kinga.intake.services.reports import (
     REPORT,
@@ -129,7 +128,7 @@ def report_submit_web(
     prepared = _web_prepare(
         data=data, submission=submission, payload=payload, now=now or timezone.now()
     )
-    with statements.write_turn(), transaction.atomic():
+    with statements.write_turn(), transaction.atomic(durable=True):
         # the hit counts (and is committed) even when it is over the limit
         if sender is None or sender_within_limit(
             scope="report", sender=sender, rate=settings.KINGA_REPORT_RATE_LIMIT
@@ -138,15 +137,49 @@ def report_submit_web(
     raise TooManyReports
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class FollowUp:
+    """What a reporter's follow-up came to: the report's neutral status, and whether their
+    words were added. `known` is False for a code that belongs to no report."""
+
+    known: bool
+    status: str = ""
+    added: bool = False
+
+
 def report_follow_up(
-    *, report: Report, text: str, channel: str = Channel.WEB, now: datetime | None = None
-) -> ReportAddition:
+    *,
+    code: str,
+    text: str,
+    sender: str | None,
+    channel: str = Channel.WEB,
+    now: datetime | None = None,
+) -> FollowUp:
+    """Look a follow-up code up for a reporter and add what they wrote to its report.
+
+    Every try counts against `KINGA_FOLLOW_UP_RATE_LIMIT` for `sender` (None for channels
+    the gateway already limits), whether or not the code is known, so codes cannot be
+    guessed quickly; over the limit raise TooManyReports and look nothing up. The hit is
+    committed even then; the addition, its audit event and the report's date commit together.
+    """
+    if sender is not None and not sender_within_limit(
+        scope="follow-up", sender=sender, rate=settings.KINGA_FOLLOW_UP_RATE_LIMIT
+    ):
+        raise TooManyReports
+    report = report_by_follow_up_code(code=code)
+    if report is None:
+        return FollowUp(known=False)
+    added = False
+    if text.strip():
+        _follow_up_add(report=report, text=text, channel=channel, now=now or timezone.now())
+        added = True
+    return FollowUp(known=True, status=str(report.get_status_display()), added=added)
+
+
+@transaction.atomic(durable=True)
+def _follow_up_add(*, report: Report, text: str, channel: str, now: datetime) -> ReportAddition:
     """Add what a reporter sent later (with their follow-up code) to their report."""
-    now = now or timezone.now()
     text = text.strip()
-    if not text:
-        raise ValidationError(_("Write what you want to add."))
     addition = ReportAddition(report=report, channel=channel, text=text[:4000], received_at=now)
     addition.full_clean()
     addition.save()

@@ -101,3 +101,13 @@ def run_worker() -> str:
     out = io.StringIO()
     call_command("worker", "--once", stdout=out)
     return out.getvalue()
+
+
+def alert_chain_ensure() -> None:
+    """Reload the default alert chain if a transactional test's flush emptied it."""
+    import importlib
+
+    from django.apps import apps
+
+    loader = importlib.import_module("kinga.intake.migrations.0005_default_alert_chain")
+    loader.chain_load(apps, None)

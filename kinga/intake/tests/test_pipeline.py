@@ -59,6 +59,45 @@ def test_the_web_channel_counts_the_sender_inside_its_own_transaction(settings: 
     assert Report.objects.filter(channel=Channel.WEB).count() == 3
 
 
+def test_the_follow_up_counts_every_try_inside_its_own_function(settings: Any) -> None:
+    """Issue 12 point 2: a follow-up's rate limit is its service's; unknown codes count too,
+    and over the limit nothing is looked up or added."""
+    from kinga.intake.models import ReportAddition
+    from kinga.intake.services import TooManyReports, report_follow_up, report_submit_web
+
+    settings.KINGA_FOLLOW_UP_RATE_LIMIT = "2/3600"
+    data = ReportInput(categories=["trafficking"], narrative="Two girls moved at night")
+    report, code = report_submit_web(data=data, submission="f1", payload={})
+    unknown = report_follow_up(code="ABCD-EFGH-JKLM", text="", sender="10.0.0.7")
+    assert unknown.known is False
+    known = report_follow_up(code=code, text="They left by bus", sender="10.0.0.7")
+    assert known.known and known.added and known.status == str(report.get_status_display())
+    with pytest.raises(TooManyReports):
+        report_follow_up(code=code, text="More words", sender="10.0.0.7")
+    assert list(ReportAddition.objects.values_list("text", flat=True)) == ["They left by bus"]
+    # another address is not held back; a channel without a sender is not counted
+    assert report_follow_up(code=code, text="", sender="10.0.0.8").known
+    assert report_follow_up(code=code, text="", sender=None).known
+
+
+def test_channel_functions_refuse_to_run_inside_another_transaction() -> None:
+    """Issue 12 point 4: top-level services are durable, so no caller can wrap them in a
+    transaction that would hold their side effects back or roll them away."""
+    from kinga.intake import services
+
+    durable = [
+        services.report_log_call,
+        services.report_decide,
+        services.report_review_start,
+        services.report_from_sms,
+        services.ussd_session_end,
+        services.alert_acknowledge,
+    ]
+    for function in durable:
+        closure = [cell.cell_contents for cell in (function.__closure__ or ())]
+        assert any(getattr(item, "durable", False) for item in closure), function.__name__
+
+
 # --- field lists and checks come from the model ----------------------------------------------
 
 

@@ -306,12 +306,13 @@ def test_danger_alerts_on_call_staff_and_escalates_when_nobody_acts(
     call_command("worker", "--once", "--now", (now + timedelta(minutes=1)).isoformat())
     texts = [m["text"] for m in outbox()]
     assert len(texts) == 2 and all(report.reference in t and "beach" not in t for t in texts)
-    # nobody acknowledges: after the escalation time the supervisor is told
+    # nobody acknowledges: after the first step's wait the county's children's services
+    # (the next step of the chain) are told
     call_command("worker", "--once", "--now", (now + timedelta(minutes=16)).isoformat())
     alert.refresh_from_db()
     assert alert.escalated_at is not None
     assert Notification.objects.filter(
-        recipient=personas.supervisor, kind="danger_alert_escalated"
+        recipient=personas.children_officer, kind="danger_alert_escalated"
     ).exists()
 
 
