@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -439,52 +439,51 @@ def _date(value: datetime.datetime | datetime.date | None) -> datetime.date | No
     return value
 
 
+def _first(queryset: QuerySet[Any], field: str) -> Subquery:
+    """The earliest value of the field among the incident's rows, as a subquery."""
+    return Subquery(queryset.order_by(field).values(field)[:1])
+
+
 def path_dates(incident: Incident) -> dict[str, datetime.date | None]:
-    """Return when the incident reached each step from report to verdict (None: not yet)."""
+    """Return when the incident reached each step from report to verdict (None: not yet).
+
+    One query: each step's first date is a subquery on the incident's row.
+    """
+    mine = {"incident_id": OuterRef("pk")}
+    found = (
+        Incident.objects.filter(pk=incident.pk)
+        .annotate(
+            case_opened=_first(
+                Case.objects.filter(pk__in=IncidentChild.objects.filter(**mine).values("case")),
+                "opened_at",
+            ),
+            investigated=_first(Investigation.objects.filter(**mine), "created_at"),
+            sent=_first(FileSubmission.objects.filter(**mine), "sent_at"),
+            charged=_first(
+                ChargeDecision.objects.filter(**mine, decision=ChargeDecisionKind.CHARGE),
+                "decided_at",
+            ),
+            pleaded=_first(Plea.objects.filter(**mine), "entered_on"),
+            # a withdrawal ends a prosecution without a judgment
+            judged=_first(
+                CountOutcome.objects.filter(**mine).exclude(outcome=CountOutcomeKind.WITHDRAWN),
+                "decided_on",
+            ),
+        )
+        .values("case_opened", "investigated", "sent", "charged", "pleaded", "judged")
+        .first()
+    )
+    row: dict[str, Any] = dict(found) if found else {}
     report = incident.source_report
-    case_opened = (
-        Case.objects.filter(pk__in=IncidentChild.objects.filter(incident=incident).values("case"))
-        .order_by("opened_at")
-        .values_list("opened_at", flat=True)
-        .first()
-    )
-    investigation = (
-        Investigation.objects.filter(incident=incident).values_list("created_at", flat=True).first()
-    )
-    sent = (
-        FileSubmission.objects.filter(incident=incident)
-        .order_by("sent_at")
-        .values_list("sent_at", flat=True)
-        .first()
-    )
-    charged = (
-        ChargeDecision.objects.filter(incident=incident, decision=ChargeDecisionKind.CHARGE)
-        .order_by("decided_at")
-        .values_list("decided_at", flat=True)
-        .first()
-    )
-    plea = (
-        Plea.objects.filter(incident=incident)
-        .order_by("entered_on")
-        .values_list("entered_on", flat=True)
-        .first()
-    )
-    judged = (
-        CountOutcome.objects.filter(incident=incident)
-        .exclude(outcome=CountOutcomeKind.WITHDRAWN)
-        .order_by("decided_on")
-        .values_list("decided_on", flat=True)
-        .first()
-    )
     return {
         "report": _date(report.received_at) if report is not None else incident.reported_on,
-        "case": _date(case_opened),
+        "case": _date(row.get("case_opened")),
         "incident": _date(incident.opened_at),
-        "investigation": _date(investigation),
-        "file": _date(sent),
-        "charge": _date(charged),
-        "plea": plea,
-        "judgment": judged,
+        "investigation": _date(row.get("investigated")),
+        "file": _date(row.get("sent")),
+        "charge": _date(row.get("charged")),
+        "plea": row.get("pleaded"),
+        "judgment": row.get("judged"),
     }
 
 
