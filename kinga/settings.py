@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "kinga.directory",
     "kinga.referrals",
     "kinga.cases",
+    "kinga.justice",
 ]
 
 MIDDLEWARE = [
@@ -385,6 +386,11 @@ KINGA_FOLLOW_UP_RATE_LIMIT = env_str("KINGA_FOLLOW_UP_RATE_LIMIT", "20/3600")
 KINGA_REPORT_FORM_HOURS = env_int("KINGA_REPORT_FORM_HOURS", 6)
 # Largest body a gateway callback may send.
 KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
+
+# Justice: court dates are reminded this many days ahead to everyone who must attend, and a
+# child's case is flagged once its hearings have been adjourned more than this many times.
+KINGA_COURT_REMINDER_DAYS = env_int("KINGA_COURT_REMINDER_DAYS", 3)
+KINGA_ADJOURNMENT_WARNING = env_int("KINGA_ADJOURNMENT_WARNING", 3)
 
 # Every handler redacts the gateway's callback key from what it writes (a request line may
 # carry it as `?key=`); the development server's request log goes through the same handler.

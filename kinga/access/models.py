@@ -22,6 +22,9 @@ class MatterType(models.TextChoices):
     REPORT = "report", _("Report")
     INVESTIGATION = "investigation", _("Investigation")
     PROSECUTION = "prosecution", _("Prosecution")
+    # What happened to one or more children, with its investigation and prosecutions: the
+    # one matter of every justice record (see kinga.access.policy, "Justice records").
+    INCIDENT = "incident", _("Incident")
 
 
 class Relation(models.TextChoices):

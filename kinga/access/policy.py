@@ -27,6 +27,7 @@ supervisor        triage_area          lvu      lv        -      -        lvc
 supervisor        referral_recipient   -        -         -      -        lvu
 supervisor        break_glass          lv       v         -      -        -
 investigator      team_member          lvc      lvc       -      lvcue    -
+investigator      triage_area          lv       lv        -      -        -
 investigator      break_glass          lv       v         -      -        -
 prosecutor        team_member          lv       lv        -      lvcue    -
 service_provider  referral_recipient   -        -         -      -        lvu
@@ -50,6 +51,20 @@ Such a grant without a `via_role` gives nothing.
 Break-glass opens what protects the child now: the summary (status, risk, team: who to
 call), identity (names, contacts) and the placement only as "at a safe place"; never care,
 justice, referrals or a confidential location.
+
+Justice records (kinga.justice) all belong to one matter, the incident (`MatterType.INCIDENT`):
+the incident and its timeline, people of interest, the investigation, statements, evidence and
+its chain of custody, arrests, the file to the prosecutor, prosecutions, charge sheets, pleas,
+bail and court events. The investigating officers and the prosecutors are its team members
+(granted one by one as they join); their units' supervisors oversee it (agency_on_team, capped
+by the role). On an incident, summary is what happened, where and when, and the path to
+court; identity is the people of interest and the accused; justice is the investigation,
+statements, evidence, charges and the court record. Writes are the justice section's. A police
+unit stands in triage_area to a report triage decided to open an incident on, until an
+incident is opened from it (summary and identity of the report: what it says). Caseworkers
+are never on an incident: the child's case shows the court path (dates, places, measures
+for the child, outcomes) to whoever may view the justice section of the *case*, which
+leaves out counsellors and service providers; evidence and the accused stay on the incident.
 
 A danger alert (`kinga.intake.services.alerts`) gives each person it reaches, at each step
 of its fallback chain, an alert_recipient grant on the report for a few days: what they need
@@ -166,6 +181,10 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
         "identity": frozenset({"list", "view", "create"}),
         "justice": frozenset({"list", "view", "create", "change", "export"}),
     },
+    (Role.INVESTIGATOR, Relation.TRIAGE_AREA): {
+        "summary": frozenset({"list", "view"}),
+        "identity": frozenset({"list", "view"}),
+    },
     (Role.INVESTIGATOR, Relation.BREAK_GLASS): {
         "summary": frozenset({"list", "view"}),
         "identity": frozenset({"view"}),
@@ -247,6 +266,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         {Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR, Role.SERVICE_PROVIDER, Role.HELPLINE}
     ),
     "aggregate.view": frozenset({Role.ANALYST, Role.SUPERVISOR}),
+    "incident.open": frozenset({Role.INVESTIGATOR}),
+    "court.calendar": frozenset(
+        {Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}
+    ),
 }
 
 

@@ -39,6 +39,16 @@ NAVIGATION: list[NavItem] = [
             {Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR, Role.INVESTIGATOR, Role.PROSECUTOR}
         ),
     ),
+    NavItem(
+        "justice:incidents",
+        _("Incidents"),
+        frozenset({Role.INVESTIGATOR, Role.PROSECUTOR, Role.SUPERVISOR}),
+    ),
+    NavItem(
+        "justice:calendar",
+        _("Court calendar"),
+        frozenset({Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}),
+    ),
     NavItem("referrals:inbox", _("Referrals received"), frozenset({Role.SERVICE_PROVIDER})),
     NavItem(
         "referrals:outgoing", _("Referrals sent"), frozenset({Role.CASEWORKER, Role.SUPERVISOR})

@@ -122,3 +122,71 @@ def register_referrals(provider: CaseReferrals | None) -> None:
 def case_referrals() -> CaseReferrals | None:
     """Return the registered provider of a case's referrals, if there is one."""
     return _referrals
+
+
+# --- the path to verdict ---------------------------------------------------------------------
+# The justice app (above cases) answers for the child's case: where each incident the child
+# is in stands, how long each step took, the next court dates with the measures granted to
+# the child. Dates, places, measures and outcomes only: never the evidence, never the
+# accused. `kinga.justice.for_cases.JusticeOfCase` implements it.
+
+
+@dataclass(frozen=True)
+class PathStep:
+    """One step from report to verdict: when it was reached, and the days it took."""
+
+    label: str
+    reached_on: datetime.date | None
+    days: int | None
+
+
+@dataclass(frozen=True)
+class CourtDate:
+    """A date the child's case is in court: when, where, for what, with which measures."""
+
+    when: datetime.datetime
+    court: str
+    courtroom: str
+    purpose: str
+    child_attends: bool
+    accompanied_by: str
+    measures: list[str]
+
+
+@dataclass(frozen=True)
+class CourtPath:
+    """What the child's supporters see of one incident on the way to a verdict."""
+
+    incident_code: str
+    stage: str
+    steps: list[PathStep]
+    next_dates: list[CourtDate]
+    measures: list[str]
+    outcomes: list[str]
+    adjournments: int
+    testimonies: int
+    wasted_trips: int
+    adjournment_warning: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class CaseJustice(Protocol):
+    """The justice side of a case, as the case sees it."""
+
+    def court_paths(self, *, viewer: User | AnonymousUser | None, case: Case) -> list[CourtPath]:
+        """Return the path to verdict of each incident the child is in, if the viewer may
+        see the case's justice section; an empty list otherwise."""
+
+
+_justice: CaseJustice | None = None
+
+
+def register_justice(provider: CaseJustice | None) -> None:
+    """Set the provider of a case's path to verdict (the justice app, at start-up)."""
+    global _justice
+    _justice = provider
+
+
+def case_justice() -> CaseJustice | None:
+    """Return the registered provider of a case's path to verdict, if there is one."""
+    return _justice

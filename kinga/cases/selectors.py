@@ -48,7 +48,13 @@ from kinga.cases.models import (
     TransferState,
     WellbeingMeasure,
 )
-from kinga.cases.seams import ReferralRow, SourceReport, case_referrals, case_source_reports
+from kinga.cases.seams import (
+    ReferralRow,
+    SourceReport,
+    case_justice,
+    case_referrals,
+    case_source_reports,
+)
 from kinga.lib.names import query_tokens
 from kinga.people.models import IdentifierKind, LinkRole, Person, PersonIdentifier, PersonLink
 from kinga.people.selectors import person_search, rank_by_name
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 
     from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
+    from kinga.cases.seams import CourtPath
 
     Viewer = User | AnonymousUser | None
 
@@ -738,6 +745,7 @@ def case_page(
             "referrals": referral_rows,
             "sessions": sessions,
             "plan_items": plan_items,
+            "court_paths": _court_paths(viewer, case) if "justice" in sections else [],
         },
     )
 
@@ -754,6 +762,12 @@ def _source_report(viewer: Viewer, case: Case, *, identity: bool) -> SourceRepor
     if provider is None:
         return None
     return provider.source_report(viewer=viewer, case=case, identity=identity)
+
+
+def _court_paths(viewer: Viewer, case: Case) -> list[CourtPath]:
+    """The path to verdict of the child's incidents, from the app that supplies it."""
+    provider = case_justice()
+    return provider.court_paths(viewer=viewer, case=case) if provider is not None else []
 
 
 def _at_safe_place(case: Case) -> bool:

@@ -28,6 +28,7 @@ BENCH_MODULES = [
     "kinga.intake.bench",
     "kinga.cases.bench",
     "kinga.directory.bench",
+    "kinga.justice.bench",
 ]
 
 

@@ -22,6 +22,7 @@ LOADERS = [
     "kinga.intake.demo",
     "kinga.cases.demo",
     "kinga.referrals.demo",
+    "kinga.justice.demo",
     "kinga.access.demo",
 ]
 

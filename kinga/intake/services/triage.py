@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from kinga.access.models import Relation
 from kinga.access.policy import can, can_do
-from kinga.access.services import access_grant, access_revoke
-from kinga.accounts.models import User
+from kinga.access.services import access_grant, access_grant_agencies, access_revoke
+from kinga.accounts.models import Agency, AgencyKind, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.services import case_open_from_report
@@ -27,6 +27,21 @@ from kinga.lib.reasons import reason_clean
 # A decision to refer keeps the report open to its triager this long, to send the referral.
 REFER_DECISION = "intake.refer_decision"
 REFER_WINDOW = timedelta(hours=72)
+
+# The source of the grants that put a report before the police units of its area once triage
+# decides to open an incident on it; the justice app ends them when the incident is opened.
+INCIDENT_QUEUE = "intake.report.incident"
+
+
+def police_units(*, county_id: int | None) -> list[Agency]:
+    """Return the police units a report of that county goes to for an incident.
+
+    The county's active police units; without a county, those of the six coastal counties.
+    """
+    units = Agency.objects.filter(is_active=True, kind=AgencyKind.POLICE_UNIT)
+    if county_id is not None:
+        return list(units.filter(county_id=county_id).order_by("pk"))
+    return list(units.filter(county__coastal=True).order_by("pk"))
 
 
 @transaction.atomic(durable=True)
@@ -126,5 +141,15 @@ def report_decide(
             source_type=REFER_DECISION,
             source_id=report.pk,
             ends_at=now + REFER_WINDOW,
+        )
+    if decision == Decision.OPEN_INCIDENT:
+        # The area's police units see the report (what it says) until one opens its incident.
+        access_grant_agencies(
+            matter=report.access_matter(),
+            relation=Relation.TRIAGE_AREA,
+            agencies=police_units(county_id=report.county_id),
+            actor=actor,
+            source_type=INCIDENT_QUEUE,
+            source_id=report.pk,
         )
     return report
