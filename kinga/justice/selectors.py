@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,6 +65,7 @@ from kinga.places.models import County
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
+    from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
 
     Viewer = User | AnonymousUser | None
@@ -763,3 +765,38 @@ def justice_funnel(*, viewer: Viewer, since: datetime.date | None = None) -> Fun
         ],
         median_days={key: _median(values) for key, values in durations.items()},
     )
+
+
+def home_work(*, viewer: User, today: datetime.date) -> list[WorkCount]:
+    """Return the viewer's justice work for their home: the court dates of the coming week
+    (those they attend in person marked), and for investigators the reports triage sent to
+    their unit that still wait for an incident."""
+    from kinga.accounts.home import WorkCount
+
+    work: list[WorkCount] = []
+    if policy.can_do(viewer, "incident.open"):
+        waiting = reports_awaiting_incident(viewer=viewer).count()
+        work.append(
+            WorkCount(
+                _("Reports waiting for an incident"),
+                waiting,
+                reverse("justice:incidents"),
+                urgent=waiting > 0,
+            )
+        )
+    if policy.can_do(viewer, "court.calendar"):
+        week = court_calendar(viewer=viewer, start=today, days=7)
+        attend = sum(1 for row in week if row.mine)
+        if attend:
+            work.append(
+                WorkCount(
+                    _("Court dates you attend this week"),
+                    attend,
+                    reverse("justice:calendar"),
+                    urgent=True,
+                )
+            )
+        work.append(
+            WorkCount(_("Court dates in the next 7 days"), len(week), reverse("justice:calendar"))
+        )
+    return work

@@ -157,3 +157,24 @@ def test_a_conviction_concludes_the_incident_and_takes_a_sentence(world: World) 
     world.prosecution.refresh_from_db()
     assert world.incident.stage == "concluded"
     assert world.prosecution.status == "concluded" and world.prosecution.compensation_kes == 500000
+
+
+def test_each_attendees_home_counts_the_court_dates_of_the_week(
+    world: World, client_for: Any
+) -> None:
+    """Issue 13 point 5 with issue 14: the court date in the world is within the week."""
+    p = world.personas
+    for user in (p.investigator, p.prosecutor, p.caseworker):
+        counts = {
+            str(w.label): w.count
+            for w in selectors.home_work(viewer=user, today=timezone.localdate())
+        }
+        assert counts["Court dates in the next 7 days"] == 1, user.username
+        page = client_for(user).get("/").content.decode()
+        assert "Court dates in the next 7 days" in page, user.username
+    for user in (p.counsellor, p.service_provider, p.caseworker_other, p.analyst):
+        counts = {
+            str(w.label): w.count
+            for w in selectors.home_work(viewer=user, today=timezone.localdate())
+        }
+        assert counts.get("Court dates in the next 7 days", 0) == 0, user.username
