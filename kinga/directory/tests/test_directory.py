@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,12 +299,20 @@ def test_open_now_reads_nairobi_time_from_any_timezone(directory: Directory) -> 
 
 # --- confidential addresses ----------------------------------------------------------------
 
-SECRETS = (SHELTER_STREET, "Siri Lane", "blue kiosk", "29123", "57817")
+SECRETS = (SHELTER_STREET, "Siri Lane", "blue kiosk", "4.29123", "39.57817")
+# Any decimal number in a page or file: the shelter's exact point must not be among them in
+# any rounding or format. (Bare digits such as "29123" also turn up by chance inside random
+# identifiers and timestamps, so numbers are compared as numbers.)
+NUMBER = re.compile(r"-?\d+\.\d+")
 
 
 def assert_no_secret(text: str) -> None:
     for secret in SECRETS:
         assert secret not in text, f"{secret!r} leaked"
+    for number in NUMBER.findall(text):
+        value = float(number)
+        for exact in SHELTER_POINT:
+            assert abs(value - exact) >= 0.0005, f"{number} is the shelter's exact point"
 
 
 def test_address_visible_only_to_the_shelters_own_staff(
