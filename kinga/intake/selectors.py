@@ -146,6 +146,19 @@ def triage_queue(*, viewer: User | AnonymousUser) -> QuerySet[Report]:
     )
 
 
+def triage_queue_page(*, viewer: User, limit: int = 200) -> list[Report]:
+    """Return the head of the triage queue for the triage page, and audit the list read."""
+    reports = list(triage_queue(viewer=viewer)[:limit])
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="intake.report",
+        fields=["reference", "priority", "categories", "channel", "county", "ward"],
+        detail={"list": "triage", "rows": len(reports)},
+    )
+    return reports
+
+
 def report_for_viewer(*, viewer: User | AnonymousUser, report_id: int) -> Report:
     """Return the report if the viewer may view it; else raise the same 404 as 'not found'.
 

@@ -470,7 +470,7 @@ def helpline_follow_up(request: HttpRequest, call_id: int) -> HttpResponse:
 def triage(request: HttpRequest) -> HttpResponse:
     """Show the area's queue: most urgent first, oldest first within a priority."""
     viewer = _capable(request, "report.triage", "intake.report")
-    reports = list(selectors.triage_queue(viewer=viewer)[:200])
+    reports = selectors.triage_queue_page(viewer=viewer)
     alerts = list(selectors.alerts_open_for(viewer=viewer)[:20])
     return render(request, "intake/triage.html", {"reports": reports, "alerts": alerts})
 

@@ -37,7 +37,7 @@ from kinga.justice.models import (
 )
 from kinga.justice.statutes import offence_choices
 from kinga.people.models import Sex
-from kinga.places.models import County
+from kinga.places.models import County, Ward
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -63,17 +63,25 @@ class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"{obj.person.full_name or obj.person} ({obj.get_role_display()})"
 
 
-class IncidentForm(forms.Form):
+class WardChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.sub_county.name})"
+
+
+class IncidentFacts(forms.Form):
+    """What happened: the part of an incident its team may correct later."""
+
     county = forms.ModelChoiceField(
         label=_("County"), queryset=County.objects.filter(coastal=True).order_by("name")
     )
-    station = forms.CharField(label=_("Police station"), max_length=120)
-    ob_number = forms.CharField(
-        label=_("Occurrence Book number"),
-        max_length=40,
-        help_text=_("As written in the station's Occurrence Book, e.g. OB 12/04/03/2026."),
+    ward = WardChoiceField(
+        label=_("Ward"),
+        queryset=Ward.objects.filter(sub_county__county__coastal=True)
+        .select_related("sub_county")
+        .order_by("sub_county__county__name", "name"),
+        required=False,
+        help_text=_("Where it mostly happened, if known."),
     )
-    reported_on = _date(_("Reported on"))
     summary = forms.CharField(
         label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
@@ -93,6 +101,33 @@ class IncidentForm(forms.Form):
     ended_on = _date(_("Exploitation ended"), required=False)
     buyer_origin = forms.ChoiceField(
         label=_("Buyers were"), choices=BuyerOrigin.choices, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        county, ward = data.get("county"), data.get("ward")
+        if county is not None and ward is not None and ward.sub_county.county_id != county.pk:
+            self.add_error("ward", _("This ward is not in the county chosen."))
+        return data
+
+
+class IncidentForm(IncidentFacts):
+    station = forms.CharField(label=_("Police station"), max_length=120)
+    ob_number = forms.CharField(
+        label=_("Occurrence Book number"),
+        max_length=40,
+        help_text=_("As written in the station's Occurrence Book, e.g. OB 12/04/03/2026."),
+    )
+    reported_on = _date(_("Reported on"))
+
+    field_order = ["county", "ward", "station", "ob_number", "reported_on"]
+
+
+class OfficerRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why they leave the investigation"),
+        max_length=300,
+        help_text=_("For example: transferred to another station, on leave, conflict of interest."),
     )
 
 

@@ -138,6 +138,12 @@ def task_get(*, viewer: Viewer, task_id: int) -> InvestigationTask:
     return _in_incident(viewer, InvestigationTask, task_id, action="change")  # type: ignore[no-any-return]
 
 
+def officer_get(*, viewer: Viewer, officer_id: int) -> InvestigationOfficer:
+    return _in_incident(  # type: ignore[no-any-return]
+        viewer, InvestigationOfficer, officer_id, action="change", related=("user__agency",)
+    )
+
+
 def submission_get(*, viewer: Viewer, submission_id: int) -> FileSubmission:
     return _in_incident(viewer, FileSubmission, submission_id)  # type: ignore[no-any-return]
 
@@ -200,6 +206,20 @@ def reports_awaiting_incident(*, viewer: Viewer) -> QuerySet[Report]:
         .select_related("county", "sub_county", "ward")
         .order_by("decided_at")
     )
+
+
+def reports_awaiting_incident_page(*, viewer: User, limit: int = 50) -> list[Report]:
+    """Return the oldest reports waiting for an incident, and audit the list read."""
+    reports = list(reports_awaiting_incident(viewer=viewer)[:limit])
+    if policy.can_do(viewer, "incident.open"):
+        audit_record(
+            action=AuditAction.LIST,
+            actor=viewer,
+            record_type="intake.report",
+            fields=["received_at", "county", "ward"],
+            detail={"list": "awaiting_incident", "rows": len(reports)},
+        )
+    return reports
 
 
 def report_for_incident(*, viewer: Viewer, report_id: int) -> Report:

@@ -21,7 +21,7 @@ from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from kinga.access import policy
 from kinga.access.models import Relation
@@ -499,6 +499,77 @@ def officer_add(*, incident: Incident, actor: User, user: User) -> Investigation
 
 
 @transaction.atomic(durable=True)
+def officer_remove(*, officer: InvestigationOfficer, actor: User, reason: str) -> None:
+    """Take an officer off the investigation: their access ends, and their unit's when no
+    investigator of it remains. The last officer stays until another joins, and an officer
+    with open steps hands them on first, so no step is left with no one to do it."""
+    incident = officer.incident
+    _require(actor, incident, "change")
+    if officer.ended_at is not None:
+        raise ValidationError(_("This officer has already left the investigation."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the officer leaves the investigation.")})
+    others = InvestigationOfficer.objects.filter(
+        incident=incident, ended_at__isnull=True, user__is_active=True
+    ).exclude(pk=officer.pk)
+    if not others.exists():
+        raise ValidationError(
+            _("An investigation keeps at least one officer: add the next one first.")
+        )
+    open_tasks = InvestigationTask.objects.filter(
+        incident=incident, assigned_to=officer.user, done_at__isnull=True
+    ).count()
+    if open_tasks:
+        raise ValidationError(
+            ngettext(
+                "This officer has %(count)d open step: give it to another officer first.",
+                "This officer has %(count)d open steps: give them to another officer first.",
+                open_tasks,
+            )
+            % {"count": open_tasks}
+        )
+    officer.ended_at = timezone.now()
+    officer.save(update_fields=["ended_at"])
+    matter = incident.access_matter()
+    access_revoke(
+        matter=matter,
+        actor=actor,
+        relation=Relation.TEAM_MEMBER,
+        user=officer.user,
+        source_type=TEAM_SOURCE,
+        source_id=incident.pk,
+    )
+    agency = officer.user.agency
+    if agency is not None and not others.filter(user__agency=agency).exists():
+        access_revoke(
+            matter=matter,
+            actor=actor,
+            relation=Relation.AGENCY_ON_TEAM,
+            agency=agency,
+            via_role=Role.INVESTIGATOR,
+            source_type=TEAM_SOURCE,
+            source_id=incident.pk,
+        )
+    notify(
+        recipients=[officer.user],
+        message=gettext_noop("You were taken off the investigation of incident %(code)s."),
+        values={"code": incident.code},
+        link="",
+        kind="justice_team",
+        actor=actor,
+    )
+    _touch(incident)
+    _audit(
+        actor,
+        officer,
+        incident,
+        action=AuditAction.CHANGE,
+        fields=["ended_at"],
+        detail={"user": officer.user_id, "reason": reason.strip()[:300]},
+    )
+
+
+@transaction.atomic(durable=True)
 def task_add(
     *, incident: Incident, actor: User, title: str, due_on: datetime.date, assigned_to: User
 ) -> InvestigationTask:
@@ -515,6 +586,57 @@ def task_add(
     )
     _save(task)
     _audit(actor, task, incident, fields=["title", "due_on", "assigned_to"])
+    return task
+
+
+@transaction.atomic(durable=True)
+def task_change(
+    *,
+    task: InvestigationTask,
+    actor: User,
+    title: str,
+    due_on: datetime.date,
+    assigned_to: User,
+) -> InvestigationTask:
+    """Correct a step, move its due date or give it to another officer on the team."""
+    incident = task.incident
+    _require(actor, incident, "change")
+    if task.done_at is not None:
+        raise ValidationError(_("This step is done; record a new one instead."))
+    if assigned_to not in team_of(incident):
+        raise ValidationError({"assigned_to": _("Choose an officer on the team.")})
+    changed = [
+        name
+        for name, value in (("title", title.strip()), ("due_on", due_on))
+        if getattr(task, name) != value
+    ]
+    if task.assigned_to_id != assigned_to.pk:
+        changed.append("assigned_to")
+    if not changed:
+        return task
+    previous = task.assigned_to
+    task.title = title.strip()
+    task.due_on = due_on
+    task.assigned_to = assigned_to
+    task.full_clean()
+    task.save(update_fields=changed)
+    if "assigned_to" in changed:
+        notify(
+            recipients=[assigned_to],
+            message=gettext_noop("A step of incident %(code)s is now yours, due %(due)s."),
+            values={"code": incident.code, "due": due_on.isoformat()},
+            link=_link(incident),
+            kind="justice_task",
+            actor=actor,
+        )
+    _audit(
+        actor,
+        task,
+        incident,
+        action=AuditAction.CHANGE,
+        fields=changed,
+        detail={"from": previous.pk} if "assigned_to" in changed else {},
+    )
     return task
 
 

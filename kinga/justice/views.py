@@ -101,7 +101,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     if stage not in IncidentStage.values:
         stage = ""
     incidents = list(selectors.incident_list(viewer=viewer, stage=stage)[:200])
-    waiting = list(selectors.reports_awaiting_incident(viewer=viewer)[:50])
+    waiting = selectors.reports_awaiting_incident_page(viewer=viewer)
     return render(
         request,
         "justice/incident_list.html",
@@ -151,6 +151,7 @@ def incident_open(request: HttpRequest) -> HttpResponse:
             began_on=data["began_on"],
             ended_on=data["ended_on"],
             buyer_origin=data["buyer_origin"] or "",
+            ward=data["ward"],
         )
         opened: list[Incident] = []
         try:
@@ -183,6 +184,59 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 
 # --- the incident ---------------------------------------------------------------------------
+
+
+@login_required
+def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Correct what the incident records of what happened; its police references stay."""
+    viewer = _viewer(request)
+    incident = selectors.incident_get(
+        viewer=viewer, incident_id=incident_id, action="change", section="justice"
+    )
+    initial = {
+        "county": incident.county_id,
+        "ward": incident.ward_id,
+        "summary": incident.summary,
+        "exploitation_types": incident.exploitation_types,
+        "control_methods": incident.control_methods,
+        "began_on": incident.began_on,
+        "ended_on": incident.ended_on,
+        "buyer_origin": incident.buyer_origin,
+    }
+    form = jf.IncidentFacts(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        facts = services.IncidentInput(
+            county=data["county"],
+            ward=data["ward"],
+            station="",
+            ob_number="",
+            reported_on=incident.reported_on,
+            summary=data["summary"],
+            exploitation_types=data["exploitation_types"],
+            control_methods=data["control_methods"],
+            began_on=data["began_on"],
+            ended_on=data["ended_on"],
+            buyer_origin=data["buyer_origin"] or "",
+        )
+        if _run(
+            request,
+            form,
+            incident,
+            lambda: services.incident_describe(incident=incident, actor=viewer, facts=facts),
+        ):
+            messages.success(request, _("What happened is saved."))
+            return _back(incident, "summary")
+    return _step_page(
+        request,
+        incident,
+        form,
+        _("Correct what happened"),
+        intro=_(
+            "The station and Occurrence Book number stay as first recorded; every change is "
+            "kept in the incident's history."
+        ),
+    )
 
 
 @login_required
@@ -232,9 +286,21 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
         searched = True
         found = person_search(viewer=viewer, text=search.cleaned_data["q"], limit=10)
     searched_name = request.GET.get("q", "").split()
+    posted_id = request.POST.get("person_id", "") if request.POST.get("which") == "existing" else ""
+    # One form per person found, each with its own prefix: ids stay unique on the page and a
+    # refused choice shows its errors beside the person it was about.
     existing = jf.ExistingPersonForm(
-        request.POST if request.POST.get("which") == "existing" else None, prefix="existing"
+        request.POST if posted_id else None, prefix=f"existing-{posted_id or 'none'}"
     )
+    choices = [
+        (
+            person,
+            existing
+            if str(person.pk) == posted_id
+            else jf.ExistingPersonForm(prefix=f"existing-{person.pk}"),
+        )
+        for person in found
+    ]
     new = jf.NewPersonForm(
         request.POST if request.POST.get("which") == "new" else None,
         prefix="new",
@@ -293,6 +359,8 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
             "search": search,
             "found": found,
             "searched": searched,
+            "choices": choices,
+            "unmatched": bool(posted_id) and all(str(p.pk) != posted_id for p in found),
             "existing": existing,
             "new": new,
             "q": request.GET.get("q") or request.POST.get("q", ""),
@@ -334,6 +402,52 @@ def officer_add(request: HttpRequest, incident_id: int) -> HttpResponse:
         ):
             return _back(incident, "investigation")
     return _step_page(request, incident, form, _("Add an investigating officer"))
+
+
+@login_required
+def officer_remove(request: HttpRequest, officer_id: int) -> HttpResponse:
+    officer = selectors.officer_get(viewer=_viewer(request), officer_id=officer_id)
+    incident = officer.incident
+    form = jf.OfficerRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if _run(
+            request,
+            form,
+            incident,
+            lambda: services.officer_remove(officer=officer, actor=_viewer(request), reason=reason),
+        ):
+            messages.success(request, _("The officer has left the investigation."))
+            return _back(incident, "investigation")
+    name = officer.user.get_full_name() or officer.user.username
+    return _step_page(
+        request,
+        incident,
+        form,
+        _("Take %(name)s off the investigation") % {"name": name},
+        intro=_(
+            "Their access to the incident ends now. Give their open steps to another officer "
+            "first; the investigation keeps at least one officer."
+        ),
+    )
+
+
+@login_required
+def task_edit(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = selectors.task_get(viewer=_viewer(request), task_id=task_id)
+    incident = task.incident
+    initial = {"title": task.title, "due_on": task.due_on, "assigned_to": task.assigned_to_id}
+    form = jf.TaskForm(request.POST or None, initial=initial, team=services.team_of(incident))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _run(
+            request,
+            form,
+            incident,
+            lambda: services.task_change(task=task, actor=_viewer(request), **data),
+        ):
+            return _back(incident, "investigation")
+    return _step_page(request, incident, form, _("Change an investigation step"))
 
 
 @login_required

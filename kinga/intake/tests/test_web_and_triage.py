@@ -161,6 +161,10 @@ def test_triage_queue_orders_by_priority_then_age(client_for: Any, personas: Any
     page = client_for(personas.caseworker).get("/intake/triage/")
     assert page.status_code == 200
     assert [r.pk for r in page.context["reports"]] == [urgent.pk, young.pk, older.pk]
+    read = AuditEvent.objects.filter(
+        action=AuditAction.LIST, actor=personas.caseworker, record_type="intake.report"
+    ).get()
+    assert read.detail == {"list": "triage", "rows": 3}
 
 
 def test_queue_is_closed_to_other_counties_and_roles(client_for: Any, personas: Any) -> None:

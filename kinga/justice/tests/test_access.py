@@ -76,6 +76,8 @@ def test_every_page_of_the_incident_is_a_404_to_outsiders_and_audited(
         reverse("justice:amend", args=[world.prosecution.pk]),
         reverse("justice:schedule", args=[world.prosecution.pk]),
         reverse("justice:adjourn", args=[world.hearing.pk]),
+        reverse("justice:incident_edit", args=[world.incident.pk]),
+        reverse("justice:officer_remove", args=[world.incident.officers.get().pk]),
     ]
     for user in (
         p.caseworker,
@@ -165,6 +167,19 @@ def test_the_police_see_a_report_sent_for_an_incident_until_one_is_opened(
         assert list(selectors.reports_awaiting_incident(viewer=user)) == []
     assert policy.can(personas.investigator, "view", report, "summary")
     assert not policy.can(personas.investigator, "change", report, "summary")
+
+
+def test_the_list_of_reports_waiting_for_an_incident_is_an_audited_read(
+    personas: Any, client_for: Any
+) -> None:
+    from kinga.justice.tests.conftest import triaged_report
+
+    triaged_report(personas)
+    client_for(personas.investigator).get(reverse("justice:incidents"))
+    read = AuditEvent.objects.filter(
+        action=AuditAction.LIST, actor=personas.investigator, record_type="intake.report"
+    ).get()
+    assert read.detail == {"list": "awaiting_incident", "rows": 1}
 
 
 def test_the_funnel_is_counts_for_the_aggregate_view_only(world: World) -> None:

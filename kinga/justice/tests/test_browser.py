@@ -76,8 +76,8 @@ def test_from_a_triaged_report_to_an_adjourned_hearing(  # type: ignore[no-untyp
     page.click("#person-search button[type=submit]")
     found = page.locator("form.found-person").first
     assert "Mohamed Salim" in found.inner_text()
-    found.locator("select[name=existing-role]").select_option("recruiter")
-    found.locator("select[name=existing-relationship]").select_option("community")
+    found.locator("select[name$='-role']").select_option("recruiter")
+    found.locator("select[name$='-relationship']").select_option("community")
     found.locator("button[type=submit]").click()
     page.wait_for_selector("#people")
     # nobody is known under the buyer's name: a new person

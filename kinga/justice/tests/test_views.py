@@ -148,3 +148,32 @@ def test_the_incident_list_is_the_teams_and_bounded(
     assert world.incident.code in response.content.decode()
     other = client_for(world.personas.caseworker).get(reverse("justice:incidents"))
     assert world.incident.code not in other.content.decode()
+
+
+def test_the_add_person_page_has_one_form_per_person_found_with_unique_ids(
+    world: World, client_for: Any
+) -> None:
+    import re
+
+    from kinga.justice.models import PersonOfInterest
+
+    client = client_for(world.personas.investigator)
+    url = reverse("justice:person_add", args=[world.incident.pk])
+    page = client.get(url, {"q": "Mohamed Salim"}).content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    person_id = world.recruiter.person_id
+    assert f'name="existing-{person_id}-role"' in page
+    response = client.post(
+        f"{url}?q=Mohamed+Salim",
+        {
+            "which": "existing",
+            "q": "Mohamed Salim",
+            "person_id": person_id,
+            f"existing-{person_id}-role": "transporter",
+            f"existing-{person_id}-relationship": "stranger",
+        },
+    )
+    assert response.status_code == 302
+    roles = PersonOfInterest.objects.filter(incident=world.incident, person_id=person_id)
+    assert sorted(roles.values_list("role", flat=True)) == ["recruiter", "transporter"]
