@@ -30,6 +30,7 @@ from kinga.justice.models import (
     AdjournmentReason,
     AgeProof,
     Arrest,
+    BailCondition,
     BailTerms,
     ChargeCount,
     ChargeDecision,
@@ -308,10 +309,20 @@ def _prosecution_views(incident: Incident) -> list[ProsecutionView]:
         )
         .order_by("pk")
     )
+    conditions = {key: str(label) for key, label in BailCondition.choices}
+    measures = {key: str(label) for key, label in Measure.choices}
     views = []
     for prosecution in prosecutions:
         sheets = list(prosecution.charge_sheets.all())
         events = list(prosecution.court_events.all())
+        for terms in prosecution.bail.all():
+            terms.condition_labels = [  # type: ignore[attr-defined]
+                conditions.get(code, code) for code in terms.conditions
+            ]
+        for protection in prosecution.protections.all():
+            protection.measure_labels = [  # type: ignore[attr-defined]
+                measures.get(code, code) for code in protection.measures
+            ]
         views.append(
             ProsecutionView(
                 prosecution=prosecution,

@@ -177,3 +177,28 @@ def test_the_add_person_page_has_one_form_per_person_found_with_unique_ids(
     assert response.status_code == 302
     roles = PersonOfInterest.objects.filter(incident=world.incident, person_id=person_id)
     assert sorted(roles.values_list("role", flat=True)) == ["recruiter", "transporter"]
+
+
+def test_the_court_record_shows_measures_and_bail_conditions_by_name(
+    world: World, client_for: Any
+) -> None:
+    from kinga.justice import services
+    from kinga.justice.models import BailCondition, BailKind
+
+    services.bail_record(
+        prosecution=world.prosecution,
+        actor=world.personas.prosecutor,
+        accused=world.recruiter,
+        kind=BailKind.CASH_BAIL,
+        decided_on=timezone.localdate(),
+        amount_kes=200_000,
+        conditions=[BailCondition.NO_CONTACT_CHILD, BailCondition.REPORT_TO_STATION],
+    )
+    page = client_for(world.personas.prosecutor).get(
+        reverse("justice:incident", args=[world.incident.pk])
+    )
+    text = page.content.decode()
+    assert "Evidence through an intermediary" in text
+    assert "No contact with the child or the child&#x27;s family" in text
+    assert "no_contact_child" not in text
+    assert "in_camera" not in text
