@@ -487,7 +487,12 @@ def path_dates(incident: Incident) -> dict[str, datetime.date | None]:
         Incident.objects.filter(pk=incident.pk)
         .annotate(
             case_opened=_first(
-                Case.objects.filter(pk__in=IncidentChild.objects.filter(**mine).values("case")),
+                # the link's incident is the outer query's: OuterRef one level further out
+                Case.objects.filter(
+                    pk__in=IncidentChild.objects.filter(
+                        incident_id=OuterRef(OuterRef("pk"))
+                    ).values("case")
+                ),
                 "opened_at",
             ),
             investigated=_first(Investigation.objects.filter(**mine), "created_at"),

@@ -17,7 +17,7 @@ from kinga.justice.models import (
     CourtEvent,
     CourtEventState,
 )
-from kinga.justice.tests.conftest import World
+from kinga.justice.tests.conftest import World, child_case
 from kinga.messaging.models import OutboundMessage
 from kinga.notifications.models import Notification
 from kinga.tasks.registry import PERIODIC
@@ -117,8 +117,17 @@ def test_the_calendar_shows_each_attendee_their_dates(world: World, client_for: 
 
 
 def test_the_path_to_verdict_counts_days_per_step(world: World) -> None:
+    # a second child, whose case was opened first and whose number is not the incident's
+    sister = child_case(world.personas, given_name="Neema")
+    assert sister.pk != world.incident.pk
+    services.incident_link_case(
+        incident=world.incident, actor=world.personas.investigator, case_code=sister.code
+    )
+    opened = datetime.datetime(2026, 1, 5, 9, tzinfo=datetime.UTC)
+    type(sister).objects.filter(pk=sister.pk).update(opened_at=opened)
     steps = {step.label: step for step in selectors.path_of(world.incident)}
     assert steps["Report"].reached_on is not None
+    assert steps["Case opened"].reached_on == timezone.localdate(opened)
     assert steps["Incident opened"].reached_on == timezone.localdate()
     assert steps["Decision to charge"].reached_on == timezone.localdate()
     assert steps["Plea"].reached_on is None and steps["Judgment"].reached_on is None
