@@ -15,7 +15,7 @@ from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.lib.names import exact_token, pair_tokens, query_tokens
+from kinga.lib.names import PREFIX_LENGTH, exact_token, pair_tokens, query_tokens
 from kinga.lib.phones import normalise_phone
 from kinga.people.models import (
     IdentifierKind,
@@ -140,13 +140,47 @@ def rank_by_name(
         if candidates:
             order = _scored(exact, phonetic, limit=limit, person_ids=candidates)
     if len(order) < limit:
-        matches = PersonNameToken.objects.all()
-        if among is not None:
-            matches = matches.filter(person_id__in=among)
-        if order:
-            matches = matches.exclude(person_id__in=order)
-        order += _scored(exact, phonetic, limit=limit - len(order), matches=matches)
+        if len(parts) == 2 and all(len(part) > PREFIX_LENGTH for part, _, _ in parts):
+            # Whoever holds both parts (by sound) is already in `order`, so the rest hold
+            # one part: its exact spelling (score 3) before its sound alone (1), newest
+            # first within each — read tier by tier from the index instead of summing
+            # scores over every row of two common names.
+            wholes = sorted({exact_token(part) for part, _, _ in parts})
+            order += _tiered([wholes, phonetic], among=among, limit=limit, order=order)
+        else:
+            matches = PersonNameToken.objects.all()
+            if among is not None:
+                matches = matches.filter(person_id__in=among)
+            if order:
+                matches = matches.exclude(person_id__in=order)
+            order += _scored(exact, phonetic, limit=limit - len(order), matches=matches)
     return order
+
+
+def _tiered(
+    tiers: list[list[str]],
+    *,
+    among: QuerySet[Any, Any] | None,
+    limit: int,
+    order: list[int],
+) -> list[int]:
+    """Return up to `limit - len(order)` more person ids, tier by tier, newest first within
+    each, leaving out those already in `order`: each tier reads the (token, person) index
+    backwards and stops at the limit."""
+    found: list[int] = []
+    for tokens in tiers:
+        wanted = limit - len(order) - len(found)
+        if not tokens or wanted <= 0:
+            continue
+        rows = PersonNameToken.objects.filter(token__in=tokens)
+        if among is not None:
+            rows = rows.filter(person_id__in=among)
+        if order or found:
+            rows = rows.exclude(person_id__in=[*order, *found])
+        found += list(
+            rows.order_by("-person_id").values_list("person_id", flat=True).distinct()[:wanted]
+        )
+    return found
 
 
 def _single_part(
@@ -165,21 +199,7 @@ def _single_part(
     name, exact_tokens, phonetic_tokens = part
     whole = exact_token(name)
     tiers = [[whole], sorted(exact_tokens - {whole}), sorted(phonetic_tokens)]
-    order: list[int] = []
-    for tokens in tiers:
-        if not tokens or len(order) >= limit:
-            continue
-        rows = PersonNameToken.objects.filter(token__in=tokens)
-        if among is not None:
-            rows = rows.filter(person_id__in=among)
-        if order:
-            rows = rows.exclude(person_id__in=order)
-        order += list(
-            rows.order_by("-person_id")
-            .values_list("person_id", flat=True)
-            .distinct()[: limit - len(order)]
-        )
-    return order
+    return _tiered(tiers, among=among, limit=limit, order=[])
 
 
 def _scored(

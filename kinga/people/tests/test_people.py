@@ -145,6 +145,30 @@ def test_search_puts_persons_with_every_name_first(child: Person, personas) -> N
     assert found == [child, both_by_sound, one_name]
 
 
+def test_two_names_never_seen_together_rank_each_spelling_before_each_sound(  # type: ignore[no-untyped-def]
+    child: Person, personas
+) -> None:
+    """Nobody is called "Rehema Kazungu": those holding one of the names follow, the exact
+    spelling of either before a sound-alike of either, newest first within each."""
+
+    def witness(given: str, family: str) -> Person:
+        person = person_create(
+            actor=None, kind=PersonKind.WITNESS, given_name=given, family_name=family
+        )
+        person_link(person=person, matter=CASE, role="witness", actor=None)
+        return person
+
+    rehema = witness("Rehema", "Juma")
+    sounds_like_kazungu = witness("Baraka", "Kazongu")
+    kazungu = witness("Baraka", "Kazungu")
+    sounds_like_rehema = witness("Rehima", "Ali")
+    found = person_search(viewer=personas.caseworker, text="Rehema Kazungu")
+    assert found[:2] == [kazungu, rehema]
+    assert set(found[2:]) == {sounds_like_kazungu, sounds_like_rehema}
+    assert found[2:] == sorted(found[2:], key=lambda person: -person.pk)
+    assert child not in found
+
+
 def test_search_by_phone_in_any_format(child: Person, personas) -> None:  # type: ignore[no-untyped-def]
     assert person_search(viewer=personas.caseworker, phone="+254 712 345 678") == [child]
     assert person_search(viewer=personas.caseworker, phone="0712345678", text="Mwanaisha") == [
