@@ -138,7 +138,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "kinga.accounts.middleware.keep_post_after_expiry",
     "kinga.accounts.middleware.require_two_factor",
-    "kinga.audit.context.audit_context",
+    "kinga.audit.middleware.audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -152,7 +152,7 @@ KINGA_CHANNEL_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kinga.lib.middleware.security_headers",
     "django.middleware.common.CommonMiddleware",
-    "kinga.audit.context.audit_context",
+    "kinga.audit.middleware.audit_context",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

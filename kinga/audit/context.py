@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,15 @@ current: ContextVar[RequestContext] = ContextVar(
 )
 
 
+# Refusals written inside a transaction that may yet roll back (a service that refuses
+# halfway raises, and its transaction takes the refusal's event with it). The request's
+# middleware holds a list here; `audit_record` notes each such refusal in it, and
+# `kinga.audit.middleware` writes again, after the view, any that did not survive.
+pending_refusals: ContextVar[list[tuple[str, dict[str, object]]] | None] = ContextVar(
+    "kinga_audit_pending_refusals", default=None
+)
+
+
 def client_address(request: HttpRequest) -> str | None:
     """Return the client's address as the web server saw it.
 
@@ -30,23 +38,3 @@ def client_address(request: HttpRequest) -> str | None:
     """
     address = request.META.get("REMOTE_ADDR") or None
     return str(address) if address else None
-
-
-def audit_context(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """Make the request id and client address available to every audit write."""
-
-    def middleware(request: HttpRequest) -> HttpResponse:
-        token = current.set(
-            RequestContext(
-                request_id=getattr(request, "request_id", ""),
-                address=client_address(request),
-            )
-        )
-        try:
-            return get_response(request)
-        finally:
-            current.reset(token)
-
-    return middleware

@@ -19,7 +19,7 @@ from kinga.audit.checkpoints import (
     checkpoint_append,
     last_checkpoint,
 )
-from kinga.audit.context import current
+from kinga.audit.context import current, pending_refusals
 from kinga.audit.keys import audit_keyring
 from kinga.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from kinga.audit.verify import verify_chain
@@ -190,7 +190,40 @@ def audit_record(**given: Unpack[EventFields]) -> AuditEvent:
 
     Field *names* go in; values never do. See `audit_append` for the chain's lock.
     """
-    return audit_append(audit_prepare(**given))
+    event = audit_append(audit_prepare(**given))
+    if given.get("action") == "denied" and connection.in_atomic_block:
+        pending = pending_refusals.get()
+        if pending is not None:
+            pending.append((event.hash, dict(given)))
+    return event
+
+
+def audit_refusals_settle() -> int:
+    """Write again each refusal of this request whose transaction rolled back; return how
+    many. Called by the request middleware once the view is done, outside any transaction.
+
+    A refusal is written where it happens, in the caller's transaction (so the chain stays
+    one sequence); when that transaction then fails, the event is gone with it, and here
+    it is appended anew, marked so, with the time it is written.
+    """
+    pending = pending_refusals.get()
+    if not pending:
+        return 0
+    pending_refusals.set([])
+    # by hash, which is unique and covers the event's time: a sequence number or a row id
+    # freed by the rollback may already belong to another event
+    kept = set(
+        AuditEvent.objects.filter(hash__in=[key for key, _ in pending]).values_list(
+            "hash", flat=True
+        )
+    )
+    lost = [given for key, given in pending if key not in kept]
+    for given in lost:
+        detail = dict(given.get("detail") or {})  # type: ignore[call-overload]
+        detail["after_rollback"] = True
+        with transaction.atomic():
+            audit_record(**{**given, "detail": detail})
+    return len(lost)
 
 
 def audit_checkpoint(

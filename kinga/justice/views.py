@@ -36,8 +36,8 @@ def _viewer(request: HttpRequest) -> User:
 def _run(
     request: HttpRequest, form: forms.Form, incident: Incident, call: Callable[[], Any]
 ) -> bool:
-    """Call one service; put its refusal on the form. A 404 inside the service (its audit
-    event rolled back with it) is audited again here on the incident's trail."""
+    """Call one service; put its refusal on the form. A 404 inside the service goes on up
+    (its audit event, rolled back with the service, is written again by the middleware)."""
     try:
         call()
     except ValidationError as error:
@@ -50,16 +50,6 @@ def _run(
     except PermissionDenied as error:
         form.add_error(None, str(error) or _("You may not do this."))
         return False
-    except Http404:
-        policy.deny(
-            _viewer(request),
-            record_type=selectors.INCIDENT,
-            record_id=incident.pk,
-            action="create",
-            section="justice",
-            matter=incident,
-        )
-        raise
     return True
 
 
