@@ -61,6 +61,10 @@ def _new_audit_key() -> str:
     return f"a{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
 
 
+def _new_backup_key() -> str:
+    return f"b{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
+
+
 _missing: list[str] = []
 
 SECRET_KEY = env_secret("KINGA_SECRET_KEY")
@@ -73,6 +77,9 @@ KINGA_INDEX_KEY = env_secret("KINGA_INDEX_KEY")
 # never in the database: someone who can write the database but lacks them cannot rewrite the
 # log undetected (kinga/audit/keys.py).
 KINGA_AUDIT_KEYS = env_secret("KINGA_AUDIT_KEYS")
+# Backup keys: "id:base64key,..." (32 bytes each) that seal `kinga backup` archives; the first
+# seals, all open. Never a data, index or audit key (kinga/lib/backup.py refuses one).
+KINGA_BACKUP_KEYS = env_secret("KINGA_BACKUP_KEYS")
 ALLOWED_HOSTS = env_list("KINGA_ALLOWED_HOSTS")
 
 if PRODUCTION:
@@ -98,6 +105,7 @@ else:
         "index_key", lambda: secrets.token_urlsafe(32)
     )
     KINGA_AUDIT_KEYS = KINGA_AUDIT_KEYS or _local_secret("audit_keys", _new_audit_key)
+    KINGA_BACKUP_KEYS = KINGA_BACKUP_KEYS or _local_secret("backup_keys", _new_backup_key)
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
@@ -352,6 +360,20 @@ KINGA_AUDIT_CHECKPOINT_DIR = env_str(
 KINGA_AUDIT_CHECKPOINT_MINUTES = env_int("KINGA_AUDIT_CHECKPOINT_MINUTES", 5)
 if KINGA_AUDIT_CHECKPOINT_MINUTES < 1:
     raise ConfigurationError("KINGA_AUDIT_CHECKPOINT_MINUTES must be at least 1")
+
+# Backups (`kinga backup`, `kinga restore`; README "Backups"): with KINGA_BACKUP_DIR set the
+# worker writes an encrypted archive there every KINGA_BACKUP_EVERY_HOURS and keeps the newest
+# KINGA_BACKUP_KEEP. KINGA_PG_BIN_DIR names where pg_dump and pg_restore are, when not found.
+KINGA_BACKUP_DIR = env_str("KINGA_BACKUP_DIR", "")
+KINGA_BACKUP_EVERY_HOURS = env_int("KINGA_BACKUP_EVERY_HOURS", 24)
+KINGA_BACKUP_KEEP = env_int("KINGA_BACKUP_KEEP", 7)
+KINGA_PG_BIN_DIR = env_str("KINGA_PG_BIN_DIR", "")
+if KINGA_BACKUP_EVERY_HOURS < 1 or KINGA_BACKUP_KEEP < 1:
+    raise ConfigurationError("KINGA_BACKUP_EVERY_HOURS and KINGA_BACKUP_KEEP must be at least 1")
+if PRODUCTION and KINGA_BACKUP_DIR and not KINGA_BACKUP_KEYS:
+    raise ConfigurationError(
+        "Production refuses to start without: KINGA_BACKUP_KEYS (KINGA_BACKUP_DIR is set)"
+    )
 
 # Break-glass grants last this long.
 KINGA_BREAK_GLASS_HOURS = env_int("KINGA_BREAK_GLASS_HOURS", 4)

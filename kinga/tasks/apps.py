@@ -9,5 +9,6 @@ class TasksConfig(AppConfig):
     verbose_name = _("Background tasks")
 
     def ready(self) -> None:
-        # Register this layer's periodic jobs (the audit checkpoint) in every process.
-        from kinga.tasks import jobs  # noqa: F401
+        # Register this layer's periodic jobs (the audit checkpoint and the scheduled backup,
+        # which runs only when KINGA_BACKUP_DIR is set) in every process.
+        from kinga.tasks import backups, jobs  # noqa: F401
