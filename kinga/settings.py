@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "kinga.referrals",
     "kinga.cases",
     "kinga.justice",
+    "kinga.assist",
 ]
 
 MIDDLEWARE = [
