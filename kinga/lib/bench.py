@@ -30,6 +30,7 @@ BENCH_MODULES = [
     "kinga.directory.bench",
     "kinga.justice.bench",
     "kinga.tasks.bench",
+    "kinga.people.bench_matching",
 ]
 
 

@@ -271,3 +271,32 @@ def query_tokens(text: str) -> list[tuple[str, frozenset[str], frozenset[str]]]:
             exact.add(prefix_token(part))
         result.append((part, frozenset(exact), frozenset({phonetic_token(part)})))
     return result
+
+
+def name_lineage(text: str) -> tuple[list[str], list[str]]:
+    """Return a name's own normalised parts and its father's, split at `bin`/`binti`/`wa`.
+
+    "Mwanaisha binti Said" is (["mwanaisha"], ["said"]): Said is her father's name, not a
+    family name she carries; "Kahindi wa Katana" is (["kahindi"], ["katana"]). A name with
+    no connector is all its own parts; a name that starts with one ("binti Said") is all
+    its father's.
+    """
+    raw = [part for part in _SEPARATORS.split(_ascii_lower(text)) if part]
+    own: list[str] = []
+    father: list[str] = []
+    target = own
+    index = 0
+    while index < len(raw):
+        part = raw[index]
+        if part in CONNECTORS:
+            target = father
+            index += 1
+            continue
+        if part in JOINING_PARTICLES and index + 1 < len(raw):
+            part = part + raw[index + 1]
+            index += 1
+        normal = normalise_name_part(part)
+        if normal:
+            target.append(normal)
+        index += 1
+    return own, father
