@@ -50,6 +50,7 @@ class Personas:
     trainer: User
     admin: User
     children_officer: User
+    data_protection_officer: User
 
     def all_users(self) -> list[User]:
         return [
@@ -65,6 +66,7 @@ class Personas:
             self.trainer,
             self.admin,
             self.children_officer,
+            self.data_protection_officer,
         ]
 
 
@@ -147,6 +149,9 @@ def personas(db: None) -> Personas:
         trainer=make_user("mwakio_trainer", programme, Role.TRAINER),
         admin=make_user("admin_kinga", programme, Role.ADMIN),
         children_officer=make_user("zuhura_childrenofficer", childrens, Role.CASEWORKER),
+        data_protection_officer=make_user(
+            "faraji_dpo", programme, Role.DATA_PROTECTION_OFFICER
+        ),
     )
 
 

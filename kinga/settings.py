@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "kinga.cases",
     "kinga.justice",
     "kinga.assist",
+    "kinga.dataprotection",
 ]
 
 MIDDLEWARE = [

@@ -270,6 +270,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "court.calendar": frozenset(
         {Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}
     ),
+    # the law's duties (kinga.dataprotection): breaches, retention and holds, requests
+    "dataprotection.manage": frozenset({Role.DATA_PROTECTION_OFFICER}),
 }
 
 

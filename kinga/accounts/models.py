@@ -46,6 +46,9 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("Analyst")
     TRAINER = "trainer", _("Trainer")
     ADMIN = "admin", _("Administrator")
+    # Kenya's Data Protection Act 2019 s.24: the breach register, retention and legal holds,
+    # data subjects' requests; sees no case content but what a request it handles opens.
+    DATA_PROTECTION_OFFICER = "data_protection_officer", _("Data protection officer")
 
 
 class Agency(models.Model):

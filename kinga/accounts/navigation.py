@@ -78,6 +78,11 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
         superuser=True,
     ),
+    NavItem(
+        "dataprotection:breaches",
+        _("Breach register"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

@@ -40,6 +40,7 @@ def test_roles_without_record_access_appear_nowhere() -> None:
     assert Role.ADMIN not in roles_in_table
     assert Role.ANALYST not in roles_in_table
     assert Role.TRAINER not in roles_in_table
+    assert Role.DATA_PROTECTION_OFFICER not in roles_in_table
     assert all("delete" not in actions for cells in POLICY.values() for actions in cells.values())
 
 

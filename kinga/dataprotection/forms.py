@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kinga.accounts.models import Agency
+from kinga.dataprotection.models import (
+    CLOCK_SLACK,
+    FUTURE_MOMENT,
+    BreachKind,
+    BreachRisk,
+    BreachStep,
+)
+from kinga.lib.reasons import MIN_REASON_LENGTH
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+    Label = str | _StrPromise
+
+_MOMENT = {"type": "datetime-local"}
+
+
+def not_in_future(value: datetime.datetime | None) -> None:
+    """Refuse a moment after now, by the same rule as the model's `clean`."""
+    if value is not None and value > timezone.now() + CLOCK_SLACK:
+        raise ValidationError(FUTURE_MOMENT, code="future")
+
+
+def _moment(label: Label, *, required: bool = True, help_text: Label = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        validators=[not_in_future],
+        widget=forms.DateTimeInput(attrs=_MOMENT, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+
+def _text(
+    label: Label, *, rows: int = 4, required: bool = True, help_text: Label = ""
+) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        min_length=MIN_REASON_LENGTH if required else None,
+        max_length=5000,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class BreachForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What kind of breach"), choices=BreachKind.choices)
+    description = _text(
+        _("What happened"),
+        help_text=_(
+            "What was exposed and how, as far as you know. Name records by their codes, "
+            "never by a child's name."
+        ),
+    )
+    discovered_at = _moment(
+        _("When did you become aware of it?"),
+        help_text=_("The 72 hours to notify the Data Commissioner run from this moment."),
+    )
+    occurred_from = _moment(_("It happened from"), required=False)
+    occurred_until = _moment(_("It happened until"), required=False)
+    agency = forms.ModelChoiceField(
+        label=_("Agency where it happened"), queryset=Agency.objects.all(), required=False
+    )
+    children_affected = forms.IntegerField(
+        label=_("Children affected (estimate)"), min_value=0, initial=0
+    )
+    people_affected = forms.IntegerField(
+        label=_("People affected, children included (estimate)"), min_value=0, initial=0
+    )
+    records_affected = forms.IntegerField(
+        label=_("Records affected (estimate)"), min_value=0, initial=0
+    )
+
+
+class BreachMatterForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Case code, incident code or report number"),
+        max_length=32,
+        help_text=_("For a report, write “report” and its number, e.g. report 123."),
+    )
+
+
+class BreachAssessForm(forms.Form):
+    risk = forms.ChoiceField(
+        label=_("Risk to the people affected"),
+        choices=[c for c in BreachRisk.choices if c[0] != BreachRisk.UNASSESSED],
+        widget=forms.RadioSelect,
+    )
+    assessment = _text(
+        _("Assessment"),
+        help_text=_("Why this risk: what could happen to the children and others affected."),
+    )
+    commissioner_notice_required = forms.BooleanField(
+        label=_("The Data Commissioner must be notified"), required=False, initial=True
+    )
+    subjects_notice_required = forms.BooleanField(
+        label=_("The people affected must be told"), required=False
+    )
+
+
+class BreachNoteForm(forms.Form):
+    step = forms.ChoiceField(
+        label=_("Step"),
+        choices=[
+            (BreachStep.CONTAINED, BreachStep.CONTAINED.label),
+            (BreachStep.DECISION, BreachStep.DECISION.label),
+        ],
+    )
+    note = _text(_("What was done or decided, and why"), rows=3)
+
+
+class CommissionerNotifiedForm(forms.Form):
+    notified_at = _moment(_("When was the notice sent?"))
+    reference = forms.CharField(
+        label=_("The Commissioner's reference"), max_length=64, required=False
+    )
+    delay_reason = _text(
+        _("Why was it later than 72 hours?"),
+        rows=3,
+        required=False,
+        help_text=_("Needed only when the notice went after the 72 hours."),
+    )
+
+
+class SubjectsNotifiedForm(forms.Form):
+    notified_at = _moment(_("When were they told?"))
+    note = _text(
+        _("How and through whom"),
+        rows=3,
+        help_text=_(
+            "For a child: through which parent, guardian or caseworker, chosen so that telling "
+            "them does not put the child at risk."
+        ),
+    )
+
+
+class BreachCloseForm(forms.Form):
+    note = _text(_("Why it can be closed"), rows=3)
+
+
+class ScopeForm(forms.Form):
+    since = _moment(_("From"))
+    until = forms.DateTimeField(
+        label=_("Until"),
+        widget=forms.DateTimeInput(attrs=_MOMENT, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("The end of the period cannot be before its start."))
+        return data

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from kinga.dataprotection import views
+
+app_name = "dataprotection"
+
+urlpatterns = [
+    path("breaches/", views.breaches, name="breaches"),
+    path("breaches/new/", views.breach_new, name="breach_new"),
+    path("breaches/<int:breach_id>/", views.breach, name="breach"),
+    path("breaches/<int:breach_id>/records/", views.breach_matter_add, name="breach_matter_add"),
+    path("breaches/<int:breach_id>/assess/", views.breach_assess, name="breach_assess"),
+    path("breaches/<int:breach_id>/steps/", views.breach_note, name="breach_note"),
+    path(
+        "breaches/<int:breach_id>/commissioner/",
+        views.breach_commissioner_notified,
+        name="breach_commissioner_notified",
+    ),
+    path(
+        "breaches/<int:breach_id>/people-told/",
+        views.breach_subjects_notified,
+        name="breach_subjects_notified",
+    ),
+    path("breaches/<int:breach_id>/close/", views.breach_close, name="breach_close"),
+    path("breaches/<int:breach_id>/notice/<slug:to>/", views.breach_notice, name="breach_notice"),
+]

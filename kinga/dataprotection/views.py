@@ -1,0 +1,259 @@
+"""The data protection officer's pages: the breach register and its 72-hour clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kinga.accounts.models import User
+from kinga.dataprotection import selectors, services
+from kinga.dataprotection.forms import (
+    BreachAssessForm,
+    BreachCloseForm,
+    BreachForm,
+    BreachMatterForm,
+    BreachNoteForm,
+    CommissionerNotifiedForm,
+    ScopeForm,
+    SubjectsNotifiedForm,
+)
+from kinga.dataprotection.models import Breach
+
+BREACH_FORMS: dict[str, type[forms.Form]] = {
+    "matter_form": BreachMatterForm,
+    "assess_form": BreachAssessForm,
+    "note_form": BreachNoteForm,
+    "commissioner_form": CommissionerNotifiedForm,
+    "subjects_form": SubjectsNotifiedForm,
+    "close_form": BreachCloseForm,
+}
+
+
+def _errors_to_form(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's refusal on the form's fields it names (else on the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def breaches(request: HttpRequest) -> HttpResponse:
+    """The breach register: open breaches first, each with its clock."""
+    user = cast(User, request.user)
+    rows = selectors.breach_list(viewer=user)
+    return render(
+        request, "dataprotection/breaches.html", {"breaches": rows, "now": timezone.now()}
+    )
+
+
+@login_required
+def breach_new(request: HttpRequest) -> HttpResponse:
+    """Record a suspected breach."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.breach", action="create")
+    form = BreachForm(request.POST or None, initial={"discovered_at": timezone.localtime()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            breach = services.breach_record(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.warning(
+                request,
+                _("Breach %(code)s recorded. The 72-hour clock is running.")
+                % {"code": breach.code},
+            )
+            return redirect("dataprotection:breach", breach_id=breach.pk)
+    return render(request, "dataprotection/breach_new.html", {"form": form})
+
+
+def _breach_page(
+    request: HttpRequest, breach: Breach, *, status: int = 200, **bound: forms.Form
+) -> HttpResponse:
+    user = cast(User, request.user)
+    context: dict[str, Any] = {
+        name: bound.get(name) or form() for name, form in BREACH_FORMS.items()
+    }
+    scope_form = ScopeForm(
+        request.GET if "since" in request.GET else None,
+        initial={
+            "since": timezone.localtime(breach.occurred_from or breach.discovered_at),
+            "until": timezone.localtime(),
+        },
+    )
+    scope = None
+    if scope_form.is_bound and scope_form.is_valid():
+        scope = selectors.breach_scope(
+            viewer=user,
+            breach=breach,
+            since=scope_form.cleaned_data["since"],
+            until=scope_form.cleaned_data["until"],
+        )
+    now = timezone.now()
+    context.update(
+        breach=breach,
+        matters=list(selectors.breach_matters(breach=breach)),
+        steps=list(breach.actions.select_related("actor")),
+        scope_form=scope_form,
+        scope=scope,
+        now=now,
+        hours_left=breach.hours_left(now),
+    )
+    return render(request, "dataprotection/breach.html", context, status=status)
+
+
+@login_required
+def breach(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """One breach: its clock, what it touched, who saw that, the notices and the decisions."""
+    user = cast(User, request.user)
+    found = selectors.breach_get(viewer=user, breach_id=breach_id)
+    return _breach_page(request, found)
+
+
+def _attempt(
+    request: HttpRequest,
+    breach_id: int,
+    form: forms.Form,
+    form_name: str,
+    run: Callable[[User, Breach], object],
+    done: str,
+) -> HttpResponse:
+    """Run one step on a breach if its form is valid, then go back to the breach.
+
+    An invalid or refused step shows the breach page again with what was typed and why.
+    """
+    user = cast(User, request.user)
+    found = selectors.breach_get(viewer=user, breach_id=breach_id, audit=False)
+    if form.is_valid():
+        try:
+            run(user, found)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("dataprotection:breach", breach_id=found.pk)
+    found = selectors.breach_get(viewer=user, breach_id=breach_id)
+    return _breach_page(request, found, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def breach_matter_add(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Name a record the breach touched."""
+    form = BreachMatterForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_matter_add(
+            actor=user, breach=found, reference=form.cleaned_data["reference"]
+        )
+
+    return _attempt(request, breach_id, form, "matter_form", run, _("Record added to the breach."))
+
+
+@login_required
+@require_POST
+def breach_assess(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Record the assessment of risk and which notices are owed."""
+    form = BreachAssessForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_assess(actor=user, breach=found, **form.cleaned_data)
+
+    return _attempt(request, breach_id, form, "assess_form", run, _("Assessment recorded."))
+
+
+@login_required
+@require_POST
+def breach_note(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Record a step taken or a decision."""
+    form = BreachNoteForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_note(actor=user, breach=found, **form.cleaned_data)
+
+    return _attempt(request, breach_id, form, "note_form", run, _("Step recorded."))
+
+
+@login_required
+@require_POST
+def breach_commissioner_notified(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Record the notice sent to the Data Commissioner."""
+    form = CommissionerNotifiedForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_commissioner_notified(actor=user, breach=found, **form.cleaned_data)
+
+    return _attempt(
+        request,
+        breach_id,
+        form,
+        "commissioner_form",
+        run,
+        _("The notice to the Data Commissioner is recorded; the clock has stopped."),
+    )
+
+
+@login_required
+@require_POST
+def breach_subjects_notified(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Record that the people affected were told."""
+    form = SubjectsNotifiedForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_subjects_notified(actor=user, breach=found, **form.cleaned_data)
+
+    return _attempt(
+        request,
+        breach_id,
+        form,
+        "subjects_form",
+        run,
+        _("Telling the people affected is recorded."),
+    )
+
+
+@login_required
+@require_POST
+def breach_close(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """Close the breach once every duty is done."""
+    form = BreachCloseForm(request.POST)
+
+    def run(user: User, found: Breach) -> object:
+        return services.breach_close(actor=user, breach=found, note=form.cleaned_data["note"])
+
+    return _attempt(request, breach_id, form, "close_form", run, _("Breach closed."))
+
+
+@login_required
+def breach_notice(request: HttpRequest, breach_id: int, to: str) -> HttpResponse:
+    """The notice drafted from the record, to copy or download and then send."""
+    user = cast(User, request.user)
+    found = selectors.breach_get(viewer=user, breach_id=breach_id, audit=False)
+    language = request.GET.get("language", "en")
+    if language not in ("en", "sw"):
+        language = "en"
+    text = selectors.breach_notice(viewer=user, breach=found, to=to, language=language)
+    if request.GET.get("download"):
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{found.code}-notice-{to}-{language}.txt"'
+        )
+        return response
+    return render(
+        request,
+        "dataprotection/breach_notice.html",
+        {"breach": found, "text": text, "to": to, "language": language},
+    )
