@@ -270,6 +270,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "court.calendar": frozenset(
         {Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}
     ),
+    # joint training (kinga.training): trainers run it; supervisors see their agency's coverage
+    "training.manage": frozenset({Role.TRAINER}),
+    "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
 }
 
 
