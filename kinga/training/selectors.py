@@ -8,16 +8,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from kinga.access.policy import can_do, deny
+from kinga.accounts.models import Agency, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.training.codes import certificate_code_index
 from kinga.training.gain import Gain, SessionGain, participant_gain, session_gain
 from kinga.training.models import (
     Attendance,
+    Audience,
     Certificate,
     Course,
     Participant,
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from kinga.accounts.home import WorkCount
-    from kinga.accounts.models import User
 
     Viewer = User | AnonymousUser | None
 
@@ -276,3 +277,220 @@ def home_work(*, viewer: User, today: dt.date) -> list[WorkCount]:
         WorkCount(_("Training sessions now or in the next 30 days"), counts["coming"], url),
         WorkCount(_("Participants still without a post-test"), waiting, url),
     ]
+
+
+# -- coverage ------------------------------------------------------------------------------
+
+# A refresher falls due this many days ahead shows as "due soon".
+REFRESHER_WARNING_DAYS = 90
+
+
+def _coverage_agencies(viewer: Viewer) -> QuerySet[Agency] | None:
+    """Return the agencies whose coverage the viewer may see: every one for a trainer, their
+    own for a supervisor; None (refused) for anyone else."""
+    if manages_training(viewer):
+        return Agency.objects.filter(is_active=True)
+    if can_do(viewer, "training.coverage"):
+        user: User = viewer  # type: ignore[assignment]
+        return Agency.objects.filter(pk__in=[user.agency_id] if user.agency_id else [])
+    return None
+
+
+@dataclass
+class AgencyCoverage:
+    agency: Agency
+    staff: int
+    staff_trained: int
+    people_trained: int
+    certified: int
+    by_audience: dict[str, int]
+
+    @property
+    def never_trained(self) -> int:
+        return self.staff - self.staff_trained
+
+
+@dataclass
+class CountyCoverage:
+    county: str
+    sessions: int
+    joint_sessions: int
+    by_audience: dict[str, int]
+    people: int
+
+
+@dataclass
+class Coverage:
+    agencies: list[AgencyCoverage]
+    counties: list[CountyCoverage]
+    audiences: list[tuple[str, str]]
+    course: Course | None
+    everyone: bool
+
+
+def coverage(*, viewer: Viewer, course_id: int | None = None) -> Coverage:
+    """Return who has been trained, by agency and by county (optionally for one course).
+
+    Trained means present on at least one day of a session; certified means holding a live
+    certificate. Staff are the agency's active accounts; people trained also counts those
+    without an account whom a trainer put down under the agency. A supervisor sees only
+    their own agency and no county table (it counts other agencies' people). Counts only.
+    """
+    agencies = _coverage_agencies(viewer)
+    if agencies is None:
+        raise deny(viewer, record_type="training.coverage", record_id="", action="list")
+    everyone = manages_training(viewer)
+    course = Course.objects.filter(pk=course_id).first() if course_id else None
+    trained = Participant.objects.filter(attendance__isnull=False)
+    if course is not None:
+        trained = trained.filter(session__course=course)
+    agency_ids = list(agencies.values_list("pk", flat=True))
+    by_agency: dict[int, dict[str, int]] = {}
+    people: dict[int, int] = {}
+    staff_trained: dict[int, int] = {}
+    for row in (
+        trained.filter(agency_id__in=agency_ids)
+        .values("agency_id", "audience")
+        .annotate(
+            people=Count("pk", distinct=True),
+            staff=Count("user_id", distinct=True),
+        )
+    ):
+        by_agency.setdefault(row["agency_id"], {})[row["audience"]] = row["people"]
+        people[row["agency_id"]] = people.get(row["agency_id"], 0) + row["people"]
+    for agency_id, count in (
+        trained.filter(agency_id__in=agency_ids, user__isnull=False)
+        .values("agency_id")
+        .annotate(staff=Count("user_id", distinct=True))
+        .values_list("agency_id", "staff")
+    ):
+        staff_trained[agency_id] = count
+    certified_rows = Certificate.objects.filter(
+        revoked_at__isnull=True, participant__agency_id__in=agency_ids
+    )
+    if course is not None:
+        certified_rows = certified_rows.filter(participant__session__course=course)
+    certified = dict(
+        certified_rows.values("participant__agency_id")
+        .annotate(n=Count("participant_id", distinct=True))
+        .values_list("participant__agency_id", "n")
+    )
+    staff = dict(
+        User.objects.filter(is_active=True, agency_id__in=agency_ids)
+        .values("agency_id")
+        .annotate(n=Count("pk"))
+        .values_list("agency_id", "n")
+    )
+    rows = [
+        AgencyCoverage(
+            agency=agency,
+            staff=staff.get(agency.pk, 0),
+            staff_trained=staff_trained.get(agency.pk, 0),
+            people_trained=people.get(agency.pk, 0),
+            certified=certified.get(agency.pk, 0),
+            by_audience=by_agency.get(agency.pk, {}),
+        )
+        for agency in agencies.select_related("county").order_by("county__name", "name")
+    ]
+    counties: list[CountyCoverage] = []
+    if everyone:
+        sessions = TrainingSession.objects.all()
+        if course is not None:
+            sessions = sessions.filter(course=course)
+        county_sessions: dict[str, dict[str, int]] = {
+            county_name: {"sessions": total, "joint": joint}
+            for county_name, total, joint in sessions.values("county__name")
+            .annotate(total=Count("pk"), joint=Count("pk", filter=Q(joint=True)))
+            .values_list("county__name", "total", "joint")
+        }
+        county_people: dict[str, dict[str, int]] = {}
+        for county_name, audience, count in (
+            trained.values("session__county__name", "audience")
+            .annotate(n=Count("pk", distinct=True))
+            .values_list("session__county__name", "audience", "n")
+        ):
+            county_people.setdefault(county_name, {})[audience] = count
+        for name in sorted(set(county_sessions) | set(county_people)):
+            counted = county_sessions.get(name, {})
+            kinds = county_people.get(name, {})
+            counties.append(
+                CountyCoverage(
+                    county=name,
+                    sessions=counted.get("sessions", 0),
+                    joint_sessions=counted.get("joint", 0),
+                    by_audience=kinds,
+                    people=sum(kinds.values()),
+                )
+            )
+    return Coverage(
+        agencies=rows,
+        counties=counties,
+        audiences=[(str(value), str(label)) for value, label in Audience.choices],
+        course=course,
+        everyone=everyone,
+    )
+
+
+@dataclass
+class StaffTraining:
+    user: User
+    # (course title, last day attended, refresher due) for each course attended
+    courses: list[tuple[str, dt.date, dt.date]]
+    due: bool
+
+
+def agency_staff_training(*, viewer: Viewer, agency_id: int, today: dt.date) -> list[StaffTraining]:
+    """Return each active member of the agency's staff with the courses they attended and
+    when a refresher falls due; those never trained first. Audited: it names people."""
+    agencies = _coverage_agencies(viewer)
+    if agencies is None or not agencies.filter(pk=agency_id).exists():
+        raise deny(viewer, record_type="training.coverage", record_id=agency_id, action="list")
+    staff = list(User.objects.filter(is_active=True, agency_id=agency_id).order_by("username"))
+    attended = (
+        Participant.objects.filter(user__in=staff, attendance__isnull=False)
+        .values("user_id", "session__course__title", "session__course__refresher_months")
+        .annotate(last=Max("session__ends_on"))
+    )
+    courses: dict[int, list[tuple[str, dt.date, dt.date]]] = {}
+    for row in attended:
+        last: dt.date = row["last"]
+        due = _add_months(last, row["session__course__refresher_months"])
+        courses.setdefault(row["user_id"], []).append((row["session__course__title"], last, due))
+    soon = today + dt.timedelta(days=REFRESHER_WARNING_DAYS)
+    result = [
+        StaffTraining(
+            user=user,
+            courses=sorted(courses.get(user.pk, [])),
+            due=any(due <= soon for _title, _last, due in courses.get(user.pk, [])),
+        )
+        for user in staff
+    ]
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="training.coverage",
+        record_id=agency_id,
+        fields=["staff", "courses"],
+        detail={"staff": len(result)},
+    )
+    return sorted(result, key=lambda row: (bool(row.courses), not row.due, row.user.username))
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    return dt.date(year, month, 28)
+
+
+def coverage_agency(*, viewer: Viewer, agency_id: int) -> Agency:
+    agencies = _coverage_agencies(viewer)
+    agency = agencies.filter(pk=agency_id).first() if agencies is not None else None
+    if agency is None:
+        raise deny(viewer, record_type="training.coverage", record_id=agency_id, action="list")
+    return agency

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -360,3 +360,34 @@ def certificate_verify(request: HttpRequest) -> HttpResponse:
     # a code in the address should not travel on to other sites or stay in shared caches
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+def coverage(request: HttpRequest) -> HttpResponse:
+    """Who has been trained, by agency and county; a supervisor sees their own agency."""
+    viewer = _viewer(request)
+    course_id = request.GET.get("course", "")
+    result = selectors.coverage(
+        viewer=viewer, course_id=int(course_id) if course_id.isdigit() else None
+    )
+    course_choices = selectors.courses_for(viewer=viewer) if result.everyone else []
+    return render(
+        request,
+        "training/coverage.html",
+        {"coverage": result, "courses": course_choices},
+    )
+
+
+@login_required
+def coverage_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """An agency's staff: the courses each attended, refreshers due, and who never came."""
+    viewer = _viewer(request)
+    agency = selectors.coverage_agency(viewer=viewer, agency_id=agency_id)
+    rows = selectors.agency_staff_training(
+        viewer=viewer, agency_id=agency.pk, today=timezone.localdate()
+    )
+    return render(
+        request,
+        "training/coverage_agency.html",
+        {"agency": agency, "rows": rows, "today": timezone.localdate()},
+    )
