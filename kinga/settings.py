@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "kinga.justice",
     "kinga.assist",
     "kinga.dataprotection",
+    "kinga.training",
 ]
 
 MIDDLEWARE = [

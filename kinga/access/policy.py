@@ -272,6 +272,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     # the law's duties (kinga.dataprotection): breaches, retention and holds, requests
     "dataprotection.manage": frozenset({Role.DATA_PROTECTION_OFFICER}),
+    # joint training (kinga.training): trainers run it; supervisors see their agency's coverage
+    "training.manage": frozenset({Role.TRAINER}),
+    "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
 }
 
 

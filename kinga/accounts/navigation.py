@@ -71,6 +71,10 @@ NAVIGATION: list[NavItem] = [
         _("Our directory entries"),
         frozenset({Role.SERVICE_PROVIDER, Role.SUPERVISOR}),
     ),
+    NavItem("training:sessions", _("Training"), frozenset({Role.TRAINER})),
+    NavItem(
+        "training:coverage", _("Training coverage"), frozenset({Role.TRAINER, Role.SUPERVISOR})
+    ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem(
         "accounts:access_changes",

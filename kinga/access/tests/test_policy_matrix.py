@@ -220,3 +220,20 @@ def test_break_glass_never_opens_care_justice_or_referrals_for_any_role() -> Non
         assert sections.get("identity", frozenset()) <= {"view"}, role
         for closed in ("care", "justice", "referral"):
             assert not sections.get(closed), (role, closed)
+
+
+# Capabilities not tied to a matter, role by role: a new one is a new row here.
+CAPABILITY_ROLES = {
+    "training.manage": {Role.TRAINER},
+    "training.coverage": {Role.TRAINER, Role.SUPERVISOR},
+}
+
+
+@pytest.mark.django_db
+def test_capabilities_of_training_and_awareness_by_role() -> None:
+    county = County.objects.get(name="Mombasa")
+    agency = Agency.objects.create(name="Capabilities", kind=AgencyKind.NGO, county=county)
+    for role in Role.values:
+        user = make_user(f"capability_{role}", agency, role)
+        for capability, roles in CAPABILITY_ROLES.items():
+            assert policy.can_do(user, capability) == (role in roles), (role, capability)
