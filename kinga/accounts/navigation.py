@@ -71,6 +71,7 @@ NAVIGATION: list[NavItem] = [
         _("Our directory entries"),
         frozenset({Role.SERVICE_PROVIDER, Role.SUPERVISOR}),
     ),
+    NavItem("insights:funnel", _("Insights"), frozenset({Role.ANALYST, Role.SUPERVISOR})),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem(
         "accounts:access_changes",

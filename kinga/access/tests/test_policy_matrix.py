@@ -219,3 +219,20 @@ def test_break_glass_never_opens_care_justice_or_referrals_for_any_role() -> Non
         assert sections.get("identity", frozenset()) <= {"view"}, role
         for closed in ("care", "justice", "referral"):
             assert not sections.get(closed), (role, closed)
+
+
+def test_what_each_role_may_count_is_the_counting_table() -> None:
+    """insights (issue 17): every role × dashboard cell of `COUNTING`, and nothing beyond it.
+    Only the roles of the aggregate view count; none of them holds a record relation."""
+    assert set(policy.COUNTING) == set(policy.CAPABILITIES["aggregate.view"])
+    assert set(policy.COUNTING) & {role for role, _relation in POLICY} == {Role.SUPERVISOR}
+    dashboards = list(policy.COUNTING[Role.ANALYST])
+    for role in Role.values:
+        for dashboard in dashboards:
+            scope = policy.COUNTING.get(role, {}).get(dashboard)
+            assert scope in (None, *policy.COUNTING_SCOPES), (role, dashboard)
+    assert all(scope == "programme" for scope in policy.COUNTING[Role.ANALYST].values())
+    assert all(scope == "county" for scope in policy.COUNTING[Role.SUPERVISOR].values())
+    # the anonymised publication (CTDC shape) is the analyst's alone
+    assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
+    assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)
