@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "kinga.assist",
     "kinga.dataprotection",
     "kinga.training",
+    "kinga.insights",
 ]
 
 MIDDLEWARE = [
@@ -416,6 +417,11 @@ KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
 # child's case is flagged once its hearings have been adjourned more than this many times.
 KINGA_COURT_REMINDER_DAYS = env_int("KINGA_COURT_REMINDER_DAYS", 3)
 KINGA_ADJOURNMENT_WARNING = env_int("KINGA_ADJOURNMENT_WARNING", 3)
+
+# Insights: a count below k is never shown (k = 5 inside the programme, per deployment);
+# anything published (the CTDC-shaped export) needs every combination shared by 11 or more.
+KINGA_INSIGHTS_K = env_int("KINGA_INSIGHTS_K", 5)
+KINGA_INSIGHTS_PUBLISHED_K = env_int("KINGA_INSIGHTS_PUBLISHED_K", 11)
 
 # Every handler redacts the gateway's callback key from what it writes (a request line may
 # carry it as `?key=`); the development server's request log goes through the same handler.

@@ -29,6 +29,7 @@ urlpatterns = [
     path("referrals/", include("kinga.referrals.urls")),
     path("justice/", include("kinga.justice.urls")),
     path("data-protection/", include("kinga.dataprotection.urls")),
+    path("insights/", include("kinga.insights.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
     path("training/", include("kinga.training.urls")),
     path("certificates/", include("kinga.training.public_urls")),

@@ -278,6 +278,57 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+# What each role may count (kinga.insights): dashboard -> scope of the rows counted. Counts
+# only, never a record: "programme" counts every agency's records, "county" those of the
+# county the viewer's agency serves. Every count is suppressed below k (KINGA_INSIGHTS_K)
+# with its complements; identities and free text never reach a dashboard or an export.
+# A role not named here counts nothing; the matrix test walks every cell.
+COUNTING: dict[str, dict[str, str]] = {
+    Role.ANALYST: {
+        "funnel": "programme",
+        "response": "programme",
+        "referrals": "programme",
+        "survivors": "programme",
+        "justice": "programme",
+        "reporting": "programme",
+        "map": "programme",
+        "export": "programme",
+        "ctdc": "programme",
+    },
+    Role.SUPERVISOR: {
+        "funnel": "county",
+        "response": "county",
+        "referrals": "county",
+        "survivors": "county",
+        "reporting": "county",
+        "map": "county",
+        "export": "county",
+    },
+}
+COUNTING_SCOPES = ("programme", "county")
+
+
+def counting_scope(viewer: User | AnonymousUser | None, dashboard: str) -> str | None:
+    """Return the widest scope the viewer's roles may count the dashboard in; None if none."""
+    scopes = {COUNTING.get(role, {}).get(dashboard) for role in _roles(viewer)} - {None}
+    for scope in COUNTING_SCOPES:
+        if scope in scopes:
+            if scope == "county" and getattr(viewer, "agency_id", None) is None:
+                continue
+            return scope
+    return None
+
+
+def dashboards_of(viewer: User | AnonymousUser | None) -> list[str]:
+    """Return the dashboards the viewer may count, in the table's order."""
+    names: list[str] = []
+    for role in _roles(viewer):
+        names.extend(name for name in COUNTING.get(role, {}) if name not in names)
+    return [
+        name for name in COUNTING[Role.ANALYST] if name in names and counting_scope(viewer, name)
+    ]
+
+
 @dataclass(frozen=True)
 class Matter:
     """A reference to the thing access is granted on: a case, report, investigation..."""
@@ -566,6 +617,9 @@ __all__ = [
     "MatterType",
     "Relation",
     "CAPPED_BY",
+    "COUNTING",
+    "counting_scope",
+    "dashboards_of",
     "actions_through",
     "allowed_actions",
     "can",

@@ -75,6 +75,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "training:coverage", _("Training coverage"), frozenset({Role.TRAINER, Role.SUPERVISOR})
     ),
+    NavItem("insights:funnel", _("Insights"), frozenset({Role.ANALYST, Role.SUPERVISOR})),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem(
         "accounts:access_changes",

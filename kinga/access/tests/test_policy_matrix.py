@@ -237,3 +237,18 @@ def test_capabilities_of_training_and_awareness_by_role() -> None:
         user = make_user(f"capability_{role}", agency, role)
         for capability, roles in CAPABILITY_ROLES.items():
             assert policy.can_do(user, capability) == (role in roles), (role, capability)
+def test_what_each_role_may_count_is_the_counting_table() -> None:
+    """insights (issue 17): every role × dashboard cell of `COUNTING`, and nothing beyond it.
+    Only the roles of the aggregate view count; none of them holds a record relation."""
+    assert set(policy.COUNTING) == set(policy.CAPABILITIES["aggregate.view"])
+    assert set(policy.COUNTING) & {role for role, _relation in POLICY} == {Role.SUPERVISOR}
+    dashboards = list(policy.COUNTING[Role.ANALYST])
+    for role in Role.values:
+        for dashboard in dashboards:
+            scope = policy.COUNTING.get(role, {}).get(dashboard)
+            assert scope in (None, *policy.COUNTING_SCOPES), (role, dashboard)
+    assert all(scope == "programme" for scope in policy.COUNTING[Role.ANALYST].values())
+    assert all(scope == "county" for scope in policy.COUNTING[Role.SUPERVISOR].values())
+    # the anonymised publication (CTDC shape) is the analyst's alone
+    assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
+    assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)

@@ -1,0 +1,69 @@
+"""SQL measures both databases compute the same way: days between two moments, the median.
+
+Each figure is one aggregate statement; these keep the arithmetic in the database so no
+figure walks its rows in Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Expression, F, FloatField, Func, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+
+class DaysBetween(Func):
+    """The days (a fraction) from `earlier` to `later`; dates count from their midnight."""
+
+    output_field = FloatField()
+
+    def __init__(self, later: str | Expression, earlier: str | Expression) -> None:
+        super().__init__(
+            F(later) if isinstance(later, str) else later,
+            F(earlier) if isinstance(earlier, str) else earlier,
+        )
+
+    def as_sql(  # type: ignore[override]  # Func's signature takes more keywords than we use
+        self, compiler: SQLCompiler, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        later, earlier = self.get_source_expressions()
+        later_sql, later_params = compiler.compile(later)
+        earlier_sql, earlier_params = compiler.compile(earlier)
+        if connection.vendor == "postgresql":
+            sql = (
+                f"(EXTRACT(EPOCH FROM (CAST({later_sql} AS timestamptz)"
+                f" - CAST({earlier_sql} AS timestamptz))) / 86400.0)"
+            )
+        else:
+            sql = f"(julianday({later_sql}) - julianday({earlier_sql}))"
+        return sql, [*later_params, *earlier_params]
+
+
+class _PercentileMedian(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def median(queryset: QuerySet[Any], measure: Expression) -> float | None:
+    """Return the median of the measure over the queryset's rows (None when it has none).
+
+    One statement: PostgreSQL's percentile_cont; on SQLite the middle one or two values
+    by ORDER BY ... LIMIT/OFFSET over the same rows.
+    """
+    rows = queryset.annotate(insights_measure=measure).filter(insights_measure__isnull=False)
+    if connection.vendor == "postgresql":
+        value = rows.aggregate(middle=_PercentileMedian("insights_measure"))["middle"]
+        return None if value is None else float(value)
+    inner_sql, params = rows.values("insights_measure").query.sql_with_params()
+    # the inner statement is Django's own compiled SQL with its values as parameters
+    sql = (
+        f"SELECT AVG(m) FROM (SELECT insights_measure AS m FROM ({inner_sql}) ORDER BY m "  # noqa: S608
+        f"LIMIT 2 - (SELECT COUNT(*) FROM ({inner_sql})) % 2 "
+        f"OFFSET ((SELECT COUNT(*) FROM ({inner_sql})) - 1) / 2)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *params, *params])
+        row = cursor.fetchone()
+    return None if row is None or row[0] is None else float(row[0])

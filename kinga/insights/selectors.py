@@ -1,0 +1,556 @@
+"""The figures of the dashboards: counts the viewer may see, suppressed, and audited.
+
+What a role may count, and over which rows, is the policy's (`policy.COUNTING`): an
+analyst counts the programme, a supervisor the county their agency serves. Each figure is
+one aggregate statement (GROUP BY, or conditional counts with `filter=`), never a loop over
+rows in Python; each count below k is hidden with its complements (`suppression`) before
+it leaves this module, so neither a page nor an export ever holds a small count.
+No figure reads a name, a narrative or any encrypted field.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kinga.access import policy
+from kinga.accounts.models import AgencyKind, User
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.cases.models import Case
+from kinga.insights.measures import DaysBetween, median
+from kinga.insights.suppression import suppress, table_lines
+from kinga.intake.models import Channel, Report
+from kinga.justice.models import (
+    CONVICTIONS,
+    ChargeDecision,
+    ChargeDecisionKind,
+    CountOutcome,
+    CountOutcomeKind,
+    FileSubmission,
+    Incident,
+    IncidentChild,
+    Investigation,
+    Prosecution,
+)
+from kinga.referrals.models import Referral, ReferralStatus
+
+Viewer = User | AnonymousUser | None
+Label = str | Promise
+
+
+def k_threshold() -> int:
+    """Return this deployment's k: counts below it are never shown."""
+    return int(getattr(settings, "KINGA_INSIGHTS_K", 5))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the viewer narrowed the figures to. Ids and codes only."""
+
+    start: datetime.date
+    end: datetime.date
+    county_id: int | None = None
+    sub_county_id: int | None = None
+    ward_id: int | None = None
+    agency_id: int | None = None
+    age_band: str = ""
+    sex: str = ""
+    exploitation: str = ""
+
+    def audit_detail(self) -> dict[str, Any]:
+        """Return the filters as codes and ids, for the audit event."""
+        detail: dict[str, Any] = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        for name in ("county_id", "sub_county_id", "ward_id", "agency_id"):
+            value = getattr(self, name)
+            if value is not None:
+                detail[name] = value
+        for name in ("age_band", "sex", "exploitation"):
+            value = getattr(self, name)
+            if value:
+                detail[name] = value
+        return detail
+
+
+def default_filters(today: datetime.date | None = None) -> Filters:
+    """Return the last twelve months, everywhere the viewer may count."""
+    today = today or timezone.localdate()
+    return Filters(start=today - datetime.timedelta(days=365), end=today)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One count as shown: None when it is hidden."""
+
+    value: int | None
+
+    @property
+    def hidden(self) -> bool:
+        return self.value is None
+
+
+@dataclass
+class Table:
+    """A suppressed figure: rows × columns with totals; every hidden count is None."""
+
+    key: str
+    title: Label
+    row_heading: Label
+    rows: list[tuple[str, Label]]
+    columns: list[tuple[str, Label]]
+    cells: dict[tuple[str, str], Cell]
+    ignored: list[Label] = field(default_factory=list)
+    notes: list[Label] = field(default_factory=list)
+
+    def cell(self, row: str, column: str) -> Cell:
+        return self.cells[(row, column)]
+
+    def body(self) -> list[tuple[Label, list[Cell], Cell]]:
+        """Return each row's label, its cells and its total, for templates and exports."""
+        return [
+            (
+                label,
+                [self.cells[(row, column)] for column, _label in self.columns],
+                self.cells[(row, "")],
+            )
+            for row, label in self.rows
+        ]
+
+    def footer(self) -> tuple[list[Cell], Cell]:
+        return [self.cells[("", column)] for column, _label in self.columns], self.cells[("", "")]
+
+
+def table_build(
+    *,
+    key: str,
+    title: Label,
+    row_heading: Label,
+    rows: Sequence[tuple[str, Label]],
+    columns: Sequence[tuple[str, Label]],
+    counts: dict[tuple[str, str], int],
+    k: int,
+    ignored: list[Label] | None = None,
+    notes: list[Label] | None = None,
+) -> Table:
+    """Return the table of these counts with its totals, small counts and complements hidden."""
+    row_codes = [code for code, _label in rows]
+    column_codes = [code for code, _label in columns]
+    values: dict[tuple[str, str], int] = {}
+    for row in row_codes:
+        for column in column_codes:
+            values[(row, column)] = counts.get((row, column), 0)
+        values[(row, "")] = sum(values[(row, column)] for column in column_codes)
+    for column in column_codes:
+        values[("", column)] = sum(values[(row, column)] for row in row_codes)
+    values[("", "")] = sum(values[(row, "")] for row in row_codes)
+    hidden = suppress(values, table_lines(row_codes, column_codes), k)
+    return Table(
+        key=key,
+        title=title,
+        row_heading=row_heading,
+        rows=list(rows),
+        columns=list(columns),
+        cells={key_: Cell(None if key_ in hidden else value) for key_, value in values.items()},
+        ignored=list(ignored or []),
+        notes=list(notes or []),
+    )
+
+
+@dataclass
+class FunnelStep:
+    key: str
+    label: Label
+    reached: Cell
+    lost: Cell | None
+    median_days: float | None
+    median_label: Label
+
+
+@dataclass
+class Funnel:
+    steps: list[FunnelStep]
+    justice_thin: bool
+    ignored: list[Label]
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def scope_require(viewer: Viewer, dashboard: str) -> str:
+    """Return the viewer's counting scope for the dashboard, or an audited 404."""
+    scope = policy.counting_scope(viewer, dashboard)
+    if scope is None:
+        raise policy.deny(
+            viewer, record_type="insights.dashboard", record_id=dashboard, action="list"
+        )
+    return scope
+
+
+def scoped_filters(viewer: Viewer, dashboard: str, filters: Filters) -> Filters:
+    """Return the filters narrowed to the viewer's scope (a county scope fixes the county)."""
+    scope = scope_require(viewer, dashboard)
+    if scope == "county":
+        user: User = viewer  # type: ignore[assignment]
+        county_id = user.agency.county_id if user.agency is not None else None
+        if filters.county_id not in (None, county_id):
+            raise policy.deny(
+                viewer, record_type="insights.dashboard", record_id=dashboard, action="list"
+            )
+        return Filters(**{**filters.__dict__, "county_id": county_id})
+    return filters
+
+
+def dashboard_audit(*, viewer: Viewer, dashboard: str, filters: Filters) -> None:
+    """Record that the viewer looked at a dashboard with these filters (codes only)."""
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if isinstance(viewer, User) else None,
+        record_type="insights.dashboard",
+        record_id=dashboard,
+        detail=filters.audit_detail(),
+    )
+
+
+# --- the rows each figure counts --------------------------------------------------------------
+
+
+def _until(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+    )
+
+
+def _since(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def reports_in(filters: Filters) -> QuerySet[Report]:
+    """Return the reports received in the period and area (the funnel's cohort)."""
+    rows = Report.objects.filter(
+        received_at__gte=_since(filters.start), received_at__lt=_until(filters.end)
+    )
+    if filters.ward_id is not None:
+        rows = rows.filter(ward_id=filters.ward_id)
+    elif filters.sub_county_id is not None:
+        rows = rows.filter(sub_county_id=filters.sub_county_id)
+    elif filters.county_id is not None:
+        rows = rows.filter(county_id=filters.county_id)
+    if filters.agency_id is not None:
+        rows = rows.filter(decided_by__agency_id=filters.agency_id)
+    if filters.age_band:
+        # the JSON list as text: a band is a quoted code, and no code is inside another
+        rows = rows.filter(age_bands__icontains=f'"{filters.age_band}"')
+    if filters.exploitation:
+        rows = rows.filter(categories__icontains=f'"{filters.exploitation}"')
+    return rows
+
+
+REPORT_IGNORES = (("sex", _("sex (reports do not record it)")),)
+
+
+def _ignored(filters: Filters, ignores: Sequence[tuple[str, Label]]) -> list[Label]:
+    return [label for name, label in ignores if getattr(filters, name)]
+
+
+# --- the funnel ------------------------------------------------------------------------------
+
+FUNNEL_STEPS: list[tuple[str, Label, Label]] = [
+    ("reports", _("Reports received"), ""),
+    ("triaged", _("Triaged"), _("from the report to the triage decision")),
+    ("cases", _("Case opened"), _("from the report to the case")),
+    ("incidents", _("Incident opened"), _("from the report to the incident")),
+    ("investigations", _("Investigation"), _("from the incident to the investigation")),
+    ("files", _("File to the prosecutor"), _("from the incident to the file")),
+    ("charged", _("Charged"), _("from the file to the decision to charge")),
+    ("judgment", _("Judgment"), _("from the charge in court to its conclusion")),
+    ("conviction", _("Conviction"), ""),
+]
+JUSTICE_STEPS = ("incidents", "investigations", "files", "charged", "judgment", "conviction")
+
+
+def _reaching(incidents: QuerySet[Incident]) -> Q:
+    """Return the reports an incident in the set came from, directly or through a case."""
+    return Q(pk__in=incidents.filter(source_report__isnull=False).values("source_report_id")) | Q(
+        pk__in=IncidentChild.objects.filter(incident__in=incidents.values("pk")).values(
+            "case__source_report_id"
+        )
+    )
+
+
+def funnel_counts(cohort: QuerySet[Report]) -> dict[str, int]:
+    """Return how many reports of the cohort reached each step: one aggregate statement."""
+    incidents = Incident.objects.all()
+    investigated = incidents.filter(pk__in=Investigation.objects.values("incident_id"))
+    filed = incidents.filter(pk__in=FileSubmission.objects.values("incident_id"))
+    charged = incidents.filter(
+        pk__in=ChargeDecision.objects.filter(decision=ChargeDecisionKind.CHARGE).values(
+            "incident_id"
+        )
+    )
+    judged = incidents.filter(
+        pk__in=CountOutcome.objects.exclude(outcome=CountOutcomeKind.WITHDRAWN).values(
+            "incident_id"
+        )
+    )
+    convicted = incidents.filter(
+        pk__in=CountOutcome.objects.filter(outcome__in=CONVICTIONS).values("incident_id")
+    )
+    result: dict[str, int] = cohort.aggregate(
+        reports=Count("pk"),
+        triaged=Count("pk", filter=Q(decided_at__isnull=False)),
+        cases=Count(
+            "pk",
+            filter=Q(
+                pk__in=Case.objects.filter(source_report_id__isnull=False).values(
+                    "source_report_id"
+                )
+            ),
+        ),
+        incidents=Count("pk", filter=_reaching(incidents)),
+        investigations=Count("pk", filter=_reaching(investigated)),
+        files=Count("pk", filter=_reaching(filed)),
+        charged=Count("pk", filter=_reaching(charged)),
+        judgment=Count("pk", filter=_reaching(judged)),
+        conviction=Count("pk", filter=_reaching(convicted)),
+    )
+    return result
+
+
+def funnel_medians(cohort: QuerySet[Report]) -> dict[str, float | None]:
+    """Return the median days each step took, one statement per step."""
+    incidents = Incident.objects.filter(
+        Q(source_report__in=cohort.values("pk"))
+        | Q(
+            pk__in=IncidentChild.objects.filter(
+                case__source_report_id__in=cohort.values("pk")
+            ).values("incident_id")
+        )
+    )
+    cases = Case.objects.filter(source_report_id__in=cohort.values("pk"))
+    received = Report.objects.filter(pk=_outer("source_report_id")).values("received_at")[:1]
+    return {
+        "triaged": median(
+            cohort.filter(decided_at__isnull=False), DaysBetween("decided_at", "received_at")
+        ),
+        "cases": median(cases, DaysBetween("opened_at", _subquery(received))),
+        "incidents": median(
+            incidents.filter(source_report__isnull=False),
+            DaysBetween("opened_at", "source_report__received_at"),
+        ),
+        "investigations": median(
+            Investigation.objects.filter(incident__in=incidents.values("pk")),
+            DaysBetween("created_at", "incident__opened_at"),
+        ),
+        "files": median(
+            FileSubmission.objects.filter(incident__in=incidents.values("pk")),
+            DaysBetween("sent_at", "incident__opened_at"),
+        ),
+        "charged": median(
+            ChargeDecision.objects.filter(
+                incident__in=incidents.values("pk"), decision=ChargeDecisionKind.CHARGE
+            ),
+            DaysBetween("decided_at", "submission__sent_at"),
+        ),
+        "judgment": median(
+            Prosecution.objects.filter(
+                incident__in=incidents.values("pk"), concluded_on__isnull=False
+            ),
+            DaysBetween("concluded_on", "filed_on"),
+        ),
+    }
+
+
+def _outer(name: str) -> Any:
+    from django.db.models import OuterRef
+
+    return OuterRef(name)
+
+
+def _subquery(queryset: QuerySet[Any]) -> Any:
+    from django.db.models import Subquery
+
+    return Subquery(queryset)
+
+
+def funnel_build(counts: dict[str, int], medians: dict[str, float | None], k: int) -> Funnel:
+    """Return the funnel with counts and losses hidden where small, with their complements.
+
+    Each step's count is the next step's plus those lost at it: a line of the suppression.
+    """
+    keys = [key for key, _label, _median in FUNNEL_STEPS]
+    values: dict[str, int] = {key: counts[key] for key in keys}
+    lines = []
+    for before, after in zip(keys, keys[1:], strict=False):
+        values[f"lost:{after}"] = max(counts[before] - counts[after], 0)
+        lines.append((before, [after, f"lost:{after}"]))
+    hidden = suppress(values, lines, k)
+    justice_thin = all(counts[key] == 0 for key in JUSTICE_STEPS) and counts["cases"] > 0
+    steps = []
+    for index, (key, label, median_label) in enumerate(FUNNEL_STEPS):
+        lost_key = f"lost:{key}"
+        steps.append(
+            FunnelStep(
+                key=key,
+                label=label,
+                reached=Cell(None if key in hidden else values[key]),
+                lost=None if index == 0 else Cell(None if lost_key in hidden else values[lost_key]),
+                median_days=_median_shown(medians.get(key), key, hidden),
+                median_label=median_label,
+            )
+        )
+    return Funnel(steps=steps, justice_thin=justice_thin, ignored=[])
+
+
+def _median_shown(value: float | None, key: str, hidden: frozenset[str]) -> float | None:
+    # a median of fewer than k durations speaks of too few children: shown with its count
+    return None if value is None or key in hidden else round(value, 1)
+
+
+def funnel(*, viewer: Viewer, filters: Filters) -> Funnel:
+    """Return the report-to-verdict funnel the viewer may count, audited."""
+    filters = scoped_filters(viewer, "funnel", filters)
+    cohort = reports_in(filters)
+    k = k_threshold()
+    counts = funnel_counts(cohort)
+    medians = funnel_medians(cohort)
+    result = funnel_build(counts, medians, k)
+    if counts["reports"] < k:
+        # with fewer than k reports every median speaks of too few children
+        for step in result.steps:
+            step.median_days = None
+    result.ignored = _ignored(filters, REPORT_IGNORES)
+    dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
+    return result
+
+
+# --- reporting: reports by channel, month by month -----------------------------------------------
+
+
+def _months(filters: Filters) -> list[tuple[str, Label]]:
+    months: list[tuple[str, Label]] = []
+    day = filters.start.replace(day=1)
+    while day <= filters.end:
+        months.append((day.strftime("%Y-%m"), day.strftime("%b %Y")))
+        day = (day + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_code(value: datetime.date | datetime.datetime) -> str:
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return value.strftime("%Y-%m")
+
+
+def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
+    """Return the reports received month by month (rows) and channel (columns)."""
+    filters = scoped_filters(viewer, "reporting", filters)
+    rows = (
+        reports_in(filters)
+        .annotate(month=TruncMonth("received_at"))
+        .values("month", "channel")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    counts = {(_month_code(row["month"]), row["channel"]): row["n"] for row in rows}
+    table = table_build(
+        key="reports_by_channel",
+        title=_("Reports by channel, month by month"),
+        row_heading=_("Month"),
+        rows=_months(filters),
+        columns=list(Channel.choices),
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, REPORT_IGNORES),
+    )
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="reporting", filters=filters)
+    return table
+
+
+# --- referrals ---------------------------------------------------------------------------------
+
+
+def referrals_in(filters: Filters) -> QuerySet[Referral]:
+    rows = Referral.objects.filter(
+        sent_at__gte=_since(filters.start), sent_at__lt=_until(filters.end)
+    )
+    if filters.county_id is not None:
+        rows = rows.filter(receiving_agency__county_id=filters.county_id)
+    if filters.agency_id is not None:
+        rows = rows.filter(
+            Q(receiving_agency_id=filters.agency_id) | Q(sending_agency_id=filters.agency_id)
+        )
+    if filters.age_band:
+        rows = rows.filter(child_age_band=filters.age_band)
+    if filters.sex:
+        rows = rows.filter(child_sex=filters.sex)
+    return rows
+
+
+REFERRAL_IGNORES = (
+    ("sub_county_id", _("sub-county (referrals are counted by the receiving agency's county)")),
+    ("ward_id", _("ward (referrals are counted by the receiving agency's county)")),
+    ("exploitation", _("type of exploitation")),
+)
+
+
+def referrals_by_provider(*, viewer: Viewer, filters: Filters) -> Table:
+    """Return referrals by the kind of provider receiving them (rows) and where each stands
+    now (columns: a partition, so a row's total is every referral sent to that kind)."""
+    filters = scoped_filters(viewer, "referrals", filters)
+    now = timezone.now()
+    waiting = Q(status=ReferralStatus.SENT)
+    rows = (
+        referrals_in(filters)
+        .values("receiving_agency__kind")
+        .order_by()
+        .annotate(
+            waiting=Count("pk", filter=waiting & Q(due_at__gte=now)),
+            overdue=Count("pk", filter=waiting & Q(due_at__lt=now)),
+            accepted=Count(
+                "pk", filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS])
+            ),
+            completed=Count("pk", filter=Q(status=ReferralStatus.COMPLETED)),
+            declined=Count("pk", filter=Q(status=ReferralStatus.DECLINED)),
+            withdrawn=Count("pk", filter=Q(status=ReferralStatus.WITHDRAWN)),
+        )
+    )
+    columns: list[tuple[str, Label]] = [
+        ("waiting", _("Waiting for an answer")),
+        ("overdue", _("Overdue, not answered")),
+        ("accepted", _("Accepted, under way")),
+        ("completed", _("Completed")),
+        ("declined", _("Declined")),
+        ("withdrawn", _("Withdrawn")),
+    ]
+    counts: dict[tuple[str, str], int] = {
+        (str(row["receiving_agency__kind"]), column): cast(int, dict(row)[column])
+        for row in rows
+        for column, _label in columns
+    }
+    table = table_build(
+        key="referrals_by_provider",
+        title=_("Referrals by the kind of service receiving them"),
+        row_heading=_("Provider"),
+        rows=list(AgencyKind.choices),
+        columns=columns,
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, REFERRAL_IGNORES),
+        notes=[_("The total of a row is every referral sent to that kind of service.")],
+    )
+    dashboard_audit(viewer=viewer, dashboard="referrals", filters=filters)
+    return table
