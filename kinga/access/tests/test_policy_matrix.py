@@ -237,6 +237,8 @@ def test_capabilities_of_training_and_awareness_by_role() -> None:
         user = make_user(f"capability_{role}", agency, role)
         for capability, roles in CAPABILITY_ROLES.items():
             assert policy.can_do(user, capability) == (role in roles), (role, capability)
+
+
 def test_what_each_role_may_count_is_the_counting_table() -> None:
     """insights (issue 17): every role × dashboard cell of `COUNTING`, and nothing beyond it.
     Only the roles of the aggregate view count; none of them holds a record relation."""
