@@ -503,3 +503,26 @@ def test_the_clear_copy_never_outlives_the_backup(personas: Any, tmp_path: Path)
     call_command("backup", str(tmp_path / "kinga.kbk"))
     assert list(database.parent.glob(f".{database.name}.backup-*")) == []
     assert [path.name for path in tmp_path.iterdir()] == ["kinga.kbk"]
+
+
+def test_a_backup_that_fails_halfway_leaves_nothing_behind_and_is_audited(
+    personas: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_disk(self: Any, source: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup._Sealer, "seal_data_from", broken_disk)
+    with pytest.raises(OSError, match="No space left"):
+        call_command("backup", str(tmp_path / "kinga.kbk"))
+    assert list(tmp_path.iterdir()) == []
+    if SQLITE:
+        database = Path(str(connection.settings_dict["NAME"]))
+        assert list(database.parent.glob(f".{database.name}.backup-*")) == []
+    failed = AuditEvent.objects.filter(record_type="backup").latest("seq")
+    assert failed.detail == {"kind": "backup_failed", "error": "OSError"}
+
+
+def test_only_the_owner_may_read_an_archive(personas: Any, tmp_path: Path) -> None:
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    assert archive.stat().st_mode & 0o077 == 0
