@@ -469,3 +469,60 @@ def test_without_a_backup_directory_the_scheduled_job_does_nothing(
 ) -> None:
     settings.KINGA_BACKUP_DIR = ""
     assert backup_scheduled(now=timezone.now()) is None
+
+
+def test_a_restore_checked_against_newer_checkpoints_names_the_events_lost(
+    personas: Any, tmp_path: Path, empty_target: Target, settings: Any
+) -> None:
+    """After a real loss the deployment keeps its own (off-host) checkpoints: events signed
+    after the backup cannot come back, and the restore says so instead of "done"."""
+    from kinga.audit.services import audit_checkpoint
+
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    seed(2)
+    audit_checkpoint(actor_label="test")
+    deployment_checkpoints = Path(settings.KINGA_AUDIT_CHECKPOINT_DIR)
+
+    restored = kinga(
+        "restore",
+        str(archive),
+        target=empty_target,
+        checkpoints=deployment_checkpoints,
+        settings=settings,
+    )
+    assert restored.returncode != 0
+    assert "the audit chain does not verify" in restored.stderr
+    assert "were cut from the end" in restored.stderr
+    assert "Restore done" not in restored.stdout
+
+
+@pytest.mark.skipif(not SQLITE, reason="SQLite's clear copy")
+def test_the_clear_copy_never_outlives_the_backup(personas: Any, tmp_path: Path) -> None:
+    database = Path(str(connection.settings_dict["NAME"]))
+    call_command("backup", str(tmp_path / "kinga.kbk"))
+    assert list(database.parent.glob(f".{database.name}.backup-*")) == []
+    assert [path.name for path in tmp_path.iterdir()] == ["kinga.kbk"]
+
+
+def test_a_backup_that_fails_halfway_leaves_nothing_behind_and_is_audited(
+    personas: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_disk(self: Any, source: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup._Sealer, "seal_data_from", broken_disk)
+    with pytest.raises(OSError, match="No space left"):
+        call_command("backup", str(tmp_path / "kinga.kbk"))
+    assert list(tmp_path.iterdir()) == []
+    if SQLITE:
+        database = Path(str(connection.settings_dict["NAME"]))
+        assert list(database.parent.glob(f".{database.name}.backup-*")) == []
+    failed = AuditEvent.objects.filter(record_type="backup").latest("seq")
+    assert failed.detail == {"kind": "backup_failed", "error": "OSError"}
+
+
+def test_only_the_owner_may_read_an_archive(personas: Any, tmp_path: Path) -> None:
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    assert archive.stat().st_mode & 0o077 == 0

@@ -6,8 +6,8 @@ handed in as bytes, and the commands verify the audit chain after a restore.
 
 The snapshot is taken while the service runs:
 - SQLite: the online backup API copies the database, within one read transaction (WAL
-  mode: writers go on), into a private file next to the archive; the table counts are read
-  from that copy.
+  mode: writers go on), into a private file beside the database (never beside the archive);
+  the table counts are read from that copy, which is removed once sealed.
 - PostgreSQL: one REPEATABLE READ, READ ONLY transaction exports its snapshot; the table
   counts are read in it and `pg_dump --snapshot` dumps exactly what it sees (custom format,
   streamed through the encryption: no clear dump on disk).
@@ -519,7 +519,7 @@ def backup_create(
             stream.write(MAGIC + _LENGTH.pack(len(header)) + header)
             sealer = _Sealer(stream, header, _archive_key(master, salt, key_id), prefix)
             if engine == "sqlite":
-                manifest = _sqlite_backup(connection, sealer, checkpoints, all_facts, partial)
+                manifest = _sqlite_backup(connection, sealer, checkpoints, all_facts)
             else:
                 manifest = _pg_backup(connection, sealer, checkpoints, all_facts)
             end = {"data_bytes": sealer.data_bytes, "records": sealer.counter + 1}
@@ -545,10 +545,11 @@ def _sqlite_backup(
     sealer: _Sealer,
     checkpoints: Callable[[], bytes],
     facts: dict[str, Any],
-    partial: Path,
 ) -> Manifest:
     source_path = Path(str(connection.settings_dict["NAME"]))
-    copy = partial.with_name(partial.name + ".sqlite3")
+    # The clear copy lives beside the database it copies, with the same protection, never
+    # beside the archive (a backup directory is often shipped off-host).
+    copy = source_path.parent / f".{source_path.name}.backup-{secrets.token_hex(4)}"
     try:
         checkpoint_bytes = checkpoints()
         created_at = _now_text()

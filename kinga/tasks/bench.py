@@ -8,7 +8,7 @@ It needs a scratch database (its name contains "bench", or KINGA_BENCH_SCRATCH=1
 It adds 1,000,000 persons (`--quick`: 20,000), their names encrypted as the application
 stores them, and 5,000,000 audit events (`--quick`: 100,000) continuing the database's own
 keyed chain, with a signed checkpoint of the head in a checkpoint directory of the benchmark's
-(var/bench-backup/). Then, in the same run:
+(var/bench-backup/<sqlite|postgresql>/). Then, in the same run:
 
 - backup: the reference is the database's own tool, writing a plain copy (SQLite's online
   backup API into a file; `pg_dump --format=custom` into a file); Kinga's is `backup_take`,
@@ -246,13 +246,14 @@ def _check_canonical(
         raise RuntimeError("the benchmark's events do not hash as AuditEvent does")
 
 
-def _state() -> tuple[int, int, int] | None:
+def _state() -> tuple[int, int, int, bool] | None:
+    """Return the kept seeding's first event, sizes and whether it was finished."""
     if STATE_TABLE not in connection.introspection.table_names():
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT first_seq, persons, events FROM {STATE_TABLE}")  # noqa: S608
+        cursor.execute(f"SELECT first_seq, persons, events, done FROM {STATE_TABLE}")  # noqa: S608
         row = cursor.fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row else None
+    return (int(row[0]), int(row[1]), int(row[2]), bool(row[3])) if row else None
 
 
 def _cleanup(first_seq: int, out: Callable[[str], None]) -> None:
@@ -419,19 +420,19 @@ def backup(*, out: Callable[[str], None], quick: bool) -> None:
         return
     persons, events = (20_000, 100_000) if quick else (1_000_000, 5_000_000)
     keep = os.environ.get("KINGA_BENCH_KEEP") == "1"
-    work = Path(settings.VAR_DIR) / "bench-backup"
+    work = Path(settings.VAR_DIR) / "bench-backup" / database_label()
     work.mkdir(parents=True, exist_ok=True)
     for stale in work.glob("*"):
         if stale.is_file():
             stale.unlink()
     # The benchmark's own checkpoint file, so the scratch database's is never touched.
     original_checkpoints = settings.KINGA_AUDIT_CHECKPOINT_DIR
-    settings.KINGA_AUDIT_CHECKPOINT_DIR = str(work / "checkpoints" / database_label())
+    settings.KINGA_AUDIT_CHECKPOINT_DIR = str(work / "checkpoints")
     state = _state()
     first_seq = _head()[0] + 1
     databases = _EmptyDatabases(work)
     try:
-        if keep and state is not None and state[1:] == (persons, events):
+        if keep and state is not None and state[1:] == (persons, events, True):
             first_seq = state[0]
             out(f"  reusing the kept {persons:,} persons and {events:,} audit events")
         else:
@@ -441,15 +442,22 @@ def backup(*, out: Callable[[str], None], quick: bool) -> None:
             shutil.rmtree(settings.KINGA_AUDIT_CHECKPOINT_DIR, ignore_errors=True)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"CREATE TABLE {STATE_TABLE} (first_seq BIGINT, persons BIGINT, events BIGINT)"
+                    f"CREATE TABLE {STATE_TABLE} "
+                    "(first_seq BIGINT, persons BIGINT, events BIGINT, done INTEGER)"
                 )
                 cursor.execute(
-                    f"INSERT INTO {STATE_TABLE} VALUES (%s, %s, %s)",  # noqa: S608
+                    f"INSERT INTO {STATE_TABLE} VALUES (%s, %s, %s, 0)",  # noqa: S608
                     [first_seq, persons, events],
                 )
+            if connection.vendor == "sqlite":
+                # Seeding only: a cache that holds the indexes' pages (random hashes).
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA cache_size = -1000000")
             _seed_persons(persons, out)
             seq, head_hash = _seed_events(events, out)
             checkpoint_append(seq=seq, event_hash=head_hash, at=timezone.now())
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {STATE_TABLE} SET done = 1")  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         if connection.vendor == "sqlite":
