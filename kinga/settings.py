@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "kinga.referrals",
     "kinga.cases",
     "kinga.justice",
+    "kinga.matching",
 ]
 
 MIDDLEWARE = [

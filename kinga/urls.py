@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("referrals/", include("kinga.referrals.urls")),
     path("justice/", include("kinga.justice.urls")),
+    path("matching/", include("kinga.matching.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
     # The language switch also keeps a signed-in user's choice (their messages' language).
     path("i18n/setlang/", account_views.set_language, name="set_language"),
