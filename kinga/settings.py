@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "kinga.dataprotection",
     "kinga.training",
     "kinga.insights",
+    "kinga.matching",
 ]
 
 MIDDLEWARE = [

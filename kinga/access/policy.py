@@ -74,6 +74,11 @@ not enter anyone's queues or searches; they reach it through the alert.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
+
+Two person records that may be one person (kinga.matching) are reviewed, merged and
+unmerged by someone with authority over both: a role holding `person.merge` who may record
+people (`PERSON_MERGE_ACTION` on the `PERSON_MERGE_SECTION`) in a matter each record is
+linked to. Anyone else is never shown the pair, nor told that it exists.
 """
 
 from __future__ import annotations
@@ -275,7 +280,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # joint training (kinga.training): trainers run it; supervisors see their agency's coverage
     "training.manage": frozenset({Role.TRAINER}),
     "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
+    "person.merge": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
 }
+
+# What "authority over a person record" means for matching: this action on this section
+# of a matter the record is linked to (recording people there), with "person.merge".
+PERSON_MERGE_SECTION = "identity"
+PERSON_MERGE_ACTION = "create"
 
 
 # What each role may count (kinga.insights): dashboard -> scope of the rows counted. Counts

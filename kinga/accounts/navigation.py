@@ -49,6 +49,11 @@ NAVIGATION: list[NavItem] = [
         _("Court calendar"),
         frozenset({Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}),
     ),
+    NavItem(
+        "matching:queue",
+        _("Same person?"),
+        frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
+    ),
     NavItem("referrals:inbox", _("Referrals received"), frozenset({Role.SERVICE_PROVIDER})),
     NavItem(
         "referrals:outgoing", _("Referrals sent"), frozenset({Role.CASEWORKER, Role.SUPERVISOR})

@@ -254,3 +254,48 @@ def test_what_each_role_may_count_is_the_counting_table() -> None:
     # the anonymised publication (CTDC shape) is the analyst's alone
     assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
     assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)
+@pytest.mark.django_db
+def test_matching_authority_over_a_person_record_follows_the_table() -> None:
+    """Every role × relationship: authority to review and merge a person record (issue 15)
+    is the `person.merge` capability and `PERSON_MERGE_ACTION` on the identity section of
+    a matter the record is linked to; nothing else gives it."""
+    from kinga.matching.selectors import mergeable_person_ids
+    from kinga.people.models import Person, PersonLink
+
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    county = County.objects.get(name="Mombasa")
+    mismatches: list[str] = []
+    matter_id = 9000
+    for role in Role.values:
+        for relation in Relation.values:
+            matter_id += 1
+            agency = Agency.objects.create(
+                name=f"Merge {role} {relation}", kind=AgencyKind.NGO, county=county
+            )
+            user = make_user(f"m_{role}_{relation}"[:150], agency, role)
+            matter = Matter(type="incident", id=matter_id)
+            _grant(matter, relation, user, agency)
+            person = Person.objects.create(kind="suspect")
+            PersonLink.objects.create(
+                person=person, matter_type="incident", matter_id=matter_id, role="suspect"
+            )
+            stranger = Person.objects.create(kind="suspect")
+            expected = role in policy.CAPABILITIES[
+                "person.merge"
+            ] and policy.PERSON_MERGE_ACTION in table.get((role, relation), {}).get(
+                policy.PERSON_MERGE_SECTION, frozenset()
+            )
+            ids = set(
+                Person.objects.filter(pk__in=mergeable_person_ids(user)).values_list(
+                    "pk", flat=True
+                )
+            )
+            if (person.pk in ids) != expected:
+                mismatches.append(f"{role} × {relation}: {person.pk in ids}")
+            assert stranger.pk not in ids
+    assert mismatches == []
+    # Only relations through which a matter's people are recorded give it.
+    assert policy.CAPABILITIES["person.merge"] == frozenset(
+        {Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
+    )
