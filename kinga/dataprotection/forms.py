@@ -165,3 +165,30 @@ class ScopeForm(forms.Form):
         if since and until and until < since:
             self.add_error("until", _("The end of the period cannot be before its start."))
         return data
+
+
+class RetentionRuleForm(forms.Form):
+    keep_days = forms.IntegerField(
+        label=_("Keep for (days)"),
+        min_value=30,
+        max_value=36500,
+        help_text=_("From the day the period starts: a report's decision, a case's closure."),
+    )
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=300)
+
+
+class LegalHoldForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Case code, incident code or report number"),
+        max_length=32,
+        help_text=_("For a report, write “report” and its number, e.g. report 123."),
+    )
+    reason = _text(
+        _("Why it is held"),
+        rows=3,
+        help_text=_("The court, the file or the investigation that needs it."),
+    )
+
+
+class LegalHoldLiftForm(forms.Form):
+    reason = _text(_("Why the hold can be lifted"), rows=2)

@@ -269,3 +269,130 @@ class BreachAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} {self.step}"
+
+
+# --- Retention (s.39): the schedule, legal holds, and what each run did --------------------
+
+
+class RetentionAction(models.TextChoices):
+    ANONYMISE = "anonymise", _("Anonymise (identity and free text removed, figures kept)")
+    DELETE = "delete", _("Delete")
+    KEEP = "keep", _("Keep (reviewed, never changed by Kinga)")
+
+
+class RetentionRule(models.Model):
+    """The deployment's period for one kind of record (`kinga.dataprotection.retention.KINDS`).
+
+    A kind without a row keeps its default period and basis; a row is written when the data
+    protection officer sets them for this deployment.
+    """
+
+    kind = models.CharField(_("kind of record"), max_length=32, unique=True)
+    keep_days = models.PositiveIntegerField(_("keep for (days)"))
+    legal_basis = models.CharField(_("legal basis"), max_length=300)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            # a month at least: a slip of the keyboard never destroys a record tomorrow
+            models.CheckConstraint(condition=Q(keep_days__gte=30), name="dp_rule_keep_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.keep_days} days"
+
+
+class LegalHold(models.Model):
+    """A hold on a matter a court or an investigation needs: nothing in it expires until lifted."""
+
+    matter_type = models.CharField(_("matter type"), max_length=16, choices=MatterType.choices)
+    matter_id = models.BigIntegerField(_("matter"))
+    reference = models.CharField(_("reference"), max_length=32)
+    reason = EncryptedTextField(_("why it is held"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lift_reason = EncryptedTextField(_("why it was lifted"), blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at"]
+        constraints = [
+            # one live hold per matter: a second would be lifted by lifting the first
+            models.UniqueConstraint(
+                fields=["matter_type", "matter_id"],
+                condition=Q(lifted_at__isnull=True),
+                name="dp_hold_one_live_per_matter",
+            ),
+        ]
+        indexes = [models.Index(fields=["matter_type", "matter_id"], name="dp_hold_matter")]
+
+    def __str__(self) -> str:
+        return f"hold on {self.matter_type}:{self.matter_id}"
+
+
+class RetentionRun(models.Model):
+    """One pass of the schedule: by the worker, or from the command line."""
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    # kind -> {"due": n, "held": n, "done": n}
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"retention run {self.pk}"
+
+
+class Tombstone(models.Model):
+    """What remains of a record the schedule anonymised or deleted: which, when, why, how.
+
+    Never what it held. A record has at most one: the schedule does each record once.
+    """
+
+    kind = models.CharField(_("kind of record"), max_length=32)
+    record_type = models.CharField(_("record type"), max_length=64)
+    record_id = models.CharField(_("record id"), max_length=64)
+    matter_type = models.CharField(_("matter type"), max_length=16, blank=True)
+    matter_id = models.BigIntegerField(_("matter"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=RetentionAction.choices)
+    fields = models.JSONField(_("fields removed"), default=list, blank=True)
+    run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="tombstones")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "record_id"], name="dp_tombstone_once_per_record"
+            ),
+        ]
+        indexes = [models.Index(fields=["matter_type", "matter_id"], name="dp_tombstone_matter")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.record_type}:{self.record_id}"

@@ -21,7 +21,14 @@ from kinga.accounts.home import WorkCount
 from kinga.accounts.models import Agency, User
 from kinga.audit.models import AuditAction, AuditEvent
 from kinga.audit.services import audit_record
-from kinga.dataprotection.models import Breach, BreachMatter, BreachStatus
+from kinga.dataprotection.models import Breach, BreachMatter, BreachStatus, LegalHold
+from kinga.dataprotection.services import (
+    Planned,
+    ScheduleRow,
+    kept_past_period,
+    retention_plan,
+    schedule,
+)
 
 MANAGE = "dataprotection.manage"
 
@@ -200,3 +207,79 @@ def home_work(*, viewer: User, today: datetime.date) -> list[WorkCount]:
             urgent=True,
         )
     ]
+
+
+# --- Retention ---------------------------------------------------------------------------
+
+FORECAST_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    """One kind of record on the schedule page, with what falls due now and next month."""
+
+    row: ScheduleRow
+    due_now: int
+    next_month: int
+    held: int
+    past_period: int | None  # for the kinds the schedule only reviews
+
+
+def retention_overview(
+    *, viewer: User, now: datetime.datetime
+) -> tuple[list[ScheduleLine], list[Planned]]:
+    """Return the schedule with its counts, and the records that go within the next month.
+
+    References only (case codes, report and message numbers); the read is audited.
+    """
+    _officer_or_404(viewer, record_type="dataprotection.retentionrule")
+    horizon = now + datetime.timedelta(days=FORECAST_DAYS)
+    due_now = retention_plan(now=now)
+    by_horizon = retention_plan(now=horizon)
+    already = {(item.kind.key, item.record_id) for item in due_now}
+    coming = [item for item in by_horizon if (item.kind.key, item.record_id) not in already]
+    kept = kept_past_period(now=now)
+    lines = [
+        ScheduleLine(
+            row=row,
+            due_now=sum(1 for i in due_now if i.kind.key == row.kind.key and not i.held),
+            next_month=sum(1 for i in coming if i.kind.key == row.kind.key and not i.held),
+            held=sum(1 for i in by_horizon if i.kind.key == row.kind.key and i.held),
+            past_period=kept.get(row.kind.key),
+        )
+        for row in schedule()
+    ]
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="dataprotection.retentionrule",
+        detail={"forecast_days": FORECAST_DAYS, "records": len(by_horizon)},
+    )
+    return lines, by_horizon
+
+
+def legal_holds(*, viewer: User) -> list[LegalHold]:
+    """Return the live holds and the last lifted ones, with their reasons; audit the read."""
+    _officer_or_404(viewer, record_type="dataprotection.legalhold")
+    holds = list(
+        LegalHold.objects.select_related("placed_by", "lifted_by").order_by(
+            "lifted_at", "-placed_at"
+        )[:200]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="dataprotection.legalhold",
+        fields=["reason", "lift_reason"],
+        detail={"count": len(holds)},
+    )
+    return holds
+
+
+def legal_hold_get(*, viewer: User, hold_id: int) -> LegalHold:
+    """Return a hold for an officer; an audited 404 for anyone else or none."""
+    _officer_or_404(viewer, record_type="dataprotection.legalhold", record_id=hold_id)
+    hold = LegalHold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        raise deny(viewer, record_type="dataprotection.legalhold", record_id=hold_id)
+    return hold

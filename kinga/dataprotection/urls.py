@@ -25,4 +25,9 @@ urlpatterns = [
     ),
     path("breaches/<int:breach_id>/close/", views.breach_close, name="breach_close"),
     path("breaches/<int:breach_id>/notice/<slug:to>/", views.breach_notice, name="breach_notice"),
+    path("retention/", views.retention, name="retention"),
+    path("retention/period/", views.retention_rule, name="retention_rule"),
+    path("holds/", views.legal_holds, name="legal_holds"),
+    path("holds/place/", views.legal_hold_place, name="legal_hold_place"),
+    path("holds/<int:hold_id>/lift/", views.legal_hold_lift, name="legal_hold_lift"),
 ]

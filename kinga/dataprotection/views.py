@@ -24,6 +24,9 @@ from kinga.dataprotection.forms import (
     BreachMatterForm,
     BreachNoteForm,
     CommissionerNotifiedForm,
+    LegalHoldForm,
+    LegalHoldLiftForm,
+    RetentionRuleForm,
     ScopeForm,
     SubjectsNotifiedForm,
 )
@@ -257,3 +260,142 @@ def breach_notice(request: HttpRequest, breach_id: int, to: str) -> HttpResponse
         "dataprotection/breach_notice.html",
         {"breach": found, "text": text, "to": to, "language": language},
     )
+
+
+# --- Retention ---------------------------------------------------------------------------
+
+
+def _retention_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    rule_form: tuple[str, RetentionRuleForm] | None = None,
+) -> HttpResponse:
+    user = cast(User, request.user)
+    lines, coming = selectors.retention_overview(viewer=user, now=timezone.now())
+    forms_by_kind = {
+        line.row.kind.key: (
+            rule_form[1]
+            if rule_form is not None and rule_form[0] == line.row.kind.key
+            else RetentionRuleForm(
+                initial={
+                    "keep_days": line.row.keep_days,
+                    "legal_basis": line.row.legal_basis,
+                },
+                prefix=line.row.kind.key,
+            )
+        )
+        for line in lines
+    }
+    return render(
+        request,
+        "dataprotection/retention.html",
+        {
+            "lines": [(line, forms_by_kind[line.row.kind.key]) for line in lines],
+            "coming": coming,
+            "forecast_days": selectors.FORECAST_DAYS,
+        },
+        status=status,
+    )
+
+
+@login_required
+def retention(request: HttpRequest) -> HttpResponse:
+    """The retention schedule, what goes in the next month, and what is held."""
+    return _retention_page(request)
+
+
+@login_required
+@require_POST
+def retention_rule(request: HttpRequest) -> HttpResponse:
+    """Set this deployment's period and legal basis for one kind of record."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.retentionrule", action="change")
+    kind = request.POST.get("kind", "")
+    form = RetentionRuleForm(request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            services.retention_rule_set(
+                actor=user,
+                kind=kind,
+                keep_days=form.cleaned_data["keep_days"],
+                legal_basis=form.cleaned_data["legal_basis"],
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("The period is set for this deployment."))
+            return redirect("dataprotection:retention")
+    return _retention_page(request, status=400, rule_form=(kind, form))
+
+
+def _holds_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    form: LegalHoldForm | None = None,
+    lift_form: tuple[int, LegalHoldLiftForm] | None = None,
+) -> HttpResponse:
+    user = cast(User, request.user)
+    holds = selectors.legal_holds(viewer=user)
+    return render(
+        request,
+        "dataprotection/holds.html",
+        {
+            "holds": [
+                (
+                    hold,
+                    lift_form[1] if lift_form and lift_form[0] == hold.pk else LegalHoldLiftForm(),
+                )
+                for hold in holds
+            ],
+            "form": form or LegalHoldForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def legal_holds(request: HttpRequest) -> HttpResponse:
+    """Legal holds: place one on a record a court or an investigation needs, or lift one."""
+    return _holds_page(request)
+
+
+@login_required
+@require_POST
+def legal_hold_place(request: HttpRequest) -> HttpResponse:
+    """Hold a case, incident or report."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.legalhold", action="create")
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        try:
+            hold = services.legal_hold_place(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("%(reference)s is held.") % {"reference": hold.reference})
+            return redirect("dataprotection:legal_holds")
+    return _holds_page(request, status=400, form=form)
+
+
+@login_required
+@require_POST
+def legal_hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
+    """Lift a hold, with the reason."""
+    user = cast(User, request.user)
+    hold = selectors.legal_hold_get(viewer=user, hold_id=hold_id)
+    form = LegalHoldLiftForm(request.POST)
+    if form.is_valid():
+        try:
+            services.legal_hold_lift(actor=user, hold=hold, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request, _("The hold on %(reference)s is lifted.") % {"reference": hold.reference}
+            )
+            return redirect("dataprotection:legal_holds")
+    return _holds_page(request, status=400, lift_form=(hold.pk, form))

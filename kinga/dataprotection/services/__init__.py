@@ -18,8 +18,32 @@ from kinga.dataprotection.services.breaches import (
     officers,
     reminders_due,
 )
+from kinga.dataprotection.services.retention import (
+    RETENTION_JOB,
+    Planned,
+    ScheduleRow,
+    held_matters,
+    kept_past_period,
+    legal_hold_lift,
+    legal_hold_place,
+    retention_plan,
+    retention_rule_set,
+    retention_run,
+    schedule,
+)
 
 __all__ = [
+    "RETENTION_JOB",
+    "Planned",
+    "ScheduleRow",
+    "held_matters",
+    "kept_past_period",
+    "legal_hold_lift",
+    "legal_hold_place",
+    "retention_plan",
+    "retention_rule_set",
+    "retention_run",
+    "schedule",
     "REMINDERS_JOB",
     "REMINDER_HOURS_LEFT",
     "breach_assess",
