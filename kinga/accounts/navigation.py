@@ -84,6 +84,11 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.DATA_PROTECTION_OFFICER}),
     ),
     NavItem(
+        "dataprotection:requests",
+        _("Data subjects' requests"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
+    NavItem(
         "dataprotection:retention",
         _("Retention and legal holds"),
         frozenset({Role.DATA_PROTECTION_OFFICER}),

@@ -15,6 +15,11 @@ from kinga.dataprotection.models import (
     BreachKind,
     BreachRisk,
     BreachStep,
+    IdentityCheck,
+    OnBehalf,
+    RefusalGround,
+    RequestKind,
+    RequestStatus,
 )
 from kinga.lib.reasons import MIN_REASON_LENGTH
 
@@ -192,3 +197,53 @@ class LegalHoldForm(forms.Form):
 
 class LegalHoldLiftForm(forms.Form):
     reason = _text(_("Why the hold can be lifted"), rows=2)
+
+
+class SubjectRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is asked"), choices=RequestKind.choices)
+    case_code = forms.CharField(
+        label=_("Case code of the child it is about"),
+        max_length=20,
+        help_text=_("The request is about the child of this case."),
+    )
+    requester_name = forms.CharField(label=_("Who asked"), max_length=200)
+    on_behalf = forms.ChoiceField(label=_("Asking as"), choices=OnBehalf.choices)
+    requester_contact = forms.CharField(
+        label=_("How to reach them safely"), max_length=200, required=False
+    )
+    details = forms.CharField(
+        label=_("What they ask"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    received_at = _moment(
+        _("When was it received?"), help_text=_("The answer is due a set number of days after.")
+    )
+
+
+class IdentityCheckForm(forms.Form):
+    check = forms.ChoiceField(
+        label=_("How were identity and authority checked?"),
+        choices=IdentityCheck.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class RequestDecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (RequestStatus.GRANTED, RequestStatus.GRANTED.label),
+            (RequestStatus.PARTLY_GRANTED, RequestStatus.PARTLY_GRANTED.label),
+            (RequestStatus.REFUSED, RequestStatus.REFUSED.label),
+            (RequestStatus.WITHDRAWN, RequestStatus.WITHDRAWN.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    refusal_ground = forms.ChoiceField(
+        label=_("Legal ground for refusing (refused or partly granted)"),
+        choices=RefusalGround.choices,
+        required=False,
+    )
+    note = _text(_("The decision, as told to the requester"), rows=3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -24,13 +25,17 @@ from kinga.dataprotection.forms import (
     BreachMatterForm,
     BreachNoteForm,
     CommissionerNotifiedForm,
+    IdentityCheckForm,
     LegalHoldForm,
     LegalHoldLiftForm,
+    RequestDecisionForm,
     RetentionRuleForm,
     ScopeForm,
+    SubjectRequestForm,
     SubjectsNotifiedForm,
 )
-from kinga.dataprotection.models import Breach
+from kinga.dataprotection.models import Breach, RefusalGround, SubjectRequest
+from kinga.lib.pdf import text_pdf
 
 BREACH_FORMS: dict[str, type[forms.Form]] = {
     "matter_form": BreachMatterForm,
@@ -399,3 +404,132 @@ def legal_hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
             )
             return redirect("dataprotection:legal_holds")
     return _holds_page(request, status=400, lift_form=(hold.pk, form))
+
+
+# --- Data subjects' requests ---------------------------------------------------------------
+
+
+@login_required
+def subject_requests(request: HttpRequest) -> HttpResponse:
+    """The register of data subjects' requests, open ones first by deadline."""
+    user = cast(User, request.user)
+    rows = selectors.request_list(viewer=user)
+    return render(request, "dataprotection/requests.html", {"requests": rows})
+
+
+@login_required
+def subject_request_new(request: HttpRequest) -> HttpResponse:
+    """Record a data subject's request."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.subjectrequest", action="create")
+    form = SubjectRequestForm(request.POST or None, initial={"received_at": timezone.localtime()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.subject_request_record(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("Request %(code)s recorded. Check who asked before answering.")
+                % {"code": made.code},
+            )
+            return redirect("dataprotection:request", request_id=made.pk)
+    return render(request, "dataprotection/request_new.html", {"form": form})
+
+
+def _request_page(
+    request: HttpRequest,
+    found: SubjectRequest,
+    *,
+    status: int = 200,
+    check_form: IdentityCheckForm | None = None,
+    decision_form: RequestDecisionForm | None = None,
+) -> HttpResponse:
+    blockers = (
+        services.deletion_blockers(found.person_id)
+        if found.kind == "deletion" and found.is_open
+        else []
+    )
+    return render(
+        request,
+        "dataprotection/request.html",
+        {
+            "subject_request": found,
+            "check_form": check_form or IdentityCheckForm(),
+            "decision_form": decision_form or RequestDecisionForm(),
+            "blockers": [(matter.type, RefusalGround(ground).label) for matter, ground in blockers],
+            "days_left": found.days_left(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def subject_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    """One request: its clock, the identity check, the export, the decision."""
+    user = cast(User, request.user)
+    return _request_page(request, selectors.request_get(viewer=user, request_id=request_id))
+
+
+@login_required
+@require_POST
+def subject_request_identity(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Record how the requester's identity and authority were checked."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    form = IdentityCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            services.subject_request_identity_checked(
+                actor=user, request=found, check=form.cleaned_data["check"]
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Identity check recorded."))
+            return redirect("dataprotection:request", request_id=found.pk)
+    return _request_page(request, found, status=400, check_form=form)
+
+
+@login_required
+@require_POST
+def subject_request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Decide the request, with the legal ground when refusing."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    form = RequestDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.subject_request_decide(actor=user, request=found, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("dataprotection:request", request_id=found.pk)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    return _request_page(request, found, status=400, decision_form=form)
+
+
+@login_required
+def subject_request_export(request: HttpRequest, request_id: int, fmt: str) -> HttpResponse:
+    """Everything Kinga holds on the person, as JSON or a readable PDF (through the policy)."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    if fmt not in ("json", "pdf"):
+        raise selectors.refuse(
+            user, record_type="dataprotection.subjectrequest", record_id=found.pk
+        )
+    export = selectors.person_export(viewer=user, request=found)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(export, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        lines = selectors.person_export_lines(export)
+        response = HttpResponse(text_pdf(lines, title=found.code), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{found.code}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

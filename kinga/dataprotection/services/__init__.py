@@ -18,6 +18,13 @@ from kinga.dataprotection.services.breaches import (
     officers,
     reminders_due,
 )
+from kinga.dataprotection.services.requests import (
+    deletion_blockers,
+    person_matters,
+    subject_request_decide,
+    subject_request_identity_checked,
+    subject_request_record,
+)
 from kinga.dataprotection.services.retention import (
     RETENTION_JOB,
     Planned,
@@ -33,6 +40,11 @@ from kinga.dataprotection.services.retention import (
 )
 
 __all__ = [
+    "deletion_blockers",
+    "person_matters",
+    "subject_request_decide",
+    "subject_request_identity_checked",
+    "subject_request_record",
     "RETENTION_JOB",
     "Planned",
     "ScheduleRow",

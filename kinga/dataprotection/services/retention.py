@@ -406,7 +406,8 @@ def retention_run(
     """
     now = now or timezone.now()
     plan = retention_plan(now=now)
-    if dry_run:
+    if dry_run or not plan:
+        # nothing due leaves no trace: the worker's task row says the job ran
         return plan, None
     run = RetentionRun.objects.create(started_at=now, dry_run=False)
     counts: dict[str, dict[str, int]] = {}
