@@ -35,6 +35,9 @@ class Relation(models.TextChoices):
     AUTHOR = "author", _("Logged it")
     ALERT_RECIPIENT = "alert_recipient", _("Alerted: a child in danger")
     BREAK_GLASS = "break_glass", _("Break-glass")
+    # The data protection officer answering a data subject's request about a person on the
+    # matter, from the identity check until the decision (kinga.dataprotection).
+    SUBJECT_REQUEST = "subject_request", _("Answering a data subject's request")
 
 
 class AccessGrantQuerySet(models.QuerySet["AccessGrant"]):

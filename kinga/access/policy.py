@@ -36,10 +36,17 @@ caseworker        alert_recipient      v        v         -      -        -
 supervisor        alert_recipient      v        v         -      -        -
 investigator      alert_recipient      v        v         -      -        -
 helpline          alert_recipient      v        v         -      -        -
+data_protection_officer subject_request ve      ve        ve     -        ve
 END POLICY TABLE
 
 Every role × relationship × section × action not in the table is denied; the roles
 analyst, trainer and admin appear nowhere, so they see no record content at all.
+
+The data protection officer sees a matter only while answering a data subject's request
+about a person on it (subject_request: from the identity check until the decision, at most
+a few days past the statutory deadline), to view and export what Kinga holds about that
+person; never list (no matter enters a queue or a search), never justice (statements and
+evidence stay with the investigation: Data Protection Act 2019 s.51(2)(b)).
 
 No relation gives more than the role it came through. A relation granted to a whole agency
 because one of its people joined the matter (agency_on_team) carries that person's role as
@@ -222,6 +229,13 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (Role.HELPLINE, Relation.ALERT_RECIPIENT): {
         "summary": frozenset({"view"}),
         "identity": frozenset({"view"}),
+    },
+    # answering a data subject's request: what Kinga holds about the person, to export
+    (Role.DATA_PROTECTION_OFFICER, Relation.SUBJECT_REQUEST): {
+        "summary": frozenset({"view", "export"}),
+        "identity": frozenset({"view", "export"}),
+        "care": frozenset({"view", "export"}),
+        "referral": frozenset({"view", "export"}),
     },
 }
 

@@ -93,6 +93,16 @@ NAVIGATION: list[NavItem] = [
         _("Breach register"),
         frozenset({Role.DATA_PROTECTION_OFFICER}),
     ),
+    NavItem(
+        "dataprotection:requests",
+        _("Data subjects' requests"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
+    NavItem(
+        "dataprotection:retention",
+        _("Retention and legal holds"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

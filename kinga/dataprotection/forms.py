@@ -15,6 +15,11 @@ from kinga.dataprotection.models import (
     BreachKind,
     BreachRisk,
     BreachStep,
+    IdentityCheck,
+    OnBehalf,
+    RefusalGround,
+    RequestKind,
+    RequestStatus,
 )
 from kinga.lib.reasons import MIN_REASON_LENGTH
 
@@ -165,3 +170,80 @@ class ScopeForm(forms.Form):
         if since and until and until < since:
             self.add_error("until", _("The end of the period cannot be before its start."))
         return data
+
+
+class RetentionRuleForm(forms.Form):
+    keep_days = forms.IntegerField(
+        label=_("Keep for (days)"),
+        min_value=30,
+        max_value=36500,
+        help_text=_("From the day the period starts: a report's decision, a case's closure."),
+    )
+    legal_basis = forms.CharField(label=_("Legal basis"), max_length=300)
+
+
+class LegalHoldForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Case code, incident code or report number"),
+        max_length=32,
+        help_text=_("For a report, write “report” and its number, e.g. report 123."),
+    )
+    reason = _text(
+        _("Why it is held"),
+        rows=3,
+        help_text=_("The court, the file or the investigation that needs it."),
+    )
+
+
+class LegalHoldLiftForm(forms.Form):
+    reason = _text(_("Why the hold can be lifted"), rows=2)
+
+
+class SubjectRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is asked"), choices=RequestKind.choices)
+    case_code = forms.CharField(
+        label=_("Case code of the child it is about"),
+        max_length=20,
+        help_text=_("The request is about the child of this case."),
+    )
+    requester_name = forms.CharField(label=_("Who asked"), max_length=200)
+    on_behalf = forms.ChoiceField(label=_("Asking as"), choices=OnBehalf.choices)
+    requester_contact = forms.CharField(
+        label=_("How to reach them safely"), max_length=200, required=False
+    )
+    details = forms.CharField(
+        label=_("What they ask"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    received_at = _moment(
+        _("When was it received?"), help_text=_("The answer is due a set number of days after.")
+    )
+
+
+class IdentityCheckForm(forms.Form):
+    check = forms.ChoiceField(
+        label=_("How were identity and authority checked?"),
+        choices=IdentityCheck.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class RequestDecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (RequestStatus.GRANTED, RequestStatus.GRANTED.label),
+            (RequestStatus.PARTLY_GRANTED, RequestStatus.PARTLY_GRANTED.label),
+            (RequestStatus.REFUSED, RequestStatus.REFUSED.label),
+            (RequestStatus.WITHDRAWN, RequestStatus.WITHDRAWN.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    refusal_ground = forms.ChoiceField(
+        label=_("Legal ground for refusing (refused or partly granted)"),
+        choices=RefusalGround.choices,
+        required=False,
+    )
+    note = _text(_("The decision, as told to the requester"), rows=3)

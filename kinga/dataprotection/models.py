@@ -269,3 +269,279 @@ class BreachAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} {self.step}"
+
+
+# --- Retention (s.39): the schedule, legal holds, and what each run did --------------------
+
+
+class RetentionAction(models.TextChoices):
+    ANONYMISE = "anonymise", _("Anonymise (identity and free text removed, figures kept)")
+    DELETE = "delete", _("Delete")
+    KEEP = "keep", _("Keep (reviewed, never changed by Kinga)")
+
+
+class RetentionRule(models.Model):
+    """The deployment's period for one kind of record (`kinga.dataprotection.retention.KINDS`).
+
+    A kind without a row keeps its default period and basis; a row is written when the data
+    protection officer sets them for this deployment.
+    """
+
+    kind = models.CharField(_("kind of record"), max_length=32, unique=True)
+    keep_days = models.PositiveIntegerField(_("keep for (days)"))
+    legal_basis = models.CharField(_("legal basis"), max_length=300)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        constraints = [
+            # a month at least: a slip of the keyboard never destroys a record tomorrow
+            models.CheckConstraint(condition=Q(keep_days__gte=30), name="dp_rule_keep_a_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.keep_days} days"
+
+
+class LegalHold(models.Model):
+    """A hold on a matter a court or an investigation needs: nothing in it expires until lifted."""
+
+    matter_type = models.CharField(_("matter type"), max_length=16, choices=MatterType.choices)
+    matter_id = models.BigIntegerField(_("matter"))
+    reference = models.CharField(_("reference"), max_length=32)
+    reason = EncryptedTextField(_("why it is held"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lifted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lift_reason = EncryptedTextField(_("why it was lifted"), blank=True)
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at"]
+        constraints = [
+            # one live hold per matter: a second would be lifted by lifting the first
+            models.UniqueConstraint(
+                fields=["matter_type", "matter_id"],
+                condition=Q(lifted_at__isnull=True),
+                name="dp_hold_one_live_per_matter",
+            ),
+        ]
+        indexes = [models.Index(fields=["matter_type", "matter_id"], name="dp_hold_matter")]
+
+    def __str__(self) -> str:
+        return f"hold on {self.matter_type}:{self.matter_id}"
+
+
+class RetentionRun(models.Model):
+    """One pass of the schedule: by the worker, or from the command line."""
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    # kind -> {"due": n, "held": n, "done": n}
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"retention run {self.pk}"
+
+
+class Tombstone(models.Model):
+    """What remains of a record the schedule anonymised or deleted: which, when, why, how.
+
+    Never what it held. A record has at most one: the schedule does each record once.
+    """
+
+    kind = models.CharField(_("kind of record"), max_length=32)
+    record_type = models.CharField(_("record type"), max_length=64)
+    record_id = models.CharField(_("record id"), max_length=64)
+    matter_type = models.CharField(_("matter type"), max_length=16, blank=True)
+    matter_id = models.BigIntegerField(_("matter"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=RetentionAction.choices)
+    fields = models.JSONField(_("fields removed"), default=list, blank=True)
+    run = models.ForeignKey(RetentionRun, on_delete=models.PROTECT, related_name="tombstones")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "record_id"], name="dp_tombstone_once_per_record"
+            ),
+        ]
+        indexes = [models.Index(fields=["matter_type", "matter_id"], name="dp_tombstone_matter")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.record_type}:{self.record_id}"
+
+
+# --- Data subjects' requests (s.26, s.34-s.40) ----------------------------------------------
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access: a copy of what Kinga holds")
+    CORRECTION = "correction", _("Correction of false or misleading data")
+    DELETION = "deletion", _("Deletion")
+    OBJECTION = "objection", _("Objection to processing")
+    PORTABILITY = "portability", _("Portability: the data in a reusable form")
+
+
+# Days to answer, from receipt: the Data Protection (General) Regulations, 2021 (regs 8-12).
+# Counsel confirms them for a deployment; an extension is a decision recorded on the request.
+RESPONSE_DAYS: dict[str, int] = {
+    RequestKind.ACCESS: 7,
+    RequestKind.CORRECTION: 14,
+    RequestKind.DELETION: 14,
+    RequestKind.OBJECTION: 14,
+    RequestKind.PORTABILITY: 30,
+}
+
+
+class OnBehalf(models.TextChoices):
+    SELF = "self", _("The person themself")
+    PARENT = "parent", _("A parent, for a child")
+    GUARDIAN = "guardian", _("A guardian, for a child")
+    GUARDIAN_AD_LITEM = "guardian_ad_litem", _("A guardian ad litem appointed by a court")
+    CHILDRENS_OFFICER = "childrens_officer", _("A Children's Officer")
+    AUTHORISED = "authorised", _("Someone the person authorised in writing (an advocate)")
+
+
+class IdentityCheck(models.TextChoices):
+    NATIONAL_ID = "national_id", _("National identity card or passport seen")
+    BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate and the parent's identity seen")
+    COURT_ORDER = "court_order", _("Court order appointing them seen")
+    KNOWN_TO_CASEWORKER = "known_to_caseworker", _("Known in person to the child's caseworker")
+    AUTHORITY_LETTER = "authority_letter", _("Signed authority and identity seen")
+
+
+class RequestStatus(models.TextChoices):
+    RECEIVED = "received", _("Received: identity to check")
+    IN_PROGRESS = "in_progress", _("Identity checked: being answered")
+    GRANTED = "granted", _("Granted")
+    PARTLY_GRANTED = "partly_granted", _("Partly granted")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_REQUEST_STATUSES = (RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS)
+
+
+class RefusalGround(models.TextChoices):
+    NONE = "", _("(none)")
+    LEGAL_HOLD = "legal_hold", _("Needed in court proceedings or under a legal hold")
+    INVESTIGATION = (
+        "investigation",
+        _("Would prejudice the investigation or prosecution of an offence (s.51(2)(b))"),
+    )
+    CHILD_SAFETY = "child_safety", _("Would put the child or another person at risk")
+    OPEN_CASE = "open_case", _("Needed to protect the child in an open case")
+    IDENTITY_NOT_VERIFIED = (
+        "identity_not_verified",
+        _("The requester's identity or authority was not shown"),
+    )
+    UNFOUNDED = "unfounded", _("Manifestly unfounded or excessive")
+
+
+class SubjectRequest(models.Model):
+    """A data subject's request, with who asked for whom, the identity check, the statutory
+    clock, and the decision with its legal reason."""
+
+    code = models.CharField(_("request code"), max_length=20, unique=True)
+    kind = models.CharField(_("what is asked"), max_length=16, choices=RequestKind.choices)
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("the person it is about"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requester_name = EncryptedTextField(_("who asked"))
+    requester_contact = EncryptedTextField(_("how to reach them"), blank=True)
+    on_behalf = models.CharField(_("asking as"), max_length=24, choices=OnBehalf.choices)
+    details = EncryptedTextField(_("what they ask"), blank=True)
+    received_at = models.DateTimeField(_("received"))
+    due_at = models.DateTimeField(_("answer due"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    identity_check = models.CharField(
+        _("identity check"), max_length=24, choices=IdentityCheck.choices, blank=True
+    )
+    identity_checked_at = models.DateTimeField(_("identity checked"), null=True, blank=True)
+    identity_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("identity checked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.RECEIVED
+    )
+    refusal_ground = models.CharField(
+        _("legal ground for refusing"),
+        max_length=24,
+        choices=RefusalGround.choices,
+        blank=True,
+        default=RefusalGround.NONE,
+    )
+    decision_note = EncryptedTextField(_("the decision, as told to the requester"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("data subject's request")
+        verbose_name_plural = _("data subjects' requests")
+        ordering = ["due_at"]
+        constraints = [
+            # a refusal always names its legal ground; nothing else does
+            models.CheckConstraint(
+                condition=(Q(status__in=["refused", "partly_granted"]) & ~Q(refusal_ground=""))
+                | (~Q(status__in=["refused", "partly_granted"]) & Q(refusal_ground="")),
+                name="dp_request_refusal_has_ground",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="dp_request_open")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_REQUEST_STATUSES
+
+    def days_left(self, now: datetime.datetime | None = None) -> float:
+        return (self.due_at - (now or timezone.now())).total_seconds() / 86400

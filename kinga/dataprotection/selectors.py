@@ -13,15 +13,34 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from kinga.access.policy import can_do, deny
+from kinga.access.policy import allowed_actions, can_do, deny
 from kinga.accounts.home import WorkCount
 from kinga.accounts.models import Agency, User
 from kinga.audit.models import AuditAction, AuditEvent
 from kinga.audit.services import audit_record
-from kinga.dataprotection.models import Breach, BreachMatter, BreachStatus
+from kinga.cases.models import Assessment, Case, Note
+from kinga.dataprotection.models import (
+    Breach,
+    BreachMatter,
+    BreachStatus,
+    LegalHold,
+    SubjectRequest,
+)
+from kinga.dataprotection.services import (
+    Planned,
+    ScheduleRow,
+    kept_past_period,
+    person_matters,
+    retention_plan,
+    schedule,
+)
+from kinga.intake.models import Report
+from kinga.justice.models import Incident
+from kinga.people.models import Person
+from kinga.referrals.models import Referral
 
 MANAGE = "dataprotection.manage"
 
@@ -200,3 +219,306 @@ def home_work(*, viewer: User, today: datetime.date) -> list[WorkCount]:
             urgent=True,
         )
     ]
+
+
+# --- Retention ---------------------------------------------------------------------------
+
+FORECAST_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ScheduleLine:
+    """One kind of record on the schedule page, with what falls due now and next month."""
+
+    row: ScheduleRow
+    due_now: int
+    next_month: int
+    held: int
+    past_period: int | None  # for the kinds the schedule only reviews
+
+
+def retention_overview(
+    *, viewer: User, now: datetime.datetime
+) -> tuple[list[ScheduleLine], list[Planned]]:
+    """Return the schedule with its counts, and the records that go within the next month.
+
+    References only (case codes, report and message numbers); the read is audited.
+    """
+    _officer_or_404(viewer, record_type="dataprotection.retentionrule")
+    horizon = now + datetime.timedelta(days=FORECAST_DAYS)
+    due_now = retention_plan(now=now)
+    by_horizon = retention_plan(now=horizon)
+    already = {(item.kind.key, item.record_id) for item in due_now}
+    coming = [item for item in by_horizon if (item.kind.key, item.record_id) not in already]
+    kept = kept_past_period(now=now)
+    lines = [
+        ScheduleLine(
+            row=row,
+            due_now=sum(1 for i in due_now if i.kind.key == row.kind.key and not i.held),
+            next_month=sum(1 for i in coming if i.kind.key == row.kind.key and not i.held),
+            held=sum(1 for i in by_horizon if i.kind.key == row.kind.key and i.held),
+            past_period=kept.get(row.kind.key),
+        )
+        for row in schedule()
+    ]
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="dataprotection.retentionrule",
+        detail={"forecast_days": FORECAST_DAYS, "records": len(by_horizon)},
+    )
+    return lines, by_horizon
+
+
+def legal_holds(*, viewer: User) -> list[LegalHold]:
+    """Return the live holds and the last lifted ones, with their reasons; audit the read."""
+    _officer_or_404(viewer, record_type="dataprotection.legalhold")
+    holds = list(
+        LegalHold.objects.select_related("placed_by", "lifted_by").order_by(
+            "lifted_at", "-placed_at"
+        )[:200]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="dataprotection.legalhold",
+        fields=["reason", "lift_reason"],
+        detail={"count": len(holds)},
+    )
+    return holds
+
+
+def legal_hold_get(*, viewer: User, hold_id: int) -> LegalHold:
+    """Return a hold for an officer; an audited 404 for anyone else or none."""
+    _officer_or_404(viewer, record_type="dataprotection.legalhold", record_id=hold_id)
+    hold = LegalHold.objects.filter(pk=hold_id).first()
+    if hold is None:
+        raise deny(viewer, record_type="dataprotection.legalhold", record_id=hold_id)
+    return hold
+
+
+# --- Data subjects' requests ---------------------------------------------------------------
+
+
+def request_list(*, viewer: User) -> list[SubjectRequest]:
+    """Return the requests, open ones first by deadline; audit the list read."""
+    _officer_or_404(viewer, record_type="dataprotection.subjectrequest")
+    requests = list(
+        SubjectRequest.objects.defer(
+            "requester_name", "requester_contact", "details", "decision_note"
+        ).order_by("decided_at", "due_at")
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="dataprotection.subjectrequest",
+        detail={"count": len(requests)},
+    )
+    return requests
+
+
+def request_get(*, viewer: User, request_id: int, audit: bool = True) -> SubjectRequest:
+    """Return the request for an officer (audited); an audited 404 for anyone else."""
+    _officer_or_404(viewer, record_type="dataprotection.subjectrequest", record_id=request_id)
+    request = SubjectRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        raise deny(viewer, record_type="dataprotection.subjectrequest", record_id=request_id)
+    if audit:
+        audit_record(
+            action=AuditAction.VIEW,
+            actor=viewer,
+            record_type="dataprotection.subjectrequest",
+            record_id=request.pk,
+            fields=["requester_name", "requester_contact", "details", "decision_note"],
+        )
+    return request
+
+
+def _day(value: datetime.date | datetime.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date().isoformat()
+    return value.isoformat()
+
+
+def _person_part(person: Person) -> dict[str, object]:
+    return {
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "other_names": person.other_names,
+        "aliases": list(person.aliases or []),
+        "sex": person.sex,
+        "date_of_birth": _day(person.date_of_birth),
+        "age_estimate": person.age_estimate,
+        "age_band": person.age_band,
+        "nationality": person.nationality,
+        "languages": list(person.languages or []),
+        "home_ward": str(person.home_ward) if person.home_ward_id else "",
+        "village": person.village,
+        "identifiers": [
+            {"kind": identifier.kind, "platform": identifier.platform, "value": identifier.value}
+            for identifier in person.identifiers.all()
+        ],
+    }
+
+
+def _case_part(viewer: User, case: Case, allowed: dict[str, frozenset[str]]) -> dict[str, object]:
+    part: dict[str, object] = {
+        "type": "case",
+        "reference": case.code,
+        "status": case.status,
+        "opened": _day(case.opened_at),
+        "closed": _day(case.closed_at),
+        "county": str(case.county),
+    }
+    sections = [s for s, actions in allowed.items() if "export" in actions]
+    part["notes"] = [
+        {"date": _day(note.created_at), "section": note.policy_section, "text": note.text}
+        for note in Note.objects.filter(case=case).order_by("created_at")
+        if note.policy_section in sections
+    ]
+    if "care" in sections:
+        part["assessments"] = [
+            {
+                "date": _day(a.assessed_on),
+                "kind": a.kind,
+                "trafficking_status": a.trafficking_status,
+                "risks": a.risk_notes,
+                "best_interests": a.best_interests,
+                "child_views": a.child_views,
+            }
+            for a in Assessment.objects.filter(case=case).order_by("assessed_on", "pk")
+        ]
+    if "referral" in sections:
+        part["referrals"] = [
+            {
+                "date": _day(r.sent_at),
+                "to": str(r.receiving_agency),
+                "status": r.status,
+                "reason": r.reason,
+            }
+            for r in Referral.objects.filter(case=case).select_related("receiving_agency")
+        ]
+    return part
+
+
+def _report_part(report: Report, allowed: dict[str, frozenset[str]]) -> dict[str, object]:
+    part: dict[str, object] = {
+        "type": "report",
+        "reference": f"R-{report.pk}",
+        "received": _day(report.received_at),
+        "channel": report.channel,
+        "categories": list(report.categories),
+        "county": str(report.county) if report.county_id else "",
+        "what_happened": report.narrative,
+    }
+    if "export" in allowed["identity"]:
+        part["place"] = report.place_detail
+    return part
+
+
+def _incident_part(incident: Incident) -> dict[str, object]:
+    return {
+        "type": "incident",
+        "reference": incident.code,
+        "opened": _day(incident.opened_at),
+        "stage": incident.stage,
+        "what_happened": incident.summary,
+        "withheld": "justice",
+    }
+
+
+def person_export(*, viewer: User, request: SubjectRequest) -> dict[str, object]:
+    """Return everything Kinga holds on the request's person that the viewer may export.
+
+    Matter by matter, through the policy (`subject_request` grants the officer while the
+    request is answered): the person's identity, each case (notes by section, assessments,
+    referrals), report and incident summary. What the policy keeps back (statements and
+    evidence, or a matter no longer open to the viewer) is listed as withheld, never shown.
+    Each matter's export is audited on its trail.
+    """
+    _officer_or_404(viewer, record_type="dataprotection.subjectrequest", record_id=request.pk)
+    person = Person.objects.select_related("home_ward").get(pk=request.person_id)
+    matters: list[dict[str, object]] = []
+    withheld: list[dict[str, str]] = []
+    identity_shown = False
+    for matter in person_matters(request.person_id):
+        allowed = allowed_actions(viewer, matter)
+        if "export" not in allowed["summary"]:
+            withheld.append({"type": matter.type, "id": str(matter.id), "why": "no_access"})
+            continue
+        identity_shown = identity_shown or "export" in allowed["identity"]
+        if matter.type == "case":
+            case = Case.objects.select_related("county").get(pk=matter.id)
+            matters.append(_case_part(viewer, case, allowed))
+        elif matter.type == "report":
+            matters.append(
+                _report_part(Report.objects.select_related("county").get(pk=matter.id), allowed)
+            )
+        elif matter.type == "incident":
+            matters.append(_incident_part(Incident.objects.get(pk=matter.id)))
+            withheld.append({"type": "incident", "id": str(matter.id), "why": "justice"})
+        audit_record(
+            action=AuditAction.EXPORT,
+            actor=viewer,
+            record_type=f"dataprotection.subjectrequest.{matter.type}",
+            record_id=request.pk,
+            matter_type=matter.type,
+            matter_id=matter.id,
+            fields=sorted(s for s, actions in allowed.items() if "export" in actions),
+        )
+    return {
+        "request": request.code,
+        "kind": request.kind,
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "controller": "Kinga",
+        "person": _person_part(person) if identity_shown else None,
+        "matters": matters,
+        "withheld": withheld,
+    }
+
+
+def person_export_lines(export: dict[str, object]) -> list[str]:
+    """Return the export as readable lines (for the PDF)."""
+    lines = [
+        str(_("What Kinga holds about you")),
+        str(_("Request %(code)s, made on %(when)s"))
+        % {"code": export["request"], "when": export["generated_at"]},
+        "",
+    ]
+    person = export.get("person")
+    if isinstance(person, dict):
+        lines.append(str(_("About you")))
+        for key, value in person.items():
+            if value not in ("", None, [], {}):
+                lines.append(f"  {key.replace('_', ' ')}: {value}")
+        lines.append("")
+    for matter in export.get("matters", []):  # type: ignore[attr-defined]
+        lines.append(f"{matter['type'].title()} {matter['reference']}")
+        for key, value in matter.items():
+            if key in ("type", "reference") or value in ("", None, []):
+                continue
+            if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+                lines.append(f"  {key.replace('_', ' ')}:")
+                for item in value:
+                    lines.append(
+                        "    - "
+                        + "; ".join(f"{k}: {v}" for k, v in item.items() if v not in ("", None))
+                    )
+            elif isinstance(value, list):
+                lines.append(f"  {key.replace('_', ' ')}: {', '.join(str(v) for v in value)}")
+            else:
+                lines.append(f"  {key.replace('_', ' ')}: {value}")
+        lines.append("")
+    if export.get("withheld"):
+        lines.append(str(_("Held back")))
+        lines.append(
+            str(
+                _(
+                    "Statements and evidence of an investigation or prosecution are not given "
+                    "while it runs (Data Protection Act 2019 s.51(2)(b))."
+                )
+            )
+        )
+    return lines

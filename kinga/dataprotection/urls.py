@@ -25,4 +25,23 @@ urlpatterns = [
     ),
     path("breaches/<int:breach_id>/close/", views.breach_close, name="breach_close"),
     path("breaches/<int:breach_id>/notice/<slug:to>/", views.breach_notice, name="breach_notice"),
+    path("retention/", views.retention, name="retention"),
+    path("retention/period/", views.retention_rule, name="retention_rule"),
+    path("requests/", views.subject_requests, name="requests"),
+    path("requests/new/", views.subject_request_new, name="request_new"),
+    path("requests/<int:request_id>/", views.subject_request, name="request"),
+    path(
+        "requests/<int:request_id>/identity/",
+        views.subject_request_identity,
+        name="request_identity",
+    ),
+    path("requests/<int:request_id>/decide/", views.subject_request_decide, name="request_decide"),
+    path(
+        "requests/<int:request_id>/export.<slug:fmt>",
+        views.subject_request_export,
+        name="request_export",
+    ),
+    path("holds/", views.legal_holds, name="legal_holds"),
+    path("holds/place/", views.legal_hold_place, name="legal_hold_place"),
+    path("holds/<int:hold_id>/lift/", views.legal_hold_lift, name="legal_hold_lift"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -24,10 +25,17 @@ from kinga.dataprotection.forms import (
     BreachMatterForm,
     BreachNoteForm,
     CommissionerNotifiedForm,
+    IdentityCheckForm,
+    LegalHoldForm,
+    LegalHoldLiftForm,
+    RequestDecisionForm,
+    RetentionRuleForm,
     ScopeForm,
+    SubjectRequestForm,
     SubjectsNotifiedForm,
 )
-from kinga.dataprotection.models import Breach
+from kinga.dataprotection.models import Breach, RefusalGround, SubjectRequest
+from kinga.lib.pdf import text_pdf
 
 BREACH_FORMS: dict[str, type[forms.Form]] = {
     "matter_form": BreachMatterForm,
@@ -257,3 +265,271 @@ def breach_notice(request: HttpRequest, breach_id: int, to: str) -> HttpResponse
         "dataprotection/breach_notice.html",
         {"breach": found, "text": text, "to": to, "language": language},
     )
+
+
+# --- Retention ---------------------------------------------------------------------------
+
+
+def _retention_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    rule_form: tuple[str, RetentionRuleForm] | None = None,
+) -> HttpResponse:
+    user = cast(User, request.user)
+    lines, coming = selectors.retention_overview(viewer=user, now=timezone.now())
+    forms_by_kind = {
+        line.row.kind.key: (
+            rule_form[1]
+            if rule_form is not None and rule_form[0] == line.row.kind.key
+            else RetentionRuleForm(
+                initial={
+                    "keep_days": line.row.keep_days,
+                    "legal_basis": line.row.legal_basis,
+                },
+                prefix=line.row.kind.key,
+            )
+        )
+        for line in lines
+    }
+    return render(
+        request,
+        "dataprotection/retention.html",
+        {
+            "lines": [(line, forms_by_kind[line.row.kind.key]) for line in lines],
+            "coming": coming,
+            "forecast_days": selectors.FORECAST_DAYS,
+        },
+        status=status,
+    )
+
+
+@login_required
+def retention(request: HttpRequest) -> HttpResponse:
+    """The retention schedule, what goes in the next month, and what is held."""
+    return _retention_page(request)
+
+
+@login_required
+@require_POST
+def retention_rule(request: HttpRequest) -> HttpResponse:
+    """Set this deployment's period and legal basis for one kind of record."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.retentionrule", action="change")
+    kind = request.POST.get("kind", "")
+    form = RetentionRuleForm(request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            services.retention_rule_set(
+                actor=user,
+                kind=kind,
+                keep_days=form.cleaned_data["keep_days"],
+                legal_basis=form.cleaned_data["legal_basis"],
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("The period is set for this deployment."))
+            return redirect("dataprotection:retention")
+    return _retention_page(request, status=400, rule_form=(kind, form))
+
+
+def _holds_page(
+    request: HttpRequest,
+    *,
+    status: int = 200,
+    form: LegalHoldForm | None = None,
+    lift_form: tuple[int, LegalHoldLiftForm] | None = None,
+) -> HttpResponse:
+    user = cast(User, request.user)
+    holds = selectors.legal_holds(viewer=user)
+    return render(
+        request,
+        "dataprotection/holds.html",
+        {
+            "holds": [
+                (
+                    hold,
+                    lift_form[1] if lift_form and lift_form[0] == hold.pk else LegalHoldLiftForm(),
+                )
+                for hold in holds
+            ],
+            "form": form or LegalHoldForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def legal_holds(request: HttpRequest) -> HttpResponse:
+    """Legal holds: place one on a record a court or an investigation needs, or lift one."""
+    return _holds_page(request)
+
+
+@login_required
+@require_POST
+def legal_hold_place(request: HttpRequest) -> HttpResponse:
+    """Hold a case, incident or report."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.legalhold", action="create")
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        try:
+            hold = services.legal_hold_place(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("%(reference)s is held.") % {"reference": hold.reference})
+            return redirect("dataprotection:legal_holds")
+    return _holds_page(request, status=400, form=form)
+
+
+@login_required
+@require_POST
+def legal_hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
+    """Lift a hold, with the reason."""
+    user = cast(User, request.user)
+    hold = selectors.legal_hold_get(viewer=user, hold_id=hold_id)
+    form = LegalHoldLiftForm(request.POST)
+    if form.is_valid():
+        try:
+            services.legal_hold_lift(actor=user, hold=hold, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request, _("The hold on %(reference)s is lifted.") % {"reference": hold.reference}
+            )
+            return redirect("dataprotection:legal_holds")
+    return _holds_page(request, status=400, lift_form=(hold.pk, form))
+
+
+# --- Data subjects' requests ---------------------------------------------------------------
+
+
+@login_required
+def subject_requests(request: HttpRequest) -> HttpResponse:
+    """The register of data subjects' requests, open ones first by deadline."""
+    user = cast(User, request.user)
+    rows = selectors.request_list(viewer=user)
+    return render(request, "dataprotection/requests.html", {"requests": rows})
+
+
+@login_required
+def subject_request_new(request: HttpRequest) -> HttpResponse:
+    """Record a data subject's request."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.subjectrequest", action="create")
+    form = SubjectRequestForm(request.POST or None, initial={"received_at": timezone.localtime()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            made = services.subject_request_record(actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("Request %(code)s recorded. Check who asked before answering.")
+                % {"code": made.code},
+            )
+            return redirect("dataprotection:request", request_id=made.pk)
+    return render(request, "dataprotection/request_new.html", {"form": form})
+
+
+def _request_page(
+    request: HttpRequest,
+    found: SubjectRequest,
+    *,
+    status: int = 200,
+    check_form: IdentityCheckForm | None = None,
+    decision_form: RequestDecisionForm | None = None,
+) -> HttpResponse:
+    blockers = (
+        services.deletion_blockers(found.person_id)
+        if found.kind == "deletion" and found.is_open
+        else []
+    )
+    return render(
+        request,
+        "dataprotection/request.html",
+        {
+            "subject_request": found,
+            "check_form": check_form or IdentityCheckForm(),
+            "decision_form": decision_form or RequestDecisionForm(),
+            "blockers": [(matter.type, RefusalGround(ground).label) for matter, ground in blockers],
+            "days_left": found.days_left(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def subject_request(request: HttpRequest, request_id: int) -> HttpResponse:
+    """One request: its clock, the identity check, the export, the decision."""
+    user = cast(User, request.user)
+    return _request_page(request, selectors.request_get(viewer=user, request_id=request_id))
+
+
+@login_required
+@require_POST
+def subject_request_identity(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Record how the requester's identity and authority were checked."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    form = IdentityCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            services.subject_request_identity_checked(
+                actor=user, request=found, check=form.cleaned_data["check"]
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Identity check recorded."))
+            return redirect("dataprotection:request", request_id=found.pk)
+    return _request_page(request, found, status=400, check_form=form)
+
+
+@login_required
+@require_POST
+def subject_request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Decide the request, with the legal ground when refusing."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    form = RequestDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.subject_request_decide(actor=user, request=found, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("dataprotection:request", request_id=found.pk)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    return _request_page(request, found, status=400, decision_form=form)
+
+
+@login_required
+def subject_request_export(request: HttpRequest, request_id: int, fmt: str) -> HttpResponse:
+    """Everything Kinga holds on the person, as JSON or a readable PDF (through the policy)."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    if fmt not in ("json", "pdf"):
+        raise selectors.refuse(
+            user, record_type="dataprotection.subjectrequest", record_id=found.pk
+        )
+    export = selectors.person_export(viewer=user, request=found)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(export, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        lines = selectors.person_export_lines(export)
+        response = HttpResponse(text_pdf(lines, title=found.code), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{found.code}.{fmt}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -40,7 +40,16 @@ def test_roles_without_record_access_appear_nowhere() -> None:
     assert Role.ADMIN not in roles_in_table
     assert Role.ANALYST not in roles_in_table
     assert Role.TRAINER not in roles_in_table
-    assert Role.DATA_PROTECTION_OFFICER not in roles_in_table
+    # the data protection officer only through a data subject's request, never listing
+    officer_rows = {relation for role, relation in POLICY if role == Role.DATA_PROTECTION_OFFICER}
+    assert officer_rows == {Relation.SUBJECT_REQUEST}
+    assert all(
+        "list" not in actions and "change" not in actions
+        for (role, _relation), cells in POLICY.items()
+        if role == Role.DATA_PROTECTION_OFFICER
+        for actions in cells.values()
+    )
+    assert not POLICY[(Role.DATA_PROTECTION_OFFICER, Relation.SUBJECT_REQUEST)].get("justice")
     assert all("delete" not in actions for cells in POLICY.values() for actions in cells.values())
 
 
