@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "kinga.cases",
     "kinga.justice",
     "kinga.training",
+    "kinga.awareness",
 ]
 
 MIDDLEWARE = [

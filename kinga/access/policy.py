@@ -273,6 +273,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # joint training (kinga.training): trainers run it; supervisors see their agency's coverage
     "training.manage": frozenset({Role.TRAINER}),
     "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
+    # awareness campaigns (kinga.awareness): counts of reports only, never a report
+    "awareness.manage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
+    "awareness.view": frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
 }
 
 

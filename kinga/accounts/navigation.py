@@ -75,6 +75,11 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "training:coverage", _("Training coverage"), frozenset({Role.TRAINER, Role.SUPERVISOR})
     ),
+    NavItem(
+        "awareness:campaigns",
+        _("Awareness"),
+        frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
+    ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem(
         "accounts:access_changes",
