@@ -22,6 +22,7 @@ from kinga.training.models import (
     Audience,
     Certificate,
     Course,
+    ImportBatch,
     Participant,
     TrainingSession,
 )
@@ -117,6 +118,28 @@ def certificate_get(*, viewer: Viewer, certificate_id: int) -> Certificate:
         fields=["code", "name_on_certificate"],
     )
     return certificate
+
+
+def import_batch_get(*, viewer: Viewer, batch_id: int) -> ImportBatch:
+    """Return an uploaded sheet waiting for its import (trainers only), audited: its rows
+    name people."""
+    _require_trainer(viewer, record_type="training.import", record_id=batch_id)
+    batch = (
+        ImportBatch.objects.select_related("session__course", "session__county")
+        .filter(pk=batch_id)
+        .first()
+    )
+    if batch is None:
+        raise deny(viewer, record_type="training.import", record_id=batch_id)
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="training.import",
+        record_id=batch.pk,
+        fields=["rows"],
+        detail={"session": batch.session_id},
+    )
+    return batch
 
 
 @dataclass
