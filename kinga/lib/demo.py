@@ -24,6 +24,8 @@ LOADERS = [
     "kinga.referrals.demo",
     "kinga.justice.demo",
     "kinga.access.demo",
+    "kinga.training.demo",
+    "kinga.awareness.demo",
 ]
 
 
