@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "kinga.training",
     "kinga.insights",
     "kinga.matching",
+    "kinga.awareness",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/hsds/", include("kinga.directory.api_urls")),
     path("training/", include("kinga.training.urls")),
     path("certificates/", include("kinga.training.public_urls")),
+    path("awareness/", include("kinga.awareness.urls")),
     # The language switch also keeps a signed-in user's choice (their messages' language).
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.

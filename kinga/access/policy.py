@@ -295,6 +295,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "training.manage": frozenset({Role.TRAINER}),
     "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
     "person.merge": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
+    # awareness campaigns (kinga.awareness): counts of reports only, never a report
+    "awareness.manage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
+    "awareness.view": frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
 }
 
 # What "authority over a person record" means for matching: this action on this section

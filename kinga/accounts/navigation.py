@@ -81,6 +81,11 @@ NAVIGATION: list[NavItem] = [
         "training:coverage", _("Training coverage"), frozenset({Role.TRAINER, Role.SUPERVISOR})
     ),
     NavItem("insights:funnel", _("Insights"), frozenset({Role.ANALYST, Role.SUPERVISOR})),
+    NavItem(
+        "awareness:campaigns",
+        _("Awareness"),
+        frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
+    ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
     NavItem(
         "accounts:access_changes",

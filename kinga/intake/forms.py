@@ -26,6 +26,7 @@ from kinga.intake.models import (
     Platform,
     ReporterRelation,
     SupportGiven,
+    campaign_code_normalise,
 )
 from kinga.intake.services import CallInput, ReportInput
 from kinga.intake.submission import submission_token_check, submission_token_new
@@ -203,6 +204,9 @@ class PublicReportForm(ReportFields):
     # Left empty by people; bots fill it. Hidden by CSS and from screen readers.
     website = forms.CharField(required=False, label=_("Leave this empty"))
     submission = forms.CharField(widget=forms.HiddenInput, max_length=128)
+    # The campaign the reporter came through (`?c=` on a poster's address), carried through
+    # the form's posts; an unknown or malformed code is dropped, never an error.
+    campaign_code = forms.CharField(widget=forms.HiddenInput, required=False)
 
     field_order = [
         "categories",
@@ -226,6 +230,9 @@ class PublicReportForm(ReportFields):
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         if not self.is_bound:
             self.initial["submission"] = submission_token_new()
+
+    def clean_campaign_code(self) -> str:
+        return campaign_code_normalise(self.cleaned_data.get("campaign_code") or "")
 
     def clean_submission(self) -> str:
         """Return the token's one-time value; refuse a token the server did not issue."""

@@ -8,6 +8,7 @@ only as a keyed hash.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,6 +46,18 @@ class EachOf:
 
     def __hash__(self) -> int:
         return hash(self.values)
+
+
+# A campaign's reporting code: letters and digits, as printed on a poster (`?c=PWANI24`).
+CAMPAIGN_CODE_MAX = 16
+_CAMPAIGN_CODE = re.compile(r"[A-Z0-9]{2,16}")
+
+
+def campaign_code_normalise(code: str) -> str:
+    """Return a campaign code as stored (upper case, no spaces or dashes), or "" when what
+    was given cannot be one (a report is never refused for its campaign code)."""
+    cleaned = "".join(ch for ch in (code or "")[:40].upper() if ch not in " -_")
+    return cleaned if _CAMPAIGN_CODE.fullmatch(cleaned) else ""
 
 
 # The roles a danger alert can reach: each has an alert_recipient row in the access policy.
@@ -228,6 +241,12 @@ class Report(models.Model):
         related_name="reports_decided",
     )
     case_code = models.CharField(_("case code"), max_length=32, blank=True)
+    # The awareness campaign the reporter came through (its code on a poster's `?c=`), as
+    # `campaign_code_normalise` keeps it; awareness counts reports by it. Never refused:
+    # an unknown or malformed code is dropped, the report is not.
+    campaign_code = models.CharField(
+        _("campaign code"), max_length=CAMPAIGN_CODE_MAX, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("report")
@@ -257,6 +276,13 @@ class Report(models.Model):
             models.Index(fields=["ward", "received_at"], name="intake_ward"),
             # the helpline operator's own recent calls
             models.Index(fields=["logged_by", "received_at"], name="intake_logged_by"),
+            # reports a campaign brought (awareness); partial, so the many reports without
+            # a code write no entry
+            models.Index(
+                fields=["campaign_code", "received_at"],
+                condition=~Q(campaign_code=""),
+                name="intake_campaign",
+            ),
         ]
 
     def __str__(self) -> str:

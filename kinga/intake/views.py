@@ -49,7 +49,7 @@ from kinga.intake.forms import (
     HelplineForm,
     PublicReportForm,
 )
-from kinga.intake.models import Decision, Report
+from kinga.intake.models import Decision, Report, campaign_code_normalise
 from kinga.intake.services.helpline import report_language
 from kinga.intake.services.web import sender_within_limit
 from kinga.intake.ussd import ussd_sorry
@@ -180,10 +180,23 @@ def report_form(request: HttpRequest, *, language: str) -> HttpResponse:
                 return _too_many(request, language)
             return _thanks(request, services.format_code(code), language)
     elif request.method == "GET":
-        form = PublicReportForm()
+        form = PublicReportForm(
+            initial={"campaign_code": campaign_code_normalise(request.GET.get("c", ""))}
+        )
     else:
         return HttpResponseNotAllowed(["GET", "POST"])
-    return render(request, "intake/public_report.html", {"form": form, "language": language})
+    # The campaign code rides on every address the page links to (the language switch, the
+    # form's own post), so a switch of language or a second try keeps it.
+    campaign = campaign_code_normalise(
+        request.POST.get("campaign_code", "")
+        if request.method == "POST"
+        else request.GET.get("c", "")
+    )
+    return render(
+        request,
+        "intake/public_report.html",
+        {"form": form, "language": language, "campaign_code": campaign},
+    )
 
 
 @_public

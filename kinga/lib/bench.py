@@ -31,6 +31,7 @@ BENCH_MODULES = [
     "kinga.justice.bench",
     "kinga.tasks.bench",
     "kinga.people.bench_matching",
+    "kinga.training.bench",
 ]
 
 

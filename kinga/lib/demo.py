@@ -25,6 +25,8 @@ LOADERS = [
     "kinga.justice.demo",
     "kinga.access.demo",
     "kinga.dataprotection.demo",
+    "kinga.training.demo",
+    "kinga.awareness.demo",
 ]
 
 

@@ -156,3 +156,13 @@ class RevokeForm(forms.Form):
 
 class VerifyForm(forms.Form):
     code = forms.CharField(label=_("Verification code"), max_length=40)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Attendance or score sheet (CSV or XLSX)"),
+        help_text=_(
+            "First row: the column names, e.g. name, agency, kind, role, day 1, day 2, pre, "
+            "post. Mark a day present with 1 or x."
+        ),
+    )

@@ -23,7 +23,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from kinga.accounts.models import AgencyKind
-from kinga.lib.fields import EncryptedTextField
+from kinga.lib.fields import EncryptedJSONField, EncryptedTextField
 
 
 @deconstructible
@@ -339,3 +339,33 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"certificate {self.pk}"
+
+
+class ImportBatch(models.Model):
+    """An uploaded attendance or score sheet between its preview and its import.
+
+    The rows (names among them) are kept encrypted, and emptied once imported or dropped:
+    nothing is written to the session until the trainer confirms, and then all at once.
+    """
+
+    session = models.ForeignKey(
+        TrainingSession, on_delete=models.CASCADE, related_name="import_batches"
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    columns = models.JSONField(_("columns"), default=list)
+    rows = EncryptedJSONField(_("rows"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+    imported_rows = models.PositiveIntegerField(_("rows imported"), default=0)
+    skipped_rows = models.PositiveIntegerField(_("rows skipped"), default=0)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}"

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 
 from kinga.access.policy import can_do, deny
@@ -22,6 +22,7 @@ from kinga.training.models import (
     Audience,
     Certificate,
     Course,
+    ImportBatch,
     Participant,
     TrainingSession,
 )
@@ -119,6 +120,28 @@ def certificate_get(*, viewer: Viewer, certificate_id: int) -> Certificate:
     return certificate
 
 
+def import_batch_get(*, viewer: Viewer, batch_id: int) -> ImportBatch:
+    """Return an uploaded sheet waiting for its import (trainers only), audited: its rows
+    name people."""
+    _require_trainer(viewer, record_type="training.import", record_id=batch_id)
+    batch = (
+        ImportBatch.objects.select_related("session__course", "session__county")
+        .filter(pk=batch_id)
+        .first()
+    )
+    if batch is None:
+        raise deny(viewer, record_type="training.import", record_id=batch_id)
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="training.import",
+        record_id=batch.pk,
+        fields=["rows"],
+        detail={"session": batch.session_id},
+    )
+    return batch
+
+
 @dataclass
 class ParticipantRow:
     participant: Participant
@@ -126,8 +149,12 @@ class ParticipantRow:
     agency: str
     present: set[dt.date]
     gain: Gain
-    certificate: Certificate | None
+    certificate_id: int | None
     certificate_blocked: str
+    record_url: str
+    issue_url: str
+    pdf_url: str
+    revoke_url: str
 
 
 @dataclass
@@ -147,8 +174,8 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
     """Return a session with every participant, their days, scores, gains and certificate.
 
     A fixed number of queries whatever the size of the list: the session, its participants
-    (with their user and agency), their attendance, their live certificates. One audit event
-    names the list that was shown.
+    (with their user and agency), their attendance and their live certificates (as values,
+    not models). One audit event names the list that was shown.
     """
     _require_trainer(viewer, record_type="training.session", record_id=session_id)
     session = (
@@ -157,25 +184,31 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
     if session is None:
         raise deny(viewer, record_type="training.session", record_id=session_id)
     participants = list(
-        Participant.objects.filter(session=session)
-        .select_related("user", "agency")
-        .prefetch_related(
-            Prefetch("attendance", queryset=Attendance.objects.only("participant_id", "day")),
-            Prefetch(
-                "certificates",
-                queryset=Certificate.objects.filter(revoked_at__isnull=True),
-                to_attr="live_certificates",
-            ),
-        )
-        .order_by("pk")
+        Participant.objects.filter(session=session).select_related("user", "agency").order_by("pk")
+    )
+    # Attendance and live certificates as plain values, in one query each: no model per row.
+    present_by: dict[int, set[dt.date]] = {}
+    for participant_id, day in Attendance.objects.filter(
+        participant__session_id=session.pk
+    ).values_list("participant_id", "day"):
+        present_by.setdefault(participant_id, set()).add(day)
+    certificate_of = dict(
+        Certificate.objects.filter(
+            participant__session_id=session.pk, revoked_at__isnull=True
+        ).values_list("participant_id", "pk")
     )
     days = session.days()
     maximum = session.course.test_max_score
+    links = {
+        name: reverse(f"training:{name}", args=[0]).replace("/0/", "/%d/")
+        for name in ("participant_record", "certificate_issue", "certificate_revoke")
+    }
+    pdf_link = reverse("training:certificate_pdf", args=[0]).replace("/0/", "/%d/")
     rows = []
     for participant in participants:
         participant.session = session  # already loaded: no query per row
-        present = {row.day for row in participant.attendance.all()}
-        live: list[Certificate] = participant.live_certificates
+        present = present_by.get(participant.pk, set())
+        certificate_id = certificate_of.get(participant.pk)
         rows.append(
             ParticipantRow(
                 participant=participant,
@@ -185,8 +218,14 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
                 else participant.agency_name,
                 present=present,
                 gain=participant_gain(participant.pre_score, participant.post_score, maximum),
-                certificate=live[0] if live else None,
-                certificate_blocked=participant.certificate_blocked(len(present)),
+                certificate_id=certificate_id,
+                certificate_blocked=""
+                if certificate_id is not None
+                else participant.certificate_blocked(len(present)),
+                record_url=links["participant_record"] % participant.pk,
+                issue_url=links["certificate_issue"] % participant.pk,
+                pdf_url=pdf_link % certificate_id if certificate_id else "",
+                revoke_url=links["certificate_revoke"] % certificate_id if certificate_id else "",
             )
         )
     audit_record(

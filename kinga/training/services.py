@@ -20,12 +20,14 @@ from kinga.accounts.models import Agency
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.training.codes import certificate_code_index, certificate_code_new
+from kinga.training.imports import Sheet, SheetError, rows_check, sheet_read
 from kinga.training.models import (
     AUDIENCE_OF_AGENCY_KIND,
     Attendance,
     Audience,
     Certificate,
     Course,
+    ImportBatch,
     Participant,
     Question,
     RevokeReason,
@@ -343,6 +345,120 @@ def certificate_revoke(*, actor: User, certificate: Certificate, reason: str) ->
         detail={"reason": reason},
     )
     return certificate
+
+
+@transaction.atomic(durable=True)
+def import_upload(
+    *, actor: User, session: TrainingSession, filename: str, content: bytes
+) -> ImportBatch:
+    """Read an attendance or score sheet and keep it (encrypted) for its preview.
+
+    A file that cannot be read as a sheet is refused with the reason; nothing is kept."""
+    _require_trainer(actor, record_type="training.session", record_id=session.pk, action="change")
+    try:
+        sheet = sheet_read(filename=filename, content=content)
+    except SheetError as error:
+        raise ValidationError({"file": str(error)}) from None
+    batch = ImportBatch(
+        session=session,
+        filename=filename[:200],
+        columns=sheet.columns,
+        rows=[[line, values] for line, values in sheet.rows],
+        uploaded_by=actor,
+    )
+    batch.full_clean()
+    batch.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record_type="training.import",
+        record_id=batch.pk,
+        fields=["rows"],
+        detail={"session": session.pk, "rows": len(sheet.rows)},
+    )
+    return batch
+
+
+def import_sheet(batch: ImportBatch) -> Sheet:
+    """Return the sheet an import batch keeps."""
+    return Sheet(
+        columns=list(batch.columns),
+        rows=[(int(line), dict(values)) for line, values in (batch.rows or [])],
+    )
+
+
+@transaction.atomic(durable=True)
+def import_apply(*, actor: User, batch: ImportBatch, skip_bad: bool) -> ImportBatch:
+    """Import the checked rows of a sheet into its session, all in one transaction.
+
+    With a bad row, nothing is written unless the trainer chose to skip the bad rows; a
+    row that fails when written undoes the whole import. The kept rows are then emptied.
+    """
+    session = batch.session
+    _require_trainer(actor, record_type="training.import", record_id=batch.pk, action="change")
+    if batch.imported_at is not None or batch.rows is None:
+        raise ValidationError(_("This file was imported already."))
+    checks = rows_check(session=session, sheet=import_sheet(batch))
+    bad = [check for check in checks if not check.ok]
+    good = [check for check in checks if check.ok]
+    if bad and not skip_bad:
+        raise ValidationError(
+            _(
+                "%(count)s rows have problems: correct them in the file and upload it again, "
+                "or import only the good rows."
+            )
+            % {"count": len(bad)}
+        )
+    if not good:
+        raise ValidationError(_("No row of this file can be imported."))
+    created = 0
+    for check in good:
+        participant = check.participant
+        if participant is None:
+            participant = participant_build(
+                session=session,
+                user=check.user,
+                name="" if check.user is not None else check.name,
+                agency=check.agency,
+                agency_name=check.agency_name,
+                job_title=check.job_title,
+                audience=check.audience,
+            )
+            participant.save()
+            created += 1
+        days = (
+            check.days
+            if check.days is not None
+            else list(participant.attendance.values_list("day", flat=True))
+        )
+        participant_results_apply(
+            participant=participant,
+            days_present=days,
+            pre_score=check.pre if "pre" in check.has else participant.pre_score,
+            post_score=check.post if "post" in check.has else participant.post_score,
+            feedback_rating=check.feedback
+            if "feedback" in check.has
+            else participant.feedback_rating,
+        )
+    batch.imported_at = timezone.now()
+    batch.imported_rows = len(good)
+    batch.skipped_rows = len(bad)
+    batch.rows = None
+    batch.save(update_fields=["imported_at", "imported_rows", "skipped_rows", "rows"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        record_type="training.import",
+        record_id=batch.pk,
+        fields=["participants", "attendance", "scores"],
+        detail={
+            "session": session.pk,
+            "imported": len(good),
+            "skipped": len(bad),
+            "new_participants": created,
+        },
+    )
+    return batch
 
 
 __all__ = [

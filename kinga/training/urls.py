@@ -23,6 +23,8 @@ urlpatterns = [
         views.participant_add,
         name="participant_add",
     ),
+    path("sessions/<int:session_id>/import/", views.import_upload, name="import_upload"),
+    path("imports/<int:batch_id>/", views.import_preview, name="import_preview"),
     path(
         "participants/<int:participant_id>/",
         views.participant_record,

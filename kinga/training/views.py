@@ -22,6 +22,7 @@ from kinga.lib import ratelimit
 from kinga.training import selectors, services
 from kinga.training.forms import (
     CourseForm,
+    ImportForm,
     ParticipantForm,
     QuestionForm,
     RecordForm,
@@ -29,6 +30,7 @@ from kinga.training.forms import (
     SessionForm,
     VerifyForm,
 )
+from kinga.training.imports import MAX_BYTES, rows_check, unused_day_columns
 from kinga.training.models import Audience
 from kinga.training.pdf import Line
 from kinga.training.pdf import render as render_pdf
@@ -390,4 +392,77 @@ def coverage_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
         request,
         "training/coverage_agency.html",
         {"agency": agency, "rows": rows, "today": timezone.localdate()},
+    )
+
+
+@login_required
+def import_upload(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Upload an attendance or score sheet; its preview follows, nothing is written yet."""
+    viewer = _viewer(request)
+    item = selectors.session_get(viewer=viewer, session_id=session_id)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.import_upload(
+                actor=viewer,
+                session=item,
+                filename=upload.name or "",
+                content=upload.read(MAX_BYTES + 1),
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            return redirect("training:import_preview", batch.pk)
+    return render(
+        request,
+        "training/form.html",
+        {
+            "form": form,
+            "title": _("Import attendance and scores"),
+            "back": reverse("training:session", args=[item.pk]),
+            "multipart": True,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Show every row of an uploaded sheet with its problems; import on confirmation."""
+    viewer = _viewer(request)
+    batch = selectors.import_batch_get(viewer=viewer, batch_id=batch_id)
+    if request.method == "POST" and batch.imported_at is None:
+        try:
+            done = services.import_apply(
+                actor=viewer, batch=batch, skip_bad=request.POST.get("skip_bad") == "1"
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            batch = selectors.import_batch_get(viewer=viewer, batch_id=batch_id)
+        else:
+            messages.success(
+                request,
+                _("%(imported)s rows imported, %(skipped)s skipped.")
+                % {"imported": done.imported_rows, "skipped": done.skipped_rows},
+            )
+            return redirect("training:session", done.session_id)
+    checks = []
+    unused: list[str] = []
+    if batch.imported_at is None:
+        sheet = services.import_sheet(batch)
+        checks = rows_check(session=batch.session, sheet=sheet)
+        unused = unused_day_columns(session=batch.session, sheet=sheet)
+    bad = sum(1 for check in checks if not check.ok)
+    return render(
+        request,
+        "training/import_preview.html",
+        {
+            "batch": batch,
+            "checks": checks,
+            "bad": bad,
+            "good": len(checks) - bad,
+            "unused": unused,
+        },
+        status=200,
     )

@@ -235,6 +235,8 @@ def test_break_glass_never_opens_care_justice_or_referrals_for_any_role() -> Non
 CAPABILITY_ROLES = {
     "training.manage": {Role.TRAINER},
     "training.coverage": {Role.TRAINER, Role.SUPERVISOR},
+    "awareness.manage": {Role.TRAINER, Role.SUPERVISOR},
+    "awareness.view": {Role.TRAINER, Role.SUPERVISOR, Role.ANALYST},
 }
 
 

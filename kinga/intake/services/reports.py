@@ -48,6 +48,7 @@ class ReportInput:
     reporter_contact: str = ""
     reporter_phone: str = ""
     callback_consent: bool = False
+    campaign_code: str = ""
     language: str = "sw"
 
 
