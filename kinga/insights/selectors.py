@@ -419,7 +419,7 @@ def _median_shown(value: float | None, key: str, hidden: frozenset[str]) -> floa
     return None if value is None or key in hidden else round(value, 1)
 
 
-def funnel(*, viewer: Viewer, filters: Filters) -> Funnel:
+def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
     """Return the report-to-verdict funnel the viewer may count, audited."""
     filters = scoped_filters(viewer, "funnel", filters)
     cohort = reports_in(filters)
@@ -432,7 +432,8 @@ def funnel(*, viewer: Viewer, filters: Filters) -> Funnel:
         for step in result.steps:
             step.median_days = None
     result.ignored = _ignored(filters, REPORT_IGNORES)
-    dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
     return result
 
 
@@ -507,7 +508,7 @@ REFERRAL_IGNORES = (
 )
 
 
-def referrals_by_provider(*, viewer: Viewer, filters: Filters) -> Table:
+def referrals_by_provider(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
     """Return referrals by the kind of provider receiving them (rows) and where each stands
     now (columns: a partition, so a row's total is every referral sent to that kind)."""
     filters = scoped_filters(viewer, "referrals", filters)
@@ -552,5 +553,29 @@ def referrals_by_provider(*, viewer: Viewer, filters: Filters) -> Table:
         ignored=_ignored(filters, REFERRAL_IGNORES),
         notes=[_("The total of a row is every referral sent to that kind of service.")],
     )
-    dashboard_audit(viewer=viewer, dashboard="referrals", filters=filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="referrals", filters=filters)
     return table
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def export_audit(
+    *, viewer: Viewer, figure: str, filters: Filters | None, fmt: str, rows: int
+) -> None:
+    """Record that the viewer took a figure (or the publication) away as a file."""
+    detail: dict[str, Any] = filters.audit_detail() if filters is not None else {}
+    detail.update({"format": fmt, "rows": rows})
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=viewer if isinstance(viewer, User) else None,
+        record_type="insights.figure",
+        record_id=figure,
+        detail=detail,
+    )
+
+
+def export_scope_require(viewer: Viewer) -> str:
+    """Return the viewer's export scope, or an audited 404."""
+    return scope_require(viewer, "export")
