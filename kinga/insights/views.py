@@ -127,6 +127,35 @@ def referrals(request: HttpRequest) -> HttpResponse:
     return _page(request, "referrals", "insights/tables.html", build)
 
 
+@login_required
+def hotspots(request: HttpRequest) -> HttpResponse:
+    """Reports or incidents by ward or sub-county, on the coast drawn from the gazetteer."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        result = selectors.hotspot_map(
+            viewer=viewer,
+            filters=filters,
+            measure=request.GET.get("measure", "reports"),
+            level=request.GET.get("level", "ward"),
+        )
+        chart = charts.hotspot_map(
+            result.spots,
+            background=result.background,
+            counties=result.counties,
+            title=TITLES["map"],
+        )
+        listed = [spot for spot in result.spots if spot.cell.value != 0]
+        return {
+            "hotspots": result,
+            "chart": chart,
+            "listed": listed,
+            "measures": selectors.MAP_MEASURES,
+            "levels": selectors.MAP_LEVELS,
+        }
+
+    return _page(request, "map", "insights/map.html", build)
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 # figure -> (the dashboard it belongs to, its rows given the viewer and filters)
