@@ -8,13 +8,14 @@ never as a zero.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kinga.insights.selectors import Cell, Label
+from kinga.insights.selectors import Cell, Label, Spot
 
 BAR_HEIGHT = 22
 GAP = 8
@@ -98,4 +99,59 @@ def columns(series: Sequence[tuple[Label, Cell]], *, title: Label) -> SafeString
                 f'<text x="{x + slot / 2:.1f}" y="{base + 16}" text-anchor="middle"'
                 f' class="chart-label">{escape(str(label)[:10])}</text>'
             )
+    return _svg(height, "".join(parts), str(title))
+
+
+def hotspot_map(
+    spots: Sequence[Spot],
+    *,
+    background: Sequence[tuple[float, float]],
+    counties: Sequence[tuple[str, float, float]],
+    title: Label,
+) -> SafeString:
+    """Return proportional circles on the places' centroids over a faint dot for every ward
+    (the coast drawn from the gazetteer itself: no tiles, no boundary file, no request)."""
+    points = list(background) or [(spot.latitude, spot.longitude) for spot in spots]
+    if not points:
+        return _svg(40, "", str(title))
+    south = min(lat for lat, _lon in points) - 0.1
+    north = max(lat for lat, _lon in points) + 0.1
+    west = min(lon for _lat, lon in points) - 0.1
+    east = max(lon for _lat, lon in points) + 0.1
+    squash = math.cos(math.radians((north + south) / 2))
+    scale = (WIDTH - 20) / max((east - west) * squash, 0.01)
+    height = int((north - south) * scale) + 20
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return 10 + (lon - west) * squash * scale, 10 + (north - lat) * scale
+
+    parts: list[str] = []
+    for lat, lon in points:
+        x, y = xy(lat, lon)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" fill="#cbd2d9"/>')
+    for name, lat, lon in counties:
+        x, y = xy(lat, lon)
+        parts.append(
+            f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="middle" class="chart-county">'
+            f"{escape(name[:30])}</text>"
+        )
+    top = max([spot.cell.value or 0 for spot in spots] + [1])
+    for spot in sorted(spots, key=lambda spot: -(spot.cell.value or 0)):
+        x, y = xy(spot.latitude, spot.longitude)
+        if spot.cell.value is None:
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="url(#hatch)" stroke="#52606d"/>'
+            )
+        elif spot.cell.value > 0:
+            radius = 4 + 22 * math.sqrt(spot.cell.value / top)
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="#c0392b"'
+                ' fill-opacity="0.55" stroke="#7b241c"/>'
+            )
+    for spot in [spot for spot in spots if spot.cell.value][:6]:
+        x, y = xy(spot.latitude, spot.longitude)
+        parts.append(
+            f'<text x="{x + 8:.1f}" y="{y - 8:.1f}" class="chart-label">'
+            f"{escape(spot.name[:24])} {spot.cell.value:,}</text>"
+        )
     return _svg(height, "".join(parts), str(title))

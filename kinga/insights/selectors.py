@@ -419,7 +419,7 @@ def _median_shown(value: float | None, key: str, hidden: frozenset[str]) -> floa
     return None if value is None or key in hidden else round(value, 1)
 
 
-def funnel(*, viewer: Viewer, filters: Filters) -> Funnel:
+def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
     """Return the report-to-verdict funnel the viewer may count, audited."""
     filters = scoped_filters(viewer, "funnel", filters)
     cohort = reports_in(filters)
@@ -432,7 +432,8 @@ def funnel(*, viewer: Viewer, filters: Filters) -> Funnel:
         for step in result.steps:
             step.median_days = None
     result.ignored = _ignored(filters, REPORT_IGNORES)
-    dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
     return result
 
 
@@ -507,7 +508,7 @@ REFERRAL_IGNORES = (
 )
 
 
-def referrals_by_provider(*, viewer: Viewer, filters: Filters) -> Table:
+def referrals_by_provider(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
     """Return referrals by the kind of provider receiving them (rows) and where each stands
     now (columns: a partition, so a row's total is every referral sent to that kind)."""
     filters = scoped_filters(viewer, "referrals", filters)
@@ -552,5 +553,194 @@ def referrals_by_provider(*, viewer: Viewer, filters: Filters) -> Table:
         ignored=_ignored(filters, REFERRAL_IGNORES),
         notes=[_("The total of a row is every referral sent to that kind of service.")],
     )
-    dashboard_audit(viewer=viewer, dashboard="referrals", filters=filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="referrals", filters=filters)
     return table
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+def export_audit(
+    *, viewer: Viewer, figure: str, filters: Filters | None, fmt: str, rows: int
+) -> None:
+    """Record that the viewer took a figure (or the publication) away as a file."""
+    detail: dict[str, Any] = filters.audit_detail() if filters is not None else {}
+    detail.update({"format": fmt, "rows": rows})
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=viewer if isinstance(viewer, User) else None,
+        record_type="insights.figure",
+        record_id=figure,
+        detail=detail,
+    )
+
+
+def export_scope_require(viewer: Viewer) -> str:
+    """Return the viewer's export scope, or an audited 404."""
+    return scope_require(viewer, "export")
+
+
+# --- the hotspot map: reports and incidents by ward and sub-county ------------------------------
+
+MAP_MEASURES: dict[str, Label] = {
+    "reports": _("Reports"),
+    "incidents": _("Incidents"),
+}
+MAP_LEVELS: dict[str, Label] = {"ward": _("Ward"), "sub_county": _("Sub-county")}
+
+
+@dataclass
+class Spot:
+    """One place on the map: its name, where it lies, and its (suppressed) count."""
+
+    code: str
+    name: str
+    within: str
+    latitude: float
+    longitude: float
+    cell: Cell
+
+
+@dataclass
+class HotspotMap:
+    measure: str
+    level: str
+    spots: list[Spot]
+    background: list[tuple[float, float]]
+    counties: list[tuple[str, float, float]]
+    total: Cell
+    unplaced: Cell
+    ignored: list[Label] = field(default_factory=list)
+
+
+def _grouped_places(
+    filters: Filters, measure: str
+) -> dict[tuple[int, int | None, int | None], int]:
+    """Return counts by (county, sub-county, ward): one GROUP BY statement."""
+    if measure == "incidents":
+        rows: Any = Incident.objects.filter(
+            opened_at__gte=_since(filters.start), opened_at__lt=_until(filters.end)
+        )
+        if filters.county_id is not None:
+            rows = rows.filter(county_id=filters.county_id)
+        if filters.sub_county_id is not None:
+            rows = rows.filter(ward__sub_county_id=filters.sub_county_id)
+        if filters.ward_id is not None:
+            rows = rows.filter(ward_id=filters.ward_id)
+        if filters.agency_id is not None:
+            rows = rows.filter(police_unit_id=filters.agency_id)
+        grouped = rows.values_list("county_id", "ward__sub_county_id", "ward_id")
+    else:
+        rows = reports_in(filters)
+        grouped = rows.values_list("county_id", "sub_county_id", "ward_id")
+    counts = grouped.order_by().annotate(n=Count("pk"))
+    return {
+        (county, sub_county, ward): n
+        for county, sub_county, ward, n in counts
+        if county is not None
+    }
+
+
+def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:
+    """Return the map of the measure by ward or sub-county, suppressed within each
+    sub-county, county and the whole (the places not given form their own hidden cell)."""
+    from kinga.places.models import County, SubCounty, Ward
+
+    filters = scoped_filters(viewer, "map", filters)
+    measure = measure if measure in MAP_MEASURES else "reports"
+    level = level if level in MAP_LEVELS else "ward"
+    grouped = _grouped_places(filters, measure)
+    counties = County.objects.filter(coastal=True)
+    if filters.county_id is not None:
+        counties = County.objects.filter(pk=filters.county_id)
+    county_ids = list(counties.values_list("pk", flat=True))
+    sub_counties = list(
+        SubCounty.objects.filter(county_id__in=county_ids).values_list(
+            "pk", "name", "county_id", "latitude", "longitude"
+        )
+    )
+    wards = list(
+        Ward.objects.filter(sub_county__county_id__in=county_ids).values_list(
+            "pk", "name", "sub_county_id", "latitude", "longitude"
+        )
+    )
+    values: dict[str, int] = {"all": 0}
+    for county_id in county_ids:
+        values[f"c{county_id}"] = 0
+        values[f"c{county_id}:unplaced"] = 0
+    for pk, *_rest in sub_counties:
+        values[f"s{pk}"] = 0
+        values[f"s{pk}:unplaced"] = 0
+    for pk, *_rest in wards:
+        values[f"w{pk}"] = 0
+    for (county_id, sub_county_id, ward_id), n in grouped.items():
+        if f"c{county_id}" not in values:
+            continue
+        values["all"] += n
+        values[f"c{county_id}"] += n
+        if sub_county_id is None or f"s{sub_county_id}" not in values:
+            values[f"c{county_id}:unplaced"] += n
+            continue
+        values[f"s{sub_county_id}"] += n
+        if ward_id is None or f"w{ward_id}" not in values:
+            values[f"s{sub_county_id}:unplaced"] += n
+        else:
+            values[f"w{ward_id}"] += n
+    wards_of: dict[int, list[str]] = {}
+    for pk, _name, sub_county_id, _lat, _lon in wards:
+        wards_of.setdefault(sub_county_id, []).append(f"w{pk}")
+    subs_of: dict[int, list[str]] = {}
+    for pk, _name, county_id, _lat, _lon in sub_counties:
+        subs_of.setdefault(county_id, []).append(f"s{pk}")
+    lines: list[tuple[str, list[str]]] = [("all", [f"c{county_id}" for county_id in county_ids])]
+    for county_id in county_ids:
+        lines.append((f"c{county_id}", [*subs_of.get(county_id, []), f"c{county_id}:unplaced"]))
+    for pk, *_rest in sub_counties:
+        lines.append((f"s{pk}", [*wards_of.get(pk, []), f"s{pk}:unplaced"]))
+    hidden = suppress(values, lines, k_threshold())
+
+    def cell(key: str) -> Cell:
+        return Cell(None if key in hidden else values[key])
+
+    sub_names = {pk: name for pk, name, *_rest in sub_counties}
+    county_names = dict(County.objects.filter(pk__in=county_ids).values_list("pk", "name"))
+    if level == "ward":
+        spots = [
+            Spot(f"w{pk}", name, sub_names.get(sub, ""), float(lat), float(lon), cell(f"w{pk}"))
+            for pk, name, sub, lat, lon in wards
+        ]
+    else:
+        spots = [
+            Spot(f"s{pk}", name, county_names.get(c, ""), float(lat), float(lon), cell(f"s{pk}"))
+            for pk, name, c, lat, lon in sub_counties
+        ]
+    spots.sort(key=lambda spot: (-(spot.cell.value or 0), spot.within, spot.name))
+    unplaced_keys = [key for key in values if key.endswith(":unplaced")]
+    unplaced_hidden = any(key in hidden for key in unplaced_keys)
+    ignored = _ignored(filters, REPORT_IGNORES) if measure == "reports" else []
+    if measure == "incidents":
+        ignored += _ignored(
+            filters,
+            (
+                ("age_band", _("age band")),
+                ("sex", _("sex")),
+                ("exploitation", _("type of exploitation")),
+            ),
+        )
+    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
+    return HotspotMap(
+        measure=measure,
+        level=level,
+        spots=spots,
+        background=[(float(lat), float(lon)) for _pk, _n, _s, lat, lon in wards],
+        counties=[
+            (name, float(lat), float(lon))
+            for name, lat, lon in County.objects.filter(pk__in=county_ids).values_list(
+                "name", "latitude", "longitude"
+            )
+        ],
+        total=cell("all"),
+        unplaced=Cell(None if unplaced_hidden else sum(values[key] for key in unplaced_keys)),
+        ignored=ignored,
+    )

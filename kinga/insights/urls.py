@@ -11,4 +11,8 @@ urlpatterns = [
     path("funnel/", views.funnel, name="funnel"),
     path("reporting/", views.reporting, name="reporting"),
     path("referrals/", views.referrals, name="referrals"),
+    path("map/", views.hotspots, name="map"),
+    path("export/", views.export_list, name="export"),
+    path("export/ctdc.csv", views.export_ctdc, name="export_ctdc"),
+    path("export/<slug:figure>.<slug:fmt>", views.export_figure, name="export_figure"),
 ]

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access import policy
 from kinga.accounts.models import User
-from kinga.insights import charts, selectors
+from kinga.insights import charts, ctdc, exports, selectors
 from kinga.insights.forms import filter_form
 
 TITLES = {
@@ -124,3 +125,134 @@ def referrals(request: HttpRequest) -> HttpResponse:
         return {"tables": [(table, chart)]}
 
     return _page(request, "referrals", "insights/tables.html", build)
+
+
+@login_required
+def hotspots(request: HttpRequest) -> HttpResponse:
+    """Reports or incidents by ward or sub-county, on the coast drawn from the gazetteer."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        result = selectors.hotspot_map(
+            viewer=viewer,
+            filters=filters,
+            measure=request.GET.get("measure", "reports"),
+            level=request.GET.get("level", "ward"),
+        )
+        chart = charts.hotspot_map(
+            result.spots,
+            background=result.background,
+            counties=result.counties,
+            title=TITLES["map"],
+        )
+        listed = [spot for spot in result.spots if spot.cell.value != 0]
+        return {
+            "hotspots": result,
+            "chart": chart,
+            "listed": listed,
+            "measures": selectors.MAP_MEASURES,
+            "levels": selectors.MAP_LEVELS,
+        }
+
+    return _page(request, "map", "insights/map.html", build)
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+# figure -> (the dashboard it belongs to, its rows given the viewer and filters)
+FIGURES: dict[str, tuple[str, Any]] = {
+    "funnel": (
+        "funnel",
+        lambda viewer, filters: exports.funnel_rows(
+            selectors.funnel(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+    "reports_by_channel": (
+        "reporting",
+        lambda viewer, filters: exports.table_rows(
+            selectors.reports_by_channel(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+    "referrals_by_provider": (
+        "referrals",
+        lambda viewer, filters: exports.table_rows(
+            selectors.referrals_by_provider(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _attachment(content: bytes, *, name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def export_figure(request: HttpRequest, figure: str, fmt: str) -> HttpResponse:
+    """One figure, suppressed as on its page, as CSV or XLSX; audited as an export."""
+    viewer = _viewer(request)
+    if figure not in FIGURES or fmt not in CONTENT_TYPES:
+        raise Http404
+    dashboard, rows_of = FIGURES[figure]
+    selectors.export_scope_require(viewer)
+    scope = selectors.scope_require(viewer, dashboard)
+    county_id = viewer.agency.county_id if scope == "county" and viewer.agency else None
+    form, filters, defaulted = filter_form(request.GET, county_id=county_id)
+    if defaulted and form.is_bound:
+        # never a file of other figures than those asked for: back to the page to correct
+        return redirect(f"{reverse(f'insights:{dashboard}')}?{request.GET.urlencode()}")
+    filters = selectors.scoped_filters(viewer, dashboard, filters)
+    rows = rows_of(viewer, filters)
+    selectors.export_audit(viewer=viewer, figure=figure, filters=filters, fmt=fmt, rows=len(rows))
+    name = f"kinga-{figure}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.{fmt}"
+    content = exports.csv_bytes(rows) if fmt == "csv" else exports.xlsx_bytes(rows, title=figure)
+    return _attachment(content, name=name, content_type=CONTENT_TYPES[fmt])
+
+
+@login_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The files the viewer may take: each figure as CSV and XLSX, and the publication."""
+    viewer = _viewer(request)
+    scope = selectors.export_scope_require(viewer)
+    county_id = viewer.agency.county_id if scope == "county" and viewer.agency else None
+    form, filters, defaulted = filter_form(request.GET, county_id=county_id)
+    figures = [
+        (figure, TITLES[dashboard])
+        for figure, (dashboard, _rows) in FIGURES.items()
+        if policy.counting_scope(viewer, dashboard)
+    ]
+    return render(
+        request,
+        "insights/exports.html",
+        {
+            "dashboard": "export",
+            "title": TITLES["export"],
+            "tabs": _tabs(viewer),
+            "form": form,
+            "filters": filters,
+            "defaulted": defaulted and form.is_bound,
+            "scope": scope,
+            "k": selectors.k_threshold(),
+            "query": request.GET.urlencode(),
+            "figures": figures,
+            "ctdc": policy.counting_scope(viewer, "ctdc") is not None,
+            "published_k": settings.KINGA_INSIGHTS_PUBLISHED_K,
+        },
+    )
+
+
+@login_required
+def export_ctdc(request: HttpRequest) -> HttpResponse:
+    """The anonymised CTDC-shaped publication as CSV, with what it generalised and dropped."""
+    viewer = _viewer(request)
+    selectors.scope_require(viewer, "ctdc")
+    built = ctdc.ctdc_build(k=settings.KINGA_INSIGHTS_PUBLISHED_K)
+    selectors.export_audit(
+        viewer=viewer, figure="ctdc", filters=None, fmt="csv", rows=len(built.rows)
+    )
+    return _attachment(ctdc.csv_of(built), name="kinga-ctdc.csv", content_type=CONTENT_TYPES["csv"])
