@@ -29,6 +29,8 @@ urlpatterns = [
     path("referrals/", include("kinga.referrals.urls")),
     path("justice/", include("kinga.justice.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
+    # ODK Collect's OpenRosa server (/odk/key/<token>/...) and the supervisors' pages.
+    path("", include("kinga.collect.urls")),
     # The language switch also keeps a signed-in user's choice (their messages' language).
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.

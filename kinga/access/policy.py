@@ -270,6 +270,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "court.calendar": frozenset(
         {Role.INVESTIGATOR, Role.PROSECUTOR, Role.CASEWORKER, Role.SUPERVISOR}
     ),
+    # field volunteers of the supervisor's own agency, their phones' tokens, what they sent
+    "collect.supervise": frozenset({Role.SUPERVISOR}),
+    # field submissions that could not be filed (metadata only, never content)
+    "collect.quarantine": frozenset({Role.ADMIN}),
 }
 
 
