@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
 from kinga.access import policy
@@ -18,7 +19,7 @@ from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.collect.models import DeviceToken, Submission, SubmissionStatus, Volunteer
-from kinga.collect.services import SUBMISSION, VOLUNTEER, token_hash
+from kinga.collect.services import SUBMISSION, VOLUNTEER, Phone, token_hash
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -35,6 +36,22 @@ def token_live(*, secret: str) -> DeviceToken | None:
         .filter(token_hash=token_hash(secret), revoked_at__isnull=True, volunteer__is_active=True)
         .first()
     )
+
+
+def phone_for(*, secret: str) -> Phone | None:
+    """Return the phone a live token names, for the OpenRosa endpoints (one fixed statement,
+    prepared by the database: every request of a phone asks it)."""
+    if not secret or len(secret) > 100:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.volunteer_id FROM collect_devicetoken t"
+            " JOIN collect_volunteer v ON v.id = t.volunteer_id"
+            " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND v.is_active",
+            [token_hash(secret)],
+        )
+        row = cursor.fetchone()
+    return Phone(token_id=row[0], volunteer_id=row[1]) if row is not None else None
 
 
 def may_supervise(viewer: User | AnonymousUser) -> bool:

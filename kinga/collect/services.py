@@ -21,16 +21,17 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kinga.access import policy
 from kinga.accounts.models import Agency, Role, User
 from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
+from kinga.audit.services import audit_append, audit_prepare, audit_record
 from kinga.collect import encryption, openrosa
 from kinga.collect.models import (
     DeviceToken,
@@ -43,8 +44,9 @@ from kinga.collect.models import (
 from kinga.collect.xforms import FORMS
 from kinga.intake.models import Report
 from kinga.intake.services import ReportInput
-from kinga.intake.services.field import report_from_field
+from kinga.intake.services.field import FieldReport, field_report_prepare, field_report_store
 from kinga.lib.crypto import decrypt, encrypt, keyed_hash
+from kinga.lib.rows import PreparedInsert, prepare_insert
 from kinga.places.models import County, SubCounty, Ward
 
 SUBMISSION = "collect.submission"
@@ -147,6 +149,18 @@ def token_revoke(*, actor: User | None, token: DeviceToken) -> DeviceToken:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """A phone whose token is live: the token and its volunteer (ids only)."""
+
+    token_id: int
+    volunteer_id: int
+
+    @property
+    def code(self) -> str:
+        return f"V-{self.volunteer_id:04d}"
+
+
+@dataclass(frozen=True)
 class Part:
     """A file part of a submission request, as sent."""
 
@@ -168,7 +182,8 @@ class Outcome:
 
 @dataclass
 class _Prepared:
-    """A submission read (and, when it came whole, opened and read) before any write."""
+    """A submission read (and, when it came whole, opened, read and its report prepared)
+    before any write."""
 
     xml: bytes
     instance_id: str
@@ -178,13 +193,20 @@ class _Prepared:
     envelope: encryption.Envelope | None
     expected: list[str]
     files: dict[str, Part]
+    now: datetime
+    label: str
     reason: str = ""
     answers: dict[str, str] = field(default_factory=dict)
-    data: ReportInput | None = None
+    report: FieldReport | None = None
+
+    @property
+    def whole(self) -> bool:
+        return set(self.expected) <= set(self.files)
 
 
-def _prepare(xml: bytes, parts: list[Part]) -> _Prepared:
+def _prepare(xml: bytes, parts: list[Part], *, now: datetime, label: str) -> _Prepared:
     digest = hashlib.sha256(xml).hexdigest()
+    files = {part.name: part for part in parts}
     try:
         sent = openrosa.sent_read(xml)
     except openrosa.NotASubmission:
@@ -196,7 +218,9 @@ def _prepare(xml: bytes, parts: list[Part]) -> _Prepared:
             digest=digest,
             envelope=None,
             expected=[],
-            files={part.name: part for part in parts},
+            files=files,
+            now=now,
+            label=label,
             reason=QuarantineReason.NOT_XML,
         )
     prepared = _Prepared(
@@ -207,7 +231,9 @@ def _prepare(xml: bytes, parts: list[Part]) -> _Prepared:
         digest=digest,
         envelope=sent.envelope,
         expected=[],
-        files={part.name: part for part in parts},
+        files=files,
+        now=now,
+        label=label,
     )
     if sent.envelope is None:
         prepared.reason = QuarantineReason.NOT_ENCRYPTED
@@ -218,16 +244,15 @@ def _prepare(xml: bytes, parts: list[Part]) -> _Prepared:
     else:
         prepared.expected = [*sent.envelope.media, sent.envelope.xml_file]
         # only the files the envelope names are kept: nothing else rides along
-        prepared.files = {
-            name: part for name, part in prepared.files.items() if name in prepared.expected
-        }
-        if set(prepared.expected) <= set(prepared.files):
+        prepared.files = {name: part for name, part in files.items() if name in prepared.expected}
+        if prepared.whole:
             _open(prepared, {name: part.content for name, part in prepared.files.items()})
     return prepared
 
 
 def _open(prepared: _Prepared, contents: dict[str, bytes]) -> None:
-    """Open and read a whole submission; set its answers, or why it is quarantined."""
+    """Open and read a whole submission, and prepare its report; or say why it is
+    quarantined."""
     assert prepared.envelope is not None
     try:
         opened = encryption.submission_open(prepared.envelope, contents)
@@ -247,40 +272,49 @@ def _open(prepared: _Prepared, contents: dict[str, bytes]) -> None:
     prepared.answers = answers.values
     if FORMS[prepared.form_id].files_report:
         try:
-            prepared.data = report_input(answers.values)
+            prepared.report = field_report_prepare(
+                data=report_input(answers.values),
+                reference=prepared.instance_id,
+                payload=answers.values,
+                received_at=prepared.now,
+                label=prepared.label,
+            )
         except ValidationError:
             prepared.reason = QuarantineReason.INVALID
 
 
-def _id_or_none(model: type[SubCounty] | type[Ward], value: str) -> int | None:
+def _place_id(
+    model: type[County] | type[SubCounty] | type[Ward], column: str, value: str
+) -> int | None:
+    """Return the id of the place the form's code names (None for no answer); raise
+    ValidationError for a code no place has. One fixed statement, prepared by the database."""
     if not value:
         return None
-    if not value.isdigit() or not model.objects.filter(pk=int(value)).exists():
+    if not value.isdigit():
         raise ValidationError("unknown place", code="invalid_choice")
-    return int(value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {model._meta.db_table} WHERE {column} = %s",  # noqa: S608 - the model's own table and column
+            [int(value)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise ValidationError("unknown place", code="invalid_choice")
+    return int(row[0])
 
 
 def report_input(values: dict[str, str]) -> ReportInput:
     """Return what a field report said, as intake takes it. Raise ValidationError when a
     place or number is not one the form offers (the choices are checked by intake)."""
-    county_id = None
-    if values.get("county"):
-        county_id = (
-            County.objects.filter(code=int(values["county"])).values_list("pk", flat=True).first()
-            if values["county"].isdigit()
-            else None
-        )
-        if county_id is None:
-            raise ValidationError("unknown county", code="invalid_choice")
     count = values.get("children_count", "")
     if count and not count.isdigit():
         raise ValidationError("not a number", code="invalid")
     return ReportInput(
         categories=values.get("categories", "").split(),
         narrative=values.get("narrative", ""),
-        county_id=county_id,
-        sub_county_id=_id_or_none(SubCounty, values.get("sub_county", "")),
-        ward_id=_id_or_none(Ward, values.get("ward", "")),
+        county_id=_place_id(County, "code", values.get("county", "")),
+        sub_county_id=_place_id(SubCounty, "id", values.get("sub_county", "")),
+        ward_id=_place_id(Ward, "id", values.get("ward", "")),
         place_detail=values.get("place_detail", ""),
         children_count=int(count) if count else None,
         age_bands=values.get("age_bands", "").split(),
@@ -300,67 +334,129 @@ def _phone_time(value: str) -> datetime | None:
 
 
 def submission_receive(
-    *, token: DeviceToken, xml: bytes, parts: list[Part], now: datetime | None = None
+    *, phone: Phone, xml: bytes, parts: list[Part], now: datetime | None = None
 ) -> Outcome:
     """Store what a phone sent and file it; return the answer for the phone.
 
-    `token` is the phone's live token (the view found it); `xml` the `xml_submission_file`
-    part, `parts` the other files. Two requests with the same new instance at once: the
-    second waits for the first's commit and then finds it.
+    `phone` is what the phone's live token names (the view found it); `xml` the
+    `xml_submission_file` part, `parts` the other files. Everything costly (decryption,
+    checking, encryption at rest, the audit events) is prepared first; the transaction only
+    stores. Two requests with the same new instance at once: the second finds the first's
+    once it committed.
     """
-    prepared = _prepare(xml, parts)
     now = now or timezone.now()
+    label = f"field:{phone.code}"
+    prepared = _prepare(xml, parts, now=now, label=label)
+    submission = _submission_new(phone=phone, prepared=prepared)
+    row = prepare_insert(submission, ignore_conflict=True)
+    files = _file_rows(submission, prepared.files.values(), sealed=prepared.envelope is not None)
+    event = audit_prepare(
+        action=AuditAction.CREATE,
+        actor=None,
+        actor_label=label,
+        record_type=SUBMISSION,
+        fields=["envelope", "files"],
+        detail={
+            "status": submission.status,
+            "reason": submission.quarantine_reason,
+            "token": phone.token_id,
+        },
+    )
     try:
-        return _receive(token=token, prepared=prepared, now=now)
+        return _receive(phone=phone, prepared=prepared, row=row, files=files, event=event)
     except IntegrityError:
         # the same instance stored at the same moment by another request: find it now
-        return _receive(token=token, prepared=prepared, now=now)
+        return _receive_known(phone=phone, prepared=prepared)
+
+
+def _submission_new(*, phone: Phone, prepared: _Prepared) -> Submission:
+    submission = Submission(
+        instance_id=prepared.instance_id,
+        form_id=prepared.form_id,
+        form_version=prepared.version,
+        volunteer_id=phone.volunteer_id,
+        token_id=phone.token_id,
+        envelope=base64.b64encode(prepared.xml).decode(),
+        envelope_digest=prepared.digest,
+        files_expected=prepared.expected,
+        received_at=prepared.now,
+        updated_at=prepared.now,
+        started_on_phone=_phone_time(prepared.answers.get("started", "")),
+        finished_on_phone=_phone_time(prepared.answers.get("finished", "")),
+    )
+    if prepared.reason:
+        submission.status = SubmissionStatus.QUARANTINED
+        submission.quarantine_reason = prepared.reason
+    elif not prepared.whole:
+        submission.status = SubmissionStatus.WAITING
+    elif prepared.report is not None:
+        submission.status = SubmissionStatus.FILED
+    else:
+        submission.status = SubmissionStatus.STORED
+    # the unique instance is the database's to enforce (a resend is found by the INSERT)
+    submission.clean_fields(exclude=["volunteer", "token", "report", "conflict_of"])
+    return submission
 
 
 @transaction.atomic(durable=True)
-def _receive(*, token: DeviceToken, prepared: _Prepared, now: datetime) -> Outcome:
+def _receive(
+    *,
+    phone: Phone,
+    prepared: _Prepared,
+    row: PreparedInsert,
+    files: list[PreparedInsert],
+    event: PreparedInsert,
+) -> Outcome:
+    if not row.execute():
+        # this instance is here already: a resend, more of its files, or a conflict
+        return _known(phone=phone, prepared=prepared)
+    submission = cast(Submission, row.instance)
+    for file_row in files:
+        file_row.set("submission_id", submission.pk)
+        file_row.execute()
+    report = None
+    if prepared.report is not None and submission.status == SubmissionStatus.FILED:
+        report, _new = field_report_store(prepared.report)
+        _report_link(submission, report)
+    event.set("record_id", str(submission.pk))
+    audit_append(event)
+    _volunteer_seen(phone, prepared.now)
+    return Outcome(
+        status=201, message=_message(submission), submission=submission, report=report, created=True
+    )
+
+
+def _report_link(submission: Submission, report: Report) -> None:
+    """Name the report on its submission (a fixed statement, prepared by the database)."""
+    submission.report = report
+    table = Submission._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET report_id = %s WHERE id = %s",  # noqa: S608 - the model's table
+            [report.pk, submission.pk],
+        )
+
+
+@transaction.atomic(durable=True)
+def _receive_known(*, phone: Phone, prepared: _Prepared) -> Outcome:
+    return _known(phone=phone, prepared=prepared)
+
+
+def _known(*, phone: Phone, prepared: _Prepared) -> Outcome:
     known = (
         Submission.objects.select_for_update()
         .filter(instance_id=prepared.instance_id)
         .exclude(status=SubmissionStatus.CONFLICT)
         .first()
     )
-    if known is not None and known.envelope_digest != prepared.digest:
-        return _conflict(token=token, prepared=prepared, known=known, now=now)
-    if known is not None:
-        return _again(token=token, prepared=prepared, known=known, now=now)
-    submission = Submission(
-        instance_id=prepared.instance_id,
-        form_id=prepared.form_id,
-        form_version=prepared.version,
-        volunteer_id=token.volunteer_id,
-        token=token,
-        envelope=base64.b64encode(prepared.xml).decode(),
-        envelope_digest=prepared.digest,
-        files_expected=prepared.expected,
-        received_at=now,
-        updated_at=now,
-    )
-    whole = set(prepared.expected) <= set(prepared.files)
-    if prepared.reason:
-        submission.status = SubmissionStatus.QUARANTINED
-        submission.quarantine_reason = prepared.reason
-    else:
-        submission.status = SubmissionStatus.STORED if whole else SubmissionStatus.WAITING
-    submission.full_clean(exclude=["volunteer", "token", "report", "conflict_of"])
-    submission.save(force_insert=True)
-    _files_store(submission, prepared.files.values(), now=now, sealed=prepared.envelope is not None)
-    report = None
-    if whole and not prepared.reason:
-        report = _file(token=token, submission=submission, prepared=prepared, now=now)
-    _audit(token, submission, AuditAction.CREATE, ["envelope", "files"])
-    _volunteer_seen(token, now)
-    return Outcome(
-        status=201, message=_message(submission), submission=submission, report=report, created=True
-    )
+    if known is None:
+        raise IntegrityError(f"submission {prepared.instance_id} neither stored nor found")
+    if known.envelope_digest != prepared.digest:
+        return _conflict(phone=phone, prepared=prepared, known=known)
+    return _again(phone=phone, prepared=prepared, known=known)
 
 
-def _again(*, token: DeviceToken, prepared: _Prepared, known: Submission, now: datetime) -> Outcome:
+def _again(*, phone: Phone, prepared: _Prepared, known: Submission) -> Outcome:
     """The same submission again: add any file it was waiting for; else change nothing."""
     stored = set(SubmissionFile.objects.filter(submission=known).values_list("name", flat=True))
     new = [
@@ -370,7 +466,7 @@ def _again(*, token: DeviceToken, prepared: _Prepared, known: Submission, now: d
     ]
     if known.status != SubmissionStatus.WAITING or not new:
         return Outcome(status=201, message=_message(known), submission=known, report=known.report)
-    _files_store(known, new, now=now, sealed=True)
+    _files_store(known, new, now=prepared.now, sealed=True)
     report = None
     if set(known.files_expected) <= stored | {part.name for part in new}:
         contents = {
@@ -380,72 +476,46 @@ def _again(*, token: DeviceToken, prepared: _Prepared, known: Submission, now: d
             )
         }
         _open(prepared, contents)
-        if prepared.reason:
-            known.status = SubmissionStatus.QUARANTINED
-            known.quarantine_reason = prepared.reason
-        else:
-            known.status = SubmissionStatus.STORED
-            report = _file(token=token, submission=known, prepared=prepared, now=now)
-    known.updated_at = now
-    known.save(update_fields=["status", "quarantine_reason", "updated_at"])
-    _audit(token, known, AuditAction.CHANGE, ["files"])
-    _volunteer_seen(token, now)
+        report = _file(submission=known, prepared=prepared)
+    known.updated_at = prepared.now
+    known.save(update_fields=["updated_at"])
+    _audit(phone, known, AuditAction.CHANGE, ["files"])
+    _volunteer_seen(phone, prepared.now)
     return Outcome(status=201, message=_message(known), submission=known, report=report)
 
 
-def _conflict(
-    *, token: DeviceToken, prepared: _Prepared, known: Submission, now: datetime
-) -> Outcome:
+def _conflict(*, phone: Phone, prepared: _Prepared, known: Submission) -> Outcome:
     """The same instance with other content: keep it apart for review (once), answer 409."""
     kept = Submission.objects.filter(
         conflict_of=known, envelope_digest=prepared.digest, status=SubmissionStatus.CONFLICT
     ).first()
     if kept is None:
-        kept = Submission(
-            instance_id=prepared.instance_id,
-            form_id=prepared.form_id,
-            form_version=prepared.version,
-            volunteer_id=token.volunteer_id,
-            token=token,
-            status=SubmissionStatus.CONFLICT,
-            envelope=base64.b64encode(prepared.xml).decode(),
-            envelope_digest=prepared.digest,
-            files_expected=prepared.expected,
-            received_at=now,
-            updated_at=now,
-            conflict_of=known,
-        )
+        kept = _submission_new(phone=phone, prepared=prepared)
+        kept.status = SubmissionStatus.CONFLICT
+        kept.quarantine_reason = QuarantineReason.NONE
+        kept.conflict_of = known
         kept.save(force_insert=True)
-        _files_store(kept, prepared.files.values(), now=now, sealed=prepared.envelope is not None)
-        _audit(token, kept, AuditAction.CREATE, ["envelope", "files"])
+        _files_store(
+            kept, prepared.files.values(), now=prepared.now, sealed=prepared.envelope is not None
+        )
+        _audit(phone, kept, AuditAction.CREATE, ["envelope", "files"])
     return Outcome(status=409, message=_message(kept), submission=kept)
 
 
-def _file(
-    *, token: DeviceToken, submission: Submission, prepared: _Prepared, now: datetime
-) -> Report | None:
-    """File a whole, opened submission: a field report goes to intake; others are kept."""
+def _file(*, submission: Submission, prepared: _Prepared) -> Report | None:
+    """File a submission whose last file came: its report to intake, or its quarantine."""
     submission.started_on_phone = _phone_time(prepared.answers.get("started", ""))
     submission.finished_on_phone = _phone_time(prepared.answers.get("finished", ""))
     report = None
-    if prepared.data is not None:
-        try:
-            report, _new = report_from_field(
-                data=prepared.data,
-                reference=submission.instance_id,
-                payload=prepared.answers,
-                received_at=now,
-                label=f"field:{token.volunteer.code}",
-            )
-        except ValidationError:
-            submission.status = SubmissionStatus.QUARANTINED
-            submission.quarantine_reason = QuarantineReason.INVALID
-        else:
-            submission.status = SubmissionStatus.FILED
-            submission.report = report
-    elif prepared.reason:
+    if prepared.reason:
         submission.status = SubmissionStatus.QUARANTINED
         submission.quarantine_reason = prepared.reason
+    elif prepared.report is not None:
+        report, _new = field_report_store(prepared.report)
+        submission.status = SubmissionStatus.FILED
+        submission.report = report
+    else:
+        submission.status = SubmissionStatus.STORED
     submission.save(
         update_fields=[
             "status",
@@ -458,28 +528,37 @@ def _file(
     return report
 
 
-def _files_store(
-    submission: Submission, parts: Iterable[Part], *, now: datetime, sealed: bool
-) -> None:
-    """Store a submission's files: as the phone encrypted them, or (a submission sent
-    without encryption) encrypted here under the data keys."""
+def _file_rows(
+    submission: Submission, parts: Iterable[Part], *, sealed: bool
+) -> list[PreparedInsert]:
+    """Prepare a submission's files: as the phone encrypted them, or (a submission sent
+    without encryption) encrypted here under the data keys. The submission's key is set
+    once it is stored."""
     rows = []
     for part in parts:
         content = part.content
         if not sealed:
             content = encrypt(base64.b64encode(content).decode(), context=FILE_CONTEXT).encode()
-        rows.append(
-            SubmissionFile(
-                submission=submission,
-                name=part.name[:200],
-                content_type=part.content_type[:100],
-                size=len(part.content),
-                digest=hashlib.sha256(part.content).hexdigest(),
-                content=content,
-                received_at=now,
-            )
+        stored = SubmissionFile(
+            submission_id=submission.pk,
+            name=part.name[:200],
+            content_type=part.content_type[:100],
+            size=len(part.content),
+            digest=hashlib.sha256(part.content).hexdigest(),
+            content=content,
+            received_at=submission.updated_at,
         )
-    SubmissionFile.objects.bulk_create(rows)
+        rows.append(prepare_insert(stored))
+    return rows
+
+
+def _files_store(
+    submission: Submission, parts: Iterable[Part], *, now: datetime, sealed: bool
+) -> None:
+    """Store more files of a stored submission."""
+    submission.updated_at = now
+    for row in _file_rows(submission, parts, sealed=sealed):
+        row.execute()
 
 
 def file_content(stored: SubmissionFile, *, sealed: bool) -> bytes:
@@ -489,25 +568,31 @@ def file_content(stored: SubmissionFile, *, sealed: bool) -> bytes:
     return base64.b64decode(decrypt(bytes(stored.content).decode(), context=FILE_CONTEXT))
 
 
-def _audit(token: DeviceToken, submission: Submission, action: str, fields: list[str]) -> None:
+def _audit(phone: Phone, submission: Submission, action: str, fields: list[str]) -> None:
     audit_record(
         action=action,
         actor=None,
-        actor_label=f"field:{token.volunteer.code}",
+        actor_label=f"field:{phone.code}",
         record_type=SUBMISSION,
         record_id=submission.pk,
         fields=fields,
         detail={
             "status": submission.status,
             "reason": submission.quarantine_reason,
-            "token": token.pk,
+            "token": phone.token_id,
             "report": submission.report_id,
         },
     )
 
 
-def _volunteer_seen(token: DeviceToken, now: datetime) -> None:
-    Volunteer.objects.filter(pk=token.volunteer_id).update(last_sent_at=now)
+def _volunteer_seen(phone: Phone, now: datetime) -> None:
+    """Note when the volunteer last sent (a fixed statement, prepared by the database)."""
+    table = Volunteer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_sent_at = %s WHERE id = %s",  # noqa: S608 - the model's table
+            [now, phone.volunteer_id],
+        )
 
 
 def _message(submission: Submission) -> str:

@@ -34,7 +34,6 @@ from django.views.decorators.http import require_POST
 from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.collect import encryption, openrosa, selectors, services, xforms
-from kinga.collect.models import DeviceToken
 from kinga.places.models import County
 
 View = Callable[..., HttpResponse]
@@ -57,7 +56,7 @@ def openrosa_endpoint(view: View) -> View:
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        found = selectors.token_live(secret=token)
+        found = selectors.phone_for(secret=token)
         if found is None:
             return _refused()
         return view(request, found, *args, **kwargs)
@@ -70,7 +69,7 @@ def _base_url(request: HttpRequest, token: str) -> str:
 
 
 @openrosa_endpoint
-def form_list(request: HttpRequest, found: DeviceToken) -> HttpResponse:
+def form_list(request: HttpRequest, found: services.Phone) -> HttpResponse:
     """The OpenRosa form list: each form's id, name, version, MD5 and download URL."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
@@ -102,13 +101,13 @@ def _built(form_id: str) -> xforms.BuiltForm:
 
 
 @openrosa_endpoint
-def form_download(request: HttpRequest, found: DeviceToken, form_id: str) -> HttpResponse:
+def form_download(request: HttpRequest, found: services.Phone, form_id: str) -> HttpResponse:
     """One form's XForm, carrying the deployment's public key."""
     return _xml(_built(form_id).xml)
 
 
 @openrosa_endpoint
-def form_manifest(request: HttpRequest, found: DeviceToken, form_id: str) -> HttpResponse:
+def form_manifest(request: HttpRequest, found: services.Phone, form_id: str) -> HttpResponse:
     """A form's manifest: Kinga's forms have no media files."""
     _built(form_id)
     return _xml(openrosa.manifest())
@@ -127,7 +126,7 @@ def _declared_length(request: HttpRequest) -> int | None:
 
 
 @openrosa_endpoint
-def submission(request: HttpRequest, found: DeviceToken) -> HttpResponse:
+def submission(request: HttpRequest, found: services.Phone) -> HttpResponse:
     """Take a submission: HEAD answers 204 (Collect's check before it sends); POST stores
     the multipart body's `xml_submission_file` and its files, then answers."""
     if request.method == "HEAD":
@@ -166,7 +165,7 @@ def submission(request: HttpRequest, found: DeviceToken) -> HttpResponse:
         if key != "xml_submission_file"
         for upload in uploads
     ]
-    outcome = services.submission_receive(token=found, xml=main.read(), parts=parts)
+    outcome = services.submission_receive(phone=found, xml=main.read(), parts=parts)
     response = _xml(openrosa.response(outcome.message), status=outcome.status)
     return _submission_headers(response)
 
