@@ -190,5 +190,17 @@ def quarantine(*, viewer: User) -> list[Submission]:
     return rows
 
 
+def quarantined_for(*, viewer: User, submission_id: int) -> Submission:
+    """Return a quarantined submission to an administrator; else the audited 404."""
+    found = None
+    if may_see_quarantine(viewer):
+        found = Submission.objects.filter(
+            pk=submission_id, status=SubmissionStatus.QUARANTINED
+        ).first()
+    if found is None:
+        raise policy.deny(viewer, record_type=SUBMISSION, record_id=submission_id)
+    return found
+
+
 def is_admin(viewer: User) -> bool:
     return viewer.has_role(Role.ADMIN)

@@ -528,6 +528,49 @@ def _file(*, submission: Submission, prepared: _Prepared) -> Report | None:
     return report
 
 
+@transaction.atomic(durable=True)
+def quarantine_retry(*, actor: User | None, submission: Submission) -> Submission:
+    """Try a quarantined submission again (the key it needs is back, or the gazetteer now
+    has its place): file it, or keep it quarantined with today's reason. An administrator,
+    or a command (`actor` None)."""
+    if actor is not None and not policy.can_do(actor, "collect.quarantine"):
+        raise PermissionDenied
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status != SubmissionStatus.QUARANTINED:
+        return submission
+    phone = Phone(token_id=submission.token_id, volunteer_id=submission.volunteer_id)
+    sealed = submission.quarantine_reason != QuarantineReason.NOT_ENCRYPTED
+    parts = [
+        Part(
+            name=stored.name,
+            content_type=stored.content_type,
+            content=file_content(stored, sealed=sealed),
+        )
+        for stored in SubmissionFile.objects.filter(submission=submission)
+    ]
+    prepared = _prepare(
+        base64.b64decode(submission.envelope),
+        parts,
+        now=submission.received_at,
+        label=f"field:{phone.code}",
+    )
+    if prepared.whole and not prepared.reason:
+        _file(submission=submission, prepared=prepared)
+    elif prepared.reason and prepared.reason != submission.quarantine_reason:
+        submission.quarantine_reason = prepared.reason
+        submission.save(update_fields=["quarantine_reason"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        actor_label="" if actor else "command:collect",
+        record_type=SUBMISSION,
+        record_id=submission.pk,
+        fields=["status", "quarantine_reason", "report"],
+        detail={"status": submission.status, "reason": submission.quarantine_reason, "retry": 1},
+    )
+    return submission
+
+
 def _file_rows(
     submission: Submission, parts: Iterable[Part], *, sealed: bool
 ) -> list[PreparedInsert]:

@@ -22,4 +22,9 @@ urlpatterns = [
     path("collect/volunteers/<int:volunteer_id>/token/", views.token_issue, name="token_issue"),
     path("collect/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("collect/quarantine/", views.quarantine, name="quarantine"),
+    path(
+        "collect/quarantine/<int:submission_id>/retry/",
+        views.quarantine_retry,
+        name="quarantine_retry",
+    ),
 ]

@@ -293,3 +293,13 @@ def quarantine(request: HttpRequest) -> HttpResponse:
         raise policy.deny(viewer, record_type="collect.submission", record_id="", action="list")
     rows = selectors.quarantine(viewer=viewer)
     return render(request, "collect/quarantine.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def quarantine_retry(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Try a quarantined submission again (after a key came back, say)."""
+    viewer = cast(User, request.user)
+    submission = selectors.quarantined_for(viewer=viewer, submission_id=submission_id)
+    services.quarantine_retry(actor=viewer, submission=submission)
+    return redirect("collect:quarantine")

@@ -180,6 +180,34 @@ def test_a_submission_to_a_key_no_longer_held_is_quarantined(
     settings.KINGA_COLLECT_KEYS = new_private_key_pem()
     assert collect.post(sealed.envelope, sealed.files).status_code == 201
     assert Submission.objects.get().quarantine_reason == QuarantineReason.NO_KEY
+    assert not Report.objects.exists()
+
+
+def test_a_quarantined_submission_files_once_its_key_is_back(
+    phone: tuple[Collect, str], settings: Any, collect_key_pem: str, personas: Any, client_for: Any
+) -> None:
+    from django.urls import reverse
+
+    from kinga.collect.encryption import new_private_key_pem
+
+    collect, _secret = phone
+    sealed = _sealed(collect, "uuid:key-back", FIELD_REPORT)
+    settings.KINGA_COLLECT_KEYS = new_private_key_pem()
+    collect.post(sealed.envelope, sealed.files)
+    submission = Submission.objects.get()
+    retry = reverse("collect:quarantine_retry", args=[submission.pk])
+    # still without the key: it stays, quarantined
+    assert client_for(personas.admin).post(retry).status_code == 302
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUARANTINED
+    # a supervisor may not retry; the administrator may, once the key is back
+    assert client_for(personas.supervisor).post(retry).status_code == 404
+    settings.KINGA_COLLECT_KEYS = collect_key_pem
+    assert client_for(personas.admin).post(retry).status_code == 302
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.FILED
+    assert submission.report is not None
+    assert submission.report.received_at == submission.received_at
 
 
 def test_after_rotation_the_old_key_still_opens_what_phones_made_with_it(

@@ -5,6 +5,7 @@
   ODK Collect; `--qr FILE` also writes the set-up code Collect scans, as a PNG.
   `--volunteer V-0003` issues another phone's token to a volunteer already there.
 - `kinga collect revoke TOKEN_ID` revokes a phone's token at once.
+- `kinga collect retry` tries every quarantined submission again (after a key came back).
 - `kinga collect key-new` prints a fresh RSA private key (PEM) for KINGA_COLLECT_KEYS.
 """
 
@@ -24,7 +25,7 @@ from django.urls import reverse
 from kinga.accounts.models import Agency
 from kinga.collect import services
 from kinga.collect.encryption import new_private_key_pem
-from kinga.collect.models import DeviceToken, Volunteer
+from kinga.collect.models import DeviceToken, Submission, SubmissionStatus, Volunteer
 from kinga.collect.views import collect_settings_code
 from kinga.places.models import County
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
     help = "Field collection: issue or revoke a volunteer's phone token; make a collection key."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("verb", choices=["token", "revoke", "key-new"])
+        parser.add_argument("verb", choices=["token", "revoke", "retry", "key-new"])
         parser.add_argument("name", nargs="?", help="the volunteer's name, or the token id")
         parser.add_argument("--agency", help="the supervising agency's name")
         parser.add_argument("--county", help="the county the volunteer works in")
@@ -49,6 +50,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verb"] == "key-new":
             self.stdout.write(new_private_key_pem())
+            return
+        if options["verb"] == "retry":
+            waiting = Submission.objects.filter(status=SubmissionStatus.QUARANTINED)
+            filed = 0
+            for submission in waiting.order_by("pk"):
+                after = services.quarantine_retry(actor=None, submission=submission)
+                filed += after.status != SubmissionStatus.QUARANTINED
+            self.stdout.write(f"{filed} filed; {waiting.count()} still quarantined.")
             return
         if options["verb"] == "revoke":
             token = DeviceToken.objects.filter(pk=_number(options["name"])).first()
