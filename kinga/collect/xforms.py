@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.db.models import TextChoices
+from django.db.models import Count, Max, TextChoices
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -188,11 +188,13 @@ def form_build(form_id: str) -> BuiltForm:
     """
     spec = FORMS[form_id]
     public = encryption.public_key()
-    return _built(spec.form_id, public.base64, public.key_id)
+    # the gazetteer's state is part of the key: a changed gazetteer builds the form anew
+    places = Ward.objects.aggregate(last=Max("pk"), count=Count("pk"))
+    return _built(spec.form_id, public.base64, public.key_id, (places["last"], places["count"]))
 
 
 @lru_cache(maxsize=16)
-def _built(form_id: str, public_key: str, key_id: str) -> BuiltForm:
+def _built(form_id: str, public_key: str, key_id: str, places: tuple[int | None, int]) -> BuiltForm:
     from pyxform.xls2xform import convert
 
     spec = FORMS[form_id]
