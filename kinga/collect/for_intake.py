@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import formats
+from django.utils import formats, timezone
 
 from kinga.collect.models import Submission
 from kinga.intake.models import Channel, Report
@@ -33,10 +33,11 @@ class FieldOrigins:
             sender=volunteer.code,
             agency=volunteer.agency.name,
             name=volunteer.name,
-            started=_when(submission.started_on_phone),
-            finished=_when(submission.finished_on_phone),
+            started=_when(submission.started_on_phone, "j M Y H:i"),
+            finished=_when(submission.finished_on_phone, "H:i"),
         )
 
 
-def _when(moment: datetime | None) -> str:
-    return formats.date_format(moment, "j M Y H:i") if moment else ""
+def _when(moment: datetime | None, shape: str) -> str:
+    """Return the phone's time in the deployment's time zone (the phone wrote its own)."""
+    return formats.date_format(timezone.localtime(moment), shape) if moment else ""

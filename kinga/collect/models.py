@@ -202,6 +202,14 @@ class Submission(models.Model):
     def __str__(self) -> str:
         return f"submission {self.pk}"
 
+    @property
+    def form_title(self) -> str:
+        """Return the title of the form it filled (its id for a form Kinga does not publish)."""
+        from kinga.collect.xforms import FORMS  # the forms' module reads the gazetteer's models
+
+        spec = FORMS.get(self.form_id)
+        return str(spec.title) if spec is not None else self.form_id
+
 
 class SubmissionFile(models.Model):
     """A file that came with a submission (encrypted on the phone: `<name>.enc`)."""
