@@ -63,6 +63,10 @@ def _new_audit_key() -> str:
 
 def _new_backup_key() -> str:
     return f"b{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
+def _new_collect_key() -> str:
+    from kinga.collect.encryption import new_private_key_pem
+
+    return new_private_key_pem()
 
 
 _missing: list[str] = []
@@ -80,6 +84,9 @@ KINGA_AUDIT_KEYS = env_secret("KINGA_AUDIT_KEYS")
 # Backup keys: "id:base64key,..." (32 bytes each) that seal `kinga backup` archives; the first
 # seals, all open. Never a data, index or audit key (kinga/lib/backup.py refuses one).
 KINGA_BACKUP_KEYS = env_secret("KINGA_BACKUP_KEYS")
+# Field collection's RSA private keys (PEM, the current one first): the forms carry the
+# current public key, so ODK Collect encrypts each submission on the phone (kinga.collect).
+KINGA_COLLECT_KEYS = env_secret("KINGA_COLLECT_KEYS")
 ALLOWED_HOSTS = env_list("KINGA_ALLOWED_HOSTS")
 
 if PRODUCTION:
@@ -106,6 +113,7 @@ else:
     )
     KINGA_AUDIT_KEYS = KINGA_AUDIT_KEYS or _local_secret("audit_keys", _new_audit_key)
     KINGA_BACKUP_KEYS = KINGA_BACKUP_KEYS or _local_secret("backup_keys", _new_backup_key)
+    KINGA_COLLECT_KEYS = KINGA_COLLECT_KEYS or _local_secret("collect_keys.pem", _new_collect_key)
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
@@ -138,6 +146,7 @@ INSTALLED_APPS = [
     "kinga.insights",
     "kinga.matching",
     "kinga.awareness",
+    "kinga.collect",
 ]
 
 MIDDLEWARE = [
@@ -414,6 +423,9 @@ KINGA_FOLLOW_UP_RATE_LIMIT = env_str("KINGA_FOLLOW_UP_RATE_LIMIT", "20/3600")
 KINGA_REPORT_FORM_HOURS = env_int("KINGA_REPORT_FORM_HOURS", 6)
 # Largest body a gateway callback may send.
 KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
+# The largest submission request ODK Collect may send (X-OpenRosa-Accept-Content-Length):
+# Collect splits a submission with larger attachments over several requests.
+KINGA_COLLECT_MAX_BYTES = env_int("KINGA_COLLECT_MAX_BYTES", 10_000_000)
 
 # Justice: court dates are reminded this many days ahead to everyone who must attend, and a
 # child's case is flagged once its hearings have been adjourned more than this many times.

@@ -21,7 +21,7 @@ full_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402  # after the settings module is named
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
-PUBLIC_CHANNEL_PREFIXES = ("/channels/", "/report/")
+PUBLIC_CHANNEL_PREFIXES = ("/channels/", "/report/", "/odk/")
 
 
 class ChannelHandler(WSGIHandler):

@@ -298,6 +298,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # awareness campaigns (kinga.awareness): counts of reports only, never a report
     "awareness.manage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
     "awareness.view": frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
+    # field volunteers of the supervisor's own agency, their phones' tokens, what they sent
+    "collect.supervise": frozenset({Role.SUPERVISOR}),
+    # field submissions that could not be filed (metadata only, never content)
+    "collect.quarantine": frozenset({Role.ADMIN}),
 }
 
 # What "authority over a person record" means for matching: this action on this section

@@ -87,6 +87,8 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
     ),
     NavItem("access:break_glass_reviews", _("Break-glass reviews"), frozenset({Role.SUPERVISOR})),
+    NavItem("collect:volunteers", _("Field volunteers"), frozenset({Role.SUPERVISOR})),
+    NavItem("collect:quarantine", _("Field submissions to check"), frozenset({Role.ADMIN})),
     NavItem(
         "accounts:access_changes",
         _("Access changes to approve"),

@@ -71,6 +71,7 @@ class Channel(models.TextChoices):
     HELPLINE = "helpline", _("Helpline call")
     WALK_IN = "walk_in", _("Walk-in")
     POLICE = "police", _("Police")
+    FIELD = "field", _("Field volunteer (ODK Collect)")
 
 
 class Category(models.TextChoices):

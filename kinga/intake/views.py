@@ -50,6 +50,7 @@ from kinga.intake.forms import (
     PublicReportForm,
 )
 from kinga.intake.models import Decision, Report, campaign_code_normalise
+from kinga.intake.seams import report_origin
 from kinga.intake.services.helpline import report_language
 from kinga.intake.services.web import sender_within_limit
 from kinga.intake.ussd import ussd_sorry
@@ -515,6 +516,7 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             "duplicates": [],
             "can_decide": False,
             "show_identity": seen.identity,
+            "origin": report_origin(report=report, identity=seen.identity),
         }
         return render(request, "intake/triage_report.html", context)
     allowed = policy.allowed_actions(viewer, report)
@@ -548,6 +550,7 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "can_decide": report.is_open and may_decide,
         "can_refer": report.is_open and "create" in allowed["referral"],
         "show_identity": "view" in allowed["identity"],
+        "origin": report_origin(report=report, identity="view" in allowed["identity"]),
         "decided_case": _decided_case(viewer, report),
     }
     return render(request, "intake/triage_report.html", context)

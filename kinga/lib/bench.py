@@ -32,6 +32,7 @@ BENCH_MODULES = [
     "kinga.tasks.bench",
     "kinga.people.bench_matching",
     "kinga.training.bench",
+    "kinga.collect.bench",
 ]
 
 

@@ -27,6 +27,7 @@ LOADERS = [
     "kinga.dataprotection.demo",
     "kinga.training.demo",
     "kinga.awareness.demo",
+    "kinga.collect.demo",
 ]
 
 

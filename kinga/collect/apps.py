@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CollectConfig(AppConfig):
+    name = "kinga.collect"
+    verbose_name = _("Field collection")
+
+    def ready(self) -> None:
+        from kinga.collect.for_intake import FieldOrigins
+        from kinga.intake.seams import register_report_origins
+
+        # The triage page shows which volunteer sent a field report (intake sits below).
+        register_report_origins(FieldOrigins())

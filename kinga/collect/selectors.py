@@ -1,0 +1,206 @@
+"""Reads of field collection, given the viewer: a phone's token, the supervisor's pages.
+
+A supervisor sees the volunteers of their own agency and what each sent: when, which form,
+its status and the report it made (a reference; the report itself opens through intake's
+policy). An administrator sees the quarantine: what came in and could not be filed, never
+its content. Nobody reads a submission's content here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet
+
+from kinga.access import policy
+from kinga.accounts.models import Role
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.collect.models import DeviceToken, Submission, SubmissionStatus, Volunteer
+from kinga.collect.services import SUBMISSION, VOLUNTEER, Phone, token_hash
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import User
+
+
+def token_live(*, secret: str) -> DeviceToken | None:
+    """Return the live token a phone's URL carries (with its volunteer), or None."""
+    if not secret or len(secret) > 100:
+        return None
+    return (
+        DeviceToken.objects.select_related("volunteer")
+        .filter(token_hash=token_hash(secret), revoked_at__isnull=True, volunteer__is_active=True)
+        .first()
+    )
+
+
+def phone_for(*, secret: str) -> Phone | None:
+    """Return the phone a live token names, for the OpenRosa endpoints (one fixed statement,
+    prepared by the database: every request of a phone asks it)."""
+    if not secret or len(secret) > 100:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.volunteer_id FROM collect_devicetoken t"
+            " JOIN collect_volunteer v ON v.id = t.volunteer_id"
+            " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND v.is_active",
+            [token_hash(secret)],
+        )
+        row = cursor.fetchone()
+    return Phone(token_id=row[0], volunteer_id=row[1]) if row is not None else None
+
+
+def may_supervise(viewer: User | AnonymousUser) -> bool:
+    return policy.can_do(viewer, "collect.supervise")
+
+
+def may_see_quarantine(viewer: User | AnonymousUser) -> bool:
+    return policy.can_do(viewer, "collect.quarantine")
+
+
+def volunteers_visible(*, viewer: User | AnonymousUser) -> QuerySet[Volunteer]:
+    """Return the volunteers the viewer supervises: their own agency's."""
+    agency_id = getattr(viewer, "agency_id", None)
+    if not may_supervise(viewer) or not isinstance(agency_id, int):
+        return Volunteer.objects.none()
+    return Volunteer.objects.filter(agency_id=agency_id)
+
+
+@dataclass(frozen=True)
+class VolunteerRow:
+    volunteer: Volunteer
+    sent: int
+    waiting: int
+    quarantined: int
+    live_tokens: int
+
+
+def volunteer_list(*, viewer: User) -> list[VolunteerRow]:
+    """Return the viewer's volunteers, most recently active first, with their counts;
+    audit the list (it names them)."""
+    volunteers = list(
+        volunteers_visible(viewer=viewer)
+        .select_related("county")
+        .annotate(
+            live=Count("tokens", filter=Q(tokens__revoked_at__isnull=True), distinct=True),
+        )
+        .order_by("-is_active", F("last_sent_at").desc(nulls_last=True), "pk")[:500]
+    )
+    counts: dict[tuple[int, str], int] = {}
+    for row in (
+        Submission.objects.filter(volunteer__in=[v.pk for v in volunteers])
+        .values("volunteer_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        counts[(row["volunteer_id"], row["status"])] = row["n"]
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type=VOLUNTEER,
+        fields=["name", "last_sent_at"],
+        detail={"list": "volunteers", "rows": len(volunteers)},
+    )
+    return [
+        VolunteerRow(
+            volunteer=v,
+            sent=sum(n for (pk, _s), n in counts.items() if pk == v.pk),
+            waiting=counts.get((v.pk, SubmissionStatus.WAITING), 0),
+            quarantined=counts.get((v.pk, SubmissionStatus.QUARANTINED), 0),
+            live_tokens=v.live,
+        )
+        for v in volunteers
+    ]
+
+
+def volunteer_for(*, viewer: User | AnonymousUser, volunteer_id: int) -> Volunteer:
+    """Return a volunteer the viewer supervises; else the audited 404 of 'not found'."""
+    volunteer = (
+        volunteers_visible(viewer=viewer).select_related("agency").filter(pk=volunteer_id).first()
+    )
+    if volunteer is None:
+        raise policy.deny(viewer, record_type=VOLUNTEER, record_id=volunteer_id)
+    return volunteer
+
+
+@dataclass(frozen=True)
+class VolunteerPage:
+    volunteer: Volunteer
+    tokens: list[DeviceToken]
+    submissions: list[Submission]
+
+
+def volunteer_page(*, viewer: User, volunteer_id: int) -> VolunteerPage:
+    """Return a volunteer, their phones' tokens and what they sent (newest first); audit it."""
+    volunteer = volunteer_for(viewer=viewer, volunteer_id=volunteer_id)
+    tokens = list(DeviceToken.objects.filter(volunteer=volunteer).order_by("-created_at"))
+    submissions = list(
+        Submission.objects.filter(volunteer=volunteer)
+        .select_related("report")
+        .order_by("-received_at")[:200]
+    )
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer,
+        record_type=VOLUNTEER,
+        record_id=volunteer.pk,
+        fields=["name", "tokens", "submissions"],
+    )
+    return VolunteerPage(volunteer=volunteer, tokens=tokens, submissions=submissions)
+
+
+def token_for(*, viewer: User, token_id: int) -> DeviceToken:
+    """Return a token of a volunteer the viewer supervises; else the audited 404."""
+    token = (
+        DeviceToken.objects.select_related("volunteer")
+        .filter(pk=token_id, volunteer__in=volunteers_visible(viewer=viewer))
+        .first()
+    )
+    if token is None:
+        raise policy.deny(viewer, record_type="collect.devicetoken", record_id=token_id)
+    return token
+
+
+def quarantine(*, viewer: User) -> list[Submission]:
+    """Return the submissions waiting for someone: quarantined, conflicting, or waiting for
+    files a day or more (an administrator's page; metadata only); audit the list."""
+    if not may_see_quarantine(viewer):
+        return []
+    rows = list(
+        Submission.objects.filter(
+            status__in=[
+                SubmissionStatus.QUARANTINED,
+                SubmissionStatus.CONFLICT,
+                SubmissionStatus.WAITING,
+            ]
+        )
+        .select_related("volunteer", "volunteer__agency")
+        .order_by("-received_at")[:500]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type=SUBMISSION,
+        fields=["status", "quarantine_reason", "form_id", "volunteer"],
+        detail={"list": "quarantine", "rows": len(rows)},
+    )
+    return rows
+
+
+def quarantined_for(*, viewer: User, submission_id: int) -> Submission:
+    """Return a quarantined submission to an administrator; else the audited 404."""
+    found = None
+    if may_see_quarantine(viewer):
+        found = Submission.objects.filter(
+            pk=submission_id, status=SubmissionStatus.QUARANTINED
+        ).first()
+    if found is None:
+        raise policy.deny(viewer, record_type=SUBMISSION, record_id=submission_id)
+    return found
+
+
+def is_admin(viewer: User) -> bool:
+    return viewer.has_role(Role.ADMIN)
