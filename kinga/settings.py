@@ -124,6 +124,9 @@ INSTALLED_APPS = [
     "kinga.referrals",
     "kinga.cases",
     "kinga.justice",
+    # django-ninja's templates and static files: the API's reference pages, no CDN.
+    "ninja",
+    "kinga.api",
 ]
 
 MIDDLEWARE = [

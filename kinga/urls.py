@@ -29,6 +29,8 @@ urlpatterns = [
     path("referrals/", include("kinga.referrals.urls")),
     path("justice/", include("kinga.justice.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
+    path("api/v1/", include("kinga.api.api_urls")),
+    path("integrations/", include("kinga.api.urls")),
     # The language switch also keeps a signed-in user's choice (their messages' language).
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.

@@ -78,6 +78,7 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
         superuser=True,
     ),
+    NavItem("api:integrations", _("Integrations"), frozenset({Role.ADMIN, Role.SUPERVISOR})),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

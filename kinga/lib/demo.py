@@ -24,6 +24,7 @@ LOADERS = [
     "kinga.referrals.demo",
     "kinga.justice.demo",
     "kinga.access.demo",
+    "kinga.api.demo",
 ]
 
 
