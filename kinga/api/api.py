@@ -17,10 +17,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
+from ninja.openapi.schema import OpenAPISchema
 
+from kinga.accounts.models import User
 from kinga.api import selectors, services
 from kinga.api.auth import TokenAuth, caller_of, need
-from kinga.api.models import Scope
+from kinga.api.models import Delivery, DeliveryState, Scope, Subscription, WebhookEvent
+from kinga.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from kinga.api.problems import (
     Problem,
     field_errors_of,
@@ -42,7 +45,9 @@ from kinga.intake.models import (
     Status,
 )
 from kinga.intake.services import CallInput, ReportInput
+from kinga.referrals import services as referral_services
 from kinga.referrals.models import Referral, ReferralStatus
+from kinga.referrals.services import ReferralRefused
 
 
 class KingaAPI(NinjaAPI):
@@ -60,6 +65,19 @@ class KingaAPI(NinjaAPI):
             request, data, status=status, temporal_response=temporal_response
         )
         return with_rate_headers(request, response)
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Return the schema, with every error answered as `application/problem+json`."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, answer in operation.get("responses", {}).items():
+                    content = answer.get("content", {})
+                    if str(code)[0] in "45" and "application/json" in content:
+                        answer["content"] = {PROBLEM_CONTENT_TYPE: content["application/json"]}
+        return schema
 
 
 def with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -100,6 +118,19 @@ def _on_problem(request: HttpRequest, error: Problem) -> HttpResponse:
 @api.exception_handler(RequestValidationError)
 def _on_request_invalid(request: HttpRequest, error: RequestValidationError) -> HttpResponse:
     return _problem(request, validation_problem(request_field_errors(list(error.errors))))
+
+
+@api.exception_handler(ReferralRefused)
+def _on_refused_move(request: HttpRequest, error: ReferralRefused) -> HttpResponse:
+    return _problem(
+        request,
+        Problem(
+            status=409,
+            code="conflict",
+            title="The record is not in a state that allows this",
+            detail=" ".join(str(message) for message in error.messages),
+        ),
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -165,6 +196,7 @@ PROBLEMS: dict[int, type[Schema]] = {
     401: ProblemOut,
     403: ProblemOut,
     404: ProblemOut,
+    409: ProblemOut,
     422: ProblemOut,
     429: ProblemOut,
 }
@@ -410,6 +442,205 @@ def referral_detail(request: HttpRequest, referral_id: int) -> ReferralOut:
     """One referral made to this integration's agency. Needs `referral:read`."""
     principal = need(request, Scope.REFERRAL_READ)
     return referral_out(selectors.referral_received(viewer=principal, referral_id=referral_id))
+
+
+class DeclineIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the service declines.")
+
+
+class CompleteIn(Schema):
+    feedback: str = Field(min_length=1, max_length=4000, description="Feedback for the case.")
+
+
+def _answerable(request: HttpRequest, referral_id: int) -> tuple[Referral, User]:
+    principal = need(request, Scope.REFERRAL_WRITE)
+    referral = selectors.referral_received(
+        viewer=principal, referral_id=referral_id, action="change"
+    )
+    return referral, principal
+
+
+@api.post(
+    "/referrals/{referral_id}/accept/",
+    response={200: ReferralOut, **PROBLEMS},
+    tags=["referrals"],
+)
+def referral_accept(request: HttpRequest, referral_id: int) -> ReferralOut:
+    """Accept a referral made to this agency; the sender is told. Needs `referral:write`."""
+    referral, principal = _answerable(request, referral_id)
+    return referral_out(referral_services.referral_accept(referral=referral, actor=principal))
+
+
+@api.post(
+    "/referrals/{referral_id}/decline/",
+    response={200: ReferralOut, **PROBLEMS},
+    tags=["referrals"],
+)
+def referral_decline(request: HttpRequest, referral_id: int, payload: DeclineIn) -> ReferralOut:
+    """Decline a referral with the reason; access ends and the sender is told.
+    Needs `referral:write`."""
+    referral, principal = _answerable(request, referral_id)
+    return referral_out(
+        referral_services.referral_decline(
+            referral=referral, actor=principal, reason=payload.reason
+        )
+    )
+
+
+@api.post(
+    "/referrals/{referral_id}/start/",
+    response={200: ReferralOut, **PROBLEMS},
+    tags=["referrals"],
+)
+def referral_start(request: HttpRequest, referral_id: int) -> ReferralOut:
+    """Record that the service has started with the child. Needs `referral:write`."""
+    referral, principal = _answerable(request, referral_id)
+    return referral_out(referral_services.referral_start(referral=referral, actor=principal))
+
+
+@api.post(
+    "/referrals/{referral_id}/complete/",
+    response={200: ReferralOut, **PROBLEMS},
+    tags=["referrals"],
+)
+def referral_complete(request: HttpRequest, referral_id: int, payload: CompleteIn) -> ReferralOut:
+    """Complete a referral with feedback for the case; access ends.
+    Needs `referral:write`."""
+    referral, principal = _answerable(request, referral_id)
+    return referral_out(
+        referral_services.referral_complete(
+            referral=referral, actor=principal, feedback=payload.feedback
+        )
+    )
+
+
+# Webhooks ------------------------------------------------------------------------------
+
+
+class SubscriptionIn(Schema):
+    event: WebhookEvent
+    url: str = Field(max_length=500, description="An https:// address of the receiver.")
+
+
+class SubscriptionOut(Schema):
+    id: int
+    event: WebhookEvent
+    url: str
+    is_active: bool
+    created_at: datetime
+
+
+class SubscriptionCreatedOut(Schema):
+    subscription: SubscriptionOut
+    secret: str = Field(description="The signing secret, shown this once.")
+
+
+class DeliveryOut(Schema):
+    id: int
+    event: WebhookEvent
+    record_type: str
+    record_id: int
+    state: DeliveryState
+    attempts: int
+    last_status_code: int | None
+    last_error: str
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+class DeliveryPageOut(Schema):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+def subscription_out(subscription: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=subscription.pk,
+        event=WebhookEvent(subscription.event),
+        url=subscription.url,
+        is_active=subscription.is_active,
+        created_at=subscription.created_at,
+    )
+
+
+def delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery.pk,
+        event=WebhookEvent(delivery.event),
+        record_type=delivery.record_type,
+        record_id=delivery.record_id,
+        state=DeliveryState(delivery.state),
+        attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        created_at=delivery.created_at,
+        next_attempt_at=delivery.next_attempt_at,
+        delivered_at=delivery.delivered_at,
+    )
+
+
+@api.post(
+    "/webhooks/",
+    response={201: SubscriptionCreatedOut, **PROBLEMS},
+    tags=["webhooks"],
+    summary="Subscribe to an event",
+)
+def webhook_create(
+    request: HttpRequest, payload: SubscriptionIn
+) -> tuple[int, SubscriptionCreatedOut]:
+    """Be told at an https address when something this integration may see changes; the
+    answer carries the signing secret once. Needs `webhook:manage` and the event's read
+    scope."""
+    principal = need(request, Scope.WEBHOOK_MANAGE)
+    made = services.subscription_create(
+        actor=principal,
+        integration=caller_of(request).integration,
+        event=str(payload.event),
+        url=payload.url,
+    )
+    return 201, SubscriptionCreatedOut(
+        subscription=subscription_out(made.subscription), secret=made.secret
+    )
+
+
+@api.get("/webhooks/", response={200: list[SubscriptionOut], **PROBLEMS}, tags=["webhooks"])
+def webhook_list(request: HttpRequest) -> list[SubscriptionOut]:
+    """This integration's subscriptions. Needs `webhook:manage`."""
+    need(request, Scope.WEBHOOK_MANAGE)
+    integration = caller_of(request).integration
+    return [subscription_out(s) for s in selectors.subscriptions_of(integration=integration)]
+
+
+@api.delete(
+    "/webhooks/{subscription_id}/", response={200: SubscriptionOut, **PROBLEMS}, tags=["webhooks"]
+)
+def webhook_end(request: HttpRequest, subscription_id: int) -> SubscriptionOut:
+    """End a subscription. Needs `webhook:manage`."""
+    principal = need(request, Scope.WEBHOOK_MANAGE)
+    subscription = selectors.subscription_of(
+        integration=caller_of(request).integration, subscription_id=subscription_id
+    )
+    return subscription_out(services.subscription_end(actor=principal, subscription=subscription))
+
+
+@api.get(
+    "/webhooks/{subscription_id}/deliveries/",
+    response={200: DeliveryPageOut, **PROBLEMS},
+    tags=["webhooks"],
+)
+def webhook_deliveries(
+    request: HttpRequest, subscription_id: int, page: Query[PageQuery]
+) -> DeliveryPageOut:
+    """The delivery log of a subscription, newest first. Needs `webhook:manage`."""
+    need(request, Scope.WEBHOOK_MANAGE)
+    subscription = selectors.subscription_of(
+        integration=caller_of(request).integration, subscription_id=subscription_id
+    )
+    found = selectors.deliveries_of(subscription=subscription, cursor=page.cursor, limit=page.limit)
+    return DeliveryPageOut(
+        items=[delivery_out(d) for d in found.rows], next_cursor=found.next_cursor
+    )
 
 
 # The directory -------------------------------------------------------------------------

@@ -9,3 +9,7 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = _("Integrations and the open API")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # the webhook fan-out and delivery tasks register with the worker
+        from kinga.api import webhooks  # noqa: F401

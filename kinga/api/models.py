@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kinga.accounts.models import Agency, AgencyKind
 from kinga.intake.models import EachOf
+from kinga.lib.fields import EncryptedTextField
 
 
 class Scope(models.TextChoices):
@@ -165,3 +166,94 @@ class Token(models.Model):
     def is_live(self, now: datetime | None = None) -> bool:
         """Return whether the token opens the API now: not revoked, not expired."""
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+
+class WebhookEvent(models.TextChoices):
+    """What a subscription may ask to be told: only about records its integration may see."""
+
+    REFERRAL_SENT = "referral.sent", _("A referral was made to the agency")
+    REFERRAL_CHANGED = "referral.changed", _("A referral made to the agency changed state")
+    REPORT_CHANGED = "report.changed", _("A report the integration filed was triaged")
+
+
+class Subscription(models.Model):
+    """An integration's request to be told of an event, at a URL, signed with a secret."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    event = models.CharField(_("event"), max_length=32, choices=WebhookEvent.choices)
+    url = models.URLField(_("address"), max_length=500)
+    # The HMAC key deliveries are signed with; encrypted at rest, shown once on creation.
+    secret = EncryptedTextField(_("signing secret"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["pk"]
+        indexes = [
+            # fan-out: the live subscriptions to one event
+            models.Index(fields=["event", "is_active"], name="api_subscription_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration.name}: {self.event}"
+
+    def clean(self) -> None:
+        if self.url and not self.url.startswith("https://"):
+            raise ValidationError({"url": _("Use an https:// address.")})
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Given up")
+
+
+class Delivery(models.Model):
+    """One event for one subscription, and how its delivery went: the delivery log."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=32, choices=WebhookEvent.choices)
+    # What it is about: a record's type and id, and the audit event that said it changed.
+    record_type = models.CharField(max_length=64)
+    record_id = models.BigIntegerField()
+    audit_seq = models.PositiveBigIntegerField()
+    state = models.CharField(
+        _("state"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    # A code (http_500, timeout, refused_address...), never a body or a message.
+    last_error = models.CharField(_("last error"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-pk"]
+        constraints = [
+            # a rerun of the fan-out never delivers the same change twice
+            models.UniqueConstraint(
+                fields=["subscription", "audit_seq"], name="api_delivery_once_per_change"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk} ({self.state})"
+
+
+class FanOutMark(models.Model):
+    """How far the fan-out has read the audit chain (one row)."""
+
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"fan-out at {self.last_seq}"

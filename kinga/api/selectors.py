@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from kinga.access import policy
 from kinga.accounts.models import Role, User
-from kinga.api.models import Integration, Token
+from kinga.api.models import Delivery, Integration, Subscription, Token
 from kinga.api.services import token_hash
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
@@ -281,3 +281,41 @@ def directory_service(*, service_id: uuid.UUID) -> Record | None:
     """Return one service's full HSDS record, or None."""
     found = service_queryset().filter(pk=service_id).first()
     return service_record(found) if found is not None else None
+
+
+# Webhooks ----------------------------------------------------------------------------
+
+
+def subscriptions_of(*, integration: Integration) -> list[Subscription]:
+    """Return the integration's subscriptions, live ones first."""
+    return list(integration.subscriptions.order_by("-is_active", "pk"))
+
+
+def subscription_of(*, integration: Integration, subscription_id: int) -> Subscription:
+    """Return one of the integration's subscriptions, or the same 404 as a missing one."""
+    found = integration.subscriptions.filter(pk=subscription_id).first()
+    if found is None:
+        raise policy.deny(
+            integration.account, record_type="api.subscription", record_id=subscription_id
+        )
+    return found
+
+
+def deliveries_of(
+    *, subscription: Subscription, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> Page[Delivery]:
+    """Return a page of the subscription's delivery log, newest first."""
+    before = _int_cursor("delivery", cursor)
+    rows = subscription.deliveries.order_by("-pk")
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    return _page_of(list(rows[: limit + 1]), limit, "delivery", "pk")
+
+
+def recent_deliveries(*, integration: Integration, limit: int = 20) -> list[Delivery]:
+    """Return the integration's latest deliveries, for its administrator's page."""
+    return list(
+        Delivery.objects.filter(subscription__integration=integration)
+        .select_related("subscription")
+        .order_by("-pk")[:limit]
+    )

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 
 from kinga.accounts.models import Agency, Role, User
 from kinga.accounts.services import administrators
-from kinga.api.models import CONTENT_SCOPES, Integration, Scope, Token
+from kinga.api.models import (
+    CONTENT_SCOPES,
+    Integration,
+    Scope,
+    Subscription,
+    Token,
+    WebhookEvent,
+)
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake.models import Channel, Report
@@ -359,3 +366,73 @@ def report_file(
             raise
         return FiledReport(report=existing, created=False, follow_up_code="")
     return FiledReport(report=report, created=True, follow_up_code=code)
+
+
+# Webhook subscriptions ----------------------------------------------------------------
+
+SUBSCRIPTION_RECORD = "api.subscription"
+SUBSCRIPTIONS_MAX = 20
+# The read scope each event needs in force: a subscription is never wider than the reads.
+EVENT_READ_SCOPE: dict[str, str] = {
+    WebhookEvent.REFERRAL_SENT: Scope.REFERRAL_READ,
+    WebhookEvent.REFERRAL_CHANGED: Scope.REFERRAL_READ,
+    WebhookEvent.REPORT_CHANGED: Scope.REPORT_READ,
+}
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """A subscription just made: its signing secret is here once and never again."""
+
+    subscription: Subscription
+    secret: str
+
+
+@transaction.atomic(durable=True)
+def subscription_create(
+    *, actor: User, integration: Integration, event: str, url: str
+) -> NewSubscription:
+    """Subscribe the integration to an event it may see, at an https address."""
+    if event not in WebhookEvent.values:
+        raise ValidationError({"event": _("Unknown event.")})
+    needed = EVENT_READ_SCOPE[event]
+    if needed not in integration.scopes:
+        raise ValidationError(
+            {"event": _("This integration may not see these events: it lacks %s.") % needed}
+        )
+    if integration.subscriptions.filter(is_active=True).count() >= SUBSCRIPTIONS_MAX:
+        raise ValidationError(_("End a subscription before adding another."), code="too_many")
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    subscription = Subscription(
+        integration=integration, event=event, url=url.strip(), secret=secret
+    )
+    subscription.full_clean()
+    subscription.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record_type=SUBSCRIPTION_RECORD,
+        record_id=subscription.pk,
+        fields=["event", "url"],
+        detail={"event": event, "integration": integration.pk},
+    )
+    return NewSubscription(subscription=subscription, secret=secret)
+
+
+@transaction.atomic(durable=True)
+def subscription_end(*, actor: User, subscription: Subscription) -> Subscription:
+    """End a subscription: nothing more is delivered to it, waiting deliveries included."""
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.is_active:
+        subscription.is_active = False
+        subscription.ended_at = timezone.now()
+        subscription.save(update_fields=["is_active", "ended_at"])
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            record_type=SUBSCRIPTION_RECORD,
+            record_id=subscription.pk,
+            fields=["is_active"],
+            detail={"code": "ended", "integration": subscription.integration_id},
+        )
+    return subscription

@@ -114,6 +114,10 @@ def _detail(
         {
             "integration": integration,
             "tokens": selectors.tokens_of(integration=integration) if is_admin else [],
+            "subscriptions": selectors.subscriptions_of(integration=integration)
+            if is_admin
+            else [],
+            "deliveries": selectors.recent_deliveries(integration=integration) if is_admin else [],
             "is_admin": is_admin,
             "may_approve": bool(integration.scopes_pending)
             and services.scope_may_approve(integration=integration, user=user),

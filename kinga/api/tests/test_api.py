@@ -295,3 +295,48 @@ def test_the_integration_principal_is_not_a_person(helpline_system: Connected) -
     fresh = type(account).objects.get(pk=account.pk)
     assert fresh.role_set == frozenset()
     assert not policy.can_do(fresh, "report.log_call")
+
+
+def test_a_partner_answers_a_referral_through_the_same_workflow(
+    world: World, connect: Callable[..., Connected]
+) -> None:
+    from kinga.notifications.models import Notification
+
+    p = world.p
+    consent_to(world, p.shelter)
+    referral = send(world)
+    shelter = connect(p.shelter, [Scope.REFERRAL_READ, Scope.REFERRAL_WRITE], name="Salama system")
+    reader = connect(p.shelter, [Scope.REFERRAL_READ], name="Salama reader")
+    assert reader.client().post(f"/api/v1/referrals/{referral.pk}/accept/").status_code == 403
+    hospital = connect(p.hospital, [Scope.REFERRAL_WRITE], name="Hospital system")
+    assert hospital.client().post(f"/api/v1/referrals/{referral.pk}/accept/").status_code == 404
+    accepted = shelter.client().post(f"/api/v1/referrals/{referral.pk}/accept/")
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["status"] == "accepted"
+    referral.refresh_from_db()
+    assert referral.status == "accepted"
+    assert referral.answered_by_id == shelter.integration.account_id
+    assert AuditEvent.objects.filter(
+        action="change", record_type="referrals.referral", actor=shelter.integration.account
+    ).exists()
+    assert Notification.objects.filter(recipient=p.caseworker).exists()
+    # a move the state machine does not allow is a conflict, saying what it can become
+    again = shelter.client().post(f"/api/v1/referrals/{referral.pk}/accept/")
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/conflict")
+    assert shelter.client().post(f"/api/v1/referrals/{referral.pk}/start/").status_code == 200
+    # feedback too short names the field and changes nothing
+    short = post(shelter.client(), f"/api/v1/referrals/{referral.pk}/complete/", {"feedback": "ok"})
+    assert short.status_code == 422
+    assert short.json()["errors"][0]["field"] == "feedback"
+    referral.refresh_from_db()
+    assert referral.status == "in_progress"
+    done = post(
+        shelter.client(),
+        f"/api/v1/referrals/{referral.pk}/complete/",
+        {"feedback": "She stayed three weeks and went home with her aunt."},
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "completed"
+    # its window closes with the referral, as a person's does
+    assert shelter.client().get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
