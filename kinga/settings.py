@@ -147,6 +147,9 @@ INSTALLED_APPS = [
     "kinga.matching",
     "kinga.awareness",
     "kinga.collect",
+    # django-ninja's templates and static files: the API's reference pages, no CDN.
+    "ninja",
+    "kinga.api",
 ]
 
 MIDDLEWARE = [
@@ -346,6 +349,10 @@ KINGA_AT_API_KEY = env_secret("KINGA_AT_API_KEY")
 KINGA_AT_SENDER_ID = env_str("KINGA_AT_SENDER_ID", "")
 KINGA_AT_CALLBACK_KEY = env_secret("KINGA_AT_CALLBACK_KEY")
 KINGA_AT_ALLOWED_IPS = env_list("KINGA_AT_ALLOWED_IPS")
+# Outgoing webhooks of the open API (kinga.api.webhooks): http (production: https only, never
+# a private address), file (writes JSON lines, for development and tests), console (prints).
+KINGA_WEBHOOK_BACKEND = env_str("KINGA_WEBHOOK_BACKEND", "http" if PRODUCTION else "file")
+KINGA_WEBHOOK_FILE_DIR = env_str("KINGA_WEBHOOK_FILE_DIR", str(VAR_DIR / "webhooks"))
 if PRODUCTION and KINGA_SMS_BACKEND == "africastalking":
     for name, value in (
         ("KINGA_AT_API_KEY", KINGA_AT_API_KEY),

@@ -37,6 +37,8 @@ urlpatterns = [
     path("awareness/", include("kinga.awareness.urls")),
     # ODK Collect's OpenRosa server (/odk/key/<token>/...) and the supervisors' pages.
     path("", include("kinga.collect.urls")),
+    path("api/v1/", include("kinga.api.api_urls")),
+    path("integrations/", include("kinga.api.urls")),
     # The language switch also keeps a signed-in user's choice (their messages' language).
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     # The admin signs in through Kinga's own pages, with lockout and two-factor.

@@ -19,6 +19,7 @@ OUTBOX_WRITERS = {"notify", "message_send", "task_enqueue"}
 GATEWAY_CALLERS = {
     "send_mail": {"kinga/notifications/services.py"},
     "get_backend": {"kinga/messaging/services.py", "kinga/messaging/backends.py"},
+    "webhook_backend": {"kinga/api/webhooks.py"},
 }
 
 

@@ -37,6 +37,8 @@ supervisor        alert_recipient      v        v         -      -        -
 investigator      alert_recipient      v        v         -      -        -
 helpline          alert_recipient      v        v         -      -        -
 data_protection_officer subject_request ve      ve        ve     -        ve
+integration       author               lv       -         -      -        -
+integration       referral_recipient   -        -         -      -        lvu
 END POLICY TABLE
 
 Every role × relationship × section × action not in the table is denied; the roles
@@ -78,6 +80,13 @@ of its fallback chain, an alert_recipient grant on the report for a few days: wh
 to act (place, what is happening, how many children, the reporter's contact when the
 reporter agreed to be called back). It allows view, never list, so an alerted report does
 not enter anyone's queues or searches; they reach it through the alert.
+
+An integration (`kinga.api`: a named system of an agency calling the open API) is a
+principal of its own, `INTEGRATION`, never a person's role. Its system account holds no role
+assignment; the API's authentication gives it this role for the request. It reads the state
+of the reports it filed (summary only: it sent what they say) and the referrals made to its
+agency, which it may answer, and no more than a service provider of that agency; the
+token's scopes narrow it further.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
@@ -133,6 +142,10 @@ def parse_table(text: str) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
         }
     return table
 
+
+# A system of an agency calling the open API (kinga.api). Not a `Role`: nobody is given it;
+# the API's authentication sets it on the integration's system account for the request.
+INTEGRATION = "integration"
 
 # The rules as data. The table in the docstring is the readable form; a test checks that
 # the two say the same thing, and another walks every cell through `can` on a database.
@@ -237,6 +250,13 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
         "care": frozenset({"view", "export"}),
         "referral": frozenset({"view", "export"}),
     },
+    # a system of an agency, through the open API (kinga.api): never wider than the web
+    (INTEGRATION, Relation.AUTHOR): {
+        "summary": frozenset({"list", "view"}),
+    },
+    (INTEGRATION, Relation.REFERRAL_RECIPIENT): {
+        "referral": frozenset({"list", "view", "change"}),
+    },
 }
 
 # Relations granted to a whole agency reach only these roles within it; the rest are
@@ -275,7 +295,7 @@ def team_roles(roles: Iterable[str]) -> list[str]:
 # What a role may do that is not about one matter.
 CAPABILITIES: dict[str, frozenset[str]] = {
     "case.open": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
-    "report.log_call": frozenset({Role.HELPLINE}),
+    "report.log_call": frozenset({Role.HELPLINE, INTEGRATION}),
     "report.triage": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
     "break_glass.request": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
     "break_glass.review": frozenset({Role.SUPERVISOR}),
@@ -642,6 +662,7 @@ def deny(
 
 __all__ = [
     "ACTIONS",
+    "INTEGRATION",
     "CAPABILITIES",
     "POLICY",
     "SECTIONS",

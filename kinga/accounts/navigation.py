@@ -110,6 +110,7 @@ NAVIGATION: list[NavItem] = [
         _("Retention and legal holds"),
         frozenset({Role.DATA_PROTECTION_OFFICER}),
     ),
+    NavItem("api:integrations", _("Integrations"), frozenset({Role.ADMIN, Role.SUPERVISOR})),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

@@ -33,6 +33,7 @@ BENCH_MODULES = [
     "kinga.people.bench_matching",
     "kinga.training.bench",
     "kinga.collect.bench",
+    "kinga.api.bench",
 ]
 
 

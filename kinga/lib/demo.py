@@ -28,6 +28,7 @@ LOADERS = [
     "kinga.training.demo",
     "kinga.awareness.demo",
     "kinga.collect.demo",
+    "kinga.api.demo",
 ]
 
 

@@ -33,10 +33,16 @@ def hit(*, scope: str, key: str, limit: int, window_seconds: int, now: float | N
 
     The key (often an address) is stored only as a keyed hash.
     """
+    return count(scope=scope, key=key, window_seconds=window_seconds, now=now) <= limit
+
+
+def count(*, scope: str, key: str, window_seconds: int, now: float | None = None) -> int:
+    """Count one hit of `key` in `scope`; return the hits in the current window, this one
+    included (for the RateLimit headers of the open API)."""
     moment = time.time() if now is None else now
     period = int(moment // window_seconds)
     bucket = f"{scope}:{keyed_hash(key, purpose='ratelimit')}"
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT, [bucket, period])
         row = cursor.fetchone()
-    return row is not None and int(row[0]) <= limit
+    return int(row[0]) if row is not None else 1

@@ -30,7 +30,9 @@ def referral_receiver_is(*, viewer: User, referral: Referral) -> bool:
     return (
         viewer.agency_id is not None
         and viewer.agency_id == referral.receiving_agency_id
-        and viewer.has_role(Role.SERVICE_PROVIDER, Role.SUPERVISOR, Role.CASEWORKER)
+        and viewer.has_role(
+            Role.SERVICE_PROVIDER, Role.SUPERVISOR, Role.CASEWORKER, policy.INTEGRATION
+        )
         and policy.can(viewer, "change", referral, "referral")
     )
 

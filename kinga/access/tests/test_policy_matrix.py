@@ -310,3 +310,55 @@ def test_matching_authority_over_a_person_record_follows_the_table() -> None:
     assert policy.CAPABILITIES["person.merge"] == frozenset(
         {Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
     )
+@pytest.mark.django_db
+def test_every_cell_of_the_integration_principal_matches_the_table(personas) -> None:
+    """The open API's principal (kinga.api): an integration of an agency, through every
+    relation, gets exactly the table's `integration` row, in Python and in SQL; its system
+    account outside a call (no role assignment) gets nothing anywhere."""
+    from kinga.api import services as api_services
+    from kinga.api.auth import principal_of
+    from kinga.api.models import Scope
+
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    assert {role for role, _relation in table if role == policy.INTEGRATION}
+    integration = api_services.integration_register(
+        actor=personas.admin,
+        agency=personas.helpline_centre,
+        name="Matrix system",
+        scopes=[Scope.REPORT_WRITE],
+    )
+    principal = principal_of(integration)
+    account = type(principal).objects.get(pk=principal.pk)  # the account as the pages see it
+    mismatches: list[str] = []
+    matter_id = 900_000
+    for relation in Relation.values:
+        matter_id += 1
+        matter = Matter(type="report", id=matter_id)
+        _grant(matter, relation, principal, personas.helpline_centre)
+        expected = table.get((policy.INTEGRATION, relation), {})
+        for section in SECTIONS:
+            for action in ACTIONS:
+                want = action in expected.get(section, frozenset())
+                got = can(principal, action, matter, section)
+                in_sql = AccessGrant.objects.filter(
+                    matter_id=matter_id,
+                    matter_id__in=visible_matter_ids(principal, "report", section, action),
+                ).exists()
+                if want != got or want != in_sql:
+                    mismatches.append(f"integration × {relation} × {section} × {action}")
+                assert not can(account, action, matter, section)
+    assert mismatches == []
+    # never wider than a person of the agency through the same relation: the service
+    # provider's row bounds the referral recipient, the helpline operator's the author
+    for relation, person_role in (
+        (Relation.REFERRAL_RECIPIENT, Role.SERVICE_PROVIDER),
+        (Relation.AUTHOR, Role.HELPLINE),
+    ):
+        mine = table[(policy.INTEGRATION, relation)]
+        theirs = table[(person_role, relation)]
+        for section, actions in mine.items():
+            assert actions <= theirs.get(section, frozenset()), (relation, section)
+    # its capabilities: filing a call, nothing that opens, triages or reviews
+    held = {name for name, roles in policy.CAPABILITIES.items() if policy.INTEGRATION in roles}
+    assert held == {"report.log_call"}

@@ -40,13 +40,15 @@ def report_log_call(
     now: datetime | None = None,
     channel: str = Channel.HELPLINE,
     call: CallInput | None = None,
+    reference: str = "",
 ) -> tuple[Report, str]:
     """Store a report staff took (a helpline call, a walk-in, a police report).
 
     Return it and its follow-up code. The one who logged it may see it afterwards. A
     helpline call also stores the call's record (`call`; what the form left unsaid keeps
     its default), the first call of the report; the report's messages to the caller use
-    the call's language.
+    the call's language. `reference` is the calling system's own id of the call (the
+    open API's), unique per channel: the same call filed twice is refused by the database.
     """
     if channel == Channel.HELPLINE:
         if not can_do(operator, "report.log_call"):
@@ -61,6 +63,7 @@ def report_log_call(
         updated_at=now,
         logged_by=operator,
         follow_up_hash=follow_up_hash(code),
+        channel_reference=reference,
     )
     fill_report(report, data)
     if channel == Channel.HELPLINE:
