@@ -63,6 +63,8 @@ def _new_audit_key() -> str:
 
 def _new_backup_key() -> str:
     return f"b{secrets.token_hex(4)}:{secrets.token_urlsafe(32)}"
+
+
 def _new_collect_key() -> str:
     from kinga.collect.encryption import new_private_key_pem
 

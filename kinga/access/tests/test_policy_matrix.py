@@ -265,6 +265,8 @@ def test_what_each_role_may_count_is_the_counting_table() -> None:
     # the anonymised publication (CTDC shape) is the analyst's alone
     assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
     assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)
+
+
 @pytest.mark.django_db
 def test_matching_authority_over_a_person_record_follows_the_table() -> None:
     """Every role × relationship: authority to review and merge a person record (issue 15)
@@ -310,6 +312,8 @@ def test_matching_authority_over_a_person_record_follows_the_table() -> None:
     assert policy.CAPABILITIES["person.merge"] == frozenset(
         {Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
     )
+
+
 @pytest.mark.django_db
 def test_every_cell_of_the_integration_principal_matches_the_table(personas) -> None:
     """The open API's principal (kinga.api): an integration of an agency, through every
