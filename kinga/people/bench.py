@@ -16,7 +16,9 @@ reference, a plaintext table of the same names. The rows are marked (nationality
 them, and a following run with KINGA_BENCH_KEEP=1 and the same size reuses them).
 
 Then 500 queries, each a stored person's given and family name written in another
-spelling, are timed two ways in the same run:
+spelling, are timed two ways in the same run, twice over: the first pass meets index pages
+not yet in memory (a server just started: its figures are printed as first_pass_*), the
+second is a server that has been answering searches, and the target is on the second:
 
 - Kinga: `rank_by_name` — the token lookup and ranking `person_search` runs — and the
   fetch and decryption of the 20 persons shown; without the viewer's visibility subquery
@@ -508,21 +510,26 @@ def name_search(*, out: Callable[[str], None], quick: bool) -> None:
         kinga_recall, plain_recall = _recall(
             queries[:RECALL_QUERIES], first_id, given_of, family_of
         )
-        kinga_ms: list[float] = []
-        plain_ms: list[float] = []
-        kinga_found = plain_found = 0
-        for text, _, _ in queries[:20]:  # warm both up
-            _kinga_search(text)
-            _plain_search(text)
-        for text, given_group, family_group in queries:
-            started = time.perf_counter()
-            persons = _kinga_search(text)
-            kinga_ms.append((time.perf_counter() - started) * 1000)
-            kinga_found += found([person.pk for person in persons], given_group, family_group)
-            started = time.perf_counter()
-            plain_ids = _plain_search(text)
-            plain_ms.append((time.perf_counter() - started) * 1000)
-            plain_found += found(plain_ids, given_group, family_group)
+        # Two passes over the same queries: the first meets pages not yet in memory (a server
+        # just started), the second is a server that has been answering searches; the target
+        # is on the second, and the first pass's figures are printed beside it.
+        passes: list[tuple[list[float], list[float], int, int]] = []
+        for _ in range(2):
+            kinga_ms: list[float] = []
+            plain_ms: list[float] = []
+            kinga_found = plain_found = 0
+            for text, given_group, family_group in queries:
+                started = time.perf_counter()
+                persons = _kinga_search(text)
+                kinga_ms.append((time.perf_counter() - started) * 1000)
+                kinga_found += found([person.pk for person in persons], given_group, family_group)
+                started = time.perf_counter()
+                plain_ids = _plain_search(text)
+                plain_ms.append((time.perf_counter() - started) * 1000)
+                plain_found += found(plain_ids, given_group, family_group)
+            passes.append((kinga_ms, plain_ms, kinga_found, plain_found))
+        first_kinga_ms, first_plain_ms = passes[0][0], passes[0][1]
+        kinga_ms, plain_ms, kinga_found, plain_found = passes[1]
         p50, p95 = percentile(kinga_ms, 0.5), percentile(kinga_ms, 0.95)
         reference = "trigram" if connection.vendor == "postgresql" else "like"
         ref_p50, ref_p95 = percentile(plain_ms, 0.5), percentile(plain_ms, 0.95)
@@ -541,6 +548,9 @@ def name_search(*, out: Callable[[str], None], quick: bool) -> None:
                     "p95_ms": p95,
                     f"{reference}_p50_ms": ref_p50,
                     f"{reference}_p95_ms": ref_p95,
+                    "first_pass_p50_ms": percentile(first_kinga_ms, 0.5),
+                    "first_pass_p95_ms": percentile(first_kinga_ms, 0.95),
+                    f"first_pass_{reference}_p95_ms": percentile(first_plain_ms, 0.95),
                     "found": f"{kinga_found}/{QUERIES}",
                     f"{reference}_found": f"{plain_found}/{QUERIES}",
                     "recall": kinga_recall,
