@@ -526,3 +526,14 @@ def test_only_the_owner_may_read_an_archive(personas: Any, tmp_path: Path) -> No
     archive = tmp_path / "kinga.kbk"
     call_command("backup", str(archive))
     assert archive.stat().st_mode & 0o077 == 0
+
+
+def test_no_backup_vouches_for_a_broken_audit_chain(personas: Any, tmp_path: Path) -> None:
+    """Someone rewrote an audit event behind the application's back: the backup refuses to
+    sign that chain and seal it, and says why."""
+    first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET record_id = 'x' WHERE seq = %s", [first])
+    with pytest.raises(CommandError, match="the audit chain cannot be signed"):
+        call_command("backup", str(tmp_path / "kinga.kbk"))
+    assert list(tmp_path.iterdir()) == []
