@@ -526,3 +526,38 @@ def test_only_the_owner_may_read_an_archive(personas: Any, tmp_path: Path) -> No
     archive = tmp_path / "kinga.kbk"
     call_command("backup", str(archive))
     assert archive.stat().st_mode & 0o077 == 0
+
+
+def test_no_backup_vouches_for_a_broken_audit_chain(personas: Any, tmp_path: Path) -> None:
+    """Someone rewrote an audit event behind the application's back: the backup refuses to
+    sign that chain and seal it, and says why."""
+    first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET record_id = 'x' WHERE seq = %s", [first])
+    with pytest.raises(CommandError, match="the audit chain cannot be signed"):
+        call_command("backup", str(tmp_path / "kinga.kbk"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_file_larger_than_a_record_goes_whole_into_the_archive(
+    personas: Any, tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deployment signs a checkpoint every few minutes for years: the file outgrows one
+    record (8 MiB; 4 KiB here), and still comes back whole."""
+    from kinga.audit.checkpoints import checkpoint_path
+    from kinga.audit.services import audit_checkpoint
+
+    monkeypatch.setattr(backup, "CHUNK_BYTES", 4096)
+    for _ in range(40):
+        audit_checkpoint(actor_label="test")
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    signed = checkpoint_path().read_bytes()
+    assert len(signed) > 2 * 4096
+    _head, records = _records(archive)
+    assert sum(1 for record in records if record[:1] == backup.CHECKPOINTS) >= 3
+    with Archive(archive) as opened:
+        assert opened.checkpoints == signed
+        data = b"".join(opened.data())
+    assert len(data) > 4096
+    assert data.startswith(b"SQLite format 3\x00" if SQLITE else b"PGDMP")

@@ -25,8 +25,8 @@ the header and the record's kind: a record cannot be edited, dropped, reordered,
 another archive or cut from the end (the last record is sealed as last) without opening
 failing. In order: `M` the manifest (JSON: engine, when, every table's row count in the
 snapshot, the data and audit key ids the data needs), `C` the audit checkpoint file as it
-stood before the snapshot, `D` the database in 8 MiB chunks, `E` the end (data bytes and
-record count), sealed as last.
+stood before the snapshot (in as many records as it needs), `D` the database in 8 MiB
+chunks, `E` the end (data bytes and record count), sealed as last.
 
 The backup key (KINGA_BACKUP_KEYS, `id:base64key,...`: the first seals, all open) must
 differ from every data, index and audit key: whoever holds an archive and its key still
@@ -71,7 +71,7 @@ _RECORD_HEAD = struct.Struct(">cI")
 _NONCE_PREFIX_BYTES = 7
 _MAX_HEADER_BYTES = 4096
 # A record is at most one chunk and its tag; anything longer is not ours.
-_MAX_RECORD_BYTES = CHUNK_BYTES + 16
+_TAG_BYTES = 16
 SUFFIX = ".kbk"
 _SCHEDULED_NAME = re.compile(r"kinga-\d{8}T\d{6}Z" + re.escape(SUFFIX))
 
@@ -165,6 +165,14 @@ class _Sealer:
         self.counter += 1
         if kind == DATA:
             self.data_bytes += len(plaintext)
+        elif len(plaintext) > CHUNK_BYTES:
+            raise BackupError("a record is larger than a chunk")
+
+    def seal_checkpoints(self, content: bytes) -> None:
+        """Seal the checkpoint file in as many records as it needs (at least one)."""
+        view = memoryview(content)
+        for start in range(0, max(len(content), 1), CHUNK_BYTES):
+            self.seal(CHECKPOINTS, view[start : start + CHUNK_BYTES])
 
     def seal_data_from(self, source: IO[bytes]) -> None:
         """Seal everything `source` gives, in chunks of CHUNK_BYTES."""
@@ -277,9 +285,16 @@ class Archive:
         )
         if self.manifest.engine != self.engine:
             raise BackupError(f"{self.path}: the header and the manifest disagree")
-        kind, self.checkpoints = self._next()
-        if kind != CHECKPOINTS:
+        # The checkpoint file grows with the deployment: it spans as many records as it needs.
+        parts = []
+        kind, body = self._next()
+        while kind == CHECKPOINTS:
+            parts.append(body)
+            kind, body = self._next()
+        if not parts:
             raise BackupError(f"{self.path}: the audit checkpoints are missing")
+        self.checkpoints = b"".join(parts)
+        self._pending: tuple[bytes, bytes] | None = (kind, body)
 
     def _exactly(self, count: int, what: str) -> bytes:
         data = self._stream.read(count)
@@ -297,7 +312,7 @@ class Archive:
                 "the file was cut short"
             )
         kind, length = _RECORD_HEAD.unpack(head)
-        if length > _MAX_RECORD_BYTES:
+        if length > CHUNK_BYTES + _TAG_BYTES:
             raise BackupError(f"{self.path}: record {self._counter} is damaged")
         sealed = self._exactly(length, f"record {self._counter}")
         body = None
@@ -327,7 +342,10 @@ class Archive:
         """
         held: bytes | None = None
         while True:
-            kind, body = self._next()
+            if self._pending is not None:
+                (kind, body), self._pending = self._pending, None
+            else:
+                kind, body = self._next()
             if kind == DATA:
                 self._data_bytes += len(body)
                 if held is not None:
@@ -556,6 +574,8 @@ def _sqlite_backup(
         fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
         with _sqlite_open(source_path) as source, _sqlite_open(copy) as target:
+            # The copy lives only until it is sealed: nothing to make durable (the archive is).
+            target.execute("PRAGMA synchronous = OFF")
             # One step: the copy is the database as one read transaction saw it.
             source.backup(target)
             tables = _sqlite_counts(target)
@@ -563,7 +583,7 @@ def _sqlite_backup(
             target.execute("PRAGMA journal_mode=DELETE")
         manifest = Manifest(engine="sqlite", created_at=created_at, tables=tables, facts=facts)
         sealer.seal(MANIFEST, manifest.as_json())
-        sealer.seal(CHECKPOINTS, checkpoint_bytes)
+        sealer.seal_checkpoints(checkpoint_bytes)
         with copy.open("rb", buffering=0) as data:
             sealer.seal_data_from(data)
     finally:
@@ -590,7 +610,7 @@ def _pg_backup(
         facts = {**facts, "server_version_num": int(server_version)}
         manifest = Manifest(engine="postgresql", created_at=created_at, tables=tables, facts=facts)
         sealer.seal(MANIFEST, manifest.as_json())
-        sealer.seal(CHECKPOINTS, checkpoint_bytes)
+        sealer.seal_checkpoints(checkpoint_bytes)
         command = [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-password"]
         _run_streaming_out(command, _pg_environment(connection), sealer)
     return manifest

@@ -8,7 +8,7 @@ It needs a scratch database (its name contains "bench", or KINGA_BENCH_SCRATCH=1
 It adds 1,000,000 persons (`--quick`: 20,000), their names encrypted as the application
 stores them, and 5,000,000 audit events (`--quick`: 100,000) continuing the database's own
 keyed chain, with a signed checkpoint of the head in a checkpoint directory of the benchmark's
-(var/bench-backup/<sqlite|postgresql>/). Then, in the same run:
+(var/bench-backup/<engine>-<database>/). Then, in the same run:
 
 - backup: the reference is the database's own tool, writing a plain copy (SQLite's online
   backup API into a file; `pg_dump --format=custom` into a file); Kinga's is `backup_take`,
@@ -420,7 +420,12 @@ def backup(*, out: Callable[[str], None], quick: bool) -> None:
         return
     persons, events = (20_000, 100_000) if quick else (1_000_000, 5_000_000)
     keep = os.environ.get("KINGA_BENCH_KEEP") == "1"
-    work = Path(settings.VAR_DIR) / "bench-backup" / database_label()
+    # One directory per database: two runs on two databases never share files.
+    work = (
+        Path(settings.VAR_DIR)
+        / "bench-backup"
+        / (f"{database_label()}-{Path(str(connection.settings_dict['NAME'])).stem}")
+    )
     work.mkdir(parents=True, exist_ok=True)
     for stale in work.glob("*"):
         if stale.is_file():

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from kinga.audit.services import AuditChainError
 from kinga.lib.backup import BackupError, new_backup_key_spec, scheduled_path, scheduled_prune
 from kinga.lib.env import ConfigurationError
 from kinga.tasks.backups import backup_take
@@ -58,6 +59,11 @@ class Command(BaseCommand):
             summary = backup_take(path=path, actor_label="kinga backup")
         except (BackupError, ConfigurationError) as error:
             raise CommandError(f"No backup was written: {error}") from None
+        except AuditChainError as error:
+            # A backup vouches for the chain it carries; a broken one is looked into first.
+            raise CommandError(
+                f"No backup was written: the audit chain cannot be signed ({error})"
+            ) from None
         manifest = summary.manifest
         self.stdout.write(
             self.style.SUCCESS(
