@@ -21,6 +21,7 @@ from kinga.intake.models import Channel, Decision, Report, ReportAddition
 from kinga.intake.services.codes import normalised_phone, phone_index
 from kinga.intake.services.reports import REPORT, audit_report, by_reference, check_report
 from kinga.intake.services.routing import enter_triage
+from kinga.intake.services.signals import signals_refresh
 
 SMS_EXTEND_WINDOW = timedelta(hours=24)
 
@@ -94,6 +95,7 @@ def report_from_sms(
                 )
         except IntegrityError:
             return SmsOutcome(report=recent, new_report=False, repeated=True)
+        suggested = signals_refresh(recent)
         audit_record(
             action=AuditAction.CHANGE,
             actor=None,
@@ -102,7 +104,7 @@ def report_from_sms(
             record_id=recent.pk,
             matter_type="report",
             matter_id=recent.pk,
-            fields=["additions"],
+            fields=["additions", *suggested],
         )
         return SmsOutcome(report=recent, new_report=False, repeated=False)
     report = Report(
