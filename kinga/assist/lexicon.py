@@ -102,6 +102,7 @@ class Lexicon:
     cues: dict[str, Cue]
     rules: tuple[Rule, ...]
     index: Index
+    details: dict[str, tuple[str, str]]  # detail code -> (English, Kiswahili)
 
 
 class LexiconError(ValueError):
@@ -215,6 +216,10 @@ def lexicon_parse(text: str) -> Lexicon:
     if set(signals) != set(SIGNALS):
         raise LexiconError(f"the signals must be exactly {', '.join(SIGNALS)}")
     cues = {name: _cue(name, info) for name, info in data.get("cues", {}).items()}
+    details = {
+        str(code): (str(names["en"]), str(names["sw"]))
+        for code, names in data.get("details", {}).items()
+    }
     rules: list[Rule] = []
     seen: set[str] = set()
     for item in data.get("rules", []):
@@ -238,6 +243,8 @@ def lexicon_parse(text: str) -> Lexicon:
         unknown = [name for name in rule.all + rule.any + rule.none if name not in cues]
         if unknown or not rule.all:
             raise LexiconError(f"rule {rule.id}: unknown or missing cues {unknown}")
+        if rule.detail and rule.detail not in details:
+            raise LexiconError(f"rule {rule.id}: the detail {rule.detail} has no [details] name")
         rules.append(rule)
     return Lexicon(
         version=str(data["version"]),
@@ -245,6 +252,7 @@ def lexicon_parse(text: str) -> Lexicon:
         cues=cues,
         rules=tuple(rules),
         index=_index(cues),
+        details=details,
     )
 
 
@@ -252,6 +260,12 @@ def lexicon_parse(text: str) -> Lexicon:
 def lexicon() -> Lexicon:
     """Return the lexicon of this release (compiled once per process)."""
     return lexicon_parse(LEXICON_FILE.read_text(encoding="utf-8"))
+
+
+def detail_label(code: str, language: str) -> str:
+    """Return what a rule adds (a trafficking act, an HTCDS field) in the reader's language."""
+    english, kiswahili = lexicon().details.get(code, (code, code))
+    return kiswahili if language.startswith("sw") else english
 
 
 def signal_label(code: str, language: str) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.assist.batch import Measures, counts_for, labelled_measures
-from kinga.assist.lexicon import MEASURED, SIGNALS, lexicon
+from kinga.assist.lexicon import MEASURED, SIGNALS, detail_label, lexicon
 from kinga.assist.lexicon import signal_label as lexicon_signal_label
 from kinga.assist.signals import Piece, highlighted, signals_of
 from kinga.audit.models import AuditAction
@@ -454,7 +454,9 @@ def report_signals(
             code=signal.code,
             label=signal_label(signal.code),
             reasons=[rule.explain_sw if swahili else rule.explain_en for rule in signal.rules],
-            details=signal.details,
+            details=[
+                detail_label(code, translation.get_language() or "en") for code in signal.details
+            ],
             phrases=signal.phrases if show_identity else [],
             suggested=True,
             verdict=reviews[signal.code].verdict if signal.code in reviews else "",

@@ -19,6 +19,9 @@ from kinga.assist.language import language_of, reply_language
         ("xaxa msee", "sheng"),
         ("the girl yuko na mzee sasa hivi please help", "mixed"),
         ("12345", ""),
+        # no marker word at all: the model shipped in py3langid decides
+        ("hujambo rafiki, shikamoo", "sw"),
+        ("greetings friend, goodbye", "en"),
         ("", ""),
     ],
 )

@@ -33,6 +33,9 @@ def test_every_rule_has_an_example_and_both_explanations() -> None:
     for rule in LEX.rules:
         assert rule.examples, rule.id
         assert rule.explain_en and rule.explain_sw, rule.id
+        if rule.detail:
+            english, kiswahili = LEX.details[rule.detail]
+            assert english and kiswahili and english != kiswahili, rule.id
     for code in SIGNALS:
         assert LEX.signals[code].label_en and LEX.signals[code].label_sw
     assert re.fullmatch(r"\d{4}\.\d{2}-\d+", LEX.version)
@@ -125,3 +128,8 @@ def test_a_lexicon_with_a_mistake_is_refused_with_where() -> None:
         lexicon_parse(base + "[cues.a]\npatterns = ['(']\n")
     with pytest.raises(LexiconError, match="signals"):
         lexicon_parse('version = "1"\n')
+    with pytest.raises(LexiconError, match="no \\[details\\] name"):
+        lexicon_parse(
+            base + '[cues.a]\nen = ["a"]\n[[rules]]\nid = "r"\nsignal = "csec"\n'
+            'detail = "unnamed"\nall = ["a"]\nen = "x"\nsw = "x"\n'
+        )

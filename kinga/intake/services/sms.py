@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from kinga.assist.language import language_of, reply_language
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake.models import Channel, Decision, Report, ReportAddition
@@ -26,11 +27,12 @@ from kinga.intake.services.signals import signals_refresh
 SMS_EXTEND_WINDOW = timedelta(hours=24)
 
 
-def sms_acknowledgement() -> str:
-    """Return the acknowledgement of a new SMS report: in Kiswahili, then English."""
+def sms_acknowledgement(language: str = "") -> str:
+    """Return the acknowledgement of a new SMS report: in its language ("sw" or "en"), or
+    in Kiswahili then English when the words do not tell (mixed, or too few)."""
     texts = []
-    for language in ("sw", "en"):
-        with translation.override(language):
+    for each in (language,) if language in ("sw", "en") else ("sw", "en"):
+        with translation.override(each):
             texts.append(
                 gettext("Thank you, your message was received. Danger now? Call 116 free.")
             )
@@ -107,6 +109,8 @@ def report_from_sms(
             fields=["additions", *suggested],
         )
         return SmsOutcome(report=recent, new_report=False, repeated=False)
+    # the words' language: the report shows it, and the reply goes out in it
+    detected = language_of(text)
     report = Report(
         channel=Channel.SMS,
         received_at=now,
@@ -116,7 +120,8 @@ def report_from_sms(
         reporter_phone_index=index,
         channel_reference=message_id,
         raw_payload=payload,
-        language="sw",
+        language=reply_language(detected),
+        text_language=detected,
     )
     check_report(report)
     try:
@@ -131,5 +136,6 @@ def report_from_sms(
         from kinga.messaging.models import MessageKind
         from kinga.messaging.services import message_send
 
-        message_send(to=number, text=sms_acknowledgement(), kind=MessageKind.ACKNOWLEDGEMENT)
+        told = reply_language(detected) if detected in ("sw", "en", "sheng") else ""
+        message_send(to=number, text=sms_acknowledgement(told), kind=MessageKind.ACKNOWLEDGEMENT)
     return SmsOutcome(report=report, new_report=True, repeated=False)

@@ -27,7 +27,9 @@ def sms(text: str, message_id: str = "m1", sender: str = "+254711000111") -> Rep
     )
     assert response.status_code == 200
     run_worker()
-    return Report.objects.order_by("-pk").get()
+    report = Report.objects.order_by("-pk").first()
+    assert report is not None
+    return report
 
 
 def test_a_sheng_sms_is_stored_with_its_signals_and_a_raised_priority(personas: Any) -> None:
@@ -171,7 +173,7 @@ def test_the_queue_shows_the_signals_and_the_phrases_need_the_identity_section(
     queue = client_for(personas.caseworker).get("/intake/triage/").content.decode()
     assert "Commercial sexual exploitation of a child" in queue
     assert "SPONSOR" not in queue  # the list shows codes' names, never the words
-    page = client_for(personas.caseworker).get(f"/intake/triage/{report.pk}/?lang=sw")
+    page = client_for(personas.caseworker).get(f"/intake/triage/{report.pk}/")
     panel = page.context["signals"]
     assert [s.code for s in panel.signals] == ["danger_now", "csec"]
     assert "SPONSOR" in panel.signals[1].phrases
@@ -247,3 +249,20 @@ def test_measures_count_the_decisions_and_show_unreliable_signals(
     ).exists()
     for user in (personas.helpline, personas.investigator, personas.admin, personas.counsellor):
         assert client_for(user).get("/intake/triage/signals/").status_code == 404
+
+
+def test_an_sms_is_answered_in_the_language_of_its_words(personas: Any, outbox: Any) -> None:
+    english = sms(
+        "please help, a girl of 13 is with an old man at the lodging", "e1", "+254711000222"
+    )
+    assert (english.language, english.text_language) == ("en", "en")
+    sheng = sms(SHENG, "s1", "+254711000333")
+    assert (sheng.language, sheng.text_language) == ("sw", "sheng")
+    mixed = sms("the girl yuko na mzee sasa hivi please help", "m1", "+254711000444")
+    assert mixed.text_language == "mixed"
+    replies = {message["to"]: message["text"] for message in outbox()}
+    assert (
+        replies["+254711000222"].startswith("Thank you") and " / " not in replies["+254711000222"]
+    )
+    assert replies["+254711000333"].startswith("Asante") and " / " not in replies["+254711000333"]
+    assert " / " in replies["+254711000444"]  # mixed words: both languages
