@@ -266,3 +266,19 @@ def test_an_sms_is_answered_in_the_language_of_its_words(personas: Any, outbox: 
     )
     assert replies["+254711000333"].startswith("Asante") and " / " not in replies["+254711000333"]
     assert " / " in replies["+254711000444"]  # mixed words: both languages
+
+
+def test_a_follow_up_with_the_code_is_read_again(personas: Any) -> None:
+    report, code = services.report_submit_web(
+        data=services.ReportInput(categories=["other"], narrative="habari, nina swali"),
+        submission="follow-up-signals",
+        payload={},
+    )
+    run_worker()
+    report.refresh_from_db()
+    assert report.text_signals == [] and report.priority == Priority.NORMAL
+    services.report_follow_up(
+        code=code, text="mtoto wa miaka 12 amefungiwa ndani na mzee sasa hivi", sender=None
+    )
+    report.refresh_from_db()
+    assert report.text_signals[0] == "danger_now" and report.priority == Priority.HIGH
