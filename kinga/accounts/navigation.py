@@ -28,6 +28,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("intake:helpline_mine", _("My calls"), frozenset({Role.HELPLINE})),
     NavItem("intake:triage", _("Triage"), frozenset({Role.SUPERVISOR, Role.CASEWORKER})),
     NavItem(
+        "intake:signal_measures",
+        _("Triage assist: how it measures up"),
+        frozenset({Role.SUPERVISOR, Role.CASEWORKER, Role.ANALYST}),
+    ),
+    NavItem(
         "cases:my_work",
         _("My work"),
         frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR}),

@@ -3,15 +3,17 @@
 A programme officer reads and extends the file; this module only compiles it. A cue is a
 list of words and phrases in English, Kiswahili and Sheng (and, rarely, a pattern such as
 an age under 18); a rule names the cues that must all appear in a report for a signal to
-be raised, and the cues that stop it (a school sponsor paying fees is not a "sponsor").
+be raised, those of which at least one must appear too (`any`), and the cues that stop
+it (a school sponsor paying fees is not a "sponsor").
 
 How a term is written in the file:
 
 - lower case; a space matches any run of spaces or punctuation, or none at all
   (`sasa hivi` matches `sasahivi`, `miaka 13` matches `miaka13` and `miaka, 13`);
 - a trailing `*` matches any ending (`mtoto*`: mtoto, mtoto wa, mtotoo);
-- in Kiswahili and Sheng terms an `s` also matches the `x` of SMS spelling (`sasa`
-  matches `xaxa`), and a doubled vowel matches one or more (`haraka` matches `harakaa`);
+- in Kiswahili and Sheng terms an `s` also matches the `x` of SMS spelling (`saidia`
+  matches `xaidia`), and a vowel matches it repeated (`haraka` matches `harakaa`); a term
+  written with an `x` is matched only as written (`xaxa`);
 - a `patterns` entry is a regular expression, for what words cannot say (an age).
 
 Every rule carries examples that must raise it and counter-examples that must not raise
@@ -35,6 +37,31 @@ MEASURED = ("csec", "trafficking", "online", "danger_now")
 LANGUAGES = ("en", "sw", "sheng")
 
 
+WORD = re.compile(r"[^\W_]+")
+DOUBLED_VOWEL = re.compile(r"([aeiou])\1+")
+
+
+def words_of(text: str) -> list[str]:
+    """Return the words of a (lower-case) text: runs of letters and digits."""
+    return WORD.findall(text)
+
+
+def spoken(word: str) -> str:
+    """Return a Kiswahili or Sheng word as SMS spelling varies it: `x` for `s`, and a vowel
+    repeated any number of times written once (`xaxa` -> `sasa`, `harakaaa` -> `haraka`)."""
+    return DOUBLED_VOWEL.sub(r"\1", word.replace("x", "s"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One term of a cue, as words to find one after another."""
+
+    cue: str
+    words: tuple[str, ...]  # lower case; for Kiswahili and Sheng, as `spoken` writes them
+    prefix: bool  # the last word may have any ending
+    spoken: bool  # compare with the text's words as `spoken` writes them
+
+
 @dataclass(frozen=True)
 class Cue:
     name: str
@@ -42,7 +69,7 @@ class Cue:
     explain_sw: str
     terms: dict[str, tuple[str, ...]]  # language -> terms as written in the file
     patterns: tuple[str, ...]
-    regex: re.Pattern[str]
+    pattern: re.Pattern[str] | None
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,7 @@ class Rule:
     signal: str
     detail: str  # a trafficking act or an HTCDS means of control or exploitation type
     all: tuple[str, ...]
+    any: tuple[str, ...]  # at least one of these must appear too (when any are named)
     none: tuple[str, ...]
     explain_en: str
     explain_sw: str
@@ -73,53 +101,47 @@ class Lexicon:
     signals: dict[str, SignalInfo]
     cues: dict[str, Cue]
     rules: tuple[Rule, ...]
+    index: Index
+    details: dict[str, tuple[str, str]]  # detail code -> (English, Kiswahili)
 
 
 class LexiconError(ValueError):
     """The lexicon file says something that cannot be compiled; the message says where."""
 
 
-def term_regex(term: str, language: str) -> str:
-    """Return the regular expression of one term as written in the lexicon."""
+def term_entries(cue: str, term: str, language: str) -> list[Entry]:
+    """Return the entries of one term as written in the lexicon (with its words joined too:
+    `sasa hivi` is also found written `sasahivi`)."""
     prefix = term.endswith("*")
-    words = term.rstrip("*").split()
-    if not words:
-        raise LexiconError(f"an empty term in {language}")
-    parts: list[str] = []
-    for word in words:
-        part = ""
-        previous = ""
-        for char in word:
-            if language != "en" and char in "aeiou" and char == previous:
-                continue  # a doubled vowel is written once, then repeated below
-            if language != "en" and char == "s":
-                part += "[sx]"
-            elif language != "en" and char in "aeiou":
-                part += re.escape(char) + "+"
-            else:
-                part += re.escape(char)
-            previous = char
-        parts.append(part)
-    body = r"[\W_]*".join(parts)
-    return r"(?<![^\W_])" + body + (r"\w*" if prefix else r"(?![^\W_])")
+    words = tuple(words_of(term.rstrip("*").lower()))
+    if not words or "*" in term.rstrip("*"):
+        raise LexiconError(f"cue {cue}: the term {term!r} ({language}) cannot be read")
+    # A term written with an x (Sheng "xaxa") is matched as written: read as "sasa" it
+    # would find every "sasa", which also means "then".
+    is_spoken = language != "en" and "x" not in term
+    if is_spoken:
+        words = tuple(spoken(word) for word in words)
+    entries = [Entry(cue=cue, words=words, prefix=prefix, spoken=is_spoken)]
+    if len(words) > 1:
+        entries.append(Entry(cue=cue, words=("".join(words),), prefix=prefix, spoken=is_spoken))
+    return entries
 
 
 def _cue(name: str, data: dict[str, object]) -> Cue:
     terms: dict[str, tuple[str, ...]] = {}
-    alternatives: list[str] = []
     for language in LANGUAGES:
         raw = data.get(language, [])
         if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
             raise LexiconError(f"cue {name}: {language} must be a list of terms")
-        cleaned = tuple(t.strip().lower() for t in raw)
-        terms[language] = cleaned
-        alternatives += [term_regex(term, language) for term in cleaned]
-    patterns = tuple(str(p) for p in data.get("patterns", []))  # type: ignore[attr-defined]
-    alternatives += [f"(?:{p})" for p in patterns]
-    if not alternatives:
+        terms[language] = tuple(t.strip().lower() for t in raw)
+    raw_patterns = data.get("patterns", [])
+    if not isinstance(raw_patterns, list):
+        raise LexiconError(f"cue {name}: patterns must be a list")
+    patterns = tuple(str(p) for p in raw_patterns)
+    if not patterns and not any(terms.values()):
         raise LexiconError(f"cue {name} has no terms")
     try:
-        regex = re.compile("|".join(alternatives))
+        pattern = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
     except re.error as error:
         raise LexiconError(f"cue {name}: {error}") from error
     return Cue(
@@ -128,7 +150,43 @@ def _cue(name: str, data: dict[str, object]) -> Cue:
         explain_sw=str(data.get("sw_explain", "")),
         terms=terms,
         patterns=patterns,
-        regex=regex,
+        pattern=pattern,
+    )
+
+
+@dataclass(frozen=True)
+class Index:
+    """Every term of every cue, found by its first word (or the first letters of a word
+    that may have any ending): a report's words are looked up, not searched for."""
+
+    exact: dict[tuple[bool, str], tuple[Entry, ...]]  # (spoken, first word) -> entries
+    prefixes: dict[tuple[bool, str], tuple[Entry, ...]]  # (spoken, first 3 letters)
+    patterns: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+PREFIX_KEY = 3
+
+
+def _index(cues: dict[str, Cue]) -> Index:
+    exact: dict[tuple[bool, str], list[Entry]] = {}
+    prefixes: dict[tuple[bool, str], list[Entry]] = {}
+    for name, cue in cues.items():
+        for language in LANGUAGES:
+            for term in cue.terms[language]:
+                for entry in term_entries(name, term, language):
+                    if entry.prefix and len(entry.words) == 1:
+                        if len(entry.words[0]) < PREFIX_KEY:
+                            raise LexiconError(f"cue {name}: {term!r} is too short for a *")
+                        key = (entry.spoken, entry.words[0][:PREFIX_KEY])
+                        prefixes.setdefault(key, []).append(entry)
+                    else:
+                        exact.setdefault((entry.spoken, entry.words[0]), []).append(entry)
+    return Index(
+        exact={key: tuple(dict.fromkeys(value)) for key, value in exact.items()},
+        prefixes={key: tuple(dict.fromkeys(value)) for key, value in prefixes.items()},
+        patterns=tuple(
+            (name, cue.pattern) for name, cue in cues.items() if cue.pattern is not None
+        ),
     )
 
 
@@ -158,6 +216,10 @@ def lexicon_parse(text: str) -> Lexicon:
     if set(signals) != set(SIGNALS):
         raise LexiconError(f"the signals must be exactly {', '.join(SIGNALS)}")
     cues = {name: _cue(name, info) for name, info in data.get("cues", {}).items()}
+    details = {
+        str(code): (str(names["en"]), str(names["sw"]))
+        for code, names in data.get("details", {}).items()
+    }
     rules: list[Rule] = []
     seen: set[str] = set()
     for item in data.get("rules", []):
@@ -166,6 +228,7 @@ def lexicon_parse(text: str) -> Lexicon:
             signal=str(item["signal"]),
             detail=str(item.get("detail", "")),
             all=_strings(item, "all"),
+            any=_strings(item, "any"),
             none=_strings(item, "none"),
             explain_en=str(item["en"]),
             explain_sw=str(item["sw"]),
@@ -177,14 +240,35 @@ def lexicon_parse(text: str) -> Lexicon:
         seen.add(rule.id)
         if rule.signal not in signals:
             raise LexiconError(f"rule {rule.id}: unknown signal {rule.signal}")
-        unknown = [name for name in rule.all + rule.none if name not in cues]
+        unknown = [name for name in rule.all + rule.any + rule.none if name not in cues]
         if unknown or not rule.all:
             raise LexiconError(f"rule {rule.id}: unknown or missing cues {unknown}")
+        if rule.detail and rule.detail not in details:
+            raise LexiconError(f"rule {rule.id}: the detail {rule.detail} has no [details] name")
         rules.append(rule)
-    return Lexicon(version=str(data["version"]), signals=signals, cues=cues, rules=tuple(rules))
+    return Lexicon(
+        version=str(data["version"]),
+        signals=signals,
+        cues=cues,
+        rules=tuple(rules),
+        index=_index(cues),
+        details=details,
+    )
 
 
 @cache
 def lexicon() -> Lexicon:
     """Return the lexicon of this release (compiled once per process)."""
     return lexicon_parse(LEXICON_FILE.read_text(encoding="utf-8"))
+
+
+def detail_label(code: str, language: str) -> str:
+    """Return what a rule adds (a trafficking act, an HTCDS field) in the reader's language."""
+    english, kiswahili = lexicon().details.get(code, (code, code))
+    return kiswahili if language.startswith("sw") else english
+
+
+def signal_label(code: str, language: str) -> str:
+    """Return a signal's name in Kiswahili (a language starting "sw") or else English."""
+    info = lexicon().signals[code]
+    return info.label_sw if language.startswith("sw") else info.label_en

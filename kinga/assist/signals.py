@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kinga.assist.lexicon import SIGNALS, Lexicon, Rule, lexicon
+from kinga.assist.lexicon import PREFIX_KEY, SIGNALS, WORD, Lexicon, Rule, lexicon, spoken
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,48 @@ def _lowered(text: str) -> str:
 
 
 def cue_spans(text: str, lex: Lexicon | None = None) -> dict[str, list[Span]]:
-    """Return, for each cue found in the text, where it was found."""
-    lex = lex or lexicon()
+    """Return, for each cue found in the text, where it was found.
+
+    The text's words are looked up in the lexicon's index (as written, and as SMS spelling
+    varies them for Kiswahili and Sheng terms); patterns are searched for.
+    """
+    index = (lex or lexicon()).index
     lowered = _lowered(text)
-    found: dict[str, list[Span]] = {}
-    for name, cue in lex.cues.items():
-        spans = [
-            Span(start=m.start(), end=m.end(), text=text[m.start() : m.end()], cue=name)
-            for m in cue.regex.finditer(lowered)
-            if m.end() > m.start()
-        ]
-        if spans:
-            found[name] = spans
-    return found
+    matches = list(WORD.finditer(lowered))
+    plain = [match.group() for match in matches]
+    said = [spoken(word) for word in plain]
+    found: set[tuple[int, int, str]] = set()
+    count = len(plain)
+    for position in range(count):
+        for is_spoken, words in ((False, plain), (True, said)):
+            word = words[position]
+            for entry in index.exact.get((is_spoken, word), ()):
+                last = position + len(entry.words) - 1
+                if last >= count:
+                    continue
+                if all(
+                    words[position + k] == entry.words[k]
+                    or (
+                        entry.prefix
+                        and k == len(entry.words) - 1
+                        and words[position + k].startswith(entry.words[k])
+                    )
+                    for k in range(1, len(entry.words))
+                ):
+                    found.add((matches[position].start(), matches[last].end(), entry.cue))
+            for entry in index.prefixes.get((is_spoken, word[:PREFIX_KEY]), ()):
+                if word.startswith(entry.words[0]):
+                    found.add((matches[position].start(), matches[position].end(), entry.cue))
+    for name, pattern in index.patterns:
+        for match in pattern.finditer(lowered):
+            if match.end() > match.start():
+                found.add((match.start(), match.end(), name))
+    spans: dict[str, list[Span]] = {}
+    for start, end, name in sorted(found):
+        spans.setdefault(name, []).append(
+            Span(start=start, end=end, text=text[start:end], cue=name)
+        )
+    return spans
 
 
 def signals_of(text: str, *, lex: Lexicon | None = None) -> list[Signal]:
@@ -74,14 +103,18 @@ def signals_of(text: str, *, lex: Lexicon | None = None) -> list[Signal]:
     found = cue_spans(text, lex)
     fired: dict[str, list[Rule]] = {}
     for rule in lex.rules:
-        if all(name in found for name in rule.all) and not any(name in found for name in rule.none):
+        if (
+            all(name in found for name in rule.all)
+            and (not rule.any or any(name in found for name in rule.any))
+            and not any(name in found for name in rule.none)
+        ):
             fired.setdefault(rule.signal, []).append(rule)
     signals = []
     for code in SIGNALS:
         rules = fired.get(code)
         if not rules:
             continue
-        cues = {name for rule in rules for name in rule.all}
+        cues = {name for rule in rules for name in (*rule.all, *rule.any) if name in found}
         spans = sorted(
             {span for name in cues for span in found[name]}, key=lambda s: (s.start, -s.end)
         )

@@ -47,6 +47,13 @@ NARRATIVES_EN = [
     "A TikTok account is posting videos of girls in school uniform with a phone number.",
     "Children from the fishing camp are sent to the town at night and come back with money.",
 ]
+# SMS in Sheng and SMS spelling, received in the last hour: the triage assist's signals
+# (kinga.assist) are waiting for a triager's decision on them.
+SHENG_SMS = [
+    "dem mdogo wa form 2 ako na sponsor wa kizungu xaxa kwa lodging ya mtwapa",
+    "kadem ka std 6 kanapewa thao na jamaa mzee kila weekend",
+    "MSUPA MDOGO ANABEBWA NA MZUNGU KWA VILLA LEO USIKU TAFADHALI",
+]
 PLATFORMS = ["facebook", "whatsapp", "tiktok", "instagram", "telegram"]
 RELATIONS = ["neighbour", "parent", "relative", "teacher", "tourism_worker", "self", "unknown"]
 CATEGORIES = ["sexual_exploitation", "trafficking", "online", "sexual_abuse", "other"]
@@ -194,6 +201,18 @@ def load(*, out: Callable[[str], None]) -> None:
                 )
         if age > timedelta(days=10) and rng.random() < 0.8:
             _triage(report, triagers, rng, when)
+    for index, text in enumerate(SHENG_SMS):
+        when = now - timedelta(minutes=50 - 15 * index)
+        outcome = services.report_from_sms(
+            message_id=f"demo-sheng-{index}",
+            sender=f"+25471155{index:04d}",
+            text=text,
+            payload={"id": f"demo-sheng-{index}"},
+            now=when,
+        )
+        with transaction.atomic():
+            services.report_route_task({"report_id": outcome.report.pk}, when)
+        made += 1
     out(f"    {made} reports from every channel")
 
 
@@ -202,6 +221,16 @@ def _triage(report: Report, triagers: list[User], rng: random.Random, when: obje
 
     for triager in triagers:
         if policy.can(triager, "change", report, "summary"):
+            # the triager's decision on each signal the words raised: the labels the
+            # assist is measured on (its own generator, so the rest of the demo is unchanged)
+            signal_rng = random.Random(report.pk)
+            for signal in report.text_signals:
+                services.report_signal_review(
+                    report=report,
+                    actor=triager,
+                    signal=signal,
+                    verdict="confirmed" if signal_rng.random() < 0.85 else "rejected",
+                )
             decision = rng.choice(
                 [
                     Decision.OPEN_CASE,

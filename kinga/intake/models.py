@@ -16,13 +16,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import MatterType
 from kinga.access.policy import Matter
 from kinga.accounts.models import AgencyKind, Role
+from kinga.assist.lexicon import SIGNALS, signal_label
 from kinga.lib.fields import EncryptedJSONField, EncryptedTextField
 
 
@@ -144,6 +145,16 @@ class Priority(models.IntegerChoices):
     URGENT = 3, _("Urgent")
 
 
+class TextLanguage(models.TextChoices):
+    """The language a report's words were written in, as detected (never asked)."""
+
+    NONE = "", _("Not detected")
+    KISWAHILI = "sw", _("Kiswahili")
+    ENGLISH = "en", _("English")
+    SHENG = "sheng", _("Sheng")
+    MIXED = "mixed", _("Kiswahili and English mixed")
+
+
 class Report(models.Model):
     access_matter_type = MatterType.REPORT
     access_matter_field = "pk"
@@ -218,6 +229,14 @@ class Report(models.Model):
         _("priority"), choices=Priority.choices, default=Priority.NORMAL
     )
     repeat_signals = models.JSONField(_("repeat signals"), default=list, blank=True)
+    # What the report's words suggest (`kinga.assist`), as codes: a suggestion that may raise
+    # the priority and that a triager confirms or rejects (`SignalReview`), never a decision.
+    text_signals = models.JSONField(
+        _("what the words suggest"), default=list, blank=True, validators=[EachOf(SIGNALS)]
+    )
+    text_language = models.CharField(
+        _("language of the words"), max_length=8, choices=TextLanguage.choices, blank=True
+    )
     routed_at = models.DateTimeField(_("entered triage"), null=True, blank=True)
     logged_by = models.ForeignKey(  # indexed by intake_logged_by (logged_by, received_at)
         settings.AUTH_USER_MODEL,
@@ -309,6 +328,11 @@ class Report(models.Model):
     def get_categories_display(self) -> list[str]:
         labels = dict(Category.choices)
         return [str(labels.get(code, code)) for code in self.categories]
+
+    def text_signal_labels(self) -> list[str]:
+        """Return the names of what the words suggest, in the reader's language."""
+        language = translation.get_language() or "en"
+        return [signal_label(code, language) for code in self.text_signals]
 
     def get_age_bands_display(self) -> list[str]:
         labels = dict(AgeBand.choices)
@@ -607,3 +631,55 @@ class HelplineCall(models.Model):
     def get_support_given_display(self) -> list[str]:
         labels = dict(SupportGiven.choices)
         return [str(labels.get(code, code)) for code in self.support_given]
+
+
+class SignalVerdict(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+    # a signal the words carry that the assist did not suggest, added by the triager
+    MISSED = "missed", _("Added: the assist missed it")
+
+
+class SignalReview(models.Model):
+    """A triager's decision on one signal of a report: the label that measures the assist.
+
+    It keeps codes only (the signal, the rules that raised it, the lexicon's version): the
+    report's words stay on the report, encrypted, and never leave the system as labels.
+    """
+
+    access_matter_type = MatterType.REPORT
+    access_matter_field = "report_id"
+
+    report = models.ForeignKey(  # indexed by intake_signal_review_once (report, signal)
+        Report, on_delete=models.PROTECT, related_name="signal_reviews", db_index=False
+    )
+    signal = models.CharField(
+        _("signal"), max_length=16, choices=[(code, code) for code in SIGNALS]
+    )
+    verdict = models.CharField(_("decision"), max_length=16, choices=SignalVerdict.choices)
+    rules = models.JSONField(_("rules that raised it"), default=list, blank=True)
+    lexicon_version = models.CharField(_("lexicon version"), max_length=32)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        related_name="signal_reviews",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("decision on a signal")
+        verbose_name_plural = _("decisions on signals")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "signal"], name="intake_signal_review_once"),
+        ]
+        indexes = [
+            # the measures: decisions of each signal
+            models.Index(fields=["signal", "verdict"], name="intake_signal_review_measure"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal} {self.verdict} on {self.report}"
+
+    def access_matter(self) -> Matter:
+        return Matter(type=MatterType.REPORT, id=self.report_id)

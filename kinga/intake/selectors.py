@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kinga.access import policy
 from kinga.access.models import MatterType
+from kinga.assist.batch import Measures, counts_for, labelled_measures
+from kinga.assist.lexicon import MEASURED, SIGNALS, detail_label, lexicon
+from kinga.assist.lexicon import signal_label as lexicon_signal_label
+from kinga.assist.signals import Piece, highlighted, signals_of
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
@@ -27,6 +31,8 @@ from kinga.intake.models import (
     HelplineCall,
     Report,
     ReportAddition,
+    SignalReview,
+    SignalVerdict,
 )
 from kinga.intake.repeats import repeat_conditions, repeat_q
 from kinga.intake.services.codes import follow_up_hash, normalise_code
@@ -386,3 +392,161 @@ def home_work(*, viewer: User, today: date) -> list[WorkCount]:
         calls = mine.filter(started_at__gte=today_start).count()
         work.append(WorkCount(_("Calls you logged today"), calls, reverse("intake:helpline_mine")))
     return work
+
+
+# --- what the words suggest ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalShown:
+    """One signal as the triage page shows it: why, which words, and the decision on it."""
+
+    code: str
+    label: str
+    reasons: list[str]
+    details: list[str]
+    phrases: list[str]
+    suggested: bool
+    verdict: str
+    verdict_label: str
+
+
+@dataclass(frozen=True)
+class SignalsPanel:
+    signals: list[SignalShown]
+    narrative: list[Piece]
+    additions: list[tuple[ReportAddition, list[Piece]]]
+    unsuggested: list[tuple[str, str]]  # (code, label) a triager may add as missed
+    language: str
+    lexicon_version: str
+
+
+def _in_swahili() -> bool:
+    return (translation.get_language() or "").startswith("sw")
+
+
+def signal_label(code: str) -> str:
+    """Return a signal's name in the reader's language (from the lexicon)."""
+    return lexicon_signal_label(code, translation.get_language() or "en")
+
+
+def report_signals(
+    *, viewer: User, report: Report, additions: list[ReportAddition], show_identity: bool
+) -> SignalsPanel:
+    """Return what the report's words suggest, with the decisions taken on each signal.
+
+    The words that raised a signal are the report's own, so they are shown (highlighted)
+    only to a viewer who may see its identity section; the others see the signals and why.
+    The caller has read the report through `report_for_viewer` (and audited that read).
+    """
+    swahili = _in_swahili()
+    texts = [report.narrative, *[addition.text for addition in additions]]
+    found = signals_of("\n".join(text for text in texts if text))
+    reviews = {
+        review.signal: review
+        for review in policy.visible(
+            viewer, SignalReview.objects.filter(report=report), action="view"
+        )
+    }
+    verdicts = dict(SignalVerdict.choices)
+    shown = [
+        SignalShown(
+            code=signal.code,
+            label=signal_label(signal.code),
+            reasons=[rule.explain_sw if swahili else rule.explain_en for rule in signal.rules],
+            details=[
+                detail_label(code, translation.get_language() or "en") for code in signal.details
+            ],
+            phrases=signal.phrases if show_identity else [],
+            suggested=True,
+            verdict=reviews[signal.code].verdict if signal.code in reviews else "",
+            verdict_label=str(verdicts[reviews[signal.code].verdict])
+            if signal.code in reviews
+            else "",
+        )
+        for signal in found
+    ]
+    suggested = {signal.code for signal in found}
+    shown += [
+        SignalShown(
+            code=code,
+            label=signal_label(code),
+            reasons=[],
+            details=[],
+            phrases=[],
+            suggested=False,
+            verdict=review.verdict,
+            verdict_label=str(verdicts[review.verdict]),
+        )
+        for code, review in reviews.items()
+        if code not in suggested
+    ]
+    per_text = [signals_of(text) for text in texts] if show_identity else []
+    return SignalsPanel(
+        signals=shown,
+        narrative=highlighted(report.narrative, per_text[0]) if show_identity else [],
+        additions=[
+            (addition, highlighted(addition.text, per_text[index + 1]))
+            for index, addition in enumerate(additions)
+        ]
+        if show_identity
+        else [],
+        unsuggested=[
+            (code, signal_label(code))
+            for code in SIGNALS
+            if code not in suggested and code not in reviews
+        ],
+        language=report.get_text_language_display() if report.text_language else "",
+        lexicon_version=lexicon().version,
+    )
+
+
+def signal_measures_from_decisions() -> Measures:
+    """Count the triagers' decisions on signals: confirmed (the assist was right), rejected
+    (it raised a signal the words do not carry), added as missed (it said nothing).
+
+    Codes and counts over the whole programme, never a report: the caller checks who may
+    see them (`signal_measures_page`) or is an operator's command.
+    """
+    counts = counts_for(MEASURED)
+    rows = SignalReview.objects.values_list("signal", "verdict").annotate(n=Count("id"))
+    for signal, verdict, number in rows:
+        if signal not in counts:
+            continue
+        if verdict == SignalVerdict.CONFIRMED:
+            counts[signal].true_positive += number
+        elif verdict == SignalVerdict.REJECTED:
+            counts[signal].false_positive += number
+        elif verdict == SignalVerdict.MISSED:
+            counts[signal].false_negative += number
+    return Measures(rows=sum(c.support + c.false_positive for c in counts.values()), signals=counts)
+
+
+@dataclass(frozen=True)
+class SignalMeasuresPage:
+    labelled: Measures
+    labelled_rows: int
+    decisions: Measures
+    lexicon_version: str
+
+
+def signal_measures_page(*, viewer: User) -> SignalMeasuresPage:
+    """Return how each signal measures up, on the labelled set and on the decisions so far,
+    for a triager, a supervisor or an analyst (aggregates only); audit the read."""
+    if not (policy.can_do(viewer, "report.triage") or policy.can_do(viewer, "aggregate.view")):
+        raise policy.deny(viewer, record_type="intake.signalreview", record_id="")
+    labelled, size = labelled_measures()
+    page = SignalMeasuresPage(
+        labelled=labelled,
+        labelled_rows=size,
+        decisions=signal_measures_from_decisions(),
+        lexicon_version=lexicon().version,
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type="intake.signalreview",
+        fields=["signal", "verdict"],
+        detail={"list": "signal_measures", "rows": page.decisions.rows},
+    )
+    return page

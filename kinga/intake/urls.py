@@ -23,6 +23,8 @@ urlpatterns = [
     ),
     path("intake/triage/", views.triage, name="triage"),
     path("intake/triage/<int:report_id>/", views.triage_report, name="triage_report"),
+    path("intake/triage/<int:report_id>/signals/", views.triage_signal, name="triage_signal"),
+    path("intake/triage/signals/", views.triage_signal_measures, name="signal_measures"),
     path("intake/alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     path("intake/alerts/<int:alert_id>/acknowledge/", views.alert_acknowledge, name="alert_ack"),
 ]

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -517,6 +517,9 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             "can_decide": False,
             "show_identity": seen.identity,
             "origin": report_origin(report=report, identity=seen.identity),
+            "signals": selectors.report_signals(
+                viewer=viewer, report=report, additions=seen.additions, show_identity=seen.identity
+            ),
         }
         return render(request, "intake/triage_report.html", context)
     allowed = policy.allowed_actions(viewer, report)
@@ -542,18 +545,70 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             return _after_decision(request, viewer, report)
     elif request.method == "GET":
         services.report_review_start(report=report, actor=viewer)
+    additions = selectors.additions_of(viewer=viewer, report=report)
+    show_identity = "view" in allowed["identity"]
     context = {
         "report": report,
         "form": form,
         "duplicates": selectors.possible_duplicates(viewer=viewer, report=report),
-        "additions": selectors.additions_of(viewer=viewer, report=report),
+        "additions": additions,
         "can_decide": report.is_open and may_decide,
         "can_refer": report.is_open and "create" in allowed["referral"],
-        "show_identity": "view" in allowed["identity"],
-        "origin": report_origin(report=report, identity="view" in allowed["identity"]),
+        "show_identity": show_identity,
+        "origin": report_origin(report=report, identity=show_identity),
         "decided_case": _decided_case(viewer, report),
+        "signals": selectors.report_signals(
+            viewer=viewer, report=report, additions=additions, show_identity=show_identity
+        ),
     }
     return render(request, "intake/triage_report.html", context)
+
+
+@login_required
+@require_POST
+def triage_signal(request: HttpRequest, report_id: int) -> HttpResponse:
+    """Record the triager's decision on one signal: confirm, reject, or add a missed one."""
+    viewer = cast(User, request.user)
+    report = selectors.report_for_viewer(viewer=viewer, report_id=report_id)
+    if getattr(report, "through_case", None) is not None or not policy.can_do(
+        viewer, "report.triage"
+    ):
+        raise policy.deny(
+            viewer, record_type="intake.report", record_id=report.pk, action="change", matter=report
+        )
+    try:
+        review = services.report_signal_review(
+            report=report,
+            actor=viewer,
+            signal=request.POST.get("signal", ""),
+            verdict=request.POST.get("verdict", ""),
+        )
+    except PermissionDenied:
+        raise policy.deny(
+            viewer, record_type="intake.report", record_id=report.pk, action="change", matter=report
+        ) from None
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            _("%(signal)s: %(verdict)s. Priority: %(priority)s.")
+            % {
+                "signal": selectors.signal_label(review.signal),
+                "verdict": review.get_verdict_display(),
+                "priority": report.get_priority_display(),
+            },
+        )
+    return redirect(reverse("intake:triage_report", args=[report.pk]) + "#signals")
+
+
+@login_required
+def triage_signal_measures(request: HttpRequest) -> HttpResponse:
+    """Show how each signal measures up: on the labelled set and on the decisions so far."""
+    viewer = cast(User, request.user)
+    page = selectors.signal_measures_page(viewer=viewer)
+    return render(request, "intake/signal_measures.html", {"page": page})
 
 
 def _decided_case(viewer: User, report: Report) -> Case | None:

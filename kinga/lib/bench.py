@@ -34,6 +34,7 @@ BENCH_MODULES = [
     "kinga.training.bench",
     "kinga.collect.bench",
     "kinga.api.bench",
+    "kinga.assist.bench",
 ]
 
 

@@ -11,6 +11,7 @@ staff take). Views call one of them and never take the write turn or a transacti
 - `web`, `ussd`, `sms`, `staff`: the channels.
 - `routing`: the triage area, priority and repeat signals; the routing task.
 - `triage`: opening a report and deciding on it (a case is opened in `kinga.cases`).
+- `signals`: what a report's words suggest (`kinga.assist`) and a triager's decision on each.
 - `alerts`: a child in danger now; its fallback chain and escalation.
 - `helpline`: the record of each helpline call; follow-up calls.
 
@@ -42,6 +43,7 @@ from kinga.intake.services.routing import (
     triage_agencies,
     triage_agencies_forget,
 )
+from kinga.intake.services.signals import report_signal_review, signals_refresh
 from kinga.intake.services.sms import SMS_EXTEND_WINDOW, SmsOutcome, report_from_sms
 from kinga.intake.services.staff import IN_PERSON_ROLES, report_log_call
 from kinga.intake.services.triage import report_decide, report_review_start
@@ -81,7 +83,9 @@ __all__ = [
     "report_log_call",
     "report_review_start",
     "report_route_task",
+    "report_signal_review",
     "report_submit_web",
+    "signals_refresh",
     "step_people",
     "triage_agencies",
     "triage_agencies_forget",

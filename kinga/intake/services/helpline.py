@@ -33,6 +33,7 @@ from kinga.intake.models import (
     ReporterRelation,
 )
 from kinga.intake.services.reports import REPORT
+from kinga.intake.services.signals import signals_refresh
 
 CALL = "intake.helplinecall"
 
@@ -139,6 +140,7 @@ def helpline_follow_up_call(
         added.save()
         report.updated_at = now
         report.save(update_fields=["updated_at"])
+        suggested = signals_refresh(report)
         audit_record(
             action=AuditAction.CHANGE,
             actor=operator,
@@ -146,7 +148,7 @@ def helpline_follow_up_call(
             record_id=report.pk,
             matter_type="report",
             matter_id=report.pk,
-            fields=["additions"],
+            fields=["additions", *suggested],
             detail={"call": call.pk},
         )
     access_grant(

@@ -22,6 +22,7 @@ from kinga.intake.models import Channel, Priority, Report
 from kinga.intake.repeats import repeat_conditions
 from kinga.intake.services.alerts import alert_raise
 from kinga.intake.services.reports import REPORT, audit_ussd_finished
+from kinga.intake.services.signals import signals_set
 from kinga.places.models import SubCounty, Ward
 from kinga.tasks.registry import task
 from kinga.tasks.services import task_enqueue
@@ -98,15 +99,17 @@ def priority_of(report: Report, signals: Iterable[str]) -> int:
     return Priority.NORMAL
 
 
-ROUTE_FIELDS = ("repeat_signals", "priority", "routed_at")
+ROUTE_FIELDS = ("repeat_signals", "priority", "routed_at", "text_signals", "text_language")
 
 
 def set_route(report: Report, *, now: datetime) -> None:
-    """Set the report's repeat signals, priority and time of entering triage (not saved)."""
+    """Set the report's repeat signals, what its words suggest, priority and time of
+    entering triage (not saved)."""
     signals = repeat_signals_of(report)
     report.repeat_signals = signals
     report.priority = priority_of(report, signals)
     report.routed_at = now
+    signals_set(report)  # what the words suggest may raise the priority, never lower it
 
 
 def grant_and_alert(report: Report, *, now: datetime, actor: User | None = None) -> None:

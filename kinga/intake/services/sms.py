@@ -15,21 +15,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from kinga.assist.language import language_of, reply_language
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake.models import Channel, Decision, Report, ReportAddition
 from kinga.intake.services.codes import normalised_phone, phone_index
 from kinga.intake.services.reports import REPORT, audit_report, by_reference, check_report
 from kinga.intake.services.routing import enter_triage
+from kinga.intake.services.signals import signals_refresh
 
 SMS_EXTEND_WINDOW = timedelta(hours=24)
 
 
-def sms_acknowledgement() -> str:
-    """Return the acknowledgement of a new SMS report: in Kiswahili, then English."""
+def sms_acknowledgement(language: str = "") -> str:
+    """Return the acknowledgement of a new SMS report: in its language ("sw" or "en"), or
+    in Kiswahili then English when the words do not tell (mixed, or too few)."""
     texts = []
-    for language in ("sw", "en"):
-        with translation.override(language):
+    for each in (language,) if language in ("sw", "en") else ("sw", "en"):
+        with translation.override(each):
             texts.append(
                 gettext("Thank you, your message was received. Danger now? Call 116 free.")
             )
@@ -94,6 +97,7 @@ def report_from_sms(
                 )
         except IntegrityError:
             return SmsOutcome(report=recent, new_report=False, repeated=True)
+        suggested = signals_refresh(recent)
         audit_record(
             action=AuditAction.CHANGE,
             actor=None,
@@ -102,9 +106,11 @@ def report_from_sms(
             record_id=recent.pk,
             matter_type="report",
             matter_id=recent.pk,
-            fields=["additions"],
+            fields=["additions", *suggested],
         )
         return SmsOutcome(report=recent, new_report=False, repeated=False)
+    # the words' language: the report shows it, and the reply goes out in it
+    detected = language_of(text)
     report = Report(
         channel=Channel.SMS,
         received_at=now,
@@ -114,7 +120,8 @@ def report_from_sms(
         reporter_phone_index=index,
         channel_reference=message_id,
         raw_payload=payload,
-        language="sw",
+        language=reply_language(detected),
+        text_language=detected,
     )
     check_report(report)
     try:
@@ -129,5 +136,6 @@ def report_from_sms(
         from kinga.messaging.models import MessageKind
         from kinga.messaging.services import message_send
 
-        message_send(to=number, text=sms_acknowledgement(), kind=MessageKind.ACKNOWLEDGEMENT)
+        told = reply_language(detected) if detected in ("sw", "en", "sheng") else ""
+        message_send(to=number, text=sms_acknowledgement(told), kind=MessageKind.ACKNOWLEDGEMENT)
     return SmsOutcome(report=report, new_report=True, repeated=False)

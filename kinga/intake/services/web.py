@@ -32,6 +32,7 @@ from kinga.intake.services.reports import (
     fill_report,
 )
 from kinga.intake.services.routing import enter_triage, set_route, urgent
+from kinga.intake.services.signals import signals_refresh
 from kinga.lib import ratelimit
 from kinga.lib.crypto import keyed_hash
 from kinga.lib.rows import PreparedInsert, prepare_insert
@@ -185,6 +186,7 @@ def _follow_up_add(*, report: Report, text: str, channel: str, now: datetime) ->
     addition.save()
     report.updated_at = now
     report.save(update_fields=["updated_at"])
+    suggested = signals_refresh(report)
     audit_record(
         action=AuditAction.CHANGE,
         actor=None,
@@ -193,6 +195,6 @@ def _follow_up_add(*, report: Report, text: str, channel: str, now: datetime) ->
         record_id=report.pk,
         matter_type="report",
         matter_id=report.pk,
-        fields=["additions"],
+        fields=["additions", *suggested],
     )
     return addition
