@@ -26,7 +26,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
     ],
 )
 def test_an_investigator_merges_two_records_of_a_suspect_then_unmerges_them(
-    live_server, browser_page, personas, width, height, language, merge_label, undo_label, merged_text
+    live_server,
+    browser_page,
+    personas,
+    width,
+    height,
+    language,
+    merge_label,
+    undo_label,
+    merged_text,
 ) -> None:
     page = browser_page
     page.set_viewport_size({"width": width, "height": height})
@@ -35,14 +43,13 @@ def test_an_investigator_merges_two_records_of_a_suspect_then_unmerges_them(
     page.context.add_cookies([{"name": "django_language", "value": language, "url": base}])
     browser_sign_in(page, base, personas.investigator)
     page.goto(f"{base}/")
-    page.click(f".main-nav a[href='/matching/']")
+    page.click(".main-nav a[href='/matching/']")
     queue = page.inner_text("main")
     assert "Omar" not in queue  # the queue names no one
     page.click(f"a[href='/matching/{pair.candidate.pk}/']")
     main = page.inner_text("main")
     assert "Omar Bakari" in main and "Omari Bakar" in main
     assert page.locator("#why tr.agrees").count() >= 3
-    page.screenshot(path=f"/tmp/matching-review-{language}-{width}.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.click(f"button:has-text('{merge_label}')")
     page.wait_for_selector(f"text={merged_text}")
@@ -83,7 +90,6 @@ def test_a_caseworker_opening_a_case_is_shown_the_child_known_from_a_helpline_ca
     text = matches.inner_text()
     assert "Mwanaisha binti Said" in text
     assert "Why:" in text and "given name" in text
-    page.screenshot(path="/tmp/matching-case-new.png", full_page=True)
 
 
 def test_another_agencys_caseworker_finds_neither_the_pair_nor_the_child(
