@@ -57,7 +57,12 @@ from kinga.cases.seams import (
 )
 from kinga.lib.names import query_tokens
 from kinga.people.models import IdentifierKind, LinkRole, Person, PersonIdentifier, PersonLink
-from kinga.people.selectors import person_search, rank_by_name
+from kinga.people.selectors import (
+    LikelyMatch,
+    person_likely_matches,
+    person_search,
+    rank_by_name,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -416,6 +421,14 @@ def person_candidates(*, viewer: Viewer, text: str) -> list[Person]:
     if not text.strip():
         return []
     return person_search(viewer=viewer, text=text, limit=10)
+
+
+def likely_children(*, viewer: Viewer, text: str) -> list[LikelyMatch]:
+    """Return up to ten persons the viewer may see who may be the child typed, most likely
+    first, each with why (search before create, through the matcher)."""
+    if not text.strip():
+        return []
+    return person_likely_matches(viewer=viewer, text=text, limit=10)
 
 
 # --- the case page -------------------------------------------------------------------------------

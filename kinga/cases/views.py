@@ -105,7 +105,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if not policy.can_do(user, "case.open"):
         raise policy.deny(user, record_type="cases.case", record_id="", action="create")
     text = (request.GET.get("q") or request.POST.get("q") or "").strip()
-    persons = selectors.person_candidates(viewer=user, text=text) if text else []
+    matches = selectors.likely_children(viewer=user, text=text) if text else []
+    persons = [match.person for match in matches]
     existing = list(selectors.cases_of_persons(viewer=user, person_ids=[p.pk for p in persons]))
     form = case_forms.OpenCaseForm(request.POST or None, persons=persons)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +127,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cases/case_new.html",
-        {"form": form, "q": text, "persons": persons, "existing": existing, "searched": bool(text)},
+        {
+            "form": form,
+            "q": text,
+            "persons": persons,
+            "matches": matches,
+            "existing": existing,
+            "searched": bool(text),
+        },
     )
 
 

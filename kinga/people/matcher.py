@@ -51,10 +51,14 @@ DEFAULT_AGE_UNCERTAINTY = 2.0
 # Pairs compared at once: bounds memory (each pair costs a few hundred bytes while compared).
 CHUNK_PAIRS = 400_000
 # In a blocking group larger than this, each record meets only this many neighbours.
-DEFAULT_WINDOW = 60
+DEFAULT_WINDOW = 40
 # Random pairs that start the estimate of `u`.
 U_SAMPLE_PAIRS = 200_000
 EM_ITERATIONS = 60
+# The priors weigh as much as this share of the compared pairs in EM: enough to keep the
+# model's shape (same name, different birth date and place is not a match, however many
+# namesakes blocking brings together), little enough for the data to set the weights.
+PRIOR_WEIGHT = 0.5
 # Fewer compared pairs than this say too little for EM: the priors' model scores them.
 MIN_PAIRS_FOR_ESTIMATE = 2_000
 
@@ -229,6 +233,42 @@ class Prepared:
     name_pair: IntArray
     address_start: IntArray
     keys: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    # The same strings as arrays (fancy indexing by pair), and which are known.
+    given_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    family_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    father_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    dob_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    national_id_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    address_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    village_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    postcode_text: npt.NDArray[np.object_] = field(default_factory=lambda: _objects([]))
+    dob_number: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    father_known: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    address_known: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    has_others: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    has_extra_phones: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def arrays(self) -> None:
+        """Fill the array forms of the string columns."""
+        self.given_text = _objects(self.given)
+        self.family_text = _objects(self.family)
+        self.father_text = _objects(self.father)
+        self.dob_text = _objects(self.dob)
+        self.national_id_text = _objects(self.national_id)
+        self.address_text = _objects(self.address)
+        self.village_text = _objects(self.village)
+        self.postcode_text = _objects(self.postcode)
+        self.dob_number = np.array([int(d) if d else -1 for d in self.dob], dtype=np.int64)
+        self.father_known = np.array([bool(f) for f in self.father], dtype=bool)
+        self.address_known = np.array([bool(a) for a in self.address], dtype=bool)
+        self.has_others = np.array([bool(o) for o in self.others], dtype=bool)
+        self.has_extra_phones = np.array([bool(x) for x in self.extra_phones], dtype=bool)
+
+
+def _objects(values: list[str]) -> npt.NDArray[np.object_]:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _clean(text: str) -> str:
@@ -245,6 +285,12 @@ def comparable_phone(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    # The common Kenyan mobile forms, without the full parser: 07.., 01.., 2547.., +2547...
+    if len(digits) == 10 and digits[0] == "0" and digits[1] in "17":
+        return "+254" + digits[1:]
+    if len(digits) == 12 and digits.startswith(("2547", "2541")):
+        return "+" + digits
     try:
         return normalise_phone(text)
     except ValueError:
@@ -252,18 +298,21 @@ def comparable_phone(text: str) -> str:
 
 
 def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = None) -> Prepared:
-    """Normalise the records once: names by the privacy core's rules, the rest compacted."""
+    """Normalise the records once: names by the privacy core's rules, the rest compacted.
+
+    Names, phones and places repeat across a population, so each distinct value is worked
+    out once and remembered for the run.
+    """
     today = today or datetime.date.today()  # noqa: DTZ011 - a calendar date, no zone needed
     count = len(records)
+    name_cache: dict[
+        tuple[str, str, str, tuple[str, ...]], tuple[str, str, str, frozenset[str], str, str]
+    ] = {}
     lineage_cache: dict[str, tuple[list[str], list[str]]] = {}
     sound_cache: dict[str, str] = {}
     phone_cache: dict[str, str] = {}
-
-    def phone_of(text: str) -> str:
-        found = phone_cache.get(text)
-        if found is None:
-            found = phone_cache[text] = comparable_phone(text)
-        return found
+    clean_cache: dict[str, str] = {}
+    compact_cache: dict[str, str] = {}
 
     def lineage(text: str) -> tuple[list[str], list[str]]:
         found = lineage_cache.get(text)
@@ -277,7 +326,57 @@ def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = Non
             found = sound_cache[part] = phonetic_key(part) if part else ""
         return found
 
-    names, sounds, dobs, phones, ids, villages, postcodes, places = (
+    def names_of(record: MatchRecord) -> tuple[str, str, str, frozenset[str], str, str]:
+        key = (record.given_name, record.family_name, record.other_names, record.aliases)
+        found = name_cache.get(key)
+        if found is not None:
+            return found
+        given_own, given_father = lineage(record.given_name)
+        family_own, family_father = lineage(record.family_name)
+        father_parts = family_father or given_father
+        first = given_own[0] if given_own else ""
+        family_text = " ".join(family_own)
+        father_text = " ".join(father_parts)
+        if not family_text and father_text:
+            family_text, father_text = father_text, ""
+        if not first and len(family_own) > 1:
+            first = family_own[0]
+        rest = set(given_own[1:])
+        for text in (record.other_names, *record.aliases):
+            own, fathers = lineage(text)
+            rest.update(own)
+            rest.update(fathers)
+        family_first = family_own[0] if family_own else family_text.split(" ")[0]
+        found = name_cache[key] = (
+            first,
+            family_text,
+            father_text,
+            frozenset(rest),
+            sound(first),
+            sound(family_first),
+        )
+        return found
+
+    def cleaned(text: str) -> str:
+        found = clean_cache.get(text)
+        if found is None:
+            found = clean_cache[text] = _clean(text)
+        return found
+
+    def compacted(text: str) -> str:
+        found = compact_cache.get(text)
+        if found is None:
+            found = compact_cache[text] = _compact(text)
+        return found
+
+    def phone_of(text: str) -> str:
+        found = phone_cache.get(text)
+        if found is None:
+            found = phone_cache[text] = comparable_phone(text)
+        return found
+
+    names, sounds, dobs, phones, ids, villages, postcodes, places, pairs = (
+        _Codes(),
         _Codes(),
         _Codes(),
         _Codes(),
@@ -297,101 +396,70 @@ def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = Non
     address: list[str] = []
     village: list[str] = []
     postcode: list[str] = []
-    columns: dict[str, list[int]] = {
-        name: []
-        for name in (
-            "source",
-            "given_code",
-            "given_sound",
-            "family_code",
-            "family_sound",
-            "sex",
-            "dob_code",
-            "phone",
-            "national_id_code",
-            "village_code",
-            "postcode_code",
-            "ward",
-            "sub_county",
-            "county",
-            "given_initial",
-            "family_initial",
-            "name_pair",
-            "address_start",
-        )
-    }
+    columns = np.full((18, count), -1, dtype=np.int64)
     birth_year = np.full(count, np.nan)
     year_spread = np.zeros(count)
-    pairs = _Codes()
+    no_phones: frozenset[str] = frozenset()
     for row, record in enumerate(records):
-        given_own, given_father = lineage(record.given_name)
-        family_own, family_father = lineage(record.family_name)
-        father_parts = family_father or given_father
-        first = given_own[0] if given_own else ""
-        family_text = " ".join(family_own)
-        father_text = " ".join(father_parts)
-        if not family_text and father_text:
-            family_text, father_text = father_text, ""
-        if not first and len(family_own) > 1:
-            first = family_own[0]
-        rest = set(given_own[1:])
-        for text in (record.other_names, *record.aliases):
-            own, fathers = lineage(text)
-            rest.update(own)
-            rest.update(fathers)
+        first, family_text, father_text, rest, first_sound, family_sound = names_of(record)
         given.append(first)
         family.append(family_text)
         father.append(father_text)
-        others.append(frozenset(rest))
-        first_sound = sound(first)
-        family_sound = sound(family_own[0] if family_own else family_text.split(" ")[0])
-        columns["source"].append(record.source)
-        columns["given_code"].append(names(first))
-        columns["given_sound"].append(sounds(first_sound))
-        columns["family_code"].append(names(family_text))
-        columns["family_sound"].append(sounds(family_sound))
-        columns["given_initial"].append(ord(first[0]) if first else -1)
-        columns["family_initial"].append(ord(family_text[0]) if family_text else -1)
-        both = sorted(part for part in (first_sound, family_sound) if part)
-        columns["name_pair"].append(pairs(" ".join(both)) if len(both) == 2 else -1)
-        sex = record.sex.strip().casefold()[:1]
-        columns["sex"].append(ord(sex) if sex in ("f", "m") else -1)
+        others.append(rest)
+        column = columns[:, row]
+        column[0] = record.source
+        column[1] = names(first)
+        column[2] = sounds(first_sound)
+        column[3] = names(family_text)
+        column[4] = sounds(family_sound)
+        if first:
+            column[14] = ord(first[0])
+        if family_text:
+            column[15] = ord(family_text[0])
+        if first_sound and family_sound:
+            both = (first_sound, family_sound)
+            column[16] = pairs(" ".join(sorted(both)))
+        sex = record.sex[:1].casefold() if record.sex else ""
+        if sex in ("f", "m"):
+            column[5] = ord(sex)
         text = record.date_of_birth
         if text:
             birth_year[row] = int(text[:4])
-        else:
-            text = ""
-            if record.age_years is not None:
-                on = record.age_on or today
-                birth_year[row] = on.year - record.age_years - 0.5
-                year_spread[row] = record.age_uncertainty + 0.5
+            column[6] = dobs(text)
+        elif record.age_years is not None:
+            on = record.age_on or today
+            birth_year[row] = on.year - record.age_years - 0.5
+            year_spread[row] = record.age_uncertainty + 0.5
         dob.append(text)
-        columns["dob_code"].append(dobs(text))
-        phone_list = sorted({phone_of(phone) for phone in record.phones if phone.strip()})
-        columns["phone"].append(phones(phone_list[0]) if phone_list else -1)
-        extra_phones.append(frozenset(phone_list) if len(phone_list) > 1 else frozenset())
-        ident = _compact(record.national_id)
+        if record.phones:
+            phone_list = sorted({phone_of(phone) for phone in record.phones if phone.strip()})
+            if phone_list:
+                column[7] = phones(phone_list[0])
+            extra_phones.append(frozenset(phone_list) if len(phone_list) > 1 else no_phones)
+        else:
+            extra_phones.append(no_phones)
+        ident = compacted(record.national_id) if record.national_id else ""
         national_id.append(ident)
-        columns["national_id_code"].append(ids(ident))
-        street = _clean(record.address)
+        column[8] = ids(ident)
+        street = cleaned(record.address) if record.address else ""
         address.append(street)
-        columns["address_start"].append(villages("#" + street.split(" ")[0]) if street else -1)
-        place = _clean(record.village)
+        if street:
+            column[17] = villages("#" + street.split(" ")[0])
+        place = cleaned(record.village) if record.village else ""
         village.append(place)
-        columns["village_code"].append(villages(place))
-        code = _compact(record.postcode)
+        column[9] = villages(place)
+        code = compacted(record.postcode) if record.postcode else ""
         postcode.append(code)
-        columns["postcode_code"].append(postcodes(code))
-        county = _clean(record.county)
-        sub_county = _clean(record.sub_county)
-        ward = _clean(record.ward)
-        columns["county"].append(places(county))
-        columns["sub_county"].append(places(f"{county}/{sub_county}") if sub_county else -1)
-        columns["ward"].append(places(f"{county}/{sub_county}/{ward}") if ward else -1)
-
-    def column(name: str) -> IntArray:
-        return np.array(columns[name], dtype=np.int64)
-
+        column[10] = postcodes(code)
+        county = cleaned(record.county) if record.county else ""
+        column[13] = places(county)
+        if record.sub_county:
+            sub_county = cleaned(record.sub_county)
+            column[12] = places(f"{county}/{sub_county}")
+            if record.ward:
+                column[11] = places(f"{county}/{sub_county}/{cleaned(record.ward)}")
+        elif record.ward:
+            column[11] = places(f"{county}//{cleaned(record.ward)}")
     prepared = Prepared(
         count=count,
         record_ids=[record.record_id for record in records],
@@ -407,26 +475,27 @@ def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = Non
         address=address,
         village=village,
         postcode=postcode,
-        source=column("source"),
-        given_code=column("given_code"),
-        given_sound=column("given_sound"),
-        family_code=column("family_code"),
-        family_sound=column("family_sound"),
-        sex=column("sex"),
-        dob_code=column("dob_code"),
-        phone=column("phone"),
-        national_id_code=column("national_id_code"),
-        village_code=column("village_code"),
-        postcode_code=column("postcode_code"),
-        ward=column("ward"),
-        sub_county=column("sub_county"),
-        county=column("county"),
-        given_initial=column("given_initial"),
-        family_initial=column("family_initial"),
-        name_pair=column("name_pair"),
-        address_start=column("address_start"),
+        source=columns[0],
+        given_code=columns[1],
+        given_sound=columns[2],
+        family_code=columns[3],
+        family_sound=columns[4],
+        sex=columns[5],
+        dob_code=columns[6],
+        phone=columns[7],
+        national_id_code=columns[8],
+        village_code=columns[9],
+        postcode_code=columns[10],
+        ward=columns[11],
+        sub_county=columns[12],
+        county=columns[13],
+        given_initial=columns[14],
+        family_initial=columns[15],
+        name_pair=columns[16],
+        address_start=columns[17],
     )
     prepared.keys = blocking_keys(prepared)
+    prepared.arrays()
     return prepared
 
 
@@ -469,13 +538,14 @@ def blocking_keys(prepared: Prepared) -> list[IntArray]:
         either(_combine(dob, prepared.given_initial), _combine(dob, prepared.family_initial)),
         either(prepared.national_id_code),
         either(prepared.phone),
-        either(_combine(given, year), _combine(family, year)),
+        either(_combine(family, year)),
         either(_combine(given, prepared.postcode_code), _combine(family, prepared.postcode_code)),
-        either(_combine(given, prepared.village_code), _combine(family, prepared.village_code)),
+        either(_combine(family, prepared.village_code)),
+        either(_combine(given, initials, prepared.village_code)),
         either(_combine(dob, prepared.postcode_code)),
         either(_combine(dob, prepared.village_code)),
         either(_combine(initials, prepared.postcode_code)),
-        either(_combine(initials, prepared.village_code)),
+        either(_combine(initials, year, prepared.village_code)),
         either(_combine(prepared.address_start, prepared.postcode_code)),
     ]
 
@@ -547,16 +617,18 @@ def _candidate_pairs(
 
 
 def _similarity(
-    left: Sequence[str], right: Sequence[str], scorer: Callable[..., float]
+    texts_a: npt.NDArray[np.object_],
+    texts_b: npt.NDArray[np.object_],
+    known: npt.NDArray[np.bool_],
+    scorer: Callable[..., float],
 ) -> FloatArray:
-    """Return the scorer's similarity for each pair (0 where either side is empty)."""
-    if not left:
-        return np.zeros(0)
-    scores = np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), dtype=np.float64)
-    empty = np.fromiter(
-        (not a or not b for a, b in zip(left, right, strict=True)), dtype=bool, count=len(left)
-    )
-    scores[empty] = 0.0
+    """Return the scorer's similarity for each pair where both are known (0 elsewhere)."""
+    scores = np.zeros(known.size)
+    where = np.flatnonzero(known)
+    if where.size:
+        scores[where] = process.cpdist(
+            texts_a[where], texts_b[where], scorer=scorer, workers=1, dtype=np.float64
+        )
     return scores
 
 
@@ -577,15 +649,22 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
     if size == 0:
         return levels
     p = prepared
-    given_a = [p.given[i] for i in left]
-    given_b = [p.given[i] for i in right]
-    family_a = [p.family[i] for i in left]
-    family_b = [p.family[i] for i in right]
     jw = JaroWinkler.normalized_similarity
-    sim_gg = _similarity(given_a, given_b, jw)
-    sim_ff = _similarity(family_a, family_b, jw)
-    sim_gf = _similarity(given_a, family_b, jw)
-    sim_fg = _similarity(family_a, given_b, jw)
+    given_a, given_b = p.given_text[left], p.given_text[right]
+    family_a, family_b = p.family_text[left], p.family_text[right]
+    has_given_a, has_given_b = p.given_code[left] >= 0, p.given_code[right] >= 0
+    has_family_a, has_family_b = p.family_code[left] >= 0, p.family_code[right] >= 0
+    same_given = p.given_code[left] == p.given_code[right]
+    same_family = p.family_code[left] == p.family_code[right]
+    sim_gg = _similarity(given_a, given_b, has_given_a & has_given_b & ~same_given, jw)
+    sim_gg[same_given & has_given_a] = 1.0
+    sim_ff = _similarity(family_a, family_b, has_family_a & has_family_b & ~same_family, jw)
+    sim_ff[same_family & has_family_a] = 1.0
+    # Given and family names written the other way round: looked for only where the
+    # straight reading is poor.
+    maybe = has_given_a & has_given_b & has_family_a & has_family_b & (sim_gg + sim_ff < 1.7)
+    sim_gf = _similarity(given_a, family_b, maybe, jw)
+    sim_fg = _similarity(family_a, given_b, maybe, jw)
     swapped = (sim_gf + sim_fg > sim_gg + sim_ff + 0.2) & (sim_gf >= 0.85) & (sim_fg >= 0.85)
 
     def name_levels(
@@ -613,25 +692,24 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
     family_level = name_levels(
         p.family_code, p.family_sound, sim_ff, (p.given_code, p.given_sound, sim_fg)
     )
-    # Swapped pairs where only one side has a given name: a missing given name stays unknown.
-    given_level[swapped & ((p.given_code[left] < 0) | (p.family_code[right] < 0))] = 0
     # A name known only in one record's other names or aliases (a nickname, a middle name).
-    for position in np.flatnonzero(given_level < 3):
+    for position in np.flatnonzero((given_level < 3) & (p.has_others[left] | p.has_others[right])):
         a, b = int(left[position]), int(right[position])
         if (p.given[a] and p.given[a] in p.others[b]) or (p.given[b] and p.given[b] in p.others[a]):
             given_level[position] = 3
     # A father's name ("binti Said") read against the other record's family name.
-    weak = np.flatnonzero(family_level < 4)
+    weak = np.flatnonzero((family_level < 4) & (p.father_known[left] | p.father_known[right]))
     if weak.size:
-        fathers_a = [p.father[i] for i in left[weak]]
-        fathers_b = [p.father[i] for i in right[weak]]
-        fam_a = [p.family[i] for i in left[weak]]
-        fam_b = [p.family[i] for i in right[weak]]
+        wl, wr = left[weak], right[weak]
+        fathers_a, fathers_b = p.father_text[wl], p.father_text[wr]
+        fam_a, fam_b = p.family_text[wl], p.family_text[wr]
+        known_fa, known_fb = p.father_known[wl], p.father_known[wr]
+        known_a, known_b = p.family_code[wl] >= 0, p.family_code[wr] >= 0
         best = np.maximum.reduce(
             [
-                _similarity(fathers_a, fam_b, jw),
-                _similarity(fam_a, fathers_b, jw),
-                _similarity(fathers_a, fathers_b, jw),
+                _similarity(fathers_a, fam_b, known_fa & known_b, jw),
+                _similarity(fam_a, fathers_b, known_a & known_fb, jw),
+                _similarity(fathers_a, fathers_b, known_fa & known_fb, jw),
             ]
         )
         upgraded = np.where(best >= 0.999, 4, np.where(best >= 0.92, 3, 0)).astype(np.int8)
@@ -649,23 +727,21 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
     spread = p.year_spread[left] + p.year_spread[right]
     estimate = known & ~both_dates
     dob_level[estimate] = np.where(gap[estimate] <= spread[estimate] + 0.5, 2, 1)
-    if both_dates.any():
-        where = np.flatnonzero(both_dates)
-        date_a = [p.dob[i] for i in left[where]]
-        date_b = [p.dob[i] for i in right[where]]
+    where = np.flatnonzero(both_dates)
+    if where.size:
+        wl, wr = left[where], right[where]
         slips = np.asarray(
-            process.cpdist(date_a, date_b, scorer=DamerauLevenshtein.distance, workers=1)
+            process.cpdist(
+                p.dob_text[wl], p.dob_text[wr], scorer=DamerauLevenshtein.distance, workers=1
+            )
         )
-        swapped_day = np.fromiter(
-            (
-                a[:4] == b[:4] and a[4:6] == b[6:8] and a[6:8] == b[4:6]
-                for a, b in zip(date_a, date_b, strict=True)
-            ),
-            dtype=bool,
-            count=len(date_a),
+        number_a, number_b = p.dob_number[wl], p.dob_number[wr]
+        swapped_day = (
+            (number_a // 10000 == number_b // 10000)
+            & (number_a // 100 % 100 == number_b % 100)
+            & (number_a % 100 == number_b // 100 % 100)
         )
-        level = np.where(slips <= 1, 3, 1).astype(np.int8)
-        level[swapped_day] = 3
+        level = np.where((slips <= 1) | swapped_day, 3, 1).astype(np.int8)
         level[dob_l[where] == dob_r[where]] = 4
         dob_level[where] = level
     levels[:, 2] = dob_level
@@ -675,33 +751,30 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
 
     phone_l, phone_r = p.phone[left], p.phone[right]
     phone_level = np.where((phone_l < 0) | (phone_r < 0), 0, np.where(phone_l == phone_r, 2, 1))
-    for position in np.flatnonzero(phone_level == 1):
+    for position in np.flatnonzero(
+        (phone_level == 1) & p.has_extra_phones[left] & p.has_extra_phones[right]
+    ):
         a, b = int(left[position]), int(right[position])
-        if p.extra_phones[a] and p.extra_phones[b] and p.extra_phones[a] & p.extra_phones[b]:
+        if p.extra_phones[a] & p.extra_phones[b]:
             phone_level[position] = 2
     levels[:, 4] = phone_level
 
-    levels[:, 5] = _coded_level(
-        p.national_id, p.national_id_code, left, right, DamerauLevenshtein.distance, slip=1
-    )
-    address_sim = _similarity(
-        [p.address[i] for i in left], [p.address[i] for i in right], fuzz.token_sort_ratio
-    )
-    address_known = np.fromiter(
-        (bool(p.address[a]) and bool(p.address[b]) for a, b in zip(left, right, strict=True)),
-        dtype=bool,
-        count=size,
-    )
+    levels[:, 5] = _coded_level(p.national_id_text, p.national_id_code, left, right, slip=1)
+    address_known = p.address_known[left] & p.address_known[right]
+    address_sim = np.zeros(size)
+    if address_known.any():
+        address_sim = _similarity(
+            p.address_text[left], p.address_text[right], address_known, fuzz.token_sort_ratio
+        )
     levels[:, 6] = np.where(
         address_known, np.where(address_sim >= 95, 3, np.where(address_sim >= 75, 2, 1)), 0
     )
-    levels[:, 7] = _coded_level(
-        p.postcode, p.postcode_code, left, right, DamerauLevenshtein.distance, slip=1
-    )
+    levels[:, 7] = _coded_level(p.postcode_text, p.postcode_code, left, right, slip=1)
     village_l, village_r = p.village_code[left], p.village_code[right]
-    village_sim = _similarity([p.village[i] for i in left], [p.village[i] for i in right], jw)
-    place = np.zeros(size, dtype=np.int8)
     villages = (village_l >= 0) & (village_r >= 0)
+    differ = villages & (village_l != village_r)
+    village_sim = _similarity(p.village_text[left], p.village_text[right], differ, jw)
+    place = np.zeros(size, dtype=np.int8)
     place[villages] = 1
     for rank, unit in ((2, p.county), (3, p.sub_county), (4, p.ward)):
         cl, cr = unit[left], unit[right]
@@ -710,9 +783,8 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
             place[both] = np.where(cl[both] == cr[both], 2, 1)
         else:
             place[both & (cl == cr)] = rank
-    other_county = (
-        (p.county[left] >= 0) & (p.county[right] >= 0) & (p.county[left] != p.county[right])
-    )
+    county_l, county_r = p.county[left], p.county[right]
+    other_county = (county_l >= 0) & (county_r >= 0) & (county_l != county_r)
     same_village = villages & ((village_l == village_r) | (village_sim >= 0.9)) & ~other_county
     place[same_village] = 5
     levels[:, 8] = place
@@ -720,11 +792,10 @@ def compare(prepared: Prepared, left: IntArray, right: IntArray) -> LevelArray:
 
 
 def _coded_level(
-    text: list[str],
+    text: npt.NDArray[np.object_],
     code: IntArray,
     left: IntArray,
     right: IntArray,
-    distance: Callable[..., float],
     *,
     slip: int,
 ) -> LevelArray:
@@ -734,9 +805,9 @@ def _coded_level(
     if differ.size:
         gaps = np.asarray(
             process.cpdist(
-                [text[i] for i in left[differ]],
-                [text[i] for i in right[differ]],
-                scorer=distance,
+                text[left[differ]],
+                text[right[differ]],
+                scorer=DamerauLevenshtein.distance,
                 workers=1,
             )
         )
@@ -978,7 +1049,12 @@ def match(
             codes = np.array(sorted(tallies), dtype=np.int64)
             counts = np.array([tallies[code] for code in codes.tolist()], dtype=np.int64)
             u_start = u_from_random_pairs(prepared, link=link)
-            model = estimate(codes, counts, u_start=u_start)
+            model = estimate(
+                codes,
+                counts,
+                u_start=u_start,
+                strength=PRIOR_WEIGHT * float(counts.sum()),
+            )
         known_codes = np.array(sorted(tallies), dtype=np.int64)
         chances = model.probabilities(known_codes) if known_codes.size else np.zeros(0)
         found: list[MatchPair] = []

@@ -7,6 +7,7 @@ to (`PersonLink`), by `kinga.access.policy`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
@@ -17,6 +18,8 @@ from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.lib.names import PREFIX_LENGTH, exact_token, pair_tokens, query_tokens
 from kinga.lib.phones import normalise_phone
+from kinga.people.match_records import person_match_record
+from kinga.people.matcher import Explanation, MatchModel, MatchRecord, score_pairs
 from kinga.people.models import (
     IdentifierKind,
     Person,
@@ -237,3 +240,59 @@ def _holders_of_phone(canonical_phone: str) -> QuerySet[PersonIdentifier]:
         kind=IdentifierKind.PHONE,
         blind_index=identifier_index(IdentifierKind.PHONE, canonical_phone),
     )
+
+
+@dataclass(frozen=True)
+class LikelyMatch:
+    """A person who may be the one being recorded, with why: the fields that agreed."""
+
+    person: Person
+    probability: float
+    reasons: list[Explanation]
+
+
+def person_likely_matches(
+    *,
+    viewer: User | AnonymousUser | None,
+    text: str,
+    sex: str = "",
+    age_years: int | None = None,
+    phone: str | None = None,
+    limit: int = 10,
+) -> list[LikelyMatch]:
+    """Return the persons the viewer may list who may be the person described, most
+    likely first, each with the comparisons that speak for it (search before create).
+
+    Candidates come from the audited name search (`person_search`), so nobody the viewer
+    may not see is ever compared; each is then scored by the matcher against what was
+    typed (the first word as given name, the rest as family name) with the priors' model.
+    """
+    parts = text.split()
+    if not parts:
+        return []
+    found = person_search(viewer=viewer, text=text, limit=max(limit * 3, 30))
+    if not found:
+        return []
+    identifiers: dict[int, list[PersonIdentifier]] = {}
+    for identifier in PersonIdentifier.objects.filter(person__in=found).order_by("pk"):
+        identifiers.setdefault(identifier.person_id, []).append(identifier)
+    query = MatchRecord(
+        record_id="query",
+        given_name=parts[0],
+        family_name=" ".join(parts[1:]),
+        sex=sex if sex in ("female", "male") else "",
+        age_years=float(age_years) if age_years is not None else None,
+        phones=(phone,) if phone else (),
+    )
+    records = [query, *(person_match_record(p, identifiers.get(p.pk, ())) for p in found)]
+    model = MatchModel.default()
+    scored = score_pairs(records, [(0, index) for index in range(1, len(records))], model=model)
+    ranked = sorted(scored, key=lambda pair: (-pair.probability, -found[pair.right - 1].pk))
+    return [
+        LikelyMatch(
+            person=found[pair.right - 1],
+            probability=pair.probability,
+            reasons=[item for item in model.explain(pair.pattern) if item.weight > 0],
+        )
+        for pair in ranked[:limit]
+    ]

@@ -64,6 +64,9 @@ class Command(BaseCommand):
                 return
             bar = bars.get(step)
             if bar is None:
+                for earlier in bars.values():
+                    earlier.finish()
+                bars.clear()
                 bar = bars[step] = ProgressBar(
                     total=total or done,
                     label=f"match: {step}",
