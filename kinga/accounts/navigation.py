@@ -93,6 +93,11 @@ NAVIGATION: list[NavItem] = [
         _("Retention and legal holds"),
         frozenset({Role.DATA_PROTECTION_OFFICER}),
     ),
+    NavItem(
+        "dataprotection:processing",
+        _("Record of processing"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

@@ -35,6 +35,7 @@ from kinga.dataprotection.forms import (
     SubjectsNotifiedForm,
 )
 from kinga.dataprotection.models import Breach, RefusalGround, SubjectRequest
+from kinga.dataprotection.processing import processing_lines, processing_record
 from kinga.lib.pdf import text_pdf
 
 BREACH_FORMS: dict[str, type[forms.Form]] = {
@@ -532,4 +533,37 @@ def subject_request_export(request: HttpRequest, request_id: int, fmt: str) -> H
         response = HttpResponse(text_pdf(lines, title=found.code), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{found.code}.{fmt}"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Record of processing ----------------------------------------------------------------
+
+
+@login_required
+def processing(request: HttpRequest) -> HttpResponse:
+    """The record of processing, for the registration with the Data Commissioner."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.processing")
+    return render(request, "dataprotection/processing.html", {"record": processing_record()})
+
+
+@login_required
+def processing_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The record of processing as JSON or a readable PDF."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user) or fmt not in ("json", "pdf"):
+        raise selectors.refuse(user, record_type="dataprotection.processing", action="export")
+    record = selectors.processing_export(viewer=user, fmt=fmt)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(record, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(
+            text_pdf(processing_lines(record), title="Record of processing"),
+            content_type="application/pdf",
+        )
+    response["Content-Disposition"] = f'attachment; filename="record-of-processing.{fmt}"'
     return response
