@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any, cast
@@ -37,6 +38,8 @@ from kinga.dataprotection.forms import (
 from kinga.dataprotection.models import Breach, RefusalGround, SubjectRequest
 from kinga.dataprotection.processing import processing_lines, processing_record
 from kinga.lib.pdf import text_pdf
+
+SCOPE_LOOKBACK = datetime.timedelta(days=30)
 
 BREACH_FORMS: dict[str, type[forms.Form]] = {
     "matter_form": BreachMatterForm,
@@ -99,7 +102,10 @@ def _breach_page(
     scope_form = ScopeForm(
         request.GET if "since" in request.GET else None,
         initial={
-            "since": timezone.localtime(breach.occurred_from or breach.discovered_at),
+            # a breach is often found late: look a month back unless its start is known
+            "since": timezone.localtime(
+                breach.occurred_from or breach.discovered_at - SCOPE_LOOKBACK
+            ),
             "until": timezone.localtime(),
         },
     )
