@@ -116,6 +116,11 @@ NAVIGATION: list[NavItem] = [
         frozenset({Role.DATA_PROTECTION_OFFICER}),
     ),
     NavItem("api:integrations", _("Integrations"), frozenset({Role.ADMIN, Role.SUPERVISOR})),
+    NavItem(
+        "dataprotection:processing",
+        _("Record of processing"),
+        frozenset({Role.DATA_PROTECTION_OFFICER}),
+    ),
     NavItem("notifications:inbox", _("Notifications"), frozenset(Role.values)),
     NavItem("admin:index", _("Administration"), frozenset({Role.ADMIN}), superuser=True),
 ]

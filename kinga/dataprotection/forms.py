@@ -169,6 +169,9 @@ class ScopeForm(forms.Form):
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             self.add_error("until", _("The end of the period cannot be before its start."))
+        elif isinstance(until, datetime.datetime):
+            # the field is to the minute: "until 08:40" includes what happened at 08:40:30
+            data["until"] = until + datetime.timedelta(seconds=59, microseconds=999999)
         return data
 
 

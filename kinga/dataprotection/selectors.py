@@ -29,6 +29,7 @@ from kinga.dataprotection.models import (
     LegalHold,
     SubjectRequest,
 )
+from kinga.dataprotection.processing import processing_record
 from kinga.dataprotection.services import (
     Planned,
     ScheduleRow,
@@ -522,3 +523,15 @@ def person_export_lines(export: dict[str, object]) -> list[str]:
             )
         )
     return lines
+
+
+def processing_export(*, viewer: User, fmt: str) -> dict[str, object]:
+    """Return the record of processing for export; audit the export."""
+    _officer_or_404(viewer, record_type="dataprotection.processing")
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=viewer,
+        record_type="dataprotection.processing",
+        detail={"format": fmt},
+    )
+    return processing_record()

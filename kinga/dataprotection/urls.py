@@ -41,6 +41,8 @@ urlpatterns = [
         views.subject_request_export,
         name="request_export",
     ),
+    path("processing/", views.processing, name="processing"),
+    path("processing/export.<slug:fmt>", views.processing_export, name="processing_export"),
     path("holds/", views.legal_holds, name="legal_holds"),
     path("holds/place/", views.legal_hold_place, name="legal_hold_place"),
     path("holds/<int:hold_id>/lift/", views.legal_hold_lift, name="legal_hold_lift"),

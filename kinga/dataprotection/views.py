@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from typing import Any, cast
@@ -35,7 +36,10 @@ from kinga.dataprotection.forms import (
     SubjectsNotifiedForm,
 )
 from kinga.dataprotection.models import Breach, RefusalGround, SubjectRequest
+from kinga.dataprotection.processing import processing_lines, processing_record
 from kinga.lib.pdf import text_pdf
+
+SCOPE_LOOKBACK = datetime.timedelta(days=30)
 
 BREACH_FORMS: dict[str, type[forms.Form]] = {
     "matter_form": BreachMatterForm,
@@ -98,7 +102,10 @@ def _breach_page(
     scope_form = ScopeForm(
         request.GET if "since" in request.GET else None,
         initial={
-            "since": timezone.localtime(breach.occurred_from or breach.discovered_at),
+            # a breach is often found late: look a month back unless its start is known
+            "since": timezone.localtime(
+                breach.occurred_from or breach.discovered_at - SCOPE_LOOKBACK
+            ),
             "until": timezone.localtime(),
         },
     )
@@ -532,4 +539,37 @@ def subject_request_export(request: HttpRequest, request_id: int, fmt: str) -> H
         response = HttpResponse(text_pdf(lines, title=found.code), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{found.code}.{fmt}"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Record of processing ----------------------------------------------------------------
+
+
+@login_required
+def processing(request: HttpRequest) -> HttpResponse:
+    """The record of processing, for the registration with the Data Commissioner."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="dataprotection.processing")
+    return render(request, "dataprotection/processing.html", {"record": processing_record()})
+
+
+@login_required
+def processing_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The record of processing as JSON or a readable PDF."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user) or fmt not in ("json", "pdf"):
+        raise selectors.refuse(user, record_type="dataprotection.processing", action="export")
+    record = selectors.processing_export(viewer=user, fmt=fmt)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(record, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(
+            text_pdf(processing_lines(record), title="Record of processing"),
+            content_type="application/pdf",
+        )
+    response["Content-Disposition"] = f'attachment; filename="record-of-processing.{fmt}"'
     return response

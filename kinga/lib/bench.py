@@ -35,6 +35,7 @@ BENCH_MODULES = [
     "kinga.collect.bench",
     "kinga.api.bench",
     "kinga.assist.bench",
+    "kinga.dataprotection.bench",
 ]
 
 

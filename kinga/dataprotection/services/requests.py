@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 from kinga.access.models import MatterType, Relation
 from kinga.access.policy import Matter
 from kinga.access.services import access_grant, access_revoke
-from kinga.accounts.models import User
+from kinga.accounts.models import Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import OPEN_STATUSES, Case
@@ -161,7 +161,26 @@ def subject_request_identity_checked(
         update_fields=["identity_check", "identity_checked_at", "identity_checked_by", "status"]
     )
     ends_at = request.due_at + ACCESS_AFTER_DEADLINE
-    for matter in person_matters(request.person_id):
+    matters = person_matters(request.person_id)
+    # Like break-glass, the opening is told at once to those who oversee each case: a
+    # request invented to read a child's file does not go unseen.
+    case_ids = [matter.id for matter in matters if matter.type == MatterType.CASE]
+    for case in Case.objects.filter(pk__in=case_ids).select_related("owning_agency"):
+        overseers = User.objects.filter(
+            is_active=True, agency_id=case.owning_agency_id, roles__role=Role.SUPERVISOR
+        ).distinct()
+        notify(
+            recipients=overseers,
+            message=gettext_noop(
+                "The data protection officer opened case %(code)s to answer a data "
+                "subject's request (%(request)s)."
+            ),
+            values={"code": case.code, "request": request.code},
+            link=reverse("access:trail", args=["case", case.pk]),
+            kind="subject_request_access",
+            actor=actor,
+        )
+    for matter in matters:
         access_grant(
             matter=matter,
             relation=Relation.SUBJECT_REQUEST,

@@ -1,8 +1,9 @@
 """The retention schedule's writes: periods, legal holds, and the run that applies them.
 
-`retention_run` is what `kinga retention run` and the worker call. Each record is done in its
-own (sub)transaction with its tombstone and its audit event, so a failure leaves that record
-as it was and the rest done; a record with a tombstone is never done twice.
+`retention_run` is what `kinga retention run` and the worker call. Records are done in
+batches, each in its own (sub)transaction with a tombstone and an audit event per record, so a
+failure leaves that batch as it was and the rest done; a record with a tombstone is never done
+twice.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ MATTER_RECORD_TYPE: dict[str, str] = {
     MatterType.REPORT.value: "intake.report",
     MatterType.INCIDENT.value: "justice.incident",
 }
+
+# Matters anonymised together, in one transaction (a savepoint inside the worker's task).
+BATCH = 100
 
 # Why a record due to expire is kept.
 HELD_LEGAL_HOLD = "legal_hold"
@@ -268,109 +272,131 @@ def kept_past_period(*, now: datetime.datetime) -> dict[str, int]:
     }
 
 
-def _person_needed(person_id: int, done: set[tuple[str, int]]) -> bool:
-    """Return whether a matter not anonymised (nor being anonymised) still needs the person."""
+def _people_needed(people: set[int], done: set[tuple[str, int]]) -> set[int]:
+    """Return those of the people a matter not anonymised (nor being anonymised) still needs."""
     # incidents are court records: the schedule never anonymises them, so whoever they
     # name stays named
-    if any(
-        model.objects.filter(person_id=person_id).exists()
-        for model in (PersonOfInterest, IncidentLead, Statement)
-    ):
-        return True
-    matters = {
-        (str(MatterType.CASE), int(case_id))
-        for case_id in Case.objects.filter(child_id=person_id).values_list("pk", flat=True)
-    }
-    matters |= {
-        (str(matter_type), int(matter_id))
-        for matter_type, matter_id in PersonLink.objects.filter(person_id=person_id).values_list(
-            "matter_type", "matter_id"
+    needed: set[int] = set()
+    for model in (PersonOfInterest, IncidentLead, Statement):
+        needed |= set(
+            model.objects.filter(person_id__in=people).values_list("person_id", flat=True)
         )
-    }
-    for matter_type, matter_id in matters - done:
-        record_type = MATTER_RECORD_TYPE.get(matter_type)
-        if (
-            record_type is None
-            or not Tombstone.objects.filter(
-                record_type=record_type, record_id=str(matter_id)
-            ).exists()
-        ):
-            return True
-    return False
+    matters_of: dict[int, set[tuple[str, int]]] = {}
+    for child_id, case_id in Case.objects.filter(child_id__in=people).values_list("child_id", "pk"):
+        matters_of.setdefault(child_id, set()).add((MatterType.CASE.value, case_id))
+    for person_id, matter_type, matter_id in PersonLink.objects.filter(
+        person_id__in=people
+    ).values_list("person_id", "matter_type", "matter_id"):
+        matters_of.setdefault(person_id, set()).add((str(matter_type), int(matter_id)))
+    elsewhere = {m for matters in matters_of.values() for m in matters} - done
+    gone: set[tuple[str, int]] = set()
+    for matter_type, record_type in MATTER_RECORD_TYPE.items():
+        ids = [str(i) for t, i in elsewhere if t == matter_type]
+        if ids:
+            gone |= {
+                (matter_type, int(record_id))
+                for record_id in Tombstone.objects.filter(
+                    record_type=record_type, record_id__in=ids
+                ).values_list("record_id", flat=True)
+            }
+    for person_id, matters in matters_of.items():
+        if (matters - done) - gone:
+            needed.add(person_id)
+    return needed
 
 
-def _person_anonymise(person_id: int, *, kind: Kind, run: RetentionRun) -> list[str]:
+def _people_anonymise(people: set[int], *, kind: Kind, run: RetentionRun) -> None:
     fields = identity_fields(Person)
-    Person.objects.filter(pk=person_id).update(**{field.name: emptied(field) for field in fields})
-    PersonIdentifier.objects.filter(person_id=person_id).delete()
-    PersonNameToken.objects.filter(person_id=person_id).delete()
+    Person.objects.filter(pk__in=people).update(**{field.name: emptied(field) for field in fields})
+    PersonIdentifier.objects.filter(person_id__in=people).delete()
+    PersonNameToken.objects.filter(person_id__in=people).delete()
     removed = [f"people.person.{field.name}" for field in fields] + [
         "people.personidentifier",
         "people.personnametoken",
     ]
-    Tombstone.objects.create(
-        kind=kind.key,
-        record_type="people.person",
-        record_id=str(person_id),
-        action=RetentionAction.ANONYMISE,
-        fields=removed,
-        run=run,
+    Tombstone.objects.bulk_create(
+        [
+            Tombstone(
+                kind=kind.key,
+                record_type="people.person",
+                record_id=str(person_id),
+                action=RetentionAction.ANONYMISE,
+                fields=removed,
+                run=run,
+            )
+            for person_id in sorted(people)
+        ]
     )
-    return removed
 
 
-def _matter_anonymise(kind: Kind, matter_id: int, run: RetentionRun) -> None:
-    """Empty the identity and free text of every record in the matter; keep its figures."""
+def _matters_anonymise(kind: Kind, matter_ids: list[int], run: RetentionRun) -> None:
+    """Empty the identity and free text of every record in these matters; keep their figures.
+
+    One UPDATE per kind of record for the whole batch; a tombstone and an audit event per
+    matter; the people on them anonymised when no other live matter needs them.
+    """
     removed: list[str] = []
     for model, field_name in matter_models(kind.matter_type):
         fields = identity_fields(model)
         if not fields:
             continue
-        changed = model._default_manager.filter(**{field_name: matter_id}).update(
+        model._default_manager.filter(**{f"{field_name}__in": matter_ids}).update(
             **{field.name: emptied(field) for field in fields}
         )
-        if changed:
-            removed.extend(f"{model._meta.label_lower}.{field.name}" for field in fields)
-    Tombstone.objects.create(
-        kind=kind.key,
-        record_type=kind.record_type,
-        record_id=str(matter_id),
-        matter_type=kind.matter_type,
-        matter_id=matter_id,
-        action=RetentionAction.ANONYMISE,
-        fields=sorted(set(removed)),
-        run=run,
+        removed.extend(f"{model._meta.label_lower}.{field.name}" for field in fields)
+    removed = sorted(set(removed))
+    Tombstone.objects.bulk_create(
+        [
+            Tombstone(
+                kind=kind.key,
+                record_type=kind.record_type,
+                record_id=str(matter_id),
+                matter_type=kind.matter_type,
+                matter_id=matter_id,
+                action=RetentionAction.ANONYMISE,
+                fields=removed,
+                run=run,
+            )
+            for matter_id in matter_ids
+        ]
     )
-    people = set(
-        PersonLink.objects.filter(matter_type=kind.matter_type, matter_id=matter_id).values_list(
-            "person_id", flat=True
-        )
-    )
+    people_of: dict[int, set[int]] = {matter_id: set() for matter_id in matter_ids}
+    for matter_id, person_id in PersonLink.objects.filter(
+        matter_type=kind.matter_type, matter_id__in=matter_ids
+    ).values_list("matter_id", "person_id"):
+        people_of[int(matter_id)].add(person_id)
     if kind.matter_type == MatterType.CASE:
-        people |= set(Case.objects.filter(pk=matter_id).values_list("child_id", flat=True))
-    done = {(str(kind.matter_type), matter_id)}
-    anonymised_people = 0
-    for person_id in sorted(people):
-        already = Tombstone.objects.filter(record_type="people.person", record_id=str(person_id))
-        if already.exists() or _person_needed(person_id, done):
-            continue
-        _person_anonymise(person_id, kind=kind, run=run)
-        anonymised_people += 1
-    audit_record(
-        action=AuditAction.CHANGE,
-        actor=None,
-        record_type=kind.record_type,
-        record_id=matter_id,
-        matter_type=kind.matter_type,
-        matter_id=matter_id,
-        fields=sorted(set(removed)),
-        detail={
-            "retention": RetentionAction.ANONYMISE,
-            "kind": kind.key,
-            "run": run.pk,
-            "people": anonymised_people,
-        },
-    )
+        for case_id, child_id in Case.objects.filter(pk__in=matter_ids).values_list(
+            "pk", "child_id"
+        ):
+            people_of[case_id].add(child_id)
+    people = {p for group in people_of.values() for p in group}
+    people -= {
+        int(pk)
+        for pk in Tombstone.objects.filter(
+            record_type="people.person", record_id__in=[str(p) for p in people]
+        ).values_list("record_id", flat=True)
+    }
+    done = {(str(kind.matter_type), matter_id) for matter_id in matter_ids}
+    erase = people - _people_needed(people, done) if people else set()
+    if erase:
+        _people_anonymise(erase, kind=kind, run=run)
+    for matter_id in matter_ids:
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=None,
+            record_type=kind.record_type,
+            record_id=matter_id,
+            matter_type=kind.matter_type,
+            matter_id=matter_id,
+            fields=removed,
+            detail={
+                "retention": RetentionAction.ANONYMISE,
+                "kind": kind.key,
+                "run": run.pk,
+                "people": len(people_of[matter_id] & erase),
+            },
+        )
 
 
 def _record_delete(kind: Kind, record_id: int, run: RetentionRun) -> None:
@@ -401,8 +427,8 @@ def retention_run(
     """Apply the schedule: anonymise or delete each record whose period ran, unless held.
 
     With `dry_run`, change nothing and write nothing: return what would happen. Otherwise
-    each record is done in its own transaction (a savepoint inside the worker's task) with
-    its tombstone and its audit event; return the plan and the run.
+    matters are done by batches of `BATCH`, each in its own transaction (a savepoint inside
+    the worker's task), with a tombstone and an audit event per record; return the plan and the run.
     """
     now = now or timezone.now()
     plan = retention_plan(now=now)
@@ -411,18 +437,30 @@ def retention_run(
         return plan, None
     run = RetentionRun.objects.create(started_at=now, dry_run=False)
     counts: dict[str, dict[str, int]] = {}
+    batches: dict[str, list[int]] = {}
     for item in plan:
         tally = counts.setdefault(item.kind.key, {"due": 0, "held": 0, "done": 0})
         tally["due"] += 1
         if item.held:
             tally["held"] += 1
             continue
-        with transaction.atomic():
-            if item.kind.action == RetentionAction.DELETE:
+        if item.kind.action == RetentionAction.DELETE:
+            with transaction.atomic():
                 _record_delete(item.kind, item.record_id, run)
-            else:
-                _matter_anonymise(item.kind, item.record_id, run)
-        tally["done"] += 1
+            tally["done"] += 1
+            continue
+        batch = batches.setdefault(item.kind.key, [])
+        batch.append(item.record_id)
+        if len(batch) >= BATCH:
+            with transaction.atomic():
+                _matters_anonymise(item.kind, batch, run)
+            tally["done"] += len(batch)
+            batches[item.kind.key] = []
+    for key, batch in batches.items():
+        if batch:
+            with transaction.atomic():
+                _matters_anonymise(KINDS_BY_KEY[key], batch, run)
+            counts[key]["done"] += len(batch)
     run.counts = counts
     run.finished_at = timezone.now()
     run.save(update_fields=["counts", "finished_at"])

@@ -254,3 +254,20 @@ def test_the_pdf_is_well_formed() -> None:
         assert document[offset:].startswith(f"{number} 0 obj".encode())
     pages = int(re.search(rb"/Count (\d+)", document).group(1))  # type: ignore[union-attr]
     assert pages == 8  # 80 short lines and 80 long ones wrapped in four: 400 lines, 8 pages
+
+
+@pytest.mark.django_db
+def test_opening_a_childs_file_for_a_request_is_told_to_its_supervisors(personas, officer) -> None:
+    from kinga.accounts.services import APPROVED_ROLES
+    from kinga.notifications.models import Notification
+
+    case = open_case(personas)
+    request = _request(officer, case)
+    services.subject_request_identity_checked(actor=officer, request=request, check="national_id")
+    told = Notification.objects.filter(kind="subject_request_access")
+    assert list(told.values_list("recipient", flat=True)) == [personas.supervisor.pk]
+    assert told.get().values["code"] == case.code
+    # nobody becomes an officer on one administrator's word, nor holds both roles
+    from kinga.accounts.models import Role
+
+    assert Role.DATA_PROTECTION_OFFICER in APPROVED_ROLES
