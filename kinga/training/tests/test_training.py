@@ -430,3 +430,18 @@ def test_another_course_and_sessions_are_separate(training: Training) -> None:
     course = make_course(training.p, title="Child-friendly courts")
     session = make_session(training.p, course, audiences=[Audience.JUDICIAL])
     assert session.course == course and not session.joint
+
+
+def test_names_on_the_session_page_are_escaped(training: Training, client_for: ClientFor) -> None:
+    p = training.p
+    services.participant_add(
+        actor=p.trainer,
+        session=training.session,
+        name='<script>alert("x")</script>',
+        agency_name="<b>Bad & co</b>",
+        audience=Audience.POLICE,
+    )
+    body = client_for(p.trainer).get(reverse("training:session", args=[training.session.pk]))
+    text = body.content.decode()
+    assert "<script>alert" not in text and "&lt;script&gt;alert(&quot;x&quot;)" in text
+    assert "&lt;b&gt;Bad &amp; co&lt;/b&gt;" in text
