@@ -302,6 +302,40 @@ def certificate_verify(*, code: str) -> Verification:
     )
 
 
+@dataclass(frozen=True)
+class TrainingSummary:
+    sessions: int
+    joint_sessions: int
+    participants: int
+    sat_both: int
+    pre_only: int
+    certificates: int
+
+
+def training_summary(*, viewer: Viewer, since: dt.date) -> TrainingSummary:
+    """Return the trainer's figures for the sessions that began since the date (counts)."""
+    _require_trainer(viewer, record_type="training.session")
+    sessions = TrainingSession.objects.filter(starts_on__gte=since).aggregate(
+        total=Count("pk"), joint=Count("pk", filter=Q(joint=True))
+    )
+    people = Participant.objects.filter(session__starts_on__gte=since).aggregate(
+        total=Count("pk"),
+        both=Count("pk", filter=Q(pre_score__isnull=False, post_score__isnull=False)),
+        pre_only=Count("pk", filter=Q(pre_score__isnull=False, post_score__isnull=True)),
+    )
+    certificates = Certificate.objects.filter(
+        revoked_at__isnull=True, participant__session__starts_on__gte=since
+    ).count()
+    return TrainingSummary(
+        sessions=sessions["total"],
+        joint_sessions=sessions["joint"],
+        participants=people["total"],
+        sat_both=people["both"],
+        pre_only=people["pre_only"],
+        certificates=certificates,
+    )
+
+
 def home_work(*, viewer: User, today: dt.date) -> list[WorkCount]:
     """Return a trainer's training work: sessions running or coming in the next 30 days,
     and participants of past sessions still without a post-test score."""
@@ -366,6 +400,10 @@ class CountyCoverage:
     joint_sessions: int
     by_audience: dict[str, int]
     people: int
+
+    def counts(self) -> list[int]:
+        """Return the people trained of each kind, in the order of `Audience`."""
+        return [self.by_audience.get(str(value), 0) for value in Audience.values]
 
 
 @dataclass
