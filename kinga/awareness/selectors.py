@@ -71,6 +71,8 @@ class CampaignPage:
     reach: int
     reports_with_code: Figure
     reports_by_channel: list[tuple[str, Figure]]
+    # a channel below K would be given away by the total less the others: none is shown
+    by_channel_withheld: bool = False
 
 
 def campaign_page(*, viewer: Viewer, campaign_id: int) -> CampaignPage:
@@ -91,12 +93,14 @@ def campaign_page(*, viewer: Viewer, campaign_id: int) -> CampaignPage:
         ):
             by_channel.append((str(channel), Figure(count)))
             total += count
+    withheld = any(figure.suppressed for _channel, figure in by_channel) and len(by_channel) > 1
     return CampaignPage(
         campaign=campaign,
         events=events,
         reach=sum(event.estimated_reach for event in events),
         reports_with_code=Figure(total),
-        reports_by_channel=by_channel,
+        reports_by_channel=[] if withheld else by_channel,
+        by_channel_withheld=withheld,
     )
 
 

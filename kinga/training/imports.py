@@ -32,6 +32,7 @@ from kinga.training.models import AUDIENCE_OF_AGENCY_KIND, Audience, Participant
 
 MAX_BYTES = 2_000_000
 MAX_ROWS = 2000
+MAX_COLUMNS = 80
 
 HEADINGS = {
     "username": ("username", "kinga username", "user", "jina la mtumiaji"),
@@ -80,7 +81,16 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
         raise SheetError(_("This is not an XLSX workbook that can be read.")) from error
     try:
         sheet = book.worksheets[0]
-        return [[_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+        rows = []
+        # Read no further than the limit (and no wider than any sheet of ours): a workbook
+        # is compressed, so its size on upload says little about what it unpacks to.
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            rows.append([_text(cell) for cell in row])
+            if len(rows) > MAX_ROWS + 1:
+                raise SheetError(
+                    _("The file has more than %(max)s rows; split it.") % {"max": MAX_ROWS}
+                )
+        return rows
     finally:
         book.close()
 

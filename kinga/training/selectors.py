@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from kinga.access.policy import can_do, deny
@@ -147,7 +148,7 @@ class ParticipantRow:
     participant: Participant
     name: str
     agency: str
-    present: set[dt.date]
+    days_present: int
     gain: Gain
     certificate_id: int | None
     certificate_blocked: str
@@ -174,8 +175,8 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
     """Return a session with every participant, their days, scores, gains and certificate.
 
     A fixed number of queries whatever the size of the list: the session, its participants
-    (with their user and agency), their attendance and their live certificates (as values,
-    not models). One audit event names the list that was shown.
+    (with their user, agency, days present and live certificate). One audit event names the
+    list that was shown.
     """
     _require_trainer(viewer, record_type="training.session", record_id=session_id)
     session = (
@@ -183,19 +184,28 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
     )
     if session is None:
         raise deny(viewer, record_type="training.session", record_id=session_id)
-    participants = list(
-        Participant.objects.filter(session=session).select_related("user", "agency").order_by("pk")
+    # One query: each participant with the number of days present and the live certificate,
+    # as subqueries (no model per attendance row, no query per participant).
+    days_present = (
+        Attendance.objects.filter(participant=OuterRef("pk"))
+        .order_by()
+        .values("participant")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-    # Attendance and live certificates as plain values, in one query each: no model per row.
-    present_by: dict[int, set[dt.date]] = {}
-    for participant_id, day in Attendance.objects.filter(
-        participant__session_id=session.pk
-    ).values_list("participant_id", "day"):
-        present_by.setdefault(participant_id, set()).add(day)
-    certificate_of = dict(
-        Certificate.objects.filter(
-            participant__session_id=session.pk, revoked_at__isnull=True
-        ).values_list("participant_id", "pk")
+    live_certificate = (
+        Certificate.objects.filter(participant=OuterRef("pk"), revoked_at__isnull=True)
+        .order_by()
+        .values("pk")[:1]
+    )
+    participants = list(
+        Participant.objects.filter(session=session)
+        .select_related("user", "agency")
+        .annotate(
+            days_present=Coalesce(Subquery(days_present), 0),
+            live_certificate=Subquery(live_certificate),
+        )
+        .order_by("pk")
     )
     days = session.days()
     maximum = session.course.test_max_score
@@ -207,8 +217,8 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
     rows = []
     for participant in participants:
         participant.session = session  # already loaded: no query per row
-        present = present_by.get(participant.pk, set())
-        certificate_id = certificate_of.get(participant.pk)
+        present: int = participant.days_present
+        certificate_id: int | None = participant.live_certificate
         rows.append(
             ParticipantRow(
                 participant=participant,
@@ -216,12 +226,12 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
                 agency=participant.agency.name
                 if participant.agency is not None
                 else participant.agency_name,
-                present=present,
+                days_present=present,
                 gain=participant_gain(participant.pre_score, participant.post_score, maximum),
                 certificate_id=certificate_id,
                 certificate_blocked=""
                 if certificate_id is not None
-                else participant.certificate_blocked(len(present)),
+                else participant.certificate_blocked(present),
                 record_url=links["participant_record"] % participant.pk,
                 issue_url=links["certificate_issue"] % participant.pk,
                 pdf_url=pdf_link % certificate_id if certificate_id else "",
@@ -292,6 +302,40 @@ def certificate_verify(*, code: str) -> Verification:
     )
 
 
+@dataclass(frozen=True)
+class TrainingSummary:
+    sessions: int
+    joint_sessions: int
+    participants: int
+    sat_both: int
+    pre_only: int
+    certificates: int
+
+
+def training_summary(*, viewer: Viewer, since: dt.date) -> TrainingSummary:
+    """Return the trainer's figures for the sessions that began since the date (counts)."""
+    _require_trainer(viewer, record_type="training.session")
+    sessions = TrainingSession.objects.filter(starts_on__gte=since).aggregate(
+        total=Count("pk"), joint=Count("pk", filter=Q(joint=True))
+    )
+    people = Participant.objects.filter(session__starts_on__gte=since).aggregate(
+        total=Count("pk"),
+        both=Count("pk", filter=Q(pre_score__isnull=False, post_score__isnull=False)),
+        pre_only=Count("pk", filter=Q(pre_score__isnull=False, post_score__isnull=True)),
+    )
+    certificates = Certificate.objects.filter(
+        revoked_at__isnull=True, participant__session__starts_on__gte=since
+    ).count()
+    return TrainingSummary(
+        sessions=sessions["total"],
+        joint_sessions=sessions["joint"],
+        participants=people["total"],
+        sat_both=people["both"],
+        pre_only=people["pre_only"],
+        certificates=certificates,
+    )
+
+
 def home_work(*, viewer: User, today: dt.date) -> list[WorkCount]:
     """Return a trainer's training work: sessions running or coming in the next 30 days,
     and participants of past sessions still without a post-test score."""
@@ -356,6 +400,10 @@ class CountyCoverage:
     joint_sessions: int
     by_audience: dict[str, int]
     people: int
+
+    def counts(self) -> list[int]:
+        """Return the people trained of each kind, in the order of `Audience`."""
+        return [self.by_audience.get(str(value), 0) for value in Audience.values]
 
 
 @dataclass

@@ -4,6 +4,7 @@ anyone else gets the audited 404) and each form calls one service."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 from django.contrib import messages
@@ -59,10 +60,15 @@ def sessions(request: HttpRequest) -> HttpResponse:
     """The trainer's dashboard: every session, newest first, and the courses."""
     viewer = _viewer(request)
     rows = selectors.sessions_for(viewer=viewer)[:200]
+    since = timezone.localdate() - dt.timedelta(days=365)
     return render(
         request,
         "training/sessions.html",
-        {"sessions": rows, "courses": selectors.courses_for(viewer=viewer)},
+        {
+            "sessions": rows,
+            "courses": selectors.courses_for(viewer=viewer),
+            "summary": selectors.training_summary(viewer=viewer, since=since),
+        },
     )
 
 

@@ -112,7 +112,17 @@ def test_reports_carrying_the_code_count_as_the_campaigns_with_small_counts_supp
     _report()
     page = selectors.campaign_page(viewer=personas.analyst, campaign_id=campaign.pk)
     assert page.reports_with_code.value == 8 and str(page.reports_with_code) == "8"
-    assert dict((c, str(f)) for c, f in page.reports_by_channel) == {"web": "6", "sms": "<5"}
+    # 8 in all and 6 by web would give the 2 by SMS away: no channel is shown
+    assert page.by_channel_withheld and page.reports_by_channel == []
+    for _ in range(3):
+        _report(campaign_code="PWANI24", channel=Channel.SMS)
+    page = selectors.campaign_page(viewer=personas.analyst, campaign_id=campaign.pk)
+    assert dict((c, str(f)) for c, f in page.reports_by_channel) == {"web": "6", "sms": "5"}
+    assert not page.by_channel_withheld
+    _report(campaign_code="SMALL1")
+    small = _campaign(personas, code="SMALL1")
+    page = selectors.campaign_page(viewer=personas.analyst, campaign_id=small.pk)
+    assert str(page.reports_with_code) == "<5"
 
 
 def test_a_campaign_code_must_be_unique_and_well_formed(personas: Personas) -> None:

@@ -173,3 +173,18 @@ def test_the_import_pages_preview_and_confirm(training: Training, client_for) ->
             .status_code
             == 404
         )
+
+
+def test_an_xlsx_sheet_is_read_no_further_than_the_row_limit(training: Training) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Pre"])
+    for number in range(2_001):
+        sheet.append([f"Person {number}", 5])
+    data = io.BytesIO()
+    book.save(data)
+    with pytest.raises(ValidationError, match="more than 2000 rows"):
+        _upload(training, data.getvalue(), filename="big.xlsx")
+    assert not ImportBatch.objects.exists()

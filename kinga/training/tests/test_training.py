@@ -430,3 +430,40 @@ def test_another_course_and_sessions_are_separate(training: Training) -> None:
     course = make_course(training.p, title="Child-friendly courts")
     session = make_session(training.p, course, audiences=[Audience.JUDICIAL])
     assert session.course == course and not session.joint
+
+
+def test_names_on_the_session_page_are_escaped(training: Training, client_for: ClientFor) -> None:
+    p = training.p
+    services.participant_add(
+        actor=p.trainer,
+        session=training.session,
+        name='<script>alert("x")</script>',
+        agency_name="<b>Bad & co</b>",
+        audience=Audience.POLICE,
+    )
+    body = client_for(p.trainer).get(reverse("training:session", args=[training.session.pk]))
+    text = body.content.decode()
+    assert "<script>alert" not in text and "&lt;script&gt;alert(&quot;x&quot;)" in text
+    assert "&lt;b&gt;Bad &amp; co&lt;/b&gt;" in text
+
+
+def test_the_trainers_dashboard_counts_the_last_twelve_months(
+    training: Training, client_for: ClientFor
+) -> None:
+    p = training.p
+    both = services.participant_add(actor=p.trainer, session=training.session, user=p.prosecutor)
+    _record(training, both, days=3, pre=10, post=14)
+    services.certificate_issue(actor=p.trainer, participant=both)
+    pre_only = services.participant_add(
+        actor=p.trainer, session=training.session, user=p.investigator
+    )
+    _record(training, pre_only, days=3, pre=10, post=None)
+    make_session(p, training.course, audiences=[Audience.POLICE])
+    summary = selectors.training_summary(
+        viewer=p.trainer, since=training.session.starts_on - dt.timedelta(days=1)
+    )
+    assert (summary.sessions, summary.joint_sessions) == (2, 1)
+    assert (summary.participants, summary.sat_both, summary.pre_only) == (2, 1, 1)
+    assert summary.certificates == 1
+    body = client_for(p.trainer).get(reverse("training:sessions")).content.decode()
+    assert '<span class="figure">1</span> <span class="what">never sat the post-test' in body
