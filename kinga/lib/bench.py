@@ -29,6 +29,7 @@ BENCH_MODULES = [
     "kinga.cases.bench",
     "kinga.directory.bench",
     "kinga.justice.bench",
+    "kinga.insights.bench",
 ]
 
 
