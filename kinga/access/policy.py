@@ -289,6 +289,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "map": "programme",
         "export": "programme",
         "ctdc": "programme",
+        "report": "programme",
     },
     Role.SUPERVISOR: {
         "funnel": "county",
@@ -298,6 +299,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "reporting": "county",
         "map": "county",
         "export": "county",
+        "report": "county",
     },
 }
 COUNTING_SCOPES = ("programme", "county")

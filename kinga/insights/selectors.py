@@ -404,6 +404,14 @@ def _median_shown(value: float | None, key: str, hidden: frozenset[str]) -> floa
 def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
     """Return the report-to-verdict funnel the viewer may count, audited."""
     filters = scoped_filters(viewer, "funnel", filters)
+    result = funnel_of(filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
+    return result
+
+
+def funnel_of(filters: Filters) -> Funnel:
+    """Return the suppressed funnel of filters already narrowed to a scope (no audit)."""
     cohort = reports_in(filters)
     k = k_threshold()
     counts = funnel_counts(cohort)
@@ -414,8 +422,6 @@ def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
         for step in result.steps:
             step.median_days = None
     result.ignored = _ignored(filters, REPORT_IGNORES)
-    if audit:
-        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
     return result
 
 
@@ -645,9 +651,16 @@ def _grouped_places(
 def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:
     """Return the map of the measure by ward or sub-county, suppressed within each
     sub-county, county and the whole (the places not given form their own hidden cell)."""
+    filters = scoped_filters(viewer, "map", filters)
+    result = hotspots_of(filters, measure=measure, level=level)
+    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
+    return result
+
+
+def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
+    """Return the suppressed map of filters already narrowed to a scope (no audit)."""
     from kinga.places.models import County, SubCounty, Ward
 
-    filters = scoped_filters(viewer, "map", filters)
     measure = measure if measure in MAP_MEASURES else "reports"
     level = level if level in MAP_LEVELS else "ward"
     grouped = _grouped_places(filters, measure)
@@ -728,7 +741,6 @@ def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -
                 ("exploitation", _("type of exploitation")),
             ),
         )
-    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
     return HotspotMap(
         measure=measure,
         level=level,

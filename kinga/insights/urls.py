@@ -12,6 +12,13 @@ urlpatterns = [
     path("reporting/", views.reporting, name="reporting"),
     path("referrals/", views.referrals, name="referrals"),
     path("map/", views.hotspots, name="map"),
+    path("report/", views.monthly_report_page, name="report"),
+    path("report/pdf", views.monthly_report, name="report_pdf"),
+    path(
+        "report/<str:month>/<slug:language>.pdf",
+        views.monthly_report_stored,
+        name="report_stored",
+    ),
     path("export/", views.export_list, name="export"),
     path("export/ctdc.csv", views.export_ctdc, name="export_ctdc"),
     path("export/<slug:figure>.<slug:fmt>", views.export_figure, name="export_figure"),
