@@ -756,3 +756,45 @@ def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
         unplaced=Cell(None if unplaced_hidden else sum(values[key] for key in unplaced_keys)),
         ignored=ignored,
     )
+
+
+# --- survivors: the cases opened in the period, by risk and where they stand -------------------
+
+CASE_IGNORES = (
+    ("sub_county_id", _("sub-county (a case is counted by its county)")),
+    ("ward_id", _("ward (a case is counted by its county)")),
+    ("exploitation", _("type of exploitation")),
+)
+
+
+def cases_by_risk_and_status(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
+    """Return the cases opened in the period by risk level (rows) and status now (columns)."""
+    from kinga.cases.models import CaseStatus, RiskLevel
+
+    filters = scoped_filters(viewer, "survivors", filters)
+    rows = Case.objects.filter(
+        opened_at__gte=_since(filters.start), opened_at__lt=_until(filters.end)
+    )
+    if filters.county_id is not None:
+        rows = rows.filter(county_id=filters.county_id)
+    if filters.agency_id is not None:
+        rows = rows.filter(owning_agency_id=filters.agency_id)
+    if filters.age_band:
+        rows = rows.filter(child__age_band=filters.age_band)
+    if filters.sex:
+        rows = rows.filter(child__sex=filters.sex)
+    grouped = rows.values_list("risk_level", "status").order_by().annotate(n=Count("pk"))
+    counts = {(str(risk), str(status)): n for risk, status, n in grouped}
+    table = table_build(
+        key="cases_by_risk_and_status",
+        title=_("Cases opened in the period, by risk and where they stand now"),
+        row_heading=_("Risk level"),
+        rows=list(RiskLevel.choices),
+        columns=list(CaseStatus.choices),
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, CASE_IGNORES),
+    )
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="survivors", filters=filters)
+    return table

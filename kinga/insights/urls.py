@@ -12,6 +12,7 @@ urlpatterns = [
     path("reporting/", views.reporting, name="reporting"),
     path("referrals/", views.referrals, name="referrals"),
     path("map/", views.hotspots, name="map"),
+    path("survivors/", views.survivors, name="survivors"),
     path("report/", views.monthly_report_page, name="report"),
     path("report/pdf", views.monthly_report, name="report_pdf"),
     path(

@@ -159,6 +159,20 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     return _page(request, "map", "insights/map.html", build)
 
 
+@login_required
+def survivors(request: HttpRequest) -> HttpResponse:
+    """Cases opened in the period by risk and by where they stand now."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        table = selectors.cases_by_risk_and_status(viewer=viewer, filters=filters)
+        chart = charts.bars(
+            [(label, table.cell(code, "")) for code, label in table.rows], title=str(table.title)
+        )
+        return {"tables": [(table, chart)]}
+
+    return _page(request, "survivors", "insights/tables.html", build)
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 # figure -> (the dashboard it belongs to, its rows given the viewer and filters)
@@ -173,6 +187,12 @@ FIGURES: dict[str, tuple[str, Any]] = {
         "reporting",
         lambda viewer, filters: exports.table_rows(
             selectors.reports_by_channel(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+    "cases_by_risk_and_status": (
+        "survivors",
+        lambda viewer, filters: exports.table_rows(
+            selectors.cases_by_risk_and_status(viewer=viewer, filters=filters, audit=False)
         ),
     ),
     "referrals_by_provider": (
