@@ -346,6 +346,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "map": "programme",
         "export": "programme",
         "ctdc": "programme",
+        "report": "programme",
     },
     Role.SUPERVISOR: {
         "funnel": "county",
@@ -355,6 +356,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "reporting": "county",
         "map": "county",
         "export": "county",
+        "report": "county",
     },
 }
 COUNTING_SCOPES = ("programme", "county")

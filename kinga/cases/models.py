@@ -166,6 +166,8 @@ class Case(models.Model):
             models.Index(fields=["-opened_at"], name="cases_case_opened"),
             # search before create: the cases of a person
             models.Index(fields=["child", "status"], name="cases_case_child"),
+            # insights: the funnel's step from a report to the case opened from it
+            models.Index(fields=["source_report_id"], name="cases_case_source_report"),
         ]
 
     def __str__(self) -> str:

@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class InsightsConfig(AppConfig):
     name = "kinga.insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        # Importing the report registers the monthly reports job (`@periodic`) in every
+        # process, the worker's included.
+        from kinga.insights import report  # noqa: F401

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Aggregate, Expression, F, FloatField, Func, QuerySet
+from django.db.models.expressions import Combinable
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -18,7 +19,7 @@ class DaysBetween(Func):
 
     output_field = FloatField()
 
-    def __init__(self, later: str | Expression, earlier: str | Expression) -> None:
+    def __init__(self, later: str | Combinable, earlier: str | Combinable) -> None:
         super().__init__(
             F(later) if isinstance(later, str) else later,
             F(earlier) if isinstance(earlier, str) else earlier,

@@ -17,8 +17,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +38,6 @@ from kinga.justice.models import (
     CountOutcomeKind,
     FileSubmission,
     Incident,
-    IncidentChild,
     Investigation,
     Prosecution,
 )
@@ -281,108 +279,92 @@ FUNNEL_STEPS: list[tuple[str, Label, Label]] = [
 JUSTICE_STEPS = ("incidents", "investigations", "files", "charged", "judgment", "conviction")
 
 
-def _reaching(incidents: QuerySet[Incident]) -> Q:
-    """Return the reports an incident in the set came from, directly or through a case."""
-    return Q(pk__in=incidents.filter(source_report__isnull=False).values("source_report_id")) | Q(
-        pk__in=IncidentChild.objects.filter(incident__in=incidents.values("pk")).values(
-            "case__source_report_id"
-        )
-    )
-
-
 def funnel_counts(cohort: QuerySet[Report]) -> dict[str, int]:
-    """Return how many reports of the cohort reached each step: one aggregate statement."""
-    incidents = Incident.objects.all()
-    investigated = incidents.filter(pk__in=Investigation.objects.values("incident_id"))
-    filed = incidents.filter(pk__in=FileSubmission.objects.values("incident_id"))
-    charged = incidents.filter(
-        pk__in=ChargeDecision.objects.filter(decision=ChargeDecisionKind.CHARGE).values(
-            "incident_id"
-        )
-    )
-    judged = incidents.filter(
-        pk__in=CountOutcome.objects.exclude(outcome=CountOutcomeKind.WITHDRAWN).values(
-            "incident_id"
-        )
-    )
-    convicted = incidents.filter(
-        pk__in=CountOutcome.objects.filter(outcome__in=CONVICTIONS).values("incident_id")
-    )
+    """Return how many reports of the cohort reached each step.
+
+    A report reaches the case step when a case was opened from it, and the justice steps
+    through the incident opened on it (a report opens at most one: `source_report` is
+    unique, so counting those incidents counts the reports). Two aggregate statements: the
+    report steps over the cohort, the justice steps over the cohort's incidents, each
+    narrowed to the cohort by an index (cases_case_source_report, the incident's unique
+    source_report) instead of walking every incident ever opened.
+    """
+    ids = cohort.values("pk")
     result: dict[str, int] = cohort.aggregate(
         reports=Count("pk"),
         triaged=Count("pk", filter=Q(decided_at__isnull=False)),
         cases=Count(
             "pk",
             filter=Q(
-                pk__in=Case.objects.filter(source_report_id__isnull=False).values(
-                    "source_report_id"
+                pk__in=Case.objects.filter(source_report_id__in=ids).values("source_report_id")
+            ),
+        ),
+    )
+    justice = Incident.objects.filter(source_report__in=ids).aggregate(
+        incidents=Count("pk"),
+        investigations=Count("pk", filter=Q(pk__in=Investigation.objects.values("incident_id"))),
+        files=Count("pk", filter=Q(pk__in=FileSubmission.objects.values("incident_id"))),
+        charged=Count(
+            "pk",
+            filter=Q(
+                pk__in=ChargeDecision.objects.filter(decision=ChargeDecisionKind.CHARGE).values(
+                    "incident_id"
                 )
             ),
         ),
-        incidents=Count("pk", filter=_reaching(incidents)),
-        investigations=Count("pk", filter=_reaching(investigated)),
-        files=Count("pk", filter=_reaching(filed)),
-        charged=Count("pk", filter=_reaching(charged)),
-        judgment=Count("pk", filter=_reaching(judged)),
-        conviction=Count("pk", filter=_reaching(convicted)),
+        judgment=Count(
+            "pk",
+            filter=Q(
+                pk__in=CountOutcome.objects.exclude(outcome=CountOutcomeKind.WITHDRAWN).values(
+                    "incident_id"
+                )
+            ),
+        ),
+        conviction=Count(
+            "pk",
+            filter=Q(
+                pk__in=CountOutcome.objects.filter(outcome__in=CONVICTIONS).values("incident_id")
+            ),
+        ),
     )
+    result.update(justice)
     return result
 
 
 def funnel_medians(cohort: QuerySet[Report]) -> dict[str, float | None]:
     """Return the median days each step took, one statement per step."""
-    incidents = Incident.objects.filter(
-        Q(source_report__in=cohort.values("pk"))
-        | Q(
-            pk__in=IncidentChild.objects.filter(
-                case__source_report_id__in=cohort.values("pk")
-            ).values("incident_id")
-        )
-    )
-    cases = Case.objects.filter(source_report_id__in=cohort.values("pk"))
-    received = Report.objects.filter(pk=_outer("source_report_id")).values("received_at")[:1]
+    ids = cohort.values("pk")
+    incidents = Incident.objects.filter(source_report__in=ids).values("pk")
+    cases = Case.objects.filter(source_report_id__in=ids)
+    received = Report.objects.filter(pk=OuterRef("source_report_id")).values("received_at")[:1]
     return {
         "triaged": median(
             cohort.filter(decided_at__isnull=False), DaysBetween("decided_at", "received_at")
         ),
-        "cases": median(cases, DaysBetween("opened_at", _subquery(received))),
+        "cases": median(cases, DaysBetween("opened_at", Subquery(received))),
         "incidents": median(
-            incidents.filter(source_report__isnull=False),
+            Incident.objects.filter(source_report__in=ids),
             DaysBetween("opened_at", "source_report__received_at"),
         ),
         "investigations": median(
-            Investigation.objects.filter(incident__in=incidents.values("pk")),
+            Investigation.objects.filter(incident__in=incidents),
             DaysBetween("created_at", "incident__opened_at"),
         ),
         "files": median(
-            FileSubmission.objects.filter(incident__in=incidents.values("pk")),
+            FileSubmission.objects.filter(incident__in=incidents),
             DaysBetween("sent_at", "incident__opened_at"),
         ),
         "charged": median(
             ChargeDecision.objects.filter(
-                incident__in=incidents.values("pk"), decision=ChargeDecisionKind.CHARGE
+                incident__in=incidents, decision=ChargeDecisionKind.CHARGE
             ),
             DaysBetween("decided_at", "submission__sent_at"),
         ),
         "judgment": median(
-            Prosecution.objects.filter(
-                incident__in=incidents.values("pk"), concluded_on__isnull=False
-            ),
+            Prosecution.objects.filter(incident__in=incidents, concluded_on__isnull=False),
             DaysBetween("concluded_on", "filed_on"),
         ),
     }
-
-
-def _outer(name: str) -> Any:
-    from django.db.models import OuterRef
-
-    return OuterRef(name)
-
-
-def _subquery(queryset: QuerySet[Any]) -> Any:
-    from django.db.models import Subquery
-
-    return Subquery(queryset)
 
 
 def funnel_build(counts: dict[str, int], medians: dict[str, float | None], k: int) -> Funnel:
@@ -422,6 +404,14 @@ def _median_shown(value: float | None, key: str, hidden: frozenset[str]) -> floa
 def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
     """Return the report-to-verdict funnel the viewer may count, audited."""
     filters = scoped_filters(viewer, "funnel", filters)
+    result = funnel_of(filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
+    return result
+
+
+def funnel_of(filters: Filters) -> Funnel:
+    """Return the suppressed funnel of filters already narrowed to a scope (no audit)."""
     cohort = reports_in(filters)
     k = k_threshold()
     counts = funnel_counts(cohort)
@@ -432,8 +422,6 @@ def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
         for step in result.steps:
             step.median_days = None
     result.ignored = _ignored(filters, REPORT_IGNORES)
-    if audit:
-        dashboard_audit(viewer=viewer, dashboard="funnel", filters=filters)
     return result
 
 
@@ -449,28 +437,41 @@ def _months(filters: Filters) -> list[tuple[str, Label]]:
     return months
 
 
-def _month_code(value: datetime.date | datetime.datetime) -> str:
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return value.strftime("%Y-%m")
-
-
 def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
-    """Return the reports received month by month (rows) and channel (columns)."""
+    """Return the reports received month by month (rows) and channel (columns).
+
+    One statement: GROUP BY channel with a conditional count per month of the period
+    (the month's bounds in local time), so neither database calls a function per row.
+    """
     filters = scoped_filters(viewer, "reporting", filters)
+    months = _months(filters)
+    bounds = {
+        code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
+        for code, _label in months
+    }
     rows = (
         reports_in(filters)
-        .annotate(month=TruncMonth("received_at"))
-        .values("month", "channel")
+        .values("channel")
         .order_by()
-        .annotate(n=Count("pk"))
+        .annotate(
+            **{
+                f"m{code.replace('-', '_')}": Count(
+                    "pk", filter=Q(received_at__gte=start, received_at__lt=end)
+                )
+                for code, (start, end) in bounds.items()
+            }
+        )
     )
-    counts = {(_month_code(row["month"]), row["channel"]): row["n"] for row in rows}
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        values = dict(row)
+        for code in bounds:
+            counts[(code, str(values["channel"]))] = cast(int, values[f"m{code.replace('-', '_')}"])
     table = table_build(
         key="reports_by_channel",
         title=_("Reports by channel, month by month"),
         row_heading=_("Month"),
-        rows=_months(filters),
+        rows=months,
         columns=list(Channel.choices),
         counts=counts,
         k=k_threshold(),
@@ -479,6 +480,11 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     if audit:
         dashboard_audit(viewer=viewer, dashboard="reporting", filters=filters)
     return table
+
+
+def _month_end(code: str) -> datetime.datetime:
+    first = datetime.date.fromisoformat(f"{code}-01")
+    return _since((first + datetime.timedelta(days=32)).replace(day=1))
 
 
 # --- referrals ---------------------------------------------------------------------------------
@@ -645,9 +651,16 @@ def _grouped_places(
 def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:
     """Return the map of the measure by ward or sub-county, suppressed within each
     sub-county, county and the whole (the places not given form their own hidden cell)."""
+    filters = scoped_filters(viewer, "map", filters)
+    result = hotspots_of(filters, measure=measure, level=level)
+    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
+    return result
+
+
+def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
+    """Return the suppressed map of filters already narrowed to a scope (no audit)."""
     from kinga.places.models import County, SubCounty, Ward
 
-    filters = scoped_filters(viewer, "map", filters)
     measure = measure if measure in MAP_MEASURES else "reports"
     level = level if level in MAP_LEVELS else "ward"
     grouped = _grouped_places(filters, measure)
@@ -728,7 +741,6 @@ def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -
                 ("exploitation", _("type of exploitation")),
             ),
         )
-    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
     return HotspotMap(
         measure=measure,
         level=level,
@@ -744,3 +756,45 @@ def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -
         unplaced=Cell(None if unplaced_hidden else sum(values[key] for key in unplaced_keys)),
         ignored=ignored,
     )
+
+
+# --- survivors: the cases opened in the period, by risk and where they stand -------------------
+
+CASE_IGNORES = (
+    ("sub_county_id", _("sub-county (a case is counted by its county)")),
+    ("ward_id", _("ward (a case is counted by its county)")),
+    ("exploitation", _("type of exploitation")),
+)
+
+
+def cases_by_risk_and_status(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Table:
+    """Return the cases opened in the period by risk level (rows) and status now (columns)."""
+    from kinga.cases.models import CaseStatus, RiskLevel
+
+    filters = scoped_filters(viewer, "survivors", filters)
+    rows = Case.objects.filter(
+        opened_at__gte=_since(filters.start), opened_at__lt=_until(filters.end)
+    )
+    if filters.county_id is not None:
+        rows = rows.filter(county_id=filters.county_id)
+    if filters.agency_id is not None:
+        rows = rows.filter(owning_agency_id=filters.agency_id)
+    if filters.age_band:
+        rows = rows.filter(child__age_band=filters.age_band)
+    if filters.sex:
+        rows = rows.filter(child__sex=filters.sex)
+    grouped = rows.values_list("risk_level", "status").order_by().annotate(n=Count("pk"))
+    counts = {(str(risk), str(status)): n for risk, status, n in grouped}
+    table = table_build(
+        key="cases_by_risk_and_status",
+        title=_("Cases opened in the period, by risk and where they stand now"),
+        row_heading=_("Risk level"),
+        rows=list(RiskLevel.choices),
+        columns=list(CaseStatus.choices),
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, CASE_IGNORES),
+    )
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="survivors", filters=filters)
+    return table

@@ -6,6 +6,7 @@ touch a protected model.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
 from django.conf import settings
@@ -13,11 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access import policy
 from kinga.accounts.models import User
-from kinga.insights import charts, ctdc, exports, selectors
+from kinga.insights import charts, ctdc, exports, report, selectors
 from kinga.insights.forms import filter_form
 
 TITLES = {
@@ -29,6 +31,7 @@ TITLES = {
     "justice": _("Justice"),
     "map": _("Hotspot map"),
     "export": _("Exports"),
+    "report": _("Monthly report"),
 }
 
 
@@ -156,6 +159,20 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     return _page(request, "map", "insights/map.html", build)
 
 
+@login_required
+def survivors(request: HttpRequest) -> HttpResponse:
+    """Cases opened in the period by risk and by where they stand now."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        table = selectors.cases_by_risk_and_status(viewer=viewer, filters=filters)
+        chart = charts.bars(
+            [(label, table.cell(code, "")) for code, label in table.rows], title=str(table.title)
+        )
+        return {"tables": [(table, chart)]}
+
+    return _page(request, "survivors", "insights/tables.html", build)
+
+
 # --- exports ---------------------------------------------------------------------------------
 
 # figure -> (the dashboard it belongs to, its rows given the viewer and filters)
@@ -170,6 +187,12 @@ FIGURES: dict[str, tuple[str, Any]] = {
         "reporting",
         lambda viewer, filters: exports.table_rows(
             selectors.reports_by_channel(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+    "cases_by_risk_and_status": (
+        "survivors",
+        lambda viewer, filters: exports.table_rows(
+            selectors.cases_by_risk_and_status(viewer=viewer, filters=filters, audit=False)
         ),
     ),
     "referrals_by_provider": (
@@ -256,3 +279,95 @@ def export_ctdc(request: HttpRequest) -> HttpResponse:
         viewer=viewer, figure="ctdc", filters=None, fmt="csv", rows=len(built.rows)
     )
     return _attachment(ctdc.csv_of(built), name="kinga-ctdc.csv", content_type=CONTENT_TYPES["csv"])
+
+
+# --- the monthly report ----------------------------------------------------------------------
+
+
+def _month(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return None
+
+
+@login_required
+def monthly_report_page(request: HttpRequest) -> HttpResponse:
+    """Choose a month and a language; the worker's programme reports are listed too."""
+    viewer = _viewer(request)
+    scope = selectors.scope_require(viewer, "report")
+    today = timezone.localdate()
+    last = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    months = []
+    day = last
+    for _step in range(12):
+        months.append(day)
+        day = (day - datetime.timedelta(days=1)).replace(day=1)
+    stored = []
+    if scope == "programme":
+        stored = [
+            (month, language)
+            for month in months
+            for language in report.LANGUAGES
+            if report.report_path(month, language).exists()
+        ]
+    return render(
+        request,
+        "insights/report.html",
+        {
+            "dashboard": "report",
+            "title": TITLES["report"],
+            "tabs": _tabs(viewer),
+            "scope": scope,
+            "months": months,
+            "stored": stored,
+            "error": request.GET.get("error") == "month",
+        },
+    )
+
+
+@login_required
+def monthly_report(request: HttpRequest) -> HttpResponse:
+    """The month's report for the viewer's scope, as a PDF in the language asked; audited."""
+    viewer = _viewer(request)
+    scope = selectors.scope_require(viewer, "report")
+    month = _month(request.GET.get("month", ""))
+    language = request.GET.get("language", "en")
+    if month is None or month > timezone.localdate() or language not in report.LANGUAGES:
+        return redirect(f"{reverse('insights:report')}?error=month")
+    county_id = viewer.agency.county_id if scope == "county" and viewer.agency else None
+    filters = selectors.scoped_filters(viewer, "report", report.month_filters(month))
+    if county_id is not None and viewer.agency is not None:
+        label = str(viewer.agency.county)
+    else:
+        with translation.override(language):
+            label = str(_("Whole programme"))
+    content = report.monthly_report_pdf(filters=filters, scope_label=label, language=language)
+    selectors.export_audit(
+        viewer=viewer, figure="monthly_report", filters=filters, fmt="pdf", rows=1
+    )
+    return _attachment(
+        content,
+        name=f"kinga-report-{month:%Y-%m}-{language}.pdf",
+        content_type="application/pdf",
+    )
+
+
+@login_required
+def monthly_report_stored(request: HttpRequest, month: str, language: str) -> HttpResponse:
+    """A programme report the worker made: for those who count the whole programme."""
+    viewer = _viewer(request)
+    if selectors.scope_require(viewer, "report") != "programme":
+        raise policy.deny(viewer, record_type="insights.report", record_id=month, action="export")
+    first = _month(month)
+    path = report.report_path(first, language) if first and language in report.LANGUAGES else None
+    if path is None or not path.exists():
+        raise Http404
+    selectors.export_audit(
+        viewer=viewer,
+        figure="monthly_report",
+        filters=report.month_filters(first) if first else None,
+        fmt="pdf",
+        rows=1,
+    )
+    return _attachment(path.read_bytes(), name=path.name, content_type="application/pdf")

@@ -36,6 +36,7 @@ BENCH_MODULES = [
     "kinga.api.bench",
     "kinga.assist.bench",
     "kinga.dataprotection.bench",
+    "kinga.insights.bench",
 ]
 
 

@@ -168,3 +168,20 @@ def test_referrals_page_renders(personas: Any, client_for: Any) -> None:
     response = client_for(personas.analyst).get("/insights/referrals/")
     assert response.status_code == 200
     assert response.context["tables"][0][0].key == "referrals_by_provider"
+
+
+def test_survivors_counts_cases_by_risk_and_status(
+    personas: Any, known: Known, client_for: Any
+) -> None:
+    table = selectors.cases_by_risk_and_status(viewer=personas.analyst, filters=_year())
+    # 12 Kwale cases and 1 Mombasa case, all active and not yet assessed
+    assert table.cell("unknown", "active").value == 13
+    assert table.footer()[1].value == 13
+    # a supervisor counts Mombasa's one case: below k, hidden
+    mine = selectors.cases_by_risk_and_status(viewer=personas.supervisor, filters=_year())
+    assert mine.cell("unknown", "active").hidden
+    response = client_for(personas.analyst).get("/insights/survivors/")
+    assert response.status_code == 200
+    assert client_for(personas.caseworker).get("/insights/survivors/").status_code == 404
+    exported = client_for(personas.analyst).get("/insights/export/cases_by_risk_and_status.csv")
+    assert exported.status_code == 200

@@ -1,0 +1,604 @@
+"""Benchmark: each dashboard figure over 1,000,000 cases and 5,000,000 case events.
+
+    DATABASE_URL=sqlite:///var/bench.sqlite3 kinga migrate
+    DATABASE_URL=sqlite:///var/bench.sqlite3 kinga bench insights
+
+It writes rows, so it needs a scratch database (a name containing "bench", or
+KINGA_BENCH_SCRATCH=1). The world is written once with INSERT ... SELECT over a number
+series (the ORM would take an hour) and reused by later runs: 1,250,000 reports over three
+years on every coastal ward, 1,000,000 cases opened from them (each child a person),
+250,000 incidents, their investigations, files, decisions to charge, prosecutions, counts
+and outcomes, and 5,000,000 case events (`--quick`: a twentieth of each).
+
+Each figure is timed through `kinga.insights.selectors` (the policy, suppression and
+the audit event included) for the analyst, and against a hand-written SQL statement of
+the same figure in the same run, for two filters: Kwale over the last year (the browser
+journey) and the whole programme over the last year. Targets: each figure at most 500 ms
+on PostgreSQL, and Kinga / hand-written at most 1.5.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from kinga.lib.bench import BenchResult, database_label, percentile, record
+
+FULL = {"reports": 1_250_000, "events": 5_000_000}
+QUICK = {"reports": 62_500, "events": 250_000}
+RUNS = 5
+
+
+def _scratch_database() -> bool:
+    name = str(settings.DATABASES["default"].get("NAME", ""))
+    return "bench" in name.lower() or os.environ.get("KINGA_BENCH_SCRATCH") == "1"
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# --- SQL over a number series, for both databases --------------------------------------------
+
+
+def _series(count: int) -> str:
+    if _pg():
+        return f"generate_series(1, {int(count)}) AS g(n)"
+    return (
+        f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {int(count)})"
+        " SELECT n FROM s) AS g"
+    )
+
+
+def _days_ago(expression: str) -> str:
+    if _pg():
+        return f"(now() - ({expression}) * interval '1 day')"
+    return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ({expression}) || ' days')"
+
+
+def _shift(moment: str, days: str) -> str:
+    if _pg():
+        return f"({moment} + ({days}) * interval '1 day')"
+    return f"strftime('%Y-%m-%d %H:%M:%f', {moment}, '+' || ({days}) || ' days')"
+
+
+def _as_date(moment: str) -> str:
+    return f"CAST({moment} AS date)" if _pg() else f"date({moment})"
+
+
+def _insert(model: type[Model], expressions: dict[str, str], source: str) -> int:
+    """INSERT INTO the model's table SELECT the expressions FROM source; the fields not
+    given take their default as a bound value. Return the rows written."""
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        name = field.attname
+        columns.append(connection.ops.quote_name(str(field.column)))
+        if name in expressions:
+            # a literal % (modulo, strftime) doubled: the statement also carries parameters
+            values.append(expressions[name].replace("%", "%%"))
+            continue
+        default = field.get_default()
+        if (
+            default is None
+            and getattr(field, "auto_now_add", False)
+            or getattr(field, "auto_now", False)
+        ):
+            default = timezone.now()
+        if default is None and not field.null:
+            raise ValueError(f"{model.__name__}.{name} needs a value")
+        values.append("%s")
+        params.append(field.get_db_prep_save(default, connection))
+    table = connection.ops.quote_name(model._meta.db_table)
+    source = source.replace("%", "%%")
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def _max_id(model: type[Model]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {model._meta.db_table}")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- the world --------------------------------------------------------------------------------
+
+
+def _people() -> tuple[Any, Any, Any, Any]:
+    from kinga.accounts.models import Agency, AgencyKind, RoleAssignment, User
+    from kinga.places.models import County
+
+    kwale = County.objects.get(name="Kwale")
+    agency, _ = Agency.objects.get_or_create(
+        name="Bench Insights NGO", defaults={"kind": AgencyKind.NGO, "county": kwale}
+    )
+    police, _ = Agency.objects.get_or_create(
+        name="Bench Insights Police", defaults={"kind": AgencyKind.POLICE_UNIT, "county": kwale}
+    )
+
+    def user(username: str, role: str, at: Any) -> Any:
+        found, created = User.objects.get_or_create(username=username, defaults={"agency": at})
+        if created:
+            found.set_unusable_password()
+            found.save(update_fields=["password"])
+            RoleAssignment.objects.create(user=found, role=role)
+        return found
+
+    analyst = user("bench_insights_analyst", "analyst", agency)
+    worker = user("bench_insights_caseworker", "caseworker", agency)
+    user("bench_insights_investigator", "investigator", police)
+    return analyst, agency, police, worker
+
+
+def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
+    from kinga.cases.models import Case, CaseEvent
+    from kinga.intake.models import Report
+    from kinga.justice.models import (
+        ChargeCount,
+        ChargeDecision,
+        ChargeSheet,
+        CountOutcome,
+        FileSubmission,
+        Incident,
+        Investigation,
+        Prosecution,
+    )
+    from kinga.people.models import Person
+    from kinga.places.models import Ward
+
+    analyst, agency, police, worker = _people()
+    if Case.objects.filter(owning_agency=agency).count() >= sizes["reports"] * 4 // 5:
+        return analyst
+    out(f"  writing {sizes['reports']:,} reports, their cases and justice, and events ...")
+    started = time.perf_counter()
+    wards = list(
+        Ward.objects.filter(sub_county__county__coastal=True)
+        .order_by("pk")
+        .values_list("pk", "sub_county_id", "sub_county__county_id")
+    )
+    count = sizes["reports"]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_insights_ward")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_insights_ward"
+                " (i integer PRIMARY KEY, ward_id integer, sub_county_id integer,"
+                " county_id integer)"
+            )
+            cursor.executemany(
+                "INSERT INTO bench_insights_ward VALUES (%s, %s, %s, %s)",
+                [(i, *ward) for i, ward in enumerate(wards)],
+            )
+        base = _max_id(Report)
+        _insert(
+            Report,
+            {
+                "channel": "CASE g.n % 5 WHEN 0 THEN 'web' WHEN 1 THEN 'ussd' WHEN 2 THEN 'sms'"
+                " WHEN 3 THEN 'helpline' ELSE 'police' END",
+                "received_at": _days_ago("g.n % 1095"),
+                "updated_at": _days_ago("g.n % 1095"),
+                "categories": "'[\"sexual_exploitation\"]'",
+                "age_bands": "'[\"12-14\"]'",
+                "county_id": "w.county_id",
+                "sub_county_id": "w.sub_county_id",
+                "ward_id": "w.ward_id",
+                "decided_at": "CASE WHEN g.n % 10 < 9 THEN "
+                + _shift(_days_ago("g.n % 1095"), "1 + g.n % 3")
+                + " END",
+                "decision": "CASE WHEN g.n % 10 < 9 THEN 'open_case' ELSE '' END",
+            },
+            f"{_series(count)} JOIN bench_insights_ward w ON w.i = g.n % {len(wards)}",
+        )
+        out(f"    reports {time.perf_counter() - started:.0f} s")
+        # a case for four reports in five, its child a person of its own
+        person_base = _max_id(Person)
+        cases = count * 4 // 5
+        _insert(
+            Person, {"kind": "'child'", "sex": "'female'", "age_band": "'12-14'"}, _series(cases)
+        )
+        case_base = _max_id(Case)
+        source = f"intake_report r WHERE r.id > {base} AND (r.id - {base}) % 5 < 4"
+        number = f"(r.id - {base})"
+        _insert(
+            Case,
+            {
+                "code": f"'BI-' || CAST({number} AS varchar(12))"
+                if _pg()
+                else f"'BI-' || {number}",
+                "county_id": "r.county_id",
+                "year": "1999",
+                "number": number,
+                "child_id": f"{person_base} + ({number} / 5) * 4 + ({number} % 5) + 1",
+                "status": "CASE r.id % 4 WHEN 0 THEN 'closed' ELSE 'active' END",
+                "closed_at": "CASE r.id % 4 WHEN 0 THEN r.received_at END",
+                "owning_agency_id": str(agency.pk),
+                "caseworker_id": str(worker.pk),
+                "opened_by_id": str(worker.pk),
+                "source_report_id": "r.id",
+                "opened_at": _shift("r.received_at", "2"),
+                "updated_at": "r.received_at",
+            },
+            source,
+        )
+        out(f"    cases {time.perf_counter() - started:.0f} s")
+        incident_base = _max_id(Incident)
+        _insert(
+            Incident,
+            {
+                "code": "'BI-I-' || CAST(r.id AS varchar(12))" if _pg() else "'BI-I-' || r.id",
+                "county_id": "r.county_id",
+                "ward_id": "r.ward_id",
+                "police_unit_id": str(police.pk),
+                "source_report_id": "r.id",
+                "reported_on": _as_date("r.received_at"),
+                "opened_at": _shift("r.received_at", "5"),
+                "opened_by_id": str(worker.pk),
+                "updated_at": "r.received_at",
+                "stage": "'investigating'",
+            },
+            f"intake_report r WHERE r.id > {base} AND (r.id - {base}) % 5 = 0",
+        )
+        incidents = f"justice_incident i WHERE i.id > {incident_base}"
+        _insert(
+            Investigation,
+            {
+                "incident_id": "i.id",
+                "station": "'Bench station'",
+                "ob_number": "'OB 1'",
+                "lead_officer_id": str(worker.pk),
+                "created_by_id": str(worker.pk),
+                "created_at": _shift("i.opened_at", "1"),
+            },
+            f"{incidents} AND i.id % 5 < 4",
+        )
+        file_base = _max_id(FileSubmission)
+        _insert(
+            FileSubmission,
+            {
+                "incident_id": "i.id",
+                "sent_at": _shift("i.opened_at", "30"),
+                "prosecutor_id": str(worker.pk),
+                "created_by_id": str(worker.pk),
+                "created_at": "i.opened_at",
+            },
+            f"{incidents} AND i.id % 2 = 0",
+        )
+        _insert(
+            ChargeDecision,
+            {
+                "incident_id": "f.incident_id",
+                "submission_id": "f.id",
+                "decision": "CASE f.id % 5 WHEN 0 THEN 'no_charge' ELSE 'charge' END",
+                "no_charge_reason": "CASE f.id % 5 WHEN 0 THEN 'insufficient_evidence' ELSE '' END",
+                "decided_at": _shift("f.sent_at", "14"),
+                "created_by_id": str(worker.pk),
+                "created_at": "f.sent_at",
+            },
+            f"justice_filesubmission f WHERE f.id > {file_base}",
+        )
+        prosecution_base = _max_id(Prosecution)
+        _insert(
+            Prosecution,
+            {
+                "incident_id": "d.incident_id",
+                "court": "'Kwale Law Courts'",
+                "court_file_number": "'BI-E' || CAST(d.id AS varchar(12))"
+                if _pg()
+                else "'BI-E' || d.id",
+                "lead_prosecutor_id": str(worker.pk),
+                "filed_on": _as_date(_shift("d.decided_at", "7")),
+                "concluded_on": "CASE WHEN d.id % 2 = 0 THEN "
+                + _as_date(_shift("d.decided_at", "300"))
+                + " END",
+                "status": "CASE WHEN d.id % 2 = 0 THEN 'concluded' ELSE 'trial' END",
+                "created_by_id": str(worker.pk),
+                "created_at": "d.decided_at",
+            },
+            "justice_chargedecision d WHERE d.decision = 'charge' AND d.incident_id IN "
+            f"(SELECT id FROM justice_incident WHERE id > {incident_base})",
+        )
+        sheet_base = _max_id(ChargeSheet)
+        _insert(
+            ChargeSheet,
+            {
+                "incident_id": "p.incident_id",
+                "prosecution_id": "p.id",
+                "version": "1",
+                "filed_on": "p.filed_on",
+                "created_by_id": str(worker.pk),
+                "created_at": "p.created_at",
+            },
+            f"justice_prosecution p WHERE p.id > {prosecution_base}",
+        )
+        from kinga.justice.models import PersonOfInterest
+
+        accused_base = _max_id(Person)
+        _insert(
+            Person,
+            {"kind": "'suspect'", "age_band": "'18+'"},
+            f"justice_chargesheet s WHERE s.id > {sheet_base}",
+        )
+        poi_base = _max_id(PersonOfInterest)
+        _insert(
+            PersonOfInterest,
+            {
+                "incident_id": "s.incident_id",
+                "person_id": f"{accused_base} + ROW_NUMBER() OVER (ORDER BY s.id)",
+                "role": "'recruiter'",
+                "relationship": "'community'",
+                "created_by_id": str(worker.pk),
+                "created_at": "s.created_at",
+            },
+            f"justice_chargesheet s WHERE s.id > {sheet_base}",
+        )
+        count_base = _max_id(ChargeCount)
+        _insert(
+            ChargeCount,
+            {
+                "incident_id": "s.incident_id",
+                "sheet_id": "s.id",
+                "number": "1",
+                "offence": "'ctipa-3'",
+                "accused_id": f"{poi_base} + ROW_NUMBER() OVER (ORDER BY s.id)",
+                "created_by_id": str(worker.pk),
+                "created_at": "s.created_at",
+            },
+            f"justice_chargesheet s WHERE s.id > {sheet_base}",
+        )
+        _insert(
+            CountOutcome,
+            {
+                "incident_id": "c.incident_id",
+                "count_id": "c.id",
+                "outcome": "CASE c.id % 3 WHEN 0 THEN 'acquitted' ELSE 'convicted' END",
+                "decided_on": "p.concluded_on",
+                "created_by_id": str(worker.pk),
+                "created_at": "c.created_at",
+            },
+            "justice_chargecount c JOIN justice_chargesheet s ON s.id = c.sheet_id"
+            " JOIN justice_prosecution p ON p.id = s.prosecution_id"
+            f" WHERE c.id > {count_base} AND p.concluded_on IS NOT NULL",
+        )
+        out(f"    justice {time.perf_counter() - started:.0f} s")
+        events = sizes["events"]
+        _insert(
+            CaseEvent,
+            {
+                "case_id": f"{case_base} + 1 + g.n % {cases}",
+                "kind": "'note'",
+                "summary": "'Bench event'",
+                "params": "'{}'",
+                "occurred_on": _as_date(_days_ago("g.n % 1095")),
+                "created_by_id": str(worker.pk),
+                "created_at": _days_ago("g.n % 1095"),
+            },
+            _series(events),
+        )
+        out(f"    events {time.perf_counter() - started:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return analyst
+
+
+# --- the figures, and their hand-written SQL ---------------------------------------------------
+
+
+def _time(call: Callable[[], Any], runs: int) -> list[float]:
+    call()
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def _run_sql(sql: str, params: list[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _bounds(filters: Any) -> list[Any]:
+    from kinga.insights.selectors import _since, _until
+
+    start, end = _since(filters.start), _until(filters.end)
+    if _pg():
+        return [start, end]
+    # Django stores SQLite datetimes as UTC text
+    return [
+        moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ")
+        for moment in (start, end)
+    ]
+
+
+def _cohort_sql(filters: Any) -> tuple[str, list[Any]]:
+    sql = (
+        "SELECT id, received_at, decided_at FROM intake_report"
+        " WHERE received_at >= %s AND received_at < %s"
+    )
+    params = _bounds(filters)
+    if filters.county_id is not None:
+        sql += " AND county_id = %s"
+        params.append(filters.county_id)
+    return sql, params
+
+
+def _hand_funnel(filters: Any) -> list[Any]:
+    cohort, params = _cohort_sql(filters)
+    sql = f"""
+    WITH r AS ({cohort}),
+    inc AS (SELECT i.id, i.source_report_id FROM justice_incident i
+            WHERE i.source_report_id IN (SELECT id FROM r))
+    SELECT
+      (SELECT COUNT(*) FROM r),
+      (SELECT COUNT(*) FROM r WHERE decided_at IS NOT NULL),
+      (SELECT COUNT(*) FROM cases_case c WHERE c.source_report_id IN (SELECT id FROM r)),
+      (SELECT COUNT(*) FROM inc),
+      (SELECT COUNT(*) FROM inc WHERE inc.id IN (SELECT incident_id FROM justice_investigation)),
+      (SELECT COUNT(*) FROM inc WHERE inc.id IN (SELECT incident_id FROM justice_filesubmission)),
+      (SELECT COUNT(*) FROM inc WHERE inc.id IN
+         (SELECT incident_id FROM justice_chargedecision WHERE decision = 'charge')),
+      (SELECT COUNT(*) FROM inc WHERE inc.id IN
+         (SELECT incident_id FROM justice_countoutcome WHERE outcome <> 'withdrawn')),
+      (SELECT COUNT(*) FROM inc WHERE inc.id IN
+         (SELECT incident_id FROM justice_countoutcome
+          WHERE outcome IN ('convicted', 'convicted_lesser')))
+    """
+    return _run_sql(sql, params)
+
+
+def _hand_median_sql(inner: str) -> str:
+    if _pg():
+        return f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({inner}) m"
+    return (
+        f"SELECT AVG(d) FROM (SELECT d FROM ({inner}) ORDER BY d "
+        f"LIMIT 2 - (SELECT COUNT(*) FROM ({inner})) % 2 "
+        f"OFFSET ((SELECT COUNT(*) FROM ({inner})) - 1) / 2)"
+    )
+
+
+def _days(later: str, earlier: str) -> str:
+    if _pg():
+        return (
+            f"EXTRACT(EPOCH FROM (CAST({later} AS timestamptz) - CAST({earlier} AS timestamptz)))"
+            " / 86400.0"
+        )
+    return f"julianday({later}) - julianday({earlier})"
+
+
+def _hand_medians(filters: Any) -> list[Any]:
+    cohort, params = _cohort_sql(filters)
+    times = 1 if _pg() else 3
+    inners = [
+        f"SELECT {_days('decided_at', 'received_at')} AS d FROM ({cohort}) r"
+        " WHERE decided_at IS NOT NULL",
+        f"SELECT {_days('c.opened_at', 'r.received_at')} AS d FROM cases_case c"
+        f" JOIN ({cohort}) r ON r.id = c.source_report_id",
+        f"SELECT {_days('i.opened_at', 'r.received_at')} AS d FROM justice_incident i"
+        f" JOIN ({cohort}) r ON r.id = i.source_report_id",
+        f"SELECT {_days('v.created_at', 'i.opened_at')} AS d FROM justice_investigation v"
+        f" JOIN justice_incident i ON i.id = v.incident_id JOIN ({cohort}) r"
+        " ON r.id = i.source_report_id",
+        f"SELECT {_days('f.sent_at', 'i.opened_at')} AS d FROM justice_filesubmission f"
+        f" JOIN justice_incident i ON i.id = f.incident_id JOIN ({cohort}) r"
+        " ON r.id = i.source_report_id",
+        f"SELECT {_days('d.decided_at', 'f.sent_at')} AS d FROM justice_chargedecision d"
+        " JOIN justice_filesubmission f ON f.id = d.submission_id"
+        f" JOIN justice_incident i ON i.id = d.incident_id JOIN ({cohort}) r"
+        " ON r.id = i.source_report_id WHERE d.decision = 'charge'",
+        f"SELECT {_days('p.concluded_on', 'p.filed_on')} AS d FROM justice_prosecution p"
+        f" JOIN justice_incident i ON i.id = p.incident_id JOIN ({cohort}) r"
+        " ON r.id = i.source_report_id WHERE p.concluded_on IS NOT NULL",
+    ]
+    return [_run_sql(_hand_median_sql(inner), params * times) for inner in inners]
+
+
+def _hand_channels(filters: Any) -> list[Any]:
+    cohort, params = _cohort_sql(filters)
+    cohort = cohort.replace("SELECT id, received_at, decided_at", "SELECT id, received_at, channel")
+    month = (
+        "date_trunc('month', received_at AT TIME ZONE %s)"
+        if _pg()
+        else "strftime('%%Y-%%m', received_at)"
+    )
+    extra = [str(settings.TIME_ZONE)] if _pg() else []
+    sql = f"SELECT {month} AS m, channel, COUNT(*) FROM ({cohort}) r GROUP BY 1, 2"
+    return _run_sql(sql, extra + params if _pg() else params)
+
+
+def _hand_map(filters: Any) -> list[Any]:
+    cohort, params = _cohort_sql(filters)
+    cohort = cohort.replace(
+        "SELECT id, received_at, decided_at", "SELECT id, county_id, sub_county_id, ward_id"
+    )
+    sql = f"SELECT county_id, sub_county_id, ward_id, COUNT(*) FROM ({cohort}) r GROUP BY 1, 2, 3"
+    return _run_sql(sql, params)
+
+
+def insights(*, out: Callable[[str], None], quick: bool) -> None:
+    """Time each dashboard figure against its hand-written SQL, on two filters."""
+    if not _scratch_database():
+        out("  skipped: insights writes a million cases and needs a scratch database")
+        return
+    from kinga.cases.models import Case, CaseEvent
+    from kinga.insights import selectors
+    from kinga.insights.selectors import Filters
+    from kinga.places.models import County
+
+    analyst = _world(QUICK if quick else FULL, out)
+    today = timezone.localdate()
+    year = today - datetime.timedelta(days=365)
+    kwale = County.objects.get(name="Kwale").pk
+    runs = 3 if quick else RUNS
+    figures: list[tuple[str, Callable[[Filters], Any], Callable[[Filters], Any]]] = [
+        (
+            "funnel_counts",
+            lambda f: selectors.funnel_counts(selectors.reports_in(f)),
+            _hand_funnel,
+        ),
+        (
+            "funnel_medians",
+            lambda f: selectors.funnel_medians(selectors.reports_in(f)),
+            _hand_medians,
+        ),
+        (
+            "reports_by_channel",
+            lambda f: selectors.reports_by_channel(viewer=analyst, filters=f),
+            _hand_channels,
+        ),
+        (
+            "hotspot_map",
+            lambda f: selectors.hotspot_map(
+                viewer=analyst, filters=f, measure="reports", level="ward"
+            ),
+            _hand_map,
+        ),
+    ]
+    cases = Case.objects.count()
+    events = CaseEvent.objects.count()
+    for label, filters in [
+        ("kwale_year", Filters(start=year, end=today, county_id=kwale)),
+        ("programme_year", Filters(start=year, end=today)),
+    ]:
+        for name, kinga_call, hand_call in figures:
+            mine = _time(lambda call=kinga_call, f=filters: call(f), runs)  # type: ignore[misc]
+            hand = _time(lambda call=hand_call, f=filters: call(f), runs)  # type: ignore[misc]
+            p50, reference = percentile(mine, 0.5), percentile(hand, 0.5)
+            ratio = p50 / reference if reference else float("inf")
+            passed = ratio <= 1.5 and (p50 <= 500 or not _pg())
+            record(
+                BenchResult(
+                    name=f"insights_{name}_{label}",
+                    database=database_label(),
+                    figures={
+                        "cases": cases,
+                        "events": events,
+                        "p50_ms": p50,
+                        "p95_ms": percentile(mine, 0.95),
+                        "hand_sql_p50_ms": reference,
+                    },
+                    ratio=ratio,
+                    ratio_label="kinga/hand-sql",
+                    target="<= 500 ms on PostgreSQL and ratio <= 1.5",
+                    passed=passed,
+                ),
+                out,
+            )
+
+
+BENCHMARKS = {"insights": insights}
