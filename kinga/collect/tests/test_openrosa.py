@@ -65,6 +65,8 @@ def test_every_form_carries_the_public_key_and_says_never_a_picture_of_a_child(
     # the same codes as the web form, and only the coast's places
     assert "<name>sexual_exploitation</name>" in report
     assert "<name>self</name>" not in report  # a child does not report through a volunteer
+    visit = collect.download(f"{collect.server}/forms/kinga_home_visit.xml").content.decode()
+    assert "[0-9]{4}-[0-9]{5}" in visit  # a case code as cases makes them: MSA-2026-00042
 
 
 def test_head_answers_204_with_the_size_limit(phone: tuple[Collect, str], settings: Any) -> None:
