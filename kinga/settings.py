@@ -435,6 +435,9 @@ KINGA_CHANNEL_MAX_BYTES = env_int("KINGA_CHANNEL_MAX_BYTES", 8192)
 # The largest submission request ODK Collect may send (X-OpenRosa-Accept-Content-Length):
 # Collect splits a submission with larger attachments over several requests.
 KINGA_COLLECT_MAX_BYTES = env_int("KINGA_COLLECT_MAX_BYTES", 10_000_000)
+# Submission requests one phone's token may make: a stolen token cannot flood triage, and a
+# phone over the limit is answered 429 and sends again later (nothing is lost).
+KINGA_COLLECT_RATE_LIMIT = env_str("KINGA_COLLECT_RATE_LIMIT", "600/3600")
 
 # Justice: court dates are reminded this many days ahead to everyone who must attend, and a
 # child's case is flagged once its hearings have been adjourned more than this many times.

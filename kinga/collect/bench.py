@@ -208,7 +208,9 @@ def collect_ingest(*, out: Callable[[str], None], quick: bool) -> None:
     field_ok = web_ok = 0
     size = count // ROUNDS
     # one sender posts every web report here: the public form's rate limit is not measured
-    limits = override_settings(KINGA_REPORT_RATE_LIMIT=f"{10 * count}/3600")
+    limits = override_settings(
+        KINGA_REPORT_RATE_LIMIT=f"{10 * count}/3600", KINGA_COLLECT_RATE_LIMIT=f"{10 * count}/3600"
+    )
     limits.enable()
     for round_ in range(ROUNDS):
         part = slice(round_ * size, count if round_ == ROUNDS - 1 else (round_ + 1) * size)

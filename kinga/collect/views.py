@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.collect import encryption, openrosa, selectors, services, xforms
+from kinga.lib import ratelimit
 from kinga.places.models import County
 
 View = Callable[..., HttpResponse]
@@ -125,6 +126,33 @@ def _declared_length(request: HttpRequest) -> int | None:
         return None
 
 
+def _take_chunked_body(request: HttpRequest) -> int | None:
+    """Read a chunked body (no Content-Length) up to one byte past the limit; return its
+    length, or None when the server gives no end to it.
+
+    Gunicorn and other servers that de-chunk the body mark `wsgi.input_terminated`; Django
+    reads a request without Content-Length as empty, so the body is read here and the
+    request is given it, with its length, before anything parses it.
+    """
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return None
+    if not request.META.get("wsgi.input_terminated"):
+        return None
+    stream, limit = request.META["wsgi.input"], settings.KINGA_COLLECT_MAX_BYTES
+    chunks: list[bytes] = []
+    taken = 0
+    while taken <= limit:
+        chunk = stream.read(min(65536, limit + 1 - taken))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        taken += len(chunk)
+    body = b"".join(chunks)
+    request._stream = io.BytesIO(body)  # Django reads the body from here
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    return len(body)
+
+
 @openrosa_endpoint
 def submission(request: HttpRequest, found: services.Phone) -> HttpResponse:
     """Take a submission: HEAD answers 204 (Collect's check before it sends); POST stores
@@ -135,10 +163,22 @@ def submission(request: HttpRequest, found: services.Phone) -> HttpResponse:
         return HttpResponse(status=405, headers={"Allow": "HEAD, POST"})
     length = _declared_length(request)
     if length is None:
-        # a body without a declared length (chunked) cannot be held to the limit up front
+        length = _take_chunked_body(request)
+    if length is None:
+        # a body whose end the server cannot know (no length, not chunked through a server
+        # that ends it) cannot be held to the limit
         return _submission_headers(
             _xml(openrosa.response(_("Send the length of the submission.")), status=411)
         )
+    limit, seconds = ratelimit.parse_rate(settings.KINGA_COLLECT_RATE_LIMIT)
+    if not ratelimit.hit(
+        scope="collect", key=str(found.token_id), limit=limit, window_seconds=seconds
+    ):
+        response = _xml(
+            openrosa.response(_("Too many at once: Collect will send it later.")), status=429
+        )
+        response["Retry-After"] = str(min(seconds, 600))
+        return _submission_headers(response)
     if length > settings.KINGA_COLLECT_MAX_BYTES:
         return _submission_headers(
             _xml(

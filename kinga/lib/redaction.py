@@ -1,4 +1,4 @@
-"""Keep the gateway's callback key out of logs.
+"""Keep the gateway's callback key, and field phones' tokens, out of logs.
 
 The gateway may send the key in the callback URL's query (`?key=...`), and a request line
 is what the development server, a 404 warning or an error report writes down. This filter
@@ -15,11 +15,14 @@ from django.conf import settings
 REDACTED = "[redacted]"
 # `key=` as a query parameter: after `?` or `&`, up to the next separator.
 _QUERY_KEY = re.compile(r"(?P<name>[?&](?:amp;)?key=)[^&\s\"'#]*", re.IGNORECASE)
+# A field phone's token is its URL's path: /odk/key/<token>/ (kinga.collect).
+_PHONE_TOKEN = re.compile(r"(?P<name>/odk/key/)[^/\s\"'?#]+")
 
 
 def redact(text: str) -> str:
     """Return the text with every `key=` query value, and the callback key itself, hidden."""
     text = _QUERY_KEY.sub(lambda match: match.group("name") + REDACTED, text)
+    text = _PHONE_TOKEN.sub(lambda match: match.group("name") + REDACTED, text)
     secret = getattr(settings, "KINGA_AT_CALLBACK_KEY", "") if settings.configured else ""
     if secret and len(secret) >= 8 and secret in text:
         text = text.replace(secret, REDACTED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 import pytest
@@ -64,6 +65,8 @@ def test_every_form_carries_the_public_key_and_says_never_a_picture_of_a_child(
     # the same codes as the web form, and only the coast's places
     assert "<name>sexual_exploitation</name>" in report
     assert "<name>self</name>" not in report  # a child does not report through a volunteer
+    visit = collect.download(f"{collect.server}/forms/kinga_home_visit.xml").content.decode()
+    assert "[0-9]{4}-[0-9]{5}" in visit  # a case code as cases makes them: MSA-2026-00042
 
 
 def test_head_answers_204_with_the_size_limit(phone: tuple[Collect, str], settings: Any) -> None:
@@ -142,4 +145,74 @@ def test_a_body_without_a_length_is_asked_for_one(phone: tuple[Collect, str]) ->
         **OPENROSA,
     )
     assert response.status_code == 411
+    assert not Submission.objects.exists()
+
+
+def test_a_phone_over_its_rate_is_answered_429_and_nothing_is_stored(
+    phone: tuple[Collect, str], settings: Any
+) -> None:
+    collect, _secret = phone
+    settings.KINGA_COLLECT_RATE_LIMIT = "1/3600"
+    plain = form_xml("kinga_field_report", "v", "uuid:r1", FIELD_REPORT)
+    assert collect.post(plain, {}).status_code == 201
+    refused = collect.post(form_xml("kinga_field_report", "v", "uuid:r2", FIELD_REPORT), {})
+    assert refused.status_code == 429
+    assert refused["Retry-After"]
+    assert Submission.objects.count() == 1
+
+
+def test_a_phones_token_never_reaches_the_logs() -> None:
+    from kinga.lib.redaction import redact
+
+    line = "Unauthorized: /odk/key/AbC-123_xyz/submission"
+    assert redact(line) == "Unauthorized: /odk/key/[redacted]/submission"
+
+
+def _chunked(collect: Collect, body: bytes, content_type: str) -> Any:
+    """Post as a de-chunking server (gunicorn) hands Django a chunked upload: no length."""
+    return collect.client.generic(
+        "POST",
+        f"{collect.server}/submission",
+        data=b"",
+        content_type=content_type,
+        CONTENT_LENGTH="",
+        CONTENT_TYPE=content_type,
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        **OPENROSA,
+    )
+
+
+def test_a_chunked_upload_is_read_and_filed(phone: tuple[Collect, str]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    collect, _secret = phone
+    form = collect.download(f"{collect.server}/forms/kinga_field_report.xml").content
+    sealed = encrypt_submission(
+        public_key_b64=public_key_of(form),
+        form_id="kinga_field_report",
+        version="v",
+        instance_id="uuid:chunked",
+        xml=form_xml("kinga_field_report", "v", "uuid:chunked", FIELD_REPORT),
+    )
+    body = encode_multipart(
+        BOUNDARY,
+        {
+            "xml_submission_file": SimpleUploadedFile("submission.xml", sealed.envelope),
+            "file0": SimpleUploadedFile("submission.xml.enc", sealed.files["submission.xml.enc"]),
+        },
+    )
+    response = _chunked(collect, body, MULTIPART_CONTENT)
+    assert response.status_code == 201
+    assert Submission.objects.get().report is not None
+
+
+def test_a_chunked_upload_larger_than_advertised_is_refused(
+    phone: tuple[Collect, str], settings: Any
+) -> None:
+    collect, _secret = phone
+    settings.KINGA_COLLECT_MAX_BYTES = 1000
+    response = _chunked(collect, b"x" * 5000, "multipart/form-data; boundary=x")
+    assert response.status_code == 413
     assert not Submission.objects.exists()

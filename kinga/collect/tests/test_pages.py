@@ -146,3 +146,28 @@ def test_triage_shows_the_volunteer_and_their_name_only_with_identity(
         .status_code
         == 404
     )
+
+
+def test_the_supervisors_pages_take_a_bounded_number_of_queries(
+    personas: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def volunteer_with_a_phone(name: str) -> Volunteer:
+        volunteer = services.volunteer_add(actor=None, name=name, agency=personas.ngo)
+        services.token_issue(actor=None, volunteer=volunteer)
+        return volunteer
+
+    first = volunteer_with_a_phone("Volunteer 0")
+    client = client_for(personas.supervisor)
+    client.get(reverse("collect:volunteers"))  # the session's first request settles it
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("collect:volunteers"))
+    for n in range(1, 12):
+        volunteer_with_a_phone(f"Volunteer {n}")
+    # twelve volunteers cost what one did: no query per row
+    with django_assert_max_num_queries(len(one)):
+        assert client.get(reverse("collect:volunteers")).status_code == 200
+    with django_assert_max_num_queries(16):
+        assert client.get(reverse("collect:volunteer", args=[first.pk])).status_code == 200
