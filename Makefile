@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kinga.settings
 
-.PHONY: run test check bench screens install messages compilemessages format lint clean
+.PHONY: run test check bench screens install messages compilemessages format lint clean fuzz
 
 $(BIN)/kinga: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: compilemessages
 ## Photograph the demo at phone size into docs/screens/ (a fresh demo on var/screens.sqlite3)
 screens: compilemessages
 	$(BIN)/python tools/screens.py
+
+## Fuzz the open API from its served schema, longer than the bounded run of `make test`
+fuzz: compilemessages
+	KINGA_FUZZ_EXAMPLES=$${KINGA_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -q -p no:randomly kinga/api/tests/test_fuzz.py
 
 ## Regenerate the Kiswahili message files after changing interface text
 messages: install

@@ -8,16 +8,18 @@ answers with a typed schema; every error is a problem-details body (`kinga.api.p
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.openapi.schema import OpenAPISchema
+from pydantic import BaseModel, BeforeValidator, StrictBool
 
 from kinga.accounts.models import User
 from kinga.api import selectors, services
@@ -42,7 +44,9 @@ from kinga.intake.models import (
     Platform,
     Report,
     ReporterRelation,
-    Status,
+)
+from kinga.intake.models import (
+    Status as ReportStatus,
 )
 from kinga.intake.services import CallInput, ReportInput
 from kinga.referrals import services as referral_services
@@ -174,11 +178,50 @@ def _on_unauthenticated(request: HttpRequest, error: AuthenticationError) -> Htt
 def _on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
     return _problem(
         request,
-        Problem(status=error.status_code, code="http", title=str(error.message)),
+        Problem(
+            status=error.status_code,
+            code="bad-request" if error.status_code == 400 else "http",
+            title=str(error.message),
+        ),
     )
 
 
 # Schemas -------------------------------------------------------------------------------
+
+
+def _whole_number(value: object) -> object:
+    """Take a JSON integer (5 or 5.0, as JSON Schema allows), never a boolean or a fraction."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number, not true or false")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("a whole number")
+        return int(value)
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    """Take an ISO 8601 date and time with its time zone, never a bare number."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not ISO_DATETIME.match(value):
+        raise ValueError("an ISO 8601 date and time, e.g. 2026-12-01T00:00:00Z")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a date and time with its time zone, e.g. 2026-12-01T00:00:00Z")
+    return parsed
+
+
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# A moment in a query: ISO 8601 with a time zone.
+Moment = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+# An integer of a request body: no true/false, no "5", no 5.5 turned into a number.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class Input(BaseModel):
+    """A request body, parsed strictly from JSON (never from an object's attributes)."""
 
 
 class ProblemOut(Schema):
@@ -193,6 +236,7 @@ class ProblemOut(Schema):
 
 
 PROBLEMS: dict[int, type[Schema]] = {
+    400: ProblemOut,
     401: ProblemOut,
     403: ProblemOut,
     404: ProblemOut,
@@ -202,33 +246,33 @@ PROBLEMS: dict[int, type[Schema]] = {
 }
 
 
-class CallIn(Schema):
+class CallIn(Input):
     """What the helpline operator kept about the call."""
 
     outcome: CallOutcome = CallOutcome.REPORTED
-    duration_minutes: int | None = Field(default=None, ge=0, le=600)
+    duration_minutes: WholeNumber | None = Field(default=None, ge=0, le=600)
     child_sex: ChildSex = ChildSex.UNKNOWN
     language: CallLanguage = CallLanguage.KISWAHILI
 
 
-class ReportIn(Schema):
+class ReportIn(Input):
     """A helpline call as a report. `call_id` is the caller system's own id of the call:
     the same id again files nothing new."""
 
     call_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
     categories: list[Category] = Field(min_length=1)
     narrative: str = Field(default="", max_length=4000)
-    county_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    sub_county_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    ward_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    county_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
+    sub_county_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
+    ward_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
     place_detail: str = Field(default="", max_length=500)
-    children_count: int | None = Field(default=None, ge=1, le=500)
+    children_count: WholeNumber | None = Field(default=None, ge=1, le=500)
     age_bands: list[AgeBand] = Field(default_factory=list)
     danger_now: Danger = Danger.UNKNOWN
     online_platform: Platform = Platform.NONE
     reporter_relation: ReporterRelation = ReporterRelation.UNKNOWN
     reporter_phone: str = Field(default="", max_length=20)
-    callback_consent: bool = False
+    callback_consent: StrictBool = False
     call: CallIn = Field(default_factory=lambda: CallIn())
 
 
@@ -238,7 +282,7 @@ class ReportOut(Schema):
     id: int
     reference: str
     channel: str
-    status: Status
+    status: ReportStatus
     decision: str
     priority: int
     received_at: datetime
@@ -289,17 +333,17 @@ class ServicePageOut(Schema):
 
 
 class ReportFilters(Schema):
-    status: Status | None = None
-    received_after: datetime | None = None
-    received_before: datetime | None = None
+    status: ReportStatus | None = None
+    received_after: Moment | None = None
+    received_before: Moment | None = None
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=selectors.PAGE_SIZE, ge=1, le=selectors.PAGE_SIZE_MAX)
 
 
 class ReferralFilters(Schema):
     status: ReferralStatus | None = None
-    sent_after: datetime | None = None
-    sent_before: datetime | None = None
+    sent_after: Moment | None = None
+    sent_before: Moment | None = None
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=selectors.PAGE_SIZE, ge=1, le=selectors.PAGE_SIZE_MAX)
 
@@ -314,7 +358,7 @@ def report_out(report: Report) -> ReportOut:
         id=report.pk,
         reference=report.reference,
         channel=report.channel,
-        status=Status(report.status),
+        status=ReportStatus(report.status),
         decision=report.decision,
         priority=report.priority,
         received_at=report.received_at,
@@ -351,7 +395,7 @@ def referral_out(referral: Referral) -> ReferralOut:
     tags=["reports"],
     summary="File a helpline call as a report",
 )
-def report_create(request: HttpRequest, payload: ReportIn) -> tuple[int, ReportFiledOut]:
+def report_create(request: HttpRequest, payload: ReportIn) -> Status[ReportFiledOut]:
     """File the call through intake's pipeline (triage routing, danger alerts) once per
     `call_id`: 201 the first time, with the reporter's follow-up code; 200 with the same
     report every time after. Needs `report:write`."""
@@ -392,7 +436,7 @@ def report_create(request: HttpRequest, payload: ReportIn) -> tuple[int, ReportF
         created=filed.created,
         follow_up_code=filed.follow_up_code or None,
     )
-    return (201 if filed.created else 200), body
+    return Status(201 if filed.created else 200, body)
 
 
 @api.get("/reports/", response={200: ReportPageOut, **PROBLEMS}, tags=["reports"])
@@ -444,11 +488,11 @@ def referral_detail(request: HttpRequest, referral_id: int) -> ReferralOut:
     return referral_out(selectors.referral_received(viewer=principal, referral_id=referral_id))
 
 
-class DeclineIn(Schema):
+class DeclineIn(Input):
     reason: str = Field(min_length=1, max_length=2000, description="Why the service declines.")
 
 
-class CompleteIn(Schema):
+class CompleteIn(Input):
     feedback: str = Field(min_length=1, max_length=4000, description="Feedback for the case.")
 
 
@@ -517,7 +561,7 @@ def referral_complete(request: HttpRequest, referral_id: int, payload: CompleteI
 # Webhooks ------------------------------------------------------------------------------
 
 
-class SubscriptionIn(Schema):
+class SubscriptionIn(Input):
     event: WebhookEvent
     url: str = Field(max_length=500, description="An https:// address of the receiver.")
 
@@ -586,9 +630,7 @@ def delivery_out(delivery: Delivery) -> DeliveryOut:
     tags=["webhooks"],
     summary="Subscribe to an event",
 )
-def webhook_create(
-    request: HttpRequest, payload: SubscriptionIn
-) -> tuple[int, SubscriptionCreatedOut]:
+def webhook_create(request: HttpRequest, payload: SubscriptionIn) -> Status[SubscriptionCreatedOut]:
     """Be told at an https address when something this integration may see changes; the
     answer carries the signing secret once. Needs `webhook:manage` and the event's read
     scope."""
@@ -599,8 +641,11 @@ def webhook_create(
         event=str(payload.event),
         url=payload.url,
     )
-    return 201, SubscriptionCreatedOut(
-        subscription=subscription_out(made.subscription), secret=made.secret
+    return Status(
+        201,
+        SubscriptionCreatedOut(
+            subscription=subscription_out(made.subscription), secret=made.secret
+        ),
     )
 
 

@@ -284,6 +284,8 @@ def test_the_schema_and_the_documentation_are_served_here(helpline_system: Conne
     guide = Client().get("/api/v1/guide/")
     assert guide.status_code == 200
     assert "curl" in guide.content.decode()
+    # the receiver's recipe is readable text, not swallowed as a tag by the browser
+    assert "t=(unix time),v1=(hex)" in guide.content.decode()
     swahili = Client(HTTP_ACCEPT_LANGUAGE="sw").get("/api/v1/guide/")
     translation.activate("en")  # the request left Kiswahili active in this thread
     assert "Mwongozo" in swahili.content.decode()
