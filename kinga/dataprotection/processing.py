@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from kinga.access.models import Relation
-from kinga.access.policy import POLICY, SECTIONS
+from kinga.access.policy import INTEGRATION, POLICY, SECTIONS
 from kinga.accounts.models import Role
 from kinga.dataprotection.services import schedule
 
@@ -85,6 +85,16 @@ class Recipient:
     sections: list[str]
 
 
+def _role_label(role: str) -> str:
+    """A person's role by its name; a connected system (the open API's integration principal,
+    never a person's role) as such."""
+    if role in Role.values:
+        return str(Role(role).label)
+    if role == INTEGRATION:
+        return str(_("A connected system of an agency (open API integration)"))
+    return role
+
+
 def recipients() -> list[Recipient]:
     """Return, for each role the policy names, what it may receive and through which relation."""
     by_role: dict[str, tuple[set[str], set[str]]] = {}
@@ -98,7 +108,7 @@ def recipients() -> list[Recipient]:
     return [
         Recipient(
             role=role,
-            role_label=str(Role(role).label),
+            role_label=_role_label(role),
             relations=sorted(relations),
             sections=[str(SECTION_LABELS[s]) for s in SECTIONS if s in seen],
         )

@@ -197,8 +197,10 @@ def new_persons_job(payload: dict[str, Any], now: datetime.datetime) -> None:
 
 @periodic(FULL_RUN_JOB, every=datetime.timedelta(days=7))
 def full_run_job(payload: dict[str, Any], now: datetime.datetime) -> None:
-    """Match the whole person table and learn the model anew (weekly, in the worker)."""
-    match_run_full(now=now)
+    """Match the whole person table and learn the model anew (weekly, in the worker); an
+    empty table has nothing to match, and leaves no run and no audit event."""
+    if Person.objects.exists():
+        match_run_full(now=now)
 
 
 def _require_authority(actor: User, candidate: MatchCandidate) -> None:
