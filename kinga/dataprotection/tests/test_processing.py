@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from kinga.access.policy import POLICY
+from kinga.access.policy import INTEGRATION, POLICY
 from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction, AuditEvent
 from kinga.dataprotection import services
@@ -16,7 +16,14 @@ from kinga.dataprotection.processing import processing_record
 def test_the_record_is_built_from_the_schedule_and_the_policy(personas, officer) -> None:
     record = processing_record()
     roles = {item["role"] for item in record["recipients"]}  # type: ignore[attr-defined]
-    in_policy = {str(Role(role).label) for role, _relation in POLICY}
+    in_policy = {
+        str(Role(role).label) if role in Role.values else role for role, _relation in POLICY
+    }
+    # the open API's integration is a recipient too: a connected system, never a person's role
+    assert INTEGRATION in in_policy
+    in_policy = (in_policy - {INTEGRATION}) | {
+        "A connected system of an agency (open API integration)"
+    }
     assert roles == in_policy
     assert str(Role.ANALYST.label) not in roles and str(Role.ADMIN.label) not in roles
     provider = next(
