@@ -47,7 +47,7 @@ def test_case_from_report_to_approved_plan(live_server, browser_page, personas) 
     page.goto(f"{base}/intake/triage/{report.pk}/")
     page.check("input[name=decision][value=open_case]")
     page.fill("#id_reason", "Child at risk of commercial sexual exploitation in Bamburi.")
-    page.click("main form button[type=submit]")
+    page.click("#decision-form button[type=submit]")
     case = Case.objects.get(source_report_id=report.pk)
 
     page.goto(f"{base}/cases/")
