@@ -48,6 +48,7 @@ HOMES = [
     ("shelter", "home-shelter", "sw"),
     ("analyst", "home-analyst", "en"),
     ("trainer", "home-trainer", "en"),
+    ("dpo", "home-dpo", "sw"),
     ("admin", "home-admin", "en"),
 ]
 
