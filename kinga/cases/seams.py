@@ -133,11 +133,16 @@ def case_referrals() -> CaseReferrals | None:
 
 @dataclass(frozen=True)
 class PathStep:
-    """One step from report to verdict: when it was reached, and the days it took."""
+    """One step from report to verdict: when it was reached, and the days it took.
+
+    `earlier` marks a step reached before the latest step above it (a child already in
+    care when the report came): it took no time of this path, so it has no days.
+    """
 
     label: str
     reached_on: datetime.date | None
     days: int | None
+    earlier: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kinga.access import policy
 from kinga.access.models import MatterType
@@ -526,16 +527,30 @@ def path_dates(incident: Incident) -> dict[str, datetime.date | None]:
 
 
 def path_of(incident: Incident) -> list[PathStep]:
-    """Return the steps from report to verdict with how many days each took from the last."""
+    """Return the steps from report to verdict with how many days each took.
+
+    A step's days count from the latest step above it reached on or before it. A step
+    reached before the step just above it (the incident recorded months before the child's
+    case was opened, or the case opened while the child was already in care, before this
+    report) is marked `earlier` and shows no days: a path never shows a negative time.
+    """
     dates = path_dates(incident)
     steps: list[PathStep] = []
-    last: datetime.date | None = None
+    above: list[datetime.date] = []
     for key, _label in STEP_LABELS:
         reached = dates[key]
-        days = (reached - last).days if reached is not None and last is not None else None
-        steps.append(PathStep(label=_step_label(key), reached_on=reached, days=days))
+        days = None
+        earlier = False
+        if reached is not None and above:
+            earlier = reached < above[-1]
+            before = [date for date in above if date <= reached]
+            if before and not earlier:
+                days = (reached - max(before)).days
+        steps.append(
+            PathStep(label=_step_label(key), reached_on=reached, days=days, earlier=earlier)
+        )
         if reached is not None:
-            last = reached
+            above.append(reached)
     return steps
 
 
@@ -573,8 +588,10 @@ def court_paths_for_case(*, viewer: Viewer, case: Case) -> list[CourtPath]:
         upcoming = [
             e for e in events if e.state == CourtEventState.SCHEDULED and e.scheduled_for >= now
         ]
+        # outside the f-string, where makemessages can find it
+        count_word = pgettext("a charge sheet", "Count")
         outcomes = [
-            f"{_('Count')} {o.count.number}: {o.get_outcome_display()}"
+            f"{count_word} {o.count.number}: {o.get_outcome_display()}"
             for o in CountOutcome.objects.filter(
                 incident=incident, count__sheet__superseded_at__isnull=True
             ).select_related("count")

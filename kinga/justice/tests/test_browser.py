@@ -115,6 +115,9 @@ def test_from_a_triaged_report_to_an_adjourned_hearing(  # type: ignore[no-untyp
     page.click("main form button[type=submit]")
     page.wait_for_selector("#arrests")
     assert Arrest.objects.filter(incident=incident, suspect=recruiter).exists()
+    # the exhibit's SHA-256 wraps: the phone's page never scrolls sideways
+    assert SHA in page.inner_text("#evidence")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     page.click("text=Send the file to a prosecutor")
     page.select_option("#id_prosecutor", str(p.prosecutor.pk))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kinga.justice import selectors, services
 from kinga.justice.models import (
@@ -128,6 +128,16 @@ def test_the_path_to_verdict_counts_days_per_step(world: World) -> None:
     steps = {step.label: step for step in selectors.path_of(world.incident)}
     assert steps["Report"].reached_on is not None
     assert steps["Case opened"].reached_on == timezone.localdate(opened)
+    # the child was in care before this report: that step took no time of this path
+    assert steps["Report"].reached_on > timezone.localdate(opened)
+    assert steps["Case opened"].earlier and steps["Case opened"].days is None
+    # and the next step counts from the report, never from the older case
+    assert not steps["Incident opened"].earlier
+    assert (
+        steps["Incident opened"].days
+        == (steps["Incident opened"].reached_on - steps["Report"].reached_on).days
+    )
+    assert all(step.days is None or step.days >= 0 for step in steps.values())
     assert steps["Incident opened"].reached_on == timezone.localdate()
     assert steps["Decision to charge"].reached_on == timezone.localdate()
     assert steps["Plea"].reached_on is None and steps["Judgment"].reached_on is None
@@ -166,6 +176,11 @@ def test_a_conviction_concludes_the_incident_and_takes_a_sentence(world: World) 
     world.prosecution.refresh_from_db()
     assert world.incident.stage == "concluded"
     assert world.prosecution.status == "concluded" and world.prosecution.compensation_kes == 500000
+    # the child's supporters read the outcome per count in their own language
+    with translation.override("sw"):
+        (path,) = selectors.court_paths_for_case(viewer=p.caseworker, case=world.case)
+    assert path.outcomes[0].startswith("Shtaka 1: "), path.outcomes
+    assert all(not outcome.startswith("Count") for outcome in path.outcomes)
 
 
 def test_each_attendees_home_counts_the_court_dates_of_the_week(
