@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "kinga.training",
     "kinga.insights",
     "kinga.matching",
+    "kinga.intel",
     "kinga.awareness",
     "kinga.collect",
     # django-ninja's templates and static files: the API's reference pages, no CDN.

@@ -31,6 +31,7 @@ urlpatterns = [
     path("data-protection/", include("kinga.dataprotection.urls")),
     path("insights/", include("kinga.insights.urls")),
     path("matching/", include("kinga.matching.urls")),
+    path("intel/", include("kinga.intel.urls")),
     path("api/hsds/", include("kinga.directory.api_urls")),
     path("training/", include("kinga.training.urls")),
     path("certificates/", include("kinga.training.public_urls")),

@@ -91,6 +91,15 @@ token's scopes narrow it further.
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
 
+The link graph (kinga.intel) shows a link, and the names, numbers and handles at its ends,
+to a viewer holding `intel.network` who may `INTEL_ACTION` the `INTEL_SECTION` of the matter
+the link comes from (the incident, report or case): investigators on an incident and the
+supervisors overseeing it see its people and leads joined to the rest of what they may see,
+never a link of a matter they are not on. Exporting a network for a partner agency
+(`intel.export`) takes only the links of matters whose `INTEL_EXPORT_SECTION` the viewer may
+export: the investigation's own file. Analysts (`intel.patterns`) see counts over the whole
+graph, each below k suppressed, and never a node.
+
 Two person records that may be one person (kinga.matching) are reviewed, merged and
 unmerged by someone with authority over both: a role holding `person.merge` who may record
 people (`PERSON_MERGE_ACTION` on the `PERSON_MERGE_SECTION`) in a matter each record is
@@ -315,6 +324,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "training.manage": frozenset({Role.TRAINER}),
     "training.coverage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
     "person.merge": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
+    # the link graph (kinga.intel): networks of the matters one may see; counts for analysts
+    "intel.network": frozenset({Role.INVESTIGATOR, Role.SUPERVISOR}),
+    "intel.export": frozenset({Role.INVESTIGATOR}),
+    "intel.patterns": frozenset({Role.ANALYST}),
     # awareness campaigns (kinga.awareness): counts of reports only, never a report
     "awareness.manage": frozenset({Role.TRAINER, Role.SUPERVISOR}),
     "awareness.view": frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ANALYST}),
@@ -328,6 +341,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 # of a matter the record is linked to (recording people there), with "person.merge".
 PERSON_MERGE_SECTION = "identity"
 PERSON_MERGE_ACTION = "create"
+
+# What shows a link of the graph (kinga.intel) and its ends: this action on this section of
+# the matter it comes from, with "intel.network"; exporting it, the investigation's export.
+INTEL_SECTION = "identity"
+INTEL_ACTION = "list"
+INTEL_EXPORT_SECTION = "justice"
+INTEL_EXPORT_ACTION = "export"
 
 
 # What each role may count (kinga.insights): dashboard -> scope of the rows counted. Counts

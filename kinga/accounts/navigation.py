@@ -59,6 +59,8 @@ NAVIGATION: list[NavItem] = [
         _("Same person?"),
         frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
     ),
+    NavItem("intel:networks", _("Networks"), frozenset({Role.INVESTIGATOR, Role.SUPERVISOR})),
+    NavItem("intel:patterns", _("Patterns of exploitation"), frozenset({Role.ANALYST})),
     NavItem("referrals:inbox", _("Referrals received"), frozenset({Role.SERVICE_PROVIDER})),
     NavItem(
         "referrals:outgoing", _("Referrals sent"), frozenset({Role.CASEWORKER, Role.SUPERVISOR})

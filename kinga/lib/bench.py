@@ -37,6 +37,7 @@ BENCH_MODULES = [
     "kinga.assist.bench",
     "kinga.dataprotection.bench",
     "kinga.insights.bench",
+    "kinga.intel.bench",
 ]
 
 

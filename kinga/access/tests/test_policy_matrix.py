@@ -237,6 +237,9 @@ CAPABILITY_ROLES = {
     "training.coverage": {Role.TRAINER, Role.SUPERVISOR},
     "awareness.manage": {Role.TRAINER, Role.SUPERVISOR},
     "awareness.view": {Role.TRAINER, Role.SUPERVISOR, Role.ANALYST},
+    "intel.network": {Role.INVESTIGATOR, Role.SUPERVISOR},
+    "intel.export": {Role.INVESTIGATOR},
+    "intel.patterns": {Role.ANALYST},
 }
 
 
@@ -366,3 +369,80 @@ def test_every_cell_of_the_integration_principal_matches_the_table(personas) -> 
     # its capabilities: filing a call, nothing that opens, triages or reviews
     held = {name for name, roles in policy.CAPABILITIES.items() if policy.INTEGRATION in roles}
     assert held == {"report.log_call"}
+
+
+@pytest.mark.django_db
+def test_what_the_link_graph_shows_and_shares_follows_the_table() -> None:
+    """intel (issue 16), every role × relationship: a link of the graph from a matter is
+    shown to a holder of `intel.network` who may `INTEL_ACTION` that matter's
+    `INTEL_SECTION` (caps applied), and put in a partner's file by a holder of
+    `intel.export` who may `INTEL_EXPORT_ACTION` its `INTEL_EXPORT_SECTION`; nothing else
+    shows it, and a link of a matter the user has no relation to is never shown."""
+    from kinga.intel.models import Edge, Node
+    from kinga.intel.selectors import exportable_edges, visible_edges
+
+    assert policy.__doc__ is not None
+    table = parse_table(policy.__doc__)
+    county = County.objects.get(name="Mombasa")
+    mismatches: list[str] = []
+    matter_id = 1_200_000
+
+    def allows(role: str, relation: str, section: str, action: str) -> bool:
+        row = table.get((role, relation), {})
+        capped_by = policy.CAPPED_BY.get(relation)
+        cap = table.get((Role.SUPERVISOR, capped_by), {}) if capped_by else None
+        return action in row.get(section, frozenset()) and (
+            cap is None or action in cap.get(section, frozenset())
+        )
+
+    for role in Role.values:
+        for relation in Relation.values:
+            matter_id += 1
+            agency = Agency.objects.create(
+                name=f"Intel {role} {relation}", kind=AgencyKind.POLICE_UNIT, county=county
+            )
+            user = make_user(f"i_{role}_{relation}"[:150], agency, role)
+            matter = Matter(type="incident", id=matter_id)
+            _grant(matter, relation, user, agency)
+            a = Node.objects.create(kind="person", key=f"person:m{matter_id}")
+            b = Node.objects.create(kind="phone", key=f"phone:m{matter_id}")
+            edge = Edge.objects.create(
+                a=a,
+                b=b,
+                kind="uses",
+                origin_type="incident",
+                origin_id=matter_id,
+                matter_type="incident",
+                matter_id=matter_id,
+                source_type="justice.incidentlead",
+                source_id=1,
+            )
+            stranger = Edge.objects.create(
+                a=a,
+                b=b,
+                kind="lead",
+                origin_type="incident",
+                origin_id=matter_id + 900_000,
+                matter_type="incident",
+                matter_id=matter_id + 900_000,
+                source_type="justice.incidentlead",
+                source_id=2,
+            )
+            shown = role in policy.CAPABILITIES["intel.network"] and allows(
+                role, relation, policy.INTEL_SECTION, policy.INTEL_ACTION
+            )
+            shared = role in policy.CAPABILITIES["intel.export"] and allows(
+                role, relation, policy.INTEL_EXPORT_SECTION, policy.INTEL_EXPORT_ACTION
+            )
+            got_shown = visible_edges(user).filter(pk=edge.pk).exists()
+            got_shared = exportable_edges(user).filter(pk=edge.pk).exists()
+            if shown != got_shown or shared != got_shared:
+                mismatches.append(f"{role} × {relation}: shown {got_shown}, shared {got_shared}")
+            assert not visible_edges(user).filter(pk=stranger.pk).exists()
+            assert not exportable_edges(user).filter(pk=stranger.pk).exists()
+    assert mismatches == []
+    # the investigator on the incident and the supervisor overseeing it see the links; an
+    # analyst, a counsellor, an administrator never do, whatever relation they hold
+    assert table[(Role.INVESTIGATOR, Relation.TEAM_MEMBER)][policy.INTEL_SECTION]
+    for role in (Role.ANALYST, Role.COUNSELLOR, Role.ADMIN, Role.TRAINER):
+        assert role not in policy.CAPABILITIES["intel.network"]

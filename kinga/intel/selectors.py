@@ -1,0 +1,881 @@
+"""Reads of the link graph, always given the viewer, through the policy.
+
+A viewer's graph is the links of the matters whose `INTEL_SECTION` they may
+`INTEL_ACTION` (with `intel.network`): an investigator's incidents, the incidents their
+unit's supervisor oversees. Networks, brokers, paths and changes are computed on that graph
+alone, so nothing they are not on shapes what they see, not even a count. A node's name,
+number or handle comes from the sources they may see. Every page that shows identity is
+audited on the trail of each matter it showed.
+
+Analysts get counts over the whole graph (`intel.patterns`), each below k hidden with what
+would give it back, and never a node.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kinga.access import policy
+from kinga.access.models import MatterType
+from kinga.audit.models import AuditAction
+from kinga.audit.services import audit_record
+from kinga.cases.models import Case
+from kinga.intel.graph import (
+    Graph,
+    betweenness,
+    components,
+    graph_from_pairs,
+    parts_without,
+    shortest_path,
+)
+from kinga.intel.layout import force_layout
+from kinga.intel.models import (
+    CHILD_ROLE,
+    CONTEXT_KINDS,
+    Appearance,
+    Edge,
+    LinkKind,
+    Node,
+    NodeKind,
+)
+from kinga.justice.models import Incident, PersonRole, Relationship
+from kinga.people.models import Person
+from kinga.places.models import County, Ward
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kinga.accounts.models import Agency, User
+
+    Viewer = User | AnonymousUser | None
+
+# A network larger than this is drawn from the chosen node outwards, this many nodes.
+MAX_DRAWN = 300
+TOP = 10
+# Colours follow the role (a person's most telling one) or the kind of node.
+ROLE_ORDER = [
+    CHILD_ROLE,
+    PersonRole.RECRUITER,
+    PersonRole.AGENT,
+    PersonRole.PIMP,
+    PersonRole.EXPLOITER,
+    PersonRole.TRANSPORTER,
+    PersonRole.HARBOURER,
+    PersonRole.VENUE_OWNER,
+    PersonRole.FINANCIER,
+    PersonRole.FACILITATOR,
+    PersonRole.BUYER,
+    PersonRole.OTHER,
+]
+
+
+def may_see_networks(viewer: Viewer) -> bool:
+    return policy.can_do(viewer, "intel.network")
+
+
+def may_export(viewer: Viewer) -> bool:
+    return policy.can_do(viewer, "intel.export")
+
+
+def may_see_patterns(viewer: Viewer) -> bool:
+    return policy.can_do(viewer, "intel.patterns")
+
+
+def _matters(viewer: Viewer, section: str, action: str) -> Q:
+    """Return the condition on (matter_type, matter_id) the viewer may take the action on."""
+    condition = Q(pk__in=[])
+    for matter_type in MatterType.values:
+        condition |= Q(
+            matter_type=matter_type,
+            matter_id__in=policy.visible_matter_ids(viewer, matter_type, section, action),
+        )
+    return condition
+
+
+def visible_edges(viewer: Viewer) -> QuerySet[Edge]:
+    """Return the links the viewer may see (none without `intel.network`)."""
+    if not may_see_networks(viewer):
+        return Edge.objects.none()
+    return Edge.objects.filter(_matters(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION))
+
+
+def exportable_edges(viewer: Viewer) -> QuerySet[Edge]:
+    """Return the links the viewer may put in a file for a partner (none without
+    `intel.export`): those of matters whose investigation file they may export."""
+    if not may_export(viewer):
+        return Edge.objects.none()
+    return Edge.objects.filter(
+        _matters(viewer, policy.INTEL_EXPORT_SECTION, policy.INTEL_EXPORT_ACTION)
+    )
+
+
+def visible_appearances(viewer: Viewer, node_ids: Iterable[int]) -> QuerySet[Appearance]:
+    if not may_see_networks(viewer):
+        return Appearance.objects.none()
+    return Appearance.objects.filter(
+        _matters(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION), node_id__in=list(node_ids)
+    )
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    a: int
+    b: int
+    kind: str
+    matter_type: str
+    matter_id: int
+    occurred_on: datetime.date | None
+    first_seen: datetime.datetime
+
+
+@dataclass
+class ViewerGraph:
+    graph: Graph
+    networks: Any  # numpy array: each node's network number
+    links: list[LinkRow]
+    context: list[LinkRow]
+
+
+def _rows(queryset: QuerySet[Edge]) -> list[LinkRow]:
+    return [
+        LinkRow(*row)
+        for row in queryset.values_list(
+            "a_id", "b_id", "kind", "matter_type", "matter_id", "occurred_on", "first_seen"
+        )
+    ]
+
+
+def viewer_graph(viewer: Viewer) -> ViewerGraph:
+    """Return the viewer's graph: the links of what they may see, and their networks."""
+    edges = visible_edges(viewer)
+    links = _rows(edges.exclude(kind__in=list(CONTEXT_KINDS)))
+    context = _rows(edges.filter(kind__in=list(CONTEXT_KINDS)))
+    graph = graph_from_pairs([row.a for row in links], [row.b for row in links])
+    return ViewerGraph(graph=graph, networks=components(graph), links=links, context=context)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+@dataclass
+class NodeFacts:
+    """What the viewer's sources say about a node: its label, roles and matters."""
+
+    id: int
+    kind: str
+    label: str = ""
+    platform: str = ""
+    roles: set[str] = field(default_factory=set)
+    matters: set[tuple[str, int]] = field(default_factory=set)
+    first_seen: datetime.datetime | None = None
+
+    @property
+    def role(self) -> str:
+        """The role a picture colours the node by: a person's most telling, else the kind."""
+        for role in ROLE_ORDER:
+            if role in self.roles:
+                return str(role)
+        return self.kind
+
+    @property
+    def is_child(self) -> bool:
+        return CHILD_ROLE in self.roles
+
+    def role_labels(self) -> list[str]:
+        labels = {str(key): str(value) for key, value in PersonRole.choices}
+        labels[CHILD_ROLE] = _("Child")
+        return [str(labels.get(role, role)) for role in ROLE_ORDER if role in self.roles]
+
+
+def node_facts(viewer: Viewer, node_ids: Iterable[int]) -> dict[int, NodeFacts]:
+    """Return node id -> what the viewer may know of it (names only through their sources)."""
+    ids = list(node_ids)
+    facts = {
+        pk: NodeFacts(id=pk, kind=kind, platform=platform)
+        for pk, kind, platform in Node.objects.filter(pk__in=ids).values_list(
+            "pk", "kind", "platform"
+        )
+    }
+    records: dict[int, int] = {}
+    for row in visible_appearances(viewer, ids).order_by("pk"):
+        fact = facts[row.node_id]
+        fact.matters.add((row.matter_type, row.matter_id))
+        if row.role:
+            fact.roles.add(row.role)
+        if fact.first_seen is None or row.first_seen < fact.first_seen:
+            fact.first_seen = row.first_seen
+        if fact.label:
+            continue
+        if row.role == CHILD_ROLE:
+            fact.label = _("Child, case %(code)s") % {"code": row.value}
+        elif row.person_record is not None:
+            records.setdefault(row.node_id, row.person_record)
+        elif row.value:
+            fact.label = row.value
+    people = Person.objects.in_bulk(list(records.values()))
+    for node_id, record in records.items():
+        fact = facts[node_id]
+        if not fact.label and record in people:
+            fact.label = people[record].full_name or str(people[record])
+    places = Node.objects.filter(pk__in=ids, kind=NodeKind.PLACE).values_list(
+        "pk", "ward_id", "county_id"
+    )
+    wards = dict(
+        Ward.objects.filter(pk__in=[w for _p, w, _c in places if w]).values_list("pk", "name")
+    )
+    counties = dict(County.objects.values_list("pk", "name"))
+    for pk, ward_id, county_id in places:
+        facts[pk].label = wards.get(ward_id, "") if ward_id else counties.get(county_id, "")
+    for fact in facts.values():
+        if fact.kind == NodeKind.ONLINE_ACCOUNT and fact.platform and fact.label:
+            fact.label = f"{fact.label} ({fact.platform})"
+        if not fact.label:
+            fact.label = _("Node %(number)s") % {"number": fact.id}
+    return facts
+
+
+def matter_names(matters: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """Return the reference staff use for each matter: incident and case codes, R-numbers."""
+    wanted = set(matters)
+    names: dict[tuple[str, int], str] = {}
+    incidents = [pk for kind, pk in wanted if kind == MatterType.INCIDENT]
+    for pk, code in Incident.objects.filter(pk__in=incidents).values_list("pk", "code"):
+        names[(MatterType.INCIDENT, pk)] = code
+    cases = [pk for kind, pk in wanted if kind == MatterType.CASE]
+    for pk, code in Case.objects.filter(pk__in=cases).values_list("pk", "code"):
+        names[(MatterType.CASE, pk)] = code
+    for kind, pk in wanted:
+        if kind == MatterType.REPORT:
+            names[(kind, pk)] = f"R-{pk:06d}"
+        names.setdefault((kind, pk), f"{kind} {pk}")
+    return names
+
+
+def _audit_shown(
+    viewer: Viewer,
+    *,
+    action: str,
+    record_id: object,
+    matters: Iterable[tuple[str, int]],
+    **detail: Any,
+) -> None:
+    """Audit one event on the trail of each matter whose people the page showed."""
+    actor = viewer if viewer is not None and viewer.is_authenticated else None
+    for matter_type, matter_id in sorted(set(matters)):
+        audit_record(
+            action=action,
+            actor=actor,
+            record_type="intel.network",
+            record_id=record_id,
+            matter_type=matter_type,
+            matter_id=matter_id,
+            fields=["label", "links"],
+            detail=detail or None,
+        )
+
+
+# --- networks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    node_id: int  # a node of it, to open it by
+    size: int
+    people: int
+    children: int
+    roles: list[tuple[str, int]]
+    first: datetime.date | None
+    last: datetime.date | None
+    places: list[str]
+    matters: int
+
+
+def network_list(*, viewer: Viewer) -> list[NetworkSummary]:
+    """Return the viewer's networks, largest first: size, roles, span in time and place.
+
+    Names no one (kinds, roles and counts), so it is audited as a list, not a view.
+    """
+    if not may_see_networks(viewer):
+        return []
+    seen = viewer_graph(viewer)
+    graph = seen.graph
+    if graph.size == 0:
+        return []
+    facts = node_facts(viewer, graph.ids.tolist())
+    members: dict[int, list[int]] = defaultdict(list)
+    for index, label in enumerate(seen.networks.tolist()):
+        members[label].append(index)
+    dates: dict[int, list[datetime.date]] = defaultdict(list)
+    matters: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for row in seen.links:
+        position = graph.index_of(row.a)
+        assert position is not None
+        label = int(seen.networks[position])
+        if row.occurred_on:
+            dates[label].append(row.occurred_on)
+        matters[label].add((row.matter_type, row.matter_id))
+    places: dict[int, set[int]] = defaultdict(set)
+    for row in seen.context:
+        for end in (row.a, row.b):
+            found = graph.index_of(end)
+            if found is not None:
+                places[int(seen.networks[found])].add(row.b if end == row.a else row.a)
+    place_facts = node_facts(viewer, {pk for found in places.values() for pk in found})
+    role_labels = dict(PersonRole.choices)
+    summaries = []
+    for label, indexes in members.items():
+        ids = [int(graph.ids[i]) for i in indexes]
+        persons = [facts[pk] for pk in ids if facts[pk].kind == NodeKind.PERSON]
+        roles: Counter[str] = Counter(
+            str(role_labels.get(fact.role, fact.role)) for fact in persons if not fact.is_child
+        )
+        summaries.append(
+            NetworkSummary(
+                node_id=min(ids, key=lambda pk: (facts[pk].kind != NodeKind.PERSON, pk)),
+                size=len(ids),
+                people=len(persons),
+                children=sum(1 for fact in persons if fact.is_child),
+                roles=sorted(roles.items(), key=lambda item: (-item[1], item[0])),
+                first=min(dates[label], default=None),
+                last=max(dates[label], default=None),
+                places=sorted({place_facts[pk].label for pk in places[label]}),
+                matters=len(matters[label]),
+            )
+        )
+    summaries.sort(key=lambda item: (-item.size, item.node_id))
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="intel.network",
+        detail={"networks": len(summaries)},
+    )
+    return summaries
+
+
+@dataclass(frozen=True)
+class NodeView:
+    id: int
+    kind: str
+    kind_label: str
+    label: str
+    role: str
+    roles: list[str]
+    degree: int
+    broker: float
+    parts: list[int]
+    matters: list[str]
+    x: float
+    y: float
+    on_path: bool
+
+    @property
+    def radius(self) -> float:
+        return 5.0 + min(self.degree, 12) * 0.6
+
+    @property
+    def label_y(self) -> float:
+        return self.y - self.radius - 3
+
+
+@dataclass(frozen=True)
+class LinkView:
+    a: NodeView
+    b: NodeView
+    kinds: list[str]
+    sources: list[str]
+    on_path: bool
+
+
+@dataclass(frozen=True)
+class PathStep:
+    node: NodeView
+    through: list[str]  # how it links to the next: the kinds of link and their sources
+
+
+@dataclass(frozen=True)
+class Changes:
+    since: datetime.date
+    people: list[NodeView]
+    nodes: list[NodeView]
+    links: list[LinkView]
+    places: list[str]
+
+
+@dataclass
+class NetworkPage:
+    node: NodeView
+    nodes: list[NodeView]
+    links: list[LinkView]
+    size: int
+    drawn: int
+    brokers: list[NodeView]
+    connected: list[NodeView]
+    people: list[NodeView]
+    path: list[PathStep] | None = None
+    path_missing: bool = False
+    changes: Changes | None = None
+    width: int = 1000
+    height: int = 700
+
+
+def _link_words(
+    kinds: Iterable[str], matters: Iterable[tuple[str, int]], names: Mapping[tuple[str, int], str]
+) -> tuple[list[str], list[str]]:
+    labels = dict(LinkKind.choices)
+    return (
+        sorted({str(labels.get(kind, kind)) for kind in kinds}),
+        sorted({names[matter] for matter in matters}),
+    )
+
+
+def network_page(
+    *,
+    viewer: Viewer,
+    node_id: int,
+    path_to: int | None = None,
+    since: datetime.date | None = None,
+) -> NetworkPage:
+    """Return the network a node is in, as the viewer may see it, with its picture, brokers,
+    most connected, the path to another node and what changed since a date; audited.
+
+    A node the viewer may not see is the same audited 404 as one that does not exist.
+    """
+    if not may_see_networks(viewer):
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id)
+    seen = viewer_graph(viewer)
+    whole = seen.graph
+    start = whole.index_of(node_id)
+    if start is None:
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id)
+    label = seen.networks[start]
+    member_index = np.flatnonzero(seen.networks == label)
+    size = int(member_index.shape[0])
+    if size > MAX_DRAWN:
+        from scipy.sparse.csgraph import breadth_first_order
+
+        order = breadth_first_order(whole.matrix(), start, directed=True, return_predecessors=False)
+        member_index = np.sort(order[:MAX_DRAWN])
+    member_ids = {int(whole.ids[i]) for i in member_index}
+    links = [row for row in seen.links if row.a in member_ids and row.b in member_ids]
+    graph = graph_from_pairs([row.a for row in links], [row.b for row in links])
+    scores = betweenness(graph)
+    degree = graph.degree()
+    networks_inside = components(graph)
+
+    path_ids: list[int] = []
+    path_missing = False
+    if path_to is not None:
+        end = whole.index_of(path_to)
+        found = shortest_path(whole, start, end) if end is not None else None
+        if found is None:
+            path_missing = True
+        else:
+            path_ids = [int(whole.ids[i]) for i in found]
+            member_ids |= set(path_ids)
+
+    ids = sorted(member_ids)
+    facts = node_facts(viewer, ids)
+    names = matter_names({m for fact in facts.values() for m in fact.matters})
+    pairs: dict[tuple[int, int], tuple[set[str], set[tuple[str, int]]]] = {}
+    for row in seen.links:
+        if row.a in member_ids and row.b in member_ids:
+            key = (row.a, row.b)
+            kinds, matters = pairs.setdefault(key, (set(), set()))
+            kinds.add(row.kind)
+            matters.add((row.matter_type, row.matter_id))
+    names.update(matter_names({m for _k, ms in pairs.values() for m in ms}))
+    position = {pk: i for i, pk in enumerate(ids)}
+    coords = force_layout(len(ids), [(position[a], position[b]) for a, b in pairs], seed=node_id)
+    on_path_pairs = {tuple(sorted(pair)) for pair in zip(path_ids, path_ids[1:], strict=False)}
+    kind_labels = dict(NodeKind.choices)
+    views: dict[int, NodeView] = {}
+    for pk in ids:
+        fact = facts[pk]
+        index = graph.index_of(pk)
+        score = float(scores[index]) if index is not None else 0.0
+        views[pk] = NodeView(
+            id=pk,
+            kind=fact.kind,
+            kind_label=str(kind_labels.get(fact.kind, fact.kind)),
+            label=fact.label,
+            role=fact.role,
+            roles=fact.role_labels(),
+            degree=int(degree[index]) if index is not None else 0,
+            broker=round(score, 3),
+            parts=[],
+            matters=sorted(names[m] for m in fact.matters),
+            x=round(float(coords[position[pk]][0]), 1),
+            y=round(float(coords[position[pk]][1]), 1),
+            on_path=pk in path_ids,
+        )
+    # why each broker is one: the parts its network falls into without it
+    ranked = [
+        pk for pk in sorted(ids, key=lambda pk: (-views[pk].broker, pk)) if views[pk].broker > 0
+    ]
+    brokers = []
+    for pk in ranked[:TOP]:
+        index = graph.index_of(pk)
+        assert index is not None
+        inside = np.flatnonzero(networks_inside == networks_inside[index])
+        view = views[pk]
+        views[pk] = NodeView(**{**view.__dict__, "parts": parts_without(graph, index, inside)})
+        brokers.append(views[pk])
+    link_views = []
+    for (a, b), (kinds, matters) in sorted(pairs.items()):
+        kind_words, source_words = _link_words(kinds, matters, names)
+        link_views.append(
+            LinkView(
+                a=views[a],
+                b=views[b],
+                kinds=kind_words,
+                sources=source_words,
+                on_path=(a, b) in on_path_pairs,
+            )
+        )
+    path = None
+    if path_ids:
+        path = []
+        for here, there in zip(path_ids, [*path_ids[1:], None], strict=True):
+            through: list[str] = []
+            if there is not None:
+                key = (min(here, there), max(here, there))
+                kinds, matters = pairs.get(key, (set(), set()))
+                kind_words, source_words = _link_words(kinds, matters, names)
+                through = [*kind_words, *source_words]
+            path.append(PathStep(node=views[here], through=through))
+    connected = sorted(
+        (view for view in views.values() if view.degree), key=lambda v: (-v.degree, v.id)
+    )[:TOP]
+    people = sorted(
+        (view for view in views.values() if view.kind == NodeKind.PERSON),
+        key=lambda v: (v.label.casefold(), v.id),
+    )
+    changes = None
+    if since is not None:
+        changes = _changes(seen, member_ids, views, names, since, pairs)
+    shown = {m for fact in facts.values() for m in fact.matters}
+    _audit_shown(viewer, action=AuditAction.VIEW, record_id=node_id, matters=shown, nodes=len(ids))
+    return NetworkPage(
+        node=views[node_id],
+        nodes=[views[pk] for pk in ids],
+        links=link_views,
+        size=size,
+        drawn=len(ids),
+        brokers=brokers,
+        connected=connected,
+        people=people,
+        path=path,
+        path_missing=path_missing,
+        changes=changes,
+    )
+
+
+def _changes(
+    seen: ViewerGraph,
+    member_ids: set[int],
+    views: Mapping[int, NodeView],
+    names: Mapping[tuple[str, int], str],
+    since: datetime.date,
+    pairs: Mapping[tuple[int, int], tuple[set[str], set[tuple[str, int]]]],
+) -> Changes:
+    """Return what the network gained since the date: people, other nodes, links, places."""
+    new_pairs = {
+        (row.a, row.b)
+        for row in seen.links
+        if row.a in member_ids and row.b in member_ids and row.first_seen.date() >= since
+    }
+    old_nodes = {
+        end for row in seen.links if row.first_seen.date() < since for end in (row.a, row.b)
+    }
+    new_nodes = [views[pk] for pk in sorted(member_ids) if pk not in old_nodes]
+    links = []
+    for pair in sorted(new_pairs):
+        kinds, matters = pairs[pair]
+        kind_words, source_words = _link_words(kinds, matters, names)
+        links.append(LinkView(views[pair[0]], views[pair[1]], kind_words, source_words, False))
+    new_places = {
+        row.b if row.a in member_ids else row.a
+        for row in seen.context
+        if (row.a in member_ids or row.b in member_ids) and row.first_seen.date() >= since
+    }
+    old_places = {
+        row.b if row.a in member_ids else row.a
+        for row in seen.context
+        if (row.a in member_ids or row.b in member_ids) and row.first_seen.date() < since
+    }
+    place_names = Node.objects.filter(pk__in=new_places - old_places)
+    labels = []
+    for node in place_names.select_related("ward", "county"):
+        labels.append(node.ward.name if node.ward else node.county.name if node.county else "")
+    return Changes(
+        since=since,
+        people=[view for view in new_nodes if view.kind == NodeKind.PERSON],
+        nodes=[view for view in new_nodes if view.kind != NodeKind.PERSON],
+        links=links,
+        places=sorted(label for label in labels if label),
+    )
+
+
+# --- sharing a lead -------------------------------------------------------------------------
+
+
+def network_export(*, viewer: Viewer, node_id: int, partner: Agency) -> dict[str, Any]:
+    """Return the network of a node as a file for a partner agency: only the links of
+    matters whose investigation file the viewer may export, and what those say; audited.
+    """
+    if not may_export(viewer):
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id, action="export")
+    seen = viewer_graph(viewer)
+    start = seen.graph.index_of(node_id)
+    if start is None:
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id, action="export")
+    label = seen.networks[start]
+    member_ids = {int(seen.graph.ids[i]) for i in np.flatnonzero(seen.networks == label)}
+    shareable = exportable_edges(viewer).exclude(kind__in=list(CONTEXT_KINDS))
+    rows = [row for row in _rows(shareable.filter(a_id__in=member_ids, b_id__in=member_ids))]
+    exportable = {(row.matter_type, row.matter_id) for row in rows}
+    ids = sorted({end for row in rows for end in (row.a, row.b)})
+    facts = node_facts(viewer, ids)
+    # a label only from a source that may be shared, else the node is named by its kind
+    shareable_seen = Appearance.objects.filter(
+        _matters(viewer, policy.INTEL_EXPORT_SECTION, policy.INTEL_EXPORT_ACTION),
+        node_id__in=ids,
+    ).values_list("node_id", flat=True)
+    labelled = set(shareable_seen)
+    names = matter_names(exportable)
+    kind_labels = dict(NodeKind.choices)
+    link_labels = dict(LinkKind.choices)
+    document = {
+        "format": "kinga-network/1",
+        "exported_at": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
+        "from_agency": getattr(getattr(viewer, "agency", None), "name", ""),
+        "for_agency": partner.name,
+        "handling": _(
+            "Confidential: the identities of children and witnesses are protected by law "
+            "(Counter-Trafficking in Persons Act s.11, Children Act 2022 s.27). Do not copy "
+            "beyond the investigation it was shared for."
+        ),
+        "nodes": [
+            {
+                "id": f"n{pk}",
+                "kind": str(kind_labels.get(facts[pk].kind, facts[pk].kind)),
+                "label": facts[pk].label if pk in labelled else "",
+                "roles": facts[pk].role_labels() if pk in labelled else [],
+            }
+            for pk in ids
+        ],
+        "links": [
+            {
+                "from": f"n{row.a}",
+                "to": f"n{row.b}",
+                "kind": str(link_labels.get(row.kind, row.kind)),
+                "source": names[(row.matter_type, row.matter_id)],
+                "when": row.occurred_on.isoformat() if row.occurred_on else None,
+            }
+            for row in rows
+        ],
+    }
+    _audit_shown(
+        viewer,
+        action=AuditAction.EXPORT,
+        record_id=node_id,
+        matters=exportable,
+        partner=partner.pk,
+        nodes=len(ids),
+        links=len(rows),
+    )
+    return document
+
+
+# --- the pattern without the people ---------------------------------------------------------
+
+
+def k_threshold() -> int:
+    return int(getattr(settings, "KINGA_INSIGHTS_K", 5))
+
+
+def suppress_line(counts: Mapping[str, int], k: int) -> dict[str, int | None]:
+    """Return the counts of one line (parts of a shown total) with small ones hidden (None).
+
+    A count from 1 to k-1 could point at one child, so it is hidden; and so that the total
+    minus the shown parts does not give it back, more parts are hidden (the smallest shown
+    first) until at least two are and the hidden ones add up to k or more.
+    """
+    hidden = {key for key, value in counts.items() if 0 < value < k}
+
+    def unsafe() -> bool:
+        total = sum(counts[key] for key in hidden)
+        return bool(hidden) and (len(hidden) == 1 or 0 < total < k)
+
+    while unsafe():
+        shown = sorted(
+            (value, key) for key, value in counts.items() if key not in hidden and value > 0
+        )
+        if not shown:
+            break
+        hidden.add(shown[0][1])
+    return {key: (None if key in hidden else value) for key, value in counts.items()}
+
+
+@dataclass(frozen=True)
+class CountTable:
+    title: str
+    rows: list[tuple[str, int | None]]
+    total: int | None
+
+
+def _table(title: str, counts: Mapping[str, int], labels: Mapping[str, str], k: int) -> CountTable:
+    shown = suppress_line(counts, k)
+    total = sum(counts.values())
+    return CountTable(
+        title=title,
+        rows=[(str(labels.get(key, key)), shown[key]) for key in counts],
+        total=None if 0 < total < k else total,
+    )
+
+
+def patterns(*, viewer: Viewer) -> list[CountTable]:
+    """Return the counts analysts see: facilitators by role and relationship, buyers local
+    and foreign, where exploitation recurs, how recruitment happens, networks by size.
+    Every count below k is hidden with what would give it back; audited as a search of
+    counts (no record is named)."""
+    if not may_see_patterns(viewer):
+        raise policy.deny(viewer, record_type="intel.patterns", record_id="")
+    k = k_threshold()
+    facilitators = Appearance.objects.filter(matter_type=MatterType.INCIDENT).exclude(
+        role__in=["", CHILD_ROLE]
+    )
+    by_role = Counter(
+        role for role, _node in facilitators.values_list("role", "node_id").distinct()
+    )
+    by_relationship = Counter(
+        relationship
+        for relationship, _node in facilitators.values_list("relationship", "node_id").distinct()
+    )
+    buyers = Counter(
+        "foreign" if foreign else "local"
+        for foreign, _node in facilitators.filter(role=PersonRole.BUYER)
+        .values_list("is_foreign", "node_id")
+        .distinct()
+    )
+    # where it recurs: per county, the incidents, and the venues named in two or more
+    incident_counties = Counter(
+        county for county in Incident.objects.values_list("county__name", flat=True)
+    )
+    venue_incidents: dict[int, set[int]] = defaultdict(set)
+    for node_id, matter_id in Appearance.objects.filter(
+        matter_type=MatterType.INCIDENT, node__kind=NodeKind.VENUE
+    ).values_list("node_id", "matter_id"):
+        venue_incidents[node_id].add(matter_id)
+    venue_county = dict(
+        Node.objects.filter(pk__in=list(venue_incidents)).values_list("pk", "county__name")
+    )
+    recurring = Counter(
+        venue_county[node_id] or "" for node_id, found in venue_incidents.items() if len(found) > 1
+    )
+    # how recruitment happens: incidents with an online account, and accounts per platform
+    online_incidents = set(
+        Appearance.objects.filter(
+            matter_type=MatterType.INCIDENT, node__kind=NodeKind.ONLINE_ACCOUNT
+        ).values_list("matter_id", flat=True)
+    )
+    all_incidents = Incident.objects.count()
+    recruitment = {
+        "online": len(online_incidents),
+        "in_person": max(all_incidents - len(online_incidents), 0),
+    }
+    platforms = Counter(
+        Node.objects.filter(kind=NodeKind.ONLINE_ACCOUNT).values_list("platform", flat=True)
+    )
+    # networks by size, over the whole graph
+    rows = Edge.objects.exclude(kind__in=list(CONTEXT_KINDS)).values_list("a_id", "b_id")
+    graph = graph_from_pairs([a for a, _b in rows], [b for _a, b in rows])
+    sizes = np.bincount(components(graph)) if graph.size else np.zeros(0, dtype=np.int64)
+    bands = {"2": 0, "3-5": 0, "6-10": 0, "11+": 0}
+    for size in sizes.tolist():
+        band = "2" if size <= 2 else "3-5" if size <= 5 else "6-10" if size <= 10 else "11+"
+        bands[band] += 1
+    role_labels = {str(key): str(value) for key, value in PersonRole.choices}
+    relation_labels = {str(key): str(value) for key, value in Relationship.choices}
+    tables = [
+        _table(_("Facilitators by role"), dict(sorted(by_role.items())), role_labels, k),
+        _table(
+            _("Facilitators by relationship to the child"),
+            dict(sorted(by_relationship.items())),
+            relation_labels,
+            k,
+        ),
+        _table(
+            _("Buyers, local and foreign"),
+            {"local": buyers["local"], "foreign": buyers["foreign"]},
+            {"local": _("Local"), "foreign": _("Foreign")},
+            k,
+        ),
+        _table(_("Incidents by county"), dict(sorted(incident_counties.items())), {}, k),
+        _table(
+            _("Venues named in two or more incidents, by county"),
+            dict(sorted(recurring.items())),
+            {"": _("County not known")},
+            k,
+        ),
+        _table(
+            _("How recruitment happened"),
+            recruitment,
+            {"online": _("Online account involved"), "in_person": _("In person only")},
+            k,
+        ),
+        _table(_("Online accounts by platform"), dict(sorted(platforms.items())), {}, k),
+        _table(
+            _("Networks by number of members"),
+            bands,
+            {key: _("%(band)s members") % {"band": key} for key in bands},
+            k,
+        ),
+    ]
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer if viewer is not None and viewer.is_authenticated else None,
+        record_type="intel.patterns",
+        detail={"tables": len(tables), "k": k},
+    )
+    return tables
+
+
+def node_choices(*, viewer: Viewer, node_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """Return (id, label) of these nodes as the viewer may name them (for a path's form)."""
+    facts = node_facts(viewer, node_ids)
+    return sorted(((pk, fact.label) for pk, fact in facts.items()), key=lambda item: item[1])
+
+
+# Who a lead may be shared with: agencies that investigate, prosecute or protect children.
+PARTNER_KINDS = ("police_unit", "prosecution_office", "childrens_services")
+
+
+def partner_choices(*, viewer: Viewer) -> list[tuple[int, str]]:
+    """Return (id, name) of the agencies a network may be exported for (not one's own)."""
+    from kinga.accounts.models import Agency
+
+    own = getattr(viewer, "agency_id", None)
+    return list(
+        Agency.objects.filter(kind__in=PARTNER_KINDS)
+        .exclude(pk=own or 0)
+        .order_by("name")
+        .values_list("pk", "name")
+    )
+
+
+def partner_get(*, viewer: Viewer, agency_id: int) -> Agency | None:
+    from kinga.accounts.models import Agency
+
+    if agency_id not in {pk for pk, _name in partner_choices(viewer=viewer)}:
+        return None
+    return Agency.objects.get(pk=agency_id)
