@@ -449,6 +449,10 @@ KINGA_ADJOURNMENT_WARNING = env_int("KINGA_ADJOURNMENT_WARNING", 3)
 # anything published (the CTDC-shaped export) needs every combination shared by 11 or more.
 KINGA_INSIGHTS_K = env_int("KINGA_INSIGHTS_K", 5)
 KINGA_INSIGHTS_PUBLISHED_K = env_int("KINGA_INSIGHTS_PUBLISHED_K", 11)
+# How often the worker rebuilds the report paths the dashboards count (insights.refresh_paths)
+KINGA_INSIGHTS_REFRESH_MINUTES = env_int("KINGA_INSIGHTS_REFRESH_MINUTES", 15)
+# A child in danger is reached in time when an alert is acknowledged within these minutes
+KINGA_INSIGHTS_ALERT_TARGET_MINUTES = env_int("KINGA_INSIGHTS_ALERT_TARGET_MINUTES", 60)
 
 # Every handler redacts the gateway's callback key from what it writes (a request line may
 # carry it as `?key=`); the development server's request log goes through the same handler.

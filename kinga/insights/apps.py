@@ -9,6 +9,6 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        # Importing the report registers the monthly reports job (`@periodic`) in every
-        # process, the worker's included.
-        from kinga.insights import report  # noqa: F401
+        # Importing these registers the monthly reports job and the report paths' refresh
+        # (`@periodic`) in every process, the worker's included.
+        from kinga.insights import jobs, report  # noqa: F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Expression, F, FloatField, Func, QuerySet
+from django.db.models import Aggregate, Count, Expression, F, FloatField, Func, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -47,7 +47,7 @@ class _PercentileMedian(Aggregate):
     output_field = FloatField()
 
 
-def median(queryset: QuerySet[Any], measure: Expression) -> float | None:
+def median(queryset: QuerySet[Any], measure: Expression | F) -> float | None:
     """Return the median of the measure over the queryset's rows (None when it has none).
 
     One statement: PostgreSQL's percentile_cont; on SQLite the middle one or two values
@@ -68,3 +68,54 @@ def median(queryset: QuerySet[Any], measure: Expression) -> float | None:
         cursor.execute(sql, [*params, *params, *params])
         row = cursor.fetchone()
     return None if row is None or row[0] is None else float(row[0])
+
+
+def medians(queryset: QuerySet[Any], columns: dict[str, str]) -> dict[str, float | None]:
+    """Return the median of each column (key -> column name) over the queryset's rows.
+
+    PostgreSQL: one statement, a percentile_cont per column (each leaves out its NULLs);
+    SQLite: one `median` statement per column.
+    """
+    if connection.vendor == "postgresql":
+        values = queryset.aggregate(
+            **{f"m_{key}": _PercentileMedian(column) for key, column in columns.items()}
+        )
+        return {
+            key: None if values[f"m_{key}"] is None else float(values[f"m_{key}"])
+            for key in columns
+        }
+    return {key: median(queryset, F(column)) for key, column in columns.items()}
+
+
+def medians_by(
+    queryset: QuerySet[Any], group: str, columns: dict[str, str]
+) -> dict[Any, dict[str, tuple[float | None, int]]]:
+    """Return, for each value of `group`, each column's median and how many values it is
+    the median of (a median of fewer than k values is not shown)."""
+    counted = {f"n_{key}": Count(column) for key, column in columns.items()}
+    result: dict[Any, dict[str, tuple[float | None, int]]] = {}
+    if connection.vendor == "postgresql":
+        rows = (
+            queryset.order_by()
+            .values(group)
+            .annotate(
+                **counted,
+                **{f"m_{key}": _PercentileMedian(column) for key, column in columns.items()},
+            )
+        )
+        for row in rows:
+            result[row[group]] = {
+                key: (
+                    None if row[f"m_{key}"] is None else float(row[f"m_{key}"]),
+                    int(row[f"n_{key}"]),
+                )
+                for key in columns
+            }
+        return result
+    for row in queryset.order_by().values(group).annotate(**counted):
+        of_group = queryset.filter(**{group: row[group]})
+        result[row[group]] = {
+            key: (median(of_group, F(column)), int(row[f"n_{key}"]))
+            for key, column in columns.items()
+        }
+    return result

@@ -17,7 +17,8 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +28,9 @@ from kinga.accounts.models import AgencyKind, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
-from kinga.insights.measures import DaysBetween, median
+from kinga.insights.measures import DaysBetween, median, medians, medians_by
+from kinga.insights.models import PathsRefresh, ReportPath
+from kinga.insights.paths import AGE_BANDS, CATEGORIES, bit_of
 from kinga.insights.suppression import suppress, table_lines
 from kinga.intake.models import Channel, Report
 from kinga.justice.models import (
@@ -256,6 +259,40 @@ def reports_in(filters: Filters) -> QuerySet[Report]:
     return rows
 
 
+def paths_in(filters: Filters) -> QuerySet[ReportPath]:
+    """Return the report paths of the period and area: the same reports as `reports_in`,
+    read from the summary the worker keeps (`ReportPath`)."""
+    rows = ReportPath.objects.filter(
+        received_at__gte=_since(filters.start), received_at__lt=_until(filters.end)
+    )
+    if filters.ward_id is not None:
+        rows = rows.filter(ward_id=filters.ward_id)
+    elif filters.sub_county_id is not None:
+        rows = rows.filter(sub_county_id=filters.sub_county_id)
+    elif filters.county_id is not None:
+        rows = rows.filter(county_id=filters.county_id)
+    if filters.agency_id is not None:
+        rows = rows.filter(agency_id=filters.agency_id)
+    if filters.age_band:
+        # a band reports never use has no bit: nothing matches, as in the records
+        band = bit_of(AGE_BANDS, filters.age_band)
+        rows = rows.alias(band=F("age_bands").bitand(band)).filter(band__gt=0)
+    if filters.exploitation:
+        kind = bit_of(CATEGORIES, filters.exploitation)
+        rows = rows.alias(kind=F("categories").bitand(kind)).filter(kind__gt=0)
+    return rows
+
+
+def paths_as_of() -> datetime.datetime | None:
+    """Return when the report paths were last rebuilt (None: never yet)."""
+    return (
+        PathsRefresh.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
 REPORT_IGNORES = (("sex", _("sex (reports do not record it)")),)
 
 
@@ -367,6 +404,42 @@ def funnel_medians(cohort: QuerySet[Report]) -> dict[str, float | None]:
     }
 
 
+# step -> the flag of `ReportPath` that says a report reached it, and the days it took
+PATH_FLAGS = {
+    "triaged": "triaged",
+    "cases": "case_opened",
+    "incidents": "incident_opened",
+    "investigations": "investigated",
+    "files": "filed",
+    "charged": "charged",
+    "judgment": "judged",
+    "conviction": "convicted",
+}
+PATH_DAYS = {
+    "triaged": "triage_days",
+    "cases": "case_days",
+    "incidents": "incident_days",
+    "investigations": "investigation_days",
+    "files": "file_days",
+    "charged": "charge_days",
+    "judgment": "judgment_days",
+}
+
+
+def path_counts(paths: QuerySet[ReportPath]) -> dict[str, int]:
+    """Return how many of the paths reached each step: one aggregate statement."""
+    found = paths.aggregate(
+        c_reports=Count("pk"),
+        **{f"c_{key}": Count("pk", filter=Q(**{flag: True})) for key, flag in PATH_FLAGS.items()},
+    )
+    return {key.removeprefix("c_"): int(value or 0) for key, value in found.items()}
+
+
+def path_medians(paths: QuerySet[ReportPath]) -> dict[str, float | None]:
+    """Return the median days each step took over the paths (one statement on PostgreSQL)."""
+    return medians(paths, PATH_DAYS)
+
+
 def funnel_build(counts: dict[str, int], medians: dict[str, float | None], k: int) -> Funnel:
     """Return the funnel with counts and losses hidden where small, with their complements.
 
@@ -412,11 +485,10 @@ def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
 
 def funnel_of(filters: Filters) -> Funnel:
     """Return the suppressed funnel of filters already narrowed to a scope (no audit)."""
-    cohort = reports_in(filters)
+    paths = paths_in(filters)
     k = k_threshold()
-    counts = funnel_counts(cohort)
-    medians = funnel_medians(cohort)
-    result = funnel_build(counts, medians, k)
+    counts = path_counts(paths)
+    result = funnel_build(counts, path_medians(paths), k)
     if counts["reports"] < k:
         # with fewer than k reports every median speaks of too few children
         for step in result.steps:
@@ -450,7 +522,7 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
         for code, _label in months
     }
     rows = (
-        reports_in(filters)
+        paths_in(filters)
         .values("channel")
         .order_by()
         .annotate(
@@ -638,7 +710,7 @@ def _grouped_places(
             rows = rows.filter(police_unit_id=filters.agency_id)
         grouped = rows.values_list("county_id", "ward__sub_county_id", "ward_id")
     else:
-        rows = reports_in(filters)
+        rows = paths_in(filters)
         grouped = rows.values_list("county_id", "sub_county_id", "ward_id")
     counts = grouped.order_by().annotate(n=Count("pk"))
     return {
@@ -798,3 +870,440 @@ def cases_by_risk_and_status(*, viewer: Viewer, filters: Filters, audit: bool = 
     if audit:
         dashboard_audit(viewer=viewer, dashboard="survivors", filters=filters)
     return table
+
+
+# --- comparisons: where the reports of the period stand, by county, agency and month ---------
+
+STAGES: list[tuple[str, Label]] = [
+    ("waiting", _("Waiting for triage")),
+    ("triaged", _("Triaged, nothing opened")),
+    ("case", _("Case, no incident")),
+    ("incident", _("Incident, no file")),
+    ("file", _("File, not charged")),
+    ("charged", _("Charged, no judgment")),
+    ("judgment", _("Judgment")),
+]
+
+
+def _stage() -> SqlCase:
+    """The furthest step a report reached, as one code (the columns of a comparison)."""
+    return SqlCase(
+        When(judged=True, then=Value("judgment")),
+        When(charged=True, then=Value("charged")),
+        When(filed=True, then=Value("file")),
+        When(incident_opened=True, then=Value("incident")),
+        When(case_opened=True, then=Value("case")),
+        When(triaged=True, then=Value("triaged")),
+        default=Value("waiting"),
+        output_field=CharField(),
+    )
+
+
+def _counties_of(filters: Filters) -> list[tuple[str, Label]]:
+    from kinga.places.models import County
+
+    counties = County.objects.filter(coastal=True)
+    if filters.county_id is not None:
+        counties = County.objects.filter(pk=filters.county_id)
+    return [(str(pk), name) for pk, name in counties.order_by("name").values_list("pk", "name")]
+
+
+def stages_by_county(filters: Filters) -> Table:
+    """Return where the period's reports stand now (columns) in each county (rows)."""
+    grouped = (
+        paths_in(filters)
+        .annotate(stage=_stage())
+        .values_list("county_id", "stage")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    counts = {(str(county), str(stage)): n for county, stage, n in grouped}
+    return table_build(
+        key="stages_by_county",
+        title=_("Where the reports stand now, county by county"),
+        row_heading=_("County"),
+        rows=_counties_of(filters),
+        columns=STAGES,
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, REPORT_IGNORES),
+        notes=[_("Each report is counted once, at the furthest step it has reached.")],
+    )
+
+
+def stages_by_agency(filters: Filters) -> Table:
+    """Return where the period's reports stand now (columns) by the agency that triaged
+    them (rows; reports not yet triaged are counted under no agency)."""
+    from kinga.accounts.models import Agency
+
+    grouped = (
+        paths_in(filters)
+        .annotate(stage=_stage())
+        .values_list("agency_id", "stage")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    counts = {(str(agency or ""), str(stage)): n for agency, stage, n in grouped}
+    ids = sorted({int(row) for row, _stage_code in counts if row})
+    names = dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name"))
+    rows: list[tuple[str, Label]] = [(str(pk), names.get(pk, str(pk))) for pk in ids]
+    rows.sort(key=lambda row: str(row[1]))
+    rows.append(("none", _("Not triaged yet")))
+    counts = {(row or "none", stage): n for (row, stage), n in counts.items()}
+    return table_build(
+        key="stages_by_agency",
+        title=_("Where the reports stand now, by the agency that triaged them"),
+        row_heading=_("Agency"),
+        rows=rows,
+        columns=STAGES,
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, REPORT_IGNORES),
+    )
+
+
+def stages_by_month(filters: Filters) -> Table:
+    """Return where the reports of each month (rows) stand now (columns): the month-on-month
+    view a supervisor acts on. One statement: GROUP BY stage, a count per month."""
+    months = _months(filters)
+    bounds = {
+        code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
+        for code, _label in months
+    }
+    grouped = (
+        paths_in(filters)
+        .annotate(stage=_stage())
+        .values("stage")
+        .order_by()
+        .annotate(
+            **{
+                f"m{code.replace('-', '_')}": Count(
+                    "pk", filter=Q(received_at__gte=start, received_at__lt=end)
+                )
+                for code, (start, end) in bounds.items()
+            }
+        )
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for row in grouped:
+        values = dict(row)
+        for code in bounds:
+            counts[(code, str(values["stage"]))] = cast(int, values[f"m{code.replace('-', '_')}"])
+    return table_build(
+        key="stages_by_month",
+        title=_("Month by month: where each month's reports stand now"),
+        row_heading=_("Month"),
+        rows=months,
+        columns=STAGES,
+        counts=counts,
+        k=k_threshold(),
+        ignored=_ignored(filters, REPORT_IGNORES),
+    )
+
+
+def comparisons(*, viewer: Viewer, filters: Filters) -> list[Table]:
+    """Return the funnel's comparisons (county, agency, month) for the viewer's scope; the
+    funnel page's audit event covers them."""
+    filters = scoped_filters(viewer, "funnel", filters)
+    return [stages_by_month(filters), stages_by_county(filters), stages_by_agency(filters)]
+
+
+# --- medians shown with their count: hidden below k ----------------------------------------------
+
+
+@dataclass
+class MedianTable:
+    """Median days by row (a county) and column (a step); None where fewer than k."""
+
+    key: str
+    title: Label
+    row_heading: Label
+    rows: list[tuple[str, Label]]
+    columns: list[tuple[str, Label]]
+    cells: dict[tuple[str, str], float | None]
+    notes: list[Label] = field(default_factory=list)
+
+    def body(self) -> list[tuple[Label, list[float | None]]]:
+        return [
+            (label, [self.cells.get((row, column)) for column, _label in self.columns])
+            for row, label in self.rows
+        ]
+
+
+def _median_table(
+    *,
+    key: str,
+    title: Label,
+    rows: list[tuple[str, Label]],
+    columns: list[tuple[str, Label]],
+    found: dict[Any, dict[str, tuple[float | None, int]]],
+    notes: list[Label],
+) -> MedianTable:
+    k = k_threshold()
+    cells: dict[tuple[str, str], float | None] = {}
+    for group, values in found.items():
+        for column, (value, n) in values.items():
+            shown = value is not None and n >= k
+            cells[(str(group), column)] = round(value, 1) if shown and value is not None else None
+    return MedianTable(
+        key=key,
+        title=title,
+        row_heading=_("County"),
+        rows=rows,
+        columns=columns,
+        cells=cells,
+        notes=notes,
+    )
+
+
+# --- response: how fast reports are answered, and children in danger reached ----------------------
+
+RESPONSE_STEPS: list[tuple[str, Label]] = [
+    ("triaged", _("Report to triage decision")),
+    ("contact", _("Report to first contact (case opened)")),
+    ("service", _("Report to first service (referral sent)")),
+]
+ALERT_IGNORES = (
+    ("agency_id", _("agency")),
+    ("sex", _("sex (reports do not record it)")),
+)
+
+
+def alert_target_minutes() -> int:
+    """Return the minutes within which a child in danger must be reached (acknowledged)."""
+    return int(settings.KINGA_INSIGHTS_ALERT_TARGET_MINUTES)
+
+
+def _alerts_in(filters: Filters) -> QuerySet[Any]:
+    from kinga.intake.models import Alert
+
+    rows = Alert.objects.filter(
+        raised_at__gte=_since(filters.start), raised_at__lt=_until(filters.end)
+    )
+    if filters.ward_id is not None:
+        rows = rows.filter(report__ward_id=filters.ward_id)
+    elif filters.sub_county_id is not None:
+        rows = rows.filter(report__sub_county_id=filters.sub_county_id)
+    elif filters.county_id is not None:
+        rows = rows.filter(report__county_id=filters.county_id)
+    if filters.age_band:
+        rows = rows.filter(report__age_bands__icontains=f'"{filters.age_band}"')
+    if filters.exploitation:
+        rows = rows.filter(report__categories__icontains=f'"{filters.exploitation}"')
+    return rows
+
+
+@dataclass
+class Response:
+    alerts: Table
+    chain: Table
+    times: MedianTable
+
+
+def response_of(filters: Filters) -> Response:
+    """Return the response figures of filters already narrowed to a scope (no audit)."""
+    target = datetime.timedelta(minutes=alert_target_minutes())
+    acknowledged = Q(acknowledged_at__isnull=False)
+    in_time = acknowledged & Q(acknowledged_at__lte=F("raised_at") + target)
+    grouped = (
+        _alerts_in(filters)
+        .values("report__county_id")
+        .order_by()
+        .annotate(
+            in_time=Count("pk", filter=in_time),
+            late=Count("pk", filter=acknowledged & ~in_time),
+            open=Count("pk", filter=Q(acknowledged_at__isnull=True)),
+            first_step=Count("pk", filter=Q(escalations=0)),
+            went_up=Count("pk", filter=Q(escalations__gt=0)),
+        )
+    )
+    alerts: dict[tuple[str, str], int] = {}
+    chain: dict[tuple[str, str], int] = {}
+    for row in grouped:
+        county = str(row["report__county_id"] or "")
+        for column in ("in_time", "late", "open"):
+            alerts[(county, column)] = int(row[column])
+        for column in ("first_step", "went_up"):
+            chain[(county, column)] = int(row[column])
+    counties = _counties_of(filters)
+    ignored = _ignored(filters, ALERT_IGNORES)
+    minutes = alert_target_minutes()
+    alerts_table = table_build(
+        key="alerts_reached",
+        title=_("Children in danger: alerts answered within %(minutes)s minutes")
+        % {"minutes": minutes},
+        row_heading=_("County"),
+        rows=counties,
+        columns=[
+            ("in_time", _("Within the target")),
+            ("late", _("Later")),
+            ("open", _("Not answered yet")),
+        ],
+        counts=alerts,
+        k=k_threshold(),
+        ignored=ignored,
+        notes=[_("An alert is answered when someone it reached acknowledges it.")],
+    )
+    chain_table = table_build(
+        key="alerts_chain",
+        title=_("Alerts that went up the fallback chain"),
+        row_heading=_("County"),
+        rows=counties,
+        columns=[
+            ("first_step", _("Answered at the first step")),
+            ("went_up", _("Went up the chain")),
+        ],
+        counts=chain,
+        k=k_threshold(),
+        ignored=ignored,
+    )
+    found = medians_by(
+        paths_in(filters),
+        "county_id",
+        {"triaged": "triage_days", "contact": "case_days", "service": "service_days"},
+    )
+    times = _median_table(
+        key="response_times",
+        title=_("Median days from the report, county by county"),
+        rows=counties,
+        columns=RESPONSE_STEPS,
+        found=found,
+        notes=[_("A median of fewer than k reports is not shown (–).")],
+    )
+    return Response(alerts=alerts_table, chain=chain_table, times=times)
+
+
+def response(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Response:
+    """Return how fast reports were answered and children in danger reached, audited."""
+    filters = scoped_filters(viewer, "response", filters)
+    result = response_of(filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="response", filters=filters)
+    return result
+
+
+# --- justice: hearings, adjournments, time to verdict, outcomes by charge ------------------------
+
+JUSTICE_IGNORES = (
+    ("sub_county_id", _("sub-county (court records are counted by the incident's county)")),
+    ("ward_id", _("ward (court records are counted by the incident's county)")),
+    ("agency_id", _("agency")),
+    ("age_band", _("age band")),
+    ("sex", _("sex")),
+    ("exploitation", _("type of exploitation")),
+)
+
+
+@dataclass
+class Justice:
+    sittings: Table
+    adjournments: Table
+    outcomes: Table
+    verdict_days: float | None
+    verdicts: Cell
+
+
+def _on_incident(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
+    if filters.county_id is not None:
+        rows = rows.filter(incident__county_id=filters.county_id)
+    return rows
+
+
+def justice_of(filters: Filters) -> Justice:
+    """Return the court figures of filters already narrowed to a scope (no audit)."""
+    from kinga.justice.models import (
+        Adjournment,
+        AdjournmentParty,
+        AdjournmentReason,
+        CourtEvent,
+        CourtEventKind,
+        CourtEventState,
+    )
+    from kinga.justice.statutes import CATALOGUE
+
+    since, until = _since(filters.start), _until(filters.end)
+    k = k_threshold()
+    ignored = _ignored(filters, JUSTICE_IGNORES)
+    events = _on_incident(
+        CourtEvent.objects.filter(scheduled_for__gte=since, scheduled_for__lt=until), filters
+    )
+    sittings = table_build(
+        key="court_sittings",
+        title=_("Court dates in the period, by what they were for and what became of them"),
+        row_heading=_("Court date for"),
+        rows=list(CourtEventKind.choices),
+        columns=list(CourtEventState.choices),
+        counts={
+            (str(kind), str(state)): n
+            for kind, state, n in events.values_list("kind", "state")
+            .order_by()
+            .annotate(n=Count("pk"))
+        },
+        k=k,
+        ignored=ignored,
+    )
+    adjourned = _on_incident(
+        Adjournment.objects.filter(event__scheduled_for__gte=since, event__scheduled_for__lt=until),
+        filters,
+    )
+    adjournments = table_build(
+        key="adjournments",
+        title=_("Adjournments by reason and by who asked"),
+        row_heading=_("Reason"),
+        rows=list(AdjournmentReason.choices),
+        columns=list(AdjournmentParty.choices),
+        counts={
+            (str(reason), str(party)): n
+            for reason, party, n in adjourned.values_list("reason", "requested_by")
+            .order_by()
+            .annotate(n=Count("pk"))
+        },
+        k=k,
+        ignored=ignored,
+    )
+    acts = {offence.code: offence.act for offence in CATALOGUE}
+    act_rows: list[tuple[str, Label]] = [(act, act) for act in dict.fromkeys(acts.values())]
+    act_rows.append(("other", _("Other offences")))
+    decided = _on_incident(
+        CountOutcome.objects.filter(decided_on__gte=filters.start, decided_on__lte=filters.end),
+        filters,
+    )
+    outcome_counts: dict[tuple[str, str], int] = {}
+    for offence, outcome, n in (
+        decided.values_list("count__offence", "outcome").order_by().annotate(n=Count("pk"))
+    ):
+        key = (acts.get(str(offence), "other"), str(outcome))
+        outcome_counts[key] = outcome_counts.get(key, 0) + n
+    outcomes = table_build(
+        key="outcomes_by_charge",
+        title=_("Outcomes of the counts charged, by the Act charged under"),
+        row_heading=_("Charged under"),
+        rows=act_rows,
+        columns=list(CountOutcomeKind.choices),
+        counts=outcome_counts,
+        k=k,
+        ignored=ignored,
+    )
+    concluded = _on_incident(
+        Prosecution.objects.filter(concluded_on__gte=filters.start, concluded_on__lte=filters.end),
+        filters,
+    )
+    verdicts = concluded.count()
+    value = median(concluded, DaysBetween("concluded_on", "filed_on"))
+    hidden = 0 < verdicts < k
+    return Justice(
+        sittings=sittings,
+        adjournments=adjournments,
+        outcomes=outcomes,
+        verdict_days=None if value is None or verdicts < k else round(value, 1),
+        verdicts=Cell(None if hidden else verdicts),
+    )
+
+
+def justice(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Justice:
+    """Return the court figures the viewer may count, audited."""
+    filters = scoped_filters(viewer, "justice", filters)
+    result = justice_of(filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="justice", filters=filters)
+    return result

@@ -13,6 +13,8 @@ urlpatterns = [
     path("referrals/", views.referrals, name="referrals"),
     path("map/", views.hotspots, name="map"),
     path("survivors/", views.survivors, name="survivors"),
+    path("response/", views.response, name="response"),
+    path("justice/", views.justice, name="justice"),
     path("report/", views.monthly_report_page, name="report"),
     path("report/pdf", views.monthly_report, name="report_pdf"),
     path(

@@ -72,6 +72,8 @@ def _page(request: HttpRequest, dashboard: str, template: str, build: Any) -> Ht
             "scope": scope,
             "k": selectors.k_threshold(),
             "query": request.GET.urlencode(),
+            "as_of": selectors.paths_as_of(),
+            "refresh_minutes": settings.KINGA_INSIGHTS_REFRESH_MINUTES,
         },
     )
 
@@ -96,7 +98,13 @@ def funnel(request: HttpRequest) -> HttpResponse:
         chart = charts.bars(
             [(step.label, step.reached) for step in result.steps], title=TITLES["funnel"]
         )
-        return {"funnel": result, "chart": chart}
+        compared = selectors.comparisons(viewer=viewer, filters=filters)
+        month = compared[0]
+        month_chart = charts.columns(
+            [(label, month.cell(code, "")) for code, label in month.rows], title=str(month.title)
+        )
+        tables = [(month, month_chart), *((table, None) for table in compared[1:])]
+        return {"funnel": result, "chart": chart, "tables": tables}
 
     return _page(request, "funnel", "insights/funnel.html", build)
 
@@ -160,6 +168,50 @@ def hotspots(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def response(request: HttpRequest) -> HttpResponse:
+    """How fast reports are answered, and children in danger reached, county by county."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        result = selectors.response(viewer=viewer, filters=filters)
+        chart = charts.bars(
+            [(label, result.alerts.cell(code, "")) for code, label in result.alerts.rows],
+            title=str(result.alerts.title),
+        )
+        return {
+            "tables": [(result.alerts, chart), (result.chain, None)],
+            "median_tables": [result.times],
+        }
+
+    return _page(request, "response", "insights/tables.html", build)
+
+
+@login_required
+def justice(request: HttpRequest) -> HttpResponse:
+    """Court dates, adjournments by reason, time to verdict and outcomes by charge."""
+
+    def build(viewer: User, filters: selectors.Filters) -> dict[str, Any]:
+        result = selectors.justice(viewer=viewer, filters=filters)
+        chart = charts.bars(
+            [
+                (label, result.adjournments.cell(code, ""))
+                for code, label in result.adjournments.rows
+            ],
+            title=str(result.adjournments.title),
+        )
+        return {
+            "tables": [
+                (result.sittings, None),
+                (result.adjournments, chart),
+                (result.outcomes, None),
+            ],
+            "verdicts": result.verdicts,
+            "verdict_days": result.verdict_days,
+        }
+
+    return _page(request, "justice", "insights/tables.html", build)
+
+
+@login_required
 def survivors(request: HttpRequest) -> HttpResponse:
     """Cases opened in the period by risk and by where they stand now."""
 
@@ -199,6 +251,36 @@ FIGURES: dict[str, tuple[str, Any]] = {
         "referrals",
         lambda viewer, filters: exports.table_rows(
             selectors.referrals_by_provider(viewer=viewer, filters=filters, audit=False)
+        ),
+    ),
+    "stages_by_month": (
+        "funnel",
+        lambda viewer, filters: exports.table_rows(
+            selectors.comparisons(viewer=viewer, filters=filters)[0]
+        ),
+    ),
+    "stages_by_county": (
+        "funnel",
+        lambda viewer, filters: exports.table_rows(
+            selectors.comparisons(viewer=viewer, filters=filters)[1]
+        ),
+    ),
+    "alerts_reached": (
+        "response",
+        lambda viewer, filters: exports.table_rows(
+            selectors.response(viewer=viewer, filters=filters, audit=False).alerts
+        ),
+    ),
+    "adjournments": (
+        "justice",
+        lambda viewer, filters: exports.table_rows(
+            selectors.justice(viewer=viewer, filters=filters, audit=False).adjournments
+        ),
+    ),
+    "outcomes_by_charge": (
+        "justice",
+        lambda viewer, filters: exports.table_rows(
+            selectors.justice(viewer=viewer, filters=filters, audit=False).outcomes
         ),
     ),
 }

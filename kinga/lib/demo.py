@@ -30,6 +30,7 @@ LOADERS = [
     "kinga.collect.demo",
     "kinga.api.demo",
     "kinga.intel.demo",
+    "kinga.insights.demo",
 ]
 
 

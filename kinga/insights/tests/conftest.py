@@ -14,14 +14,19 @@ import pytest
 from django.utils import timezone
 
 from kinga.cases.models import Case
+from kinga.insights.services import paths_refresh
 from kinga.intake.models import Channel, Report
 from kinga.justice.models import (
+    ChargeCount,
     ChargeDecision,
     ChargeDecisionKind,
+    ChargeSheet,
     CountOutcome,
     FileSubmission,
     Incident,
     Investigation,
+    PersonOfInterest,
+    Prosecution,
 )
 from kinga.people.models import Person
 from kinga.places.models import County
@@ -123,7 +128,66 @@ def build_known(personas: Any) -> Known:
             )
     assert not ChargeDecision.objects.filter(decision=ChargeDecisionKind.CHARGE).exists()
     assert not CountOutcome.objects.exists()
+    paths_refresh()
     return Known(kwale=kwale, mombasa=mombasa, reports=reports)
+
+
+def court_path(personas: Any, incident: Incident, *, convicted: bool) -> Prosecution:
+    """A file, a decision to charge, a prosecution concluded, a count with its outcome."""
+    p = personas
+    submission = FileSubmission.objects.create(
+        incident=incident,
+        sent_at=incident.opened_at + datetime.timedelta(days=20),
+        prosecutor=p.prosecutor,
+        created_by=p.investigator,
+    )
+    ChargeDecision.objects.create(
+        incident=incident,
+        submission=submission,
+        decision=ChargeDecisionKind.CHARGE,
+        decided_at=submission.sent_at + datetime.timedelta(days=6),
+        created_by=p.prosecutor,
+    )
+    filed = (submission.sent_at + datetime.timedelta(days=7)).date()
+    prosecution = Prosecution.objects.create(
+        incident=incident,
+        court="Kwale Law Courts",
+        court_file_number=f"E{incident.pk}",
+        lead_prosecutor=p.prosecutor,
+        filed_on=filed,
+        concluded_on=filed + datetime.timedelta(days=15),
+        created_by=p.prosecutor,
+    )
+    sheet = ChargeSheet.objects.create(
+        incident=incident,
+        prosecution=prosecution,
+        version=1,
+        filed_on=filed,
+        created_by=p.prosecutor,
+    )
+    accused = PersonOfInterest.objects.create(
+        incident=incident,
+        person=Person.objects.create(kind="suspect", age_band="18+"),
+        role="recruiter",
+        relationship="community",
+        created_by=p.investigator,
+    )
+    count = ChargeCount.objects.create(
+        incident=incident,
+        sheet=sheet,
+        number=1,
+        offence="ctipa-3",
+        accused=accused,
+        created_by=p.prosecutor,
+    )
+    CountOutcome.objects.create(
+        incident=incident,
+        count=count,
+        outcome="convicted" if convicted else "acquitted",
+        decided_on=filed + datetime.timedelta(days=15),
+        created_by=p.prosecutor,
+    )
+    return prosecution
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.utils import timezone
 from conftest import browser_sign_in
 from kinga.audit.models import AuditEvent
 from kinga.cases.models import Case
+from kinga.insights.services import paths_refresh
 from kinga.intake.models import Channel, Report
 from kinga.justice.models import FileSubmission, Incident, Investigation
 from kinga.people.models import Person
@@ -94,6 +95,7 @@ def _programme(personas: Any) -> None:
                         prosecutor=personas.prosecutor,
                         created_by=personas.investigator,
                     )
+    paths_refresh()
 
 
 def _screens_dir(tmp_path: Path) -> Path:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kinga.audit.models import AuditEvent
 from kinga.insights import selectors
 from kinga.insights.selectors import Filters
+from kinga.insights.services import paths_refresh
 from kinga.intake.models import Channel, Report
 from kinga.places.models import County, Ward
 
@@ -38,6 +39,7 @@ def test_the_map_counts_by_ward_and_hides_small_counts_with_a_complement(
     _reports(same_sub[0], 12)
     _reports(same_sub[1], 2)  # below k
     _reports(same_sub[2], 7)
+    paths_refresh()
     today = timezone.localdate()
     result = selectors.hotspot_map(
         viewer=personas.analyst,

@@ -1,0 +1,80 @@
+"""What insights keeps of its own: the path each report took, counted values only.
+
+`ReportPath` is the dashboards' summary table: one row per report with where it was
+received (county, sub-county, ward), how it came (channel, language), who decided it (the
+agency), its age bands and kinds of harm as bits, and each step of the report-to-verdict
+funnel it reached with the days that step took. No name, narrative, phone, code or other
+identity is in it; it is rebuilt from the records by the worker (`insights.refresh_paths`),
+so a report anonymised or removed upstream leaves it at the next refresh. The figures read
+it instead of joining every report of a year to its case, incident, file, decision and
+verdict, which took seconds at a million cases (BENCHMARKS.md, issue 17).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportPath(models.Model):
+    """One report's way from the report to the verdict, in counted values only."""
+
+    # the report's own id; plain integers, not foreign keys: a summary rebuilt from the
+    # records never holds a record back from the law's deletion
+    report_id = models.BigIntegerField(_("report"), primary_key=True)
+    received_at = models.DateTimeField(_("received"))
+    channel = models.CharField(_("channel"), max_length=16)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    county_id = models.BigIntegerField(_("county"), null=True, blank=True)
+    sub_county_id = models.BigIntegerField(_("sub-county"), null=True, blank=True)
+    ward_id = models.BigIntegerField(_("ward"), null=True, blank=True)
+    agency_id = models.BigIntegerField(_("deciding agency"), null=True, blank=True)
+    # one bit per code of intake's AgeBand and Category, in their order (`paths.bit_of`)
+    age_bands = models.PositiveIntegerField(_("age bands"), default=0)
+    categories = models.PositiveIntegerField(_("kinds of harm"), default=0)
+    # the steps reached, and the days each took (None: not reached, or not measurable)
+    triaged = models.BooleanField(default=False)
+    triage_days = models.FloatField(null=True, blank=True)
+    case_opened = models.BooleanField(default=False)
+    case_days = models.FloatField(null=True, blank=True)
+    service_days = models.FloatField(null=True, blank=True)
+    incident_opened = models.BooleanField(default=False)
+    incident_days = models.FloatField(null=True, blank=True)
+    investigated = models.BooleanField(default=False)
+    investigation_days = models.FloatField(null=True, blank=True)
+    filed = models.BooleanField(default=False)
+    file_days = models.FloatField(null=True, blank=True)
+    charged = models.BooleanField(default=False)
+    charge_days = models.FloatField(null=True, blank=True)
+    judged = models.BooleanField(default=False)
+    judgment_days = models.FloatField(null=True, blank=True)
+    convicted = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("report path")
+        verbose_name_plural = _("report paths")
+        indexes = [
+            # the programme's figures over a period
+            models.Index(fields=["received_at"], name="insights_path_received"),
+            # a county's figures over a period (a supervisor's, the Kwale filter)
+            models.Index(fields=["county_id", "received_at"], name="insights_path_county"),
+        ]
+
+    def __str__(self) -> str:
+        return f"path of report {self.report_id}"
+
+
+class PathsRefresh(models.Model):
+    """One rebuild of the report paths: when it ran and how many it wrote."""
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+
+    class Meta:
+        verbose_name = _("report paths refresh")
+        verbose_name_plural = _("report paths refreshes")
+        indexes = [models.Index(fields=["finished_at"], name="insights_refresh_finished")]
+
+    def __str__(self) -> str:
+        return f"paths refreshed {self.finished_at or 'unfinished'}"
