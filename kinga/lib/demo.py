@@ -29,6 +29,7 @@ LOADERS = [
     "kinga.awareness.demo",
     "kinga.collect.demo",
     "kinga.api.demo",
+    "kinga.matching.demo",
 ]
 
 
