@@ -176,6 +176,10 @@ class NewPersonForm(PersonRoleFields):
         label=_("Nationality (country code)"), max_length=2, required=False
     )
     phone = forms.CharField(label=_("Phone number"), max_length=20, required=False)
+    # Asked only when the matcher finds likely matches for what was typed.
+    none_of_these = forms.BooleanField(
+        label=_("None of the people found is this person"), required=False
+    )
 
 
 class LeadForm(forms.Form):

@@ -26,7 +26,8 @@ from kinga.accounts.models import User
 from kinga.justice import forms as jf
 from kinga.justice import selectors, services
 from kinga.justice.models import Incident, IncidentStage, StatementKind
-from kinga.people.selectors import person_search
+from kinga.people.models import Person
+from kinga.people.selectors import LikelyMatch, person_likely_matches, person_search
 
 
 def _viewer(request: HttpRequest) -> User:
@@ -265,32 +266,20 @@ def event_add(request: HttpRequest, incident_id: int) -> HttpResponse:
 
 @login_required
 def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """Find the person by name first (spelling variants match); add them, or a new person
-    only when the search found no one."""
+    """Find the person first with the matcher (spelling variants, swapped names, `binti`
+    read as the father's name), each with why; add them, or a new person only when none of
+    the likely matches is the one (search before create)."""
     viewer = _viewer(request)
     incident = _writable(request, incident_id)
     search = jf.PersonSearchForm(request.GET or None)
-    found = []
+    found: list[LikelyMatch] = []
     searched = False
     if search.is_bound and search.is_valid():
         searched = True
-        found = person_search(viewer=viewer, text=search.cleaned_data["q"], limit=10)
+        found = person_likely_matches(viewer=viewer, text=search.cleaned_data["q"], limit=10)
     searched_name = request.GET.get("q", "").split()
+    query = request.GET.get("q") or request.POST.get("q", "")
     posted_id = request.POST.get("person_id", "") if request.POST.get("which") == "existing" else ""
-    # One form per person found, each with its own prefix: ids stay unique on the page and a
-    # refused choice shows its errors beside the person it was about.
-    existing = jf.ExistingPersonForm(
-        request.POST if posted_id else None, prefix=f"existing-{posted_id or 'none'}"
-    )
-    choices = [
-        (
-            person,
-            existing
-            if str(person.pk) == posted_id
-            else jf.ExistingPersonForm(prefix=f"existing-{person.pk}"),
-        )
-        for person in found
-    ]
     new = jf.NewPersonForm(
         request.POST if request.POST.get("which") == "new" else None,
         prefix="new",
@@ -299,17 +288,41 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
             "family_name": " ".join(searched_name[1:]),
         },
     )
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("which") == "new" and new.is_valid():
+        # What was typed may differ from what was searched: the matcher looks again with
+        # every field, and a likely match must be seen and set aside before a new person.
+        likely = _likely_for_new(viewer, new.cleaned_data)
+        if likely and not new.cleaned_data["none_of_these"]:
+            found, searched, query = likely, True, _typed_name(new.cleaned_data)
+            new.add_error(
+                "none_of_these",
+                _(
+                    "The people found may be this person: add one of them, or tick that "
+                    "none of them is."
+                ),
+            )
+    # One form per person found, each with its own prefix: ids stay unique on the page and a
+    # refused choice shows its errors beside the person it was about.
+    existing = jf.ExistingPersonForm(
+        request.POST if posted_id else None, prefix=f"existing-{posted_id or 'none'}"
+    )
+    choices = [
+        (
+            match,
+            existing
+            if str(match.person.pk) == posted_id
+            else jf.ExistingPersonForm(prefix=f"existing-{match.person.pk}"),
+        )
+        for match in found
+    ]
+    if request.method == "POST" and not new.errors:
         form: forms.Form = existing if request.POST.get("which") == "existing" else new
         if form.is_valid():
             data = form.cleaned_data
             chosen = None
             new_person = None
             if form is existing:
-                allowed = {
-                    p.pk: p
-                    for p in person_search(viewer=viewer, text=request.POST.get("q", ""), limit=10)
-                }
+                allowed = {p.pk: p for p in _offered(viewer, request.POST.get("q", ""))}
                 try:
                     chosen = allowed.get(int(request.POST.get("person_id", "")))
                 except ValueError:
@@ -341,6 +354,9 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
                 ),
             ):
                 return _back(incident, "people")
+    if not found:
+        # Nobody to set aside: the question has no place on the page.
+        del new.fields["none_of_these"]
     return render(
         request,
         "justice/person_add.html",
@@ -350,12 +366,45 @@ def person_add(request: HttpRequest, incident_id: int) -> HttpResponse:
             "found": found,
             "searched": searched,
             "choices": choices,
-            "unmatched": bool(posted_id) and all(str(p.pk) != posted_id for p in found),
+            "unmatched": bool(posted_id) and all(str(m.person.pk) != posted_id for m in found),
             "existing": existing,
             "new": new,
-            "q": request.GET.get("q") or request.POST.get("q", ""),
+            "q": query,
         },
     )
+
+
+def _typed_name(data: dict[str, Any]) -> str:
+    return " ".join(part for part in (data["given_name"], data["family_name"]) if part).strip()
+
+
+def _likely_for_new(viewer: User, data: dict[str, Any]) -> list[LikelyMatch]:
+    """Return the persons the viewer may see who are likely the new person typed: those
+    whose given and family names both agree with the matcher (the same, or close in
+    spelling or sound, in either order). A name is what a new record of a suspect mostly
+    holds, so agreement on both is reason enough to ask before a second record is made."""
+    text = _typed_name(data)
+    if not text:
+        return []
+    matches = person_likely_matches(
+        viewer=viewer,
+        text=text,
+        sex=data["sex"],
+        age_years=data["age_estimate"],
+        phone=data["phone"] or None,
+        limit=10,
+    )
+    both = {"given_name", "family_name"}
+    return [match for match in matches if both <= {reason.field for reason in match.reasons}]
+
+
+def _offered(viewer: User, text: str) -> list[Person]:
+    """Return the persons a search for the text may have offered (the only ones that may be
+    chosen): every candidate the matcher ranked (`person_likely_matches` ranks the first 30
+    the name search gives)."""
+    if not text.strip():
+        return []
+    return person_search(viewer=viewer, text=text, limit=30)
 
 
 @login_required

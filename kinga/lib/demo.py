@@ -31,6 +31,7 @@ LOADERS = [
     "kinga.api.demo",
     "kinga.intel.demo",
     "kinga.insights.demo",
+    "kinga.matching.demo",
 ]
 
 

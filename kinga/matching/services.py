@@ -97,23 +97,26 @@ def _store_candidates(
 def match_run_full(*, now: datetime.datetime, actor: User | None = None) -> MatchRun:
     """Match the whole person table, estimating the model anew; store new candidates.
 
-    Runs in the caller's transaction (the worker's task): a failed run leaves nothing.
+    The persons stream from the table in batches (`match_records`) straight into the
+    matcher's columns, so the table is never held as model instances or records: memory
+    grows with the compact columns, not with the persons' objects. Runs in the caller's
+    transaction (the worker's task): a failed run leaves nothing.
     """
-    records = list(match_records(Person.objects.all()))
-    outcome = match(records, today=timezone.localdate(now))
+    outcome = match(match_records(Person.objects.all()), today=timezone.localdate(now))
+    ids = [int(record_id) for record_id in outcome.record_ids]
     run = MatchRun(
         kind=RunKind.FULL,
         started_at=now,
         finished_at=timezone.now(),
-        persons=len(records),
+        persons=len(ids),
         compared=outcome.compared,
-        last_person_id=max((int(record.record_id) for record in records), default=0),
+        last_person_id=max(ids, default=0),
         parameters=outcome.model.as_json(),
     )
     run.full_clean()
     run.save(force_insert=True)
     pairs = [
-        (int(records[pair.left].record_id), int(records[pair.right].record_id), pair)
+        (ids[pair.left], ids[pair.right], pair)
         for pair in outcome.pairs
         if pair.probability >= THRESHOLD
     ]

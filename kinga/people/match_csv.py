@@ -12,7 +12,7 @@ import csv
 import datetime
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from kinga.people.matcher import MatchPair, MatchRecord
@@ -55,13 +55,17 @@ def parse_date(text: str) -> str:
     return digits
 
 
-def read_records(
+def iter_records(
     path: Path, *, source: int = 0, today: datetime.date | None = None
-) -> list[MatchRecord]:
-    """Return the records of a CSV file; raise MatchInputError on anything unreadable."""
+) -> Iterator[MatchRecord]:
+    """Yield the records of a CSV file one by one, as read; raise MatchInputError (naming
+    the row) on anything unreadable, when the reading reaches it.
+
+    The matcher reads the stream once (`kinga.people.matcher.prepare`), so a large file is
+    never held as records; a caller writes nothing before the stream is spent.
+    """
     if not path.is_file():
         raise MatchInputError(f"{path}: no such file.")
-    records: list[MatchRecord] = []
     seen: set[str] = set()
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
@@ -111,7 +115,7 @@ def read_records(
                             f"{path}, row {line}: age_years {age_text!r} is not an age (0 to 120)."
                         )
                 raw_phone = values.get("phone", "")
-                records.append(
+                yield (
                     MatchRecord(
                         record_id=record_id,
                         given_name=values.get("given_name", ""),
@@ -136,14 +140,15 @@ def read_records(
         raise MatchInputError(f"{path}: not UTF-8 text ({error.reason}).") from None
     except csv.Error as error:
         raise MatchInputError(f"{path}: not a readable CSV file ({error}).") from None
-    return records
 
 
-def write_pairs(path: Path, records: list[MatchRecord], pairs: Iterable[MatchPair]) -> int:
+def write_pairs(path: Path, record_ids: Sequence[str], pairs: Iterable[MatchPair]) -> int:
     """Write `record_id_a, record_id_b, probability` rows; all or nothing. Return the count.
 
-    The file is written beside its destination and renamed into place, so a crash leaves
-    the old file (or none), never half of a new one.
+    `record_ids` are the ids in the order the matcher read them (the first file's before
+    the second's), so the lower index of a pair is its first file's record. The file is
+    written beside its destination and renamed into place, so a crash leaves the old file
+    (or none), never half of a new one.
     """
     directory = path.resolve().parent
     handle, temporary = tempfile.mkstemp(prefix=".match-", suffix=".csv", dir=directory)
@@ -153,10 +158,8 @@ def write_pairs(path: Path, records: list[MatchRecord], pairs: Iterable[MatchPai
             writer = csv.writer(stream)
             writer.writerow(["record_id_a", "record_id_b", "probability"])
             for pair in pairs:
-                a, b = records[pair.left], records[pair.right]
-                if a.source > b.source:
-                    a, b = b, a
-                writer.writerow([a.record_id, b.record_id, f"{pair.probability:.6f}"])
+                first, second = sorted((pair.left, pair.right))
+                writer.writerow([record_ids[first], record_ids[second], f"{pair.probability:.6f}"])
                 written += 1
         os.replace(temporary, path)
     except BaseException:

@@ -63,8 +63,10 @@ def person_match_record(person: Person, identifiers: Iterable[PersonIdentifier])
     )
 
 
-def match_records(persons: QuerySet[Person], *, batch: int = BATCH) -> Iterator[MatchRecord]:
-    """Yield the persons of a queryset as matcher records, in id order, batch by batch."""
+def match_records(persons: QuerySet[Person], *, batch: int | None = None) -> Iterator[MatchRecord]:
+    """Yield the persons of a queryset as matcher records, in id order, batch by batch
+    (`BATCH` persons at a time unless told): no more than one batch is held as persons."""
+    batch = batch or BATCH
     last = 0
     ordered = persons.select_related("home_ward__sub_county__county").order_by("pk")
     while True:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime
 import math
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +48,8 @@ LevelArray = npt.NDArray[np.int8]
 
 # The age spread a bare age estimate carries, in years either side, when none is given.
 DEFAULT_AGE_UNCERTAINTY = 2.0
+# Records whose columns are filled at once while preparing a stream of records.
+PREPARE_BLOCK = 65_536
 # Pairs compared at once: bounds memory (each pair costs a few hundred bytes while compared).
 CHUNK_PAIRS = 400_000
 # In a blocking group larger than this, each record meets only this many neighbours.
@@ -297,14 +299,15 @@ def comparable_phone(text: str) -> str:
         return "".join(ch for ch in text if ch.isdigit())
 
 
-def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = None) -> Prepared:
+def prepare(records: Iterable[MatchRecord], *, today: datetime.date | None = None) -> Prepared:
     """Normalise the records once: names by the privacy core's rules, the rest compacted.
 
-    Names, phones and places repeat across a population, so each distinct value is worked
-    out once and remembered for the run.
+    The records are read once, in order, and may come from a generator: each is reduced to
+    its columns (integer codes and shared normalised strings) as it arrives, so the input
+    never has to sit in memory as records. Names, phones and places repeat across a
+    population, so each distinct value is worked out once and remembered for the run.
     """
     today = today or datetime.date.today()  # noqa: DTZ011 - a calendar date, no zone needed
-    count = len(records)
     name_cache: dict[
         tuple[str, str, str, tuple[str, ...]], tuple[str, str, str, frozenset[str], str, str]
     ] = {}
@@ -396,11 +399,26 @@ def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = Non
     address: list[str] = []
     village: list[str] = []
     postcode: list[str] = []
-    columns = np.full((18, count), -1, dtype=np.int64)
-    birth_year = np.full(count, np.nan)
-    year_spread = np.zeros(count)
+    record_ids: list[str] = []
+    # Columns fill block by block, so a stream of unknown length needs no list of records.
+    column_blocks: list[IntArray] = []
+    year_blocks: list[FloatArray] = []
+    spread_blocks: list[FloatArray] = []
+    columns = np.full((18, 0), -1, dtype=np.int64)
+    birth_year = np.full(0, np.nan)
+    year_spread = np.zeros(0)
+    row = 0
     no_phones: frozenset[str] = frozenset()
-    for row, record in enumerate(records):
+    for record in records:
+        if row == columns.shape[1]:
+            columns = np.full((18, PREPARE_BLOCK), -1, dtype=np.int64)
+            birth_year = np.full(PREPARE_BLOCK, np.nan)
+            year_spread = np.zeros(PREPARE_BLOCK)
+            column_blocks.append(columns)
+            year_blocks.append(birth_year)
+            spread_blocks.append(year_spread)
+            row = 0
+        record_ids.append(record.record_id)
         first, family_text, father_text, rest, first_sound, family_sound = names_of(record)
         given.append(first)
         family.append(family_text)
@@ -460,9 +478,19 @@ def prepare(records: Sequence[MatchRecord], *, today: datetime.date | None = Non
                 column[11] = places(f"{county}/{sub_county}/{cleaned(record.ward)}")
         elif record.ward:
             column[11] = places(f"{county}//{cleaned(record.ward)}")
+        row += 1
+    count = len(record_ids)
+    if column_blocks:
+        column_blocks[-1] = column_blocks[-1][:, :row]
+        year_blocks[-1] = year_blocks[-1][:row]
+        spread_blocks[-1] = spread_blocks[-1][:row]
+        columns = np.concatenate(column_blocks, axis=1)
+        birth_year = np.concatenate(year_blocks)
+        year_spread = np.concatenate(spread_blocks)
+    del column_blocks, year_blocks, spread_blocks
     prepared = Prepared(
         count=count,
-        record_ids=[record.record_id for record in records],
+        record_ids=record_ids,
         given=given,
         family=family,
         father=father,
@@ -983,15 +1011,20 @@ class MatchPair:
 
 @dataclass
 class MatchRun:
-    """The outcome of a run: the model estimated and the pairs at or above the threshold."""
+    """The outcome of a run: the model estimated and the pairs at or above the threshold.
+
+    `record_ids` are the records' ids in the order read: a pair's `left` and `right`
+    index them.
+    """
 
     model: MatchModel
     pairs: list[MatchPair]
     compared: int
+    record_ids: list[str] = field(default_factory=list)
 
 
 def match(
-    records: Sequence[MatchRecord],
+    records: Iterable[MatchRecord],
     *,
     link: bool = False,
     threshold: float = 0.5,
@@ -1005,7 +1038,8 @@ def match(
     With `link`, only pairs from different sources (`MatchRecord.source`) are compared.
     Without a `model`, one is estimated from these records by EM (from the priors alone
     when blocking gives too few pairs to learn from); with one, it is used as it is (to
-    score new records with what the last full run learnt).
+    score new records with what the last full run learnt). The records are read once and
+    may be a generator (`prepare`): a table streams through without being held as records.
     """
     prepared = prepare(records, today=today)
     with tempfile.TemporaryDirectory(prefix="kinga-match-") as scratch:
@@ -1072,7 +1106,7 @@ def match(
                 found.append(MatchPair(left=a, right=b, probability=chance, pattern=code))
             if progress is not None:
                 progress("score", number + 1, len(chunks))
-    return MatchRun(model=model, pairs=found, compared=compared)
+    return MatchRun(model=model, pairs=found, compared=compared, record_ids=prepared.record_ids)
 
 
 def score_pairs(

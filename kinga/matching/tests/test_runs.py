@@ -101,3 +101,39 @@ def test_the_worker_job_runs_through_the_task_queue() -> None:
     assert NEW_PERSONS_JOB in run_due_names(now=timezone.now())
     assert MatchRun.objects.filter(kind=RunKind.NEW).exists()
     assert pairs()
+
+
+def test_the_full_run_streams_the_table_and_finds_what_a_run_over_it_held_whole_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kinga.matching import services
+    from kinga.people import match_records as records_module
+    from kinga.people import matcher
+    from kinga.people.match_records import match_records
+    from kinga.people.models import Person
+
+    record_coastal(("hl-", "po-", "sh-"))
+    today = timezone.localdate()
+    held = list(match_records(Person.objects.all()))
+    whole = matcher.match(held, today=today)
+    expected = {
+        frozenset((int(held[p.left].record_id), int(held[p.right].record_id)))
+        for p in whole.pairs
+        if p.probability >= services.THRESHOLD
+    }
+    assert expected
+    # Small batches from the table and small blocks in the matcher: many of each.
+    monkeypatch.setattr(records_module, "BATCH", 7)
+    monkeypatch.setattr(matcher, "PREPARE_BLOCK", 11)
+    real_match = matcher.match
+
+    def spy(records, **options):  # type: ignore[no-untyped-def]
+        # The run hands the matcher a stream, never a list of the whole table.
+        assert not isinstance(records, list | tuple)
+        return real_match(records, **options)
+
+    monkeypatch.setattr(services, "match", spy)
+    with transaction.atomic():
+        run = match_run_full(now=timezone.now())
+    assert run.persons == len(held)
+    assert pairs() == expected

@@ -12,6 +12,7 @@ row, before anything is written.
 
 from __future__ import annotations
 
+import itertools
 import time
 from argparse import ArgumentParser
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError
 
 from kinga.lib.progress import ProgressBar
-from kinga.people.match_csv import MatchInputError, read_records, write_pairs
+from kinga.people.match_csv import MatchInputError, iter_records, write_pairs
 from kinga.people.matcher import DEFAULT_WINDOW, match
 
 
@@ -50,12 +51,14 @@ class Command(BaseCommand):
             raise CommandError(f"{out}: its folder does not exist.")
         inputs: list[Path] = options["inputs"]
         started = time.monotonic()
-        try:
-            records = []
-            for source, path in enumerate(inputs):
-                records.extend(read_records(path, source=source))
-        except MatchInputError as error:
-            raise CommandError(str(error)) from None
+        for path in inputs:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file.")
+        # The files stream into the matcher, record by record: a bad row stops the run
+        # when it is reached, before anything is written.
+        records = itertools.chain.from_iterable(
+            iter_records(path, source=source) for source, path in enumerate(inputs)
+        )
         quiet = bool(options["quiet"])
         bars: dict[str, ProgressBar] = {}
 
@@ -75,18 +78,22 @@ class Command(BaseCommand):
             bar.total = max(total, done)
             bar.update(done)
 
-        run = match(
-            records,
-            link=options["mode"] == "link",
-            threshold=threshold,
-            window=int(options["window"]),
-            progress=progress,
-        )
-        for bar in bars.values():
-            bar.finish()
-        written = write_pairs(out, records, run.pairs)
+        try:
+            run = match(
+                records,
+                link=options["mode"] == "link",
+                threshold=threshold,
+                window=int(options["window"]),
+                progress=progress,
+            )
+        except MatchInputError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            for bar in bars.values():
+                bar.finish()
+        written = write_pairs(out, run.record_ids, run.pairs)
         if not quiet:
             self.stderr.write(
-                f"{len(records)} records, {run.compared} pairs compared, {written} pairs "
+                f"{len(run.record_ids)} records, {run.compared} pairs compared, {written} pairs "
                 f"at or above {threshold} written to {out} in {time.monotonic() - started:.1f} s"
             )
