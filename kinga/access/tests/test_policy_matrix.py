@@ -237,6 +237,8 @@ CAPABILITY_ROLES = {
     "training.coverage": {Role.TRAINER, Role.SUPERVISOR},
     "awareness.manage": {Role.TRAINER, Role.SUPERVISOR},
     "awareness.view": {Role.TRAINER, Role.SUPERVISOR, Role.ANALYST},
+    "collect.supervise": {Role.SUPERVISOR},
+    "collect.quarantine": {Role.ADMIN},
 }
 
 
