@@ -97,6 +97,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("collect:volunteers", _("Field volunteers"), frozenset({Role.SUPERVISOR})),
     NavItem("collect:quarantine", _("Field submissions to check"), frozenset({Role.ADMIN})),
     NavItem(
+        "collect:home_visits",
+        _("Home visits from the field"),
+        frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.COUNSELLOR}),
+    ),
+    NavItem(
         "accounts:access_changes",
         _("Access changes to approve"),
         frozenset({Role.SUPERVISOR, Role.ADMIN}),

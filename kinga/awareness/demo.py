@@ -93,6 +93,8 @@ def load(*, out: Callable[[str], None]) -> None:
             ends_on=None,
             reporting_code=code,
             promoted_numbers=numbers,
+            # the first campaign has its own USSD channel, printed on its posters
+            ussd_code="*384*2024#" if code == "LINDAMTOTO" else "",
         )
         for name, message, languages, channels, code, numbers, days_ago in CAMPAIGNS
     ]

@@ -34,8 +34,17 @@ class CampaignForm(forms.Form):
         max_length=20,
         required=False,
         help_text=_(
-            "Printed on posters as ?c=CODE on the report form's address: 2 to 16 capital "
-            "letters and digits."
+            "Printed on posters as ?c=CODE on the report form's address, and the keyword of "
+            "an SMS (its first word): 2 to 16 capital letters and digits."
+        ),
+    )
+    ussd_code = forms.CharField(
+        label=_("USSD code"),
+        max_length=32,
+        required=False,
+        help_text=_(
+            "The campaign's own USSD code, e.g. *384*1234#: sessions dialled on it count "
+            "for the campaign."
         ),
     )
     promoted_numbers = forms.CharField(

@@ -1,8 +1,10 @@
 """Awareness campaigns, their events, and the reporting codes they promote.
 
 A campaign may carry its own reporting code: printed on its posters as `?c=CODE` on the web
-form's address, so the reports it brought carry the code (`intake.Report.campaign_code`)
-and are counted as its own. Events are placed to the ward, so reports in their area can be
+form's address, and the keyword of an SMS (the message's first word); and its own USSD code
+(the service code of its channel). The reports it brought carry the code
+(`intake.Report.campaign_code`, set by intake through `kinga.awareness.for_intake`) and are
+counted as its own. Events are placed to the ward, so reports in their area can be
 compared with the same weeks elsewhere. Nothing here is about a child: campaigns are
 programme records, managed by trainers and supervisors (`awareness.manage`).
 """
@@ -14,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -85,6 +87,15 @@ def validate_campaign_code(value: str) -> None:
         )
 
 
+# A USSD service code as the gateway sends it (`serviceCode`): "*384*1234#", "*483*21*4#".
+USSD_CODE_MAX = 32
+validate_ussd_code = RegexValidator(
+    r"^\*[0-9]+(\*[0-9]+)*#$",
+    _("Write the USSD code as it is dialled, e.g. *384*1234#."),
+    code="invalid",
+)
+
+
 class Campaign(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     message = models.TextField(_("message"))
@@ -97,7 +108,19 @@ class Campaign(models.Model):
         max_length=CAMPAIGN_CODE_MAX,
         blank=True,
         validators=[validate_campaign_code],
-        help_text=_("Printed on posters as ?c=CODE on the report form's address."),
+        help_text=_(
+            "Printed on posters as ?c=CODE on the report form's address; an SMS starting "
+            "with it counts for the campaign too."
+        ),
+    )
+    # The campaign's own USSD channel: reports of sessions dialled on it count as its own.
+    ussd_code = models.CharField(
+        _("USSD code"),
+        max_length=USSD_CODE_MAX,
+        blank=True,
+        default="",
+        validators=[validate_ussd_code],
+        help_text=_("The campaign's own USSD code, e.g. *384*1234#, if it has one."),
     )
     promoted_numbers = models.CharField(
         _("numbers promoted"),
@@ -123,6 +146,11 @@ class Campaign(models.Model):
                 condition=~Q(reporting_code=""),
                 name="awareness_campaign_code_unique",
             ),
+            models.UniqueConstraint(
+                fields=["ussd_code"],
+                condition=~Q(ussd_code=""),
+                name="awareness_campaign_ussd_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="awareness_campaign_ends_after_it_starts",
@@ -139,6 +167,10 @@ class Campaign(models.Model):
             raise ValidationError({"languages": _("Choose at least one language.")})
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": _("The end is before the start.")})
+        if self.ussd_code and not self.reporting_code:
+            raise ValidationError(
+                {"ussd_code": _("Give the campaign a reporting code too: its reports carry it.")}
+            )
 
 
 class Event(models.Model):
@@ -156,8 +188,22 @@ class Event(models.Model):
     )
     materials = models.TextField(_("materials"), blank=True)
     facilitators = models.CharField(_("facilitators"), max_length=300, blank=True)
+    # Attendance as counted at the event (never a list of people); empty when not counted.
+    adults = models.PositiveIntegerField(
+        _("adults counted"), null=True, blank=True, validators=[MaxValueValidator(100_000)]
+    )
+    young_people = models.PositiveIntegerField(
+        _("young people under 18 counted"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100_000)],
+    )
+    topics = models.TextField(_("what was talked about"), blank=True)
+    # An event recorded in the field (ODK Collect) names its volunteer by code and agency,
+    # and has no staff author; `created_by` is the member of staff otherwise.
+    collected_by = models.CharField(_("recorded in the field by"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -173,8 +219,16 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.campaign} · {self.held_on:%Y-%m-%d}"
 
+    def attendance(self) -> int | None:
+        """Return the people counted at the event (None when nobody counted)."""
+        if self.adults is None and self.young_people is None:
+            return None
+        return (self.adults or 0) + (self.young_people or 0)
+
     def clean(self) -> None:
         if not self.audiences:
             raise ValidationError({"audiences": _("Choose the audience.")})
+        if self.created_by_id is None and not self.collected_by:
+            raise ValidationError(_("An event is recorded by staff or in the field."))
         if self.held_on and self.held_on > timezone.localdate():
             raise ValidationError({"held_on": _("Record an event once it has been held.")})

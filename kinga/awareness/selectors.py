@@ -182,3 +182,16 @@ def event_page(*, viewer: Viewer, event_id: int) -> Comparison:
         others_before_total=Figure(others_before),
         others_after_total=Figure(others_after),
     )
+
+
+def campaigns_for_field(*, today: dt.date) -> list[tuple[int, str]]:
+    """Return the campaigns a volunteer may record an event of (id, name): those running,
+    or ended within the last 90 days (events are sent in late from the field). Names
+    only, for the field form's list: nothing here is about a report."""
+    since = today - dt.timedelta(days=90)
+    return list(
+        Campaign.objects.filter(starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
+        .order_by("name")
+        .values_list("pk", "name")
+    )

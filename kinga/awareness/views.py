@@ -75,6 +75,35 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Change a campaign (its own agency's managers, or a trainer)."""
+    viewer = _viewer(request)
+    item = selectors.campaign_get(viewer=viewer, campaign_id=campaign_id)
+    if not services.may_manage(viewer, item):
+        raise deny(viewer, record_type="awareness.campaign", record_id=item.pk, action="change")
+    initial = {name: getattr(item, name) for name in services.CAMPAIGN_FIELDS}
+    form = CampaignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(actor=viewer, campaign=item, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("awareness:campaign", item.pk)
+    return render(
+        request,
+        "awareness/form.html",
+        {
+            "form": form,
+            "title": _("Change %(campaign)s") % {"campaign": item.name},
+            "back": reverse("awareness:campaign", args=[item.pk]),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
 def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     viewer = _viewer(request)
     page = selectors.campaign_page(viewer=viewer, campaign_id=campaign_id)

@@ -14,3 +14,9 @@ class CollectConfig(AppConfig):
 
         # The triage page shows which volunteer sent a field report (intake sits below).
         register_report_origins(FieldOrigins())
+
+        # A caseworker's home counts the home visits from the field waiting to be read.
+        from kinga.accounts.home import register_home_work
+        from kinga.collect.selectors import home_work
+
+        register_home_work("collect", home_work)

@@ -78,15 +78,23 @@ def _call(environ: dict[str, Any]) -> str:
     return seen[0]
 
 
-def _field_requests(token: str, count: int) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return `count` encrypted submissions as Collect posts them, and their instanceIDs."""
+def _field_requests(
+    token: str,
+    count: int,
+    *,
+    form_id: str = "kinga_field_report",
+    answers: dict[str, str] | None = None,
+    attachment: bool = True,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return `count` encrypted submissions of a form as Collect posts them, and their
+    instanceIDs."""
     from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
     from kinga.collect import xforms
     from kinga.collect.encryption import public_key
     from kinga.collect.phone import encrypt_submission, form_xml
 
-    built = xforms.form_build("kinga_field_report")
+    built = xforms.form_build(form_id)
     key = public_key().base64
     requests, ids = [], []
     for _index in range(count):
@@ -96,8 +104,8 @@ def _field_requests(token: str, count: int) -> tuple[list[dict[str, Any]], list[
             form_id=built.form_id,
             version=built.version,
             instance_id=instance_id,
-            xml=form_xml(built.form_id, built.version, instance_id, ANSWERS),
-            media={"sign.jpg": os.urandom(ATTACHMENT_BYTES)},
+            xml=form_xml(built.form_id, built.version, instance_id, answers or ANSWERS),
+            media={"sign.jpg": os.urandom(ATTACHMENT_BYTES)} if attachment else None,
         )
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -258,4 +266,151 @@ def collect_ingest(*, out: Callable[[str], None], quick: bool) -> None:
     )
 
 
-BENCHMARKS = {"collect_ingest": collect_ingest}
+def _onward_world() -> tuple[str, str, dict[str, str], dict[str, str]]:
+    """Make a volunteer with a phone, a case their agency owns and a running campaign;
+    return the phone's token, the case code and the two forms' answers."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kinga.accounts.models import Role
+    from kinga.accounts.services import user_create
+    from kinga.awareness.models import Campaign
+    from kinga.cases.services import case_open
+    from kinga.collect import services
+    from kinga.people.models import PersonKind
+    from kinga.people.services import person_create
+    from kinga.places.models import County, Ward
+
+    mombasa = County.objects.get(name="Mombasa")
+    agency = _agency("Bench Field NGO", mombasa)
+    tag = uuid.uuid4().hex[:8]
+    caseworker = user_create(
+        username=f"bench_field_{tag}",
+        password=secrets.token_urlsafe(18),
+        agency=agency,
+        roles={Role.CASEWORKER},
+        actor=None,
+    )
+    child = person_create(
+        actor=caseworker,
+        kind=PersonKind.CHILD,
+        given_name="Bench",
+        family_name="Child",
+        age_estimate=14,
+        age_basis="apparent",
+    )
+    case = case_open(child=child, county=mombasa, actor=caseworker, reason="bench")
+    campaign, _created = Campaign.objects.get_or_create(
+        name="Bench field campaign",
+        defaults={
+            "message": "bench",
+            "languages": ["sw"],
+            "channels": ["baraza"],
+            "starts_on": timezone.localdate() - dt.timedelta(days=10),
+            "agency": agency,
+            "created_by": caseworker,
+        },
+    )
+    ward = Ward.objects.select_related("sub_county__county").filter(sub_county__county=mombasa)[0]
+    volunteer = services.volunteer_add(actor=None, name="Bench field volunteer", agency=agency)
+    _token, secret = services.token_issue(actor=None, volunteer=volunteer, label="bench")
+    visit = {
+        "started": "2026-12-03T09:15:02.000+03:00",
+        "finished": "2026-12-03T09:31:40.000+03:00",
+        "case_code": case.code,
+        "visited_on": timezone.localdate().isoformat(),
+        "child_seen": "yes",
+        "danger_now": "no",
+        "needs": "school",
+        "notes": "Back at school; the aunt asks about fees.",
+    }
+    event = {
+        "campaign": str(campaign.pk),
+        "event_type": "baraza",
+        "held_on": timezone.localdate().isoformat(),
+        "county": str(mombasa.code),
+        "sub_county": str(ward.sub_county_id),
+        "ward": str(ward.pk),
+        "audience": "parents public",
+        "adults": "40",
+        "young_people": "12",
+        "topics": "Calling 116",
+    }
+    return secret, case.code, visit, event
+
+
+def field_onward(*, out: Callable[[str], None], quick: bool) -> None:
+    """Home visits and awareness events filed onward from encrypted submissions (each home
+    visit reaching its case's caseworker, each event its campaign), against the plain web
+    form in the same run, alternating rounds. Zero lost: every submission answered 201 is
+    a home visit or an event."""
+    if _refuse("field", out):
+        return
+    from kinga.awareness.models import Event
+    from kinga.collect.models import HomeVisit
+
+    count = 100 if quick else SUBMISSIONS
+    half = count // 2
+    secret, _code, visit, event = _onward_world()
+    out(f"  preparing {count} encrypted home visits and events (the phone's work) ...")
+    visits, visit_ids = _field_requests(
+        secret, half, form_id="kinga_home_visit", answers=visit, attachment=False
+    )
+    events, event_ids = _field_requests(
+        secret, count - half, form_id="kinga_awareness_event", answers=event, attachment=False
+    )
+    field = [request for pair in zip(visits, events, strict=False) for request in pair]
+    web = _web_requests(count)
+    _call(_environ(f"/odk/key/{secret}/formList", b"", "text/plain") | {"REQUEST_METHOD": "GET"})
+    field_time = web_time = 0.0
+    field_latency: list[float] = []
+    web_latency: list[float] = []
+    field_ok = web_ok = 0
+    size = count // ROUNDS
+    limits = override_settings(
+        KINGA_REPORT_RATE_LIMIT=f"{10 * count}/3600", KINGA_COLLECT_RATE_LIMIT=f"{10 * count}/3600"
+    )
+    limits.enable()
+    for round_ in range(ROUNDS):
+        part = slice(round_ * size, count if round_ == ROUNDS - 1 else (round_ + 1) * size)
+        seconds, latencies, answered = _drive(web[part], "200")
+        web_time += seconds
+        web_latency += latencies
+        web_ok += answered
+        seconds, latencies, answered = _drive(field[part], "201")
+        field_time += seconds
+        field_latency += latencies
+        field_ok += answered
+    limits.disable()
+    filed_visits = HomeVisit.objects.filter(submission__instance_id__in=visit_ids).count()
+    filed_events = Event.objects.filter(field_submission__instance_id__in=event_ids).count()
+    field_rate = count / field_time
+    web_rate = count / web_time
+    record(
+        BenchResult(
+            name="field",
+            database=database_label(),
+            figures={
+                "submissions": count,
+                "field_per_s": field_rate,
+                "field_p50_ms": percentile(field_latency, 0.5) * 1000,
+                "field_p99_ms": percentile(field_latency, 0.99) * 1000,
+                "web_per_s": web_rate,
+                "web_p50_ms": percentile(web_latency, 0.5) * 1000,
+                "answered_201": field_ok,
+                "home_visits": filed_visits,
+                "events": filed_events,
+                "lost": field_ok - filed_visits - filed_events,
+                "web_answered": web_ok,
+            },
+            ratio=field_rate / web_rate,
+            ratio_label="field/web",
+            target="zero lost",
+            passed=field_ok == filed_visits + filed_events == count,
+        ),
+        out,
+    )
+
+
+BENCHMARKS = {"collect_ingest": collect_ingest, "field": field_onward}

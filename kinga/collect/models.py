@@ -12,12 +12,17 @@ key, and again under the data keys at rest); the report it made holds what it sa
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kinga.access.models import MatterType
+from kinga.access.policy import Matter
+from kinga.intake.models import Danger
 from kinga.lib.fields import EncryptedTextField
 
 
@@ -123,6 +128,7 @@ class QuarantineReason(models.TextChoices):
     SIGNATURE = "signature", _("Its signature does not match its content")
     UNKNOWN_FORM = "unknown_form", _("A form this server does not publish")
     INVALID = "invalid", _("An answer the form does not offer")
+    NOT_ON_CASE = "not_on_case", _("A case code the volunteer's agency does not work on")
 
 
 class Submission(models.Model):
@@ -167,6 +173,15 @@ class Submission(models.Model):
     report = models.OneToOneField(
         "intake.Report",
         verbose_name=_("report"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="field_submission",
+    )
+    # An awareness-event form files an event (a home visit names its submission itself).
+    event = models.OneToOneField(
+        "awareness.Event",
+        verbose_name=_("awareness event"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -235,3 +250,69 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class VisitNeed(models.TextChoices):
+    """What a child or family needs, as the home-visit form offers it."""
+
+    SAFETY = "safety", _("Safety")
+    HEALTH = "health", _("Health care")
+    COUNSELLING = "counselling", _("Counselling")
+    SCHOOL = "school", _("School")
+    FOOD = "food", _("Food or shelter")
+    LEGAL = "legal", _("Legal help")
+
+
+class HomeVisit(models.Model):
+    """A home visit a volunteer made on a case, filed from the field to the case's team.
+
+    It is a record inside the case, in its care section: the case's caseworker reads it
+    (and marks it read); nobody outside the case sees it. A volunteer files on a case only
+    when their agency works on it; any other case code is quarantined, unread.
+    """
+
+    access_matter_type: ClassVar[str] = MatterType.CASE
+    access_matter_field: ClassVar[str] = "case_id"
+    section: ClassVar[str] = "care"
+
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
+    )
+    submission = models.OneToOneField(
+        Submission,
+        verbose_name=_("submission"),
+        on_delete=models.PROTECT,
+        related_name="home_visit",
+    )
+    volunteer = models.ForeignKey(
+        Volunteer, verbose_name=_("volunteer"), on_delete=models.PROTECT, related_name="+"
+    )
+    visited_on = models.DateField(_("visited on"))
+    child_seen = models.BooleanField(_("child seen"))
+    danger_now = models.CharField(_("child in danger now"), max_length=8, choices=Danger.choices)
+    needs = models.JSONField(_("needs"), default=list, blank=True)
+    notes = EncryptedTextField(_("what the volunteer saw and heard"), blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("read by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("home visit")
+        verbose_name_plural = _("home visits")
+        indexes = [
+            # the caseworker's list: a case's visits, unread first, newest first
+            models.Index(fields=["case", "read_at", "received_at"], name="collect_visit_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"home visit {self.pk}"
+
+    def access_matter(self) -> Matter:
+        return Matter(type=MatterType.CASE, id=self.case_id)

@@ -15,15 +15,25 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
 from kinga.access import policy
+from kinga.access.models import MatterType
 from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.collect.models import DeviceToken, Submission, SubmissionStatus, Volunteer
-from kinga.collect.services import SUBMISSION, VOLUNTEER, Phone, token_hash
+from kinga.collect.models import (
+    DeviceToken,
+    HomeVisit,
+    Submission,
+    SubmissionStatus,
+    Volunteer,
+)
+from kinga.collect.services import HOME_VISIT, SUBMISSION, VOLUNTEER, Phone, token_hash
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from django.contrib.auth.models import AnonymousUser
 
+    from kinga.accounts.home import WorkCount
     from kinga.accounts.models import User
 
 
@@ -139,7 +149,7 @@ def volunteer_page(*, viewer: User, volunteer_id: int) -> VolunteerPage:
     tokens = list(DeviceToken.objects.filter(volunteer=volunteer).order_by("-created_at"))
     submissions = list(
         Submission.objects.filter(volunteer=volunteer)
-        .select_related("report")
+        .select_related("report", "event", "home_visit")
         .order_by("-received_at")[:200]
     )
     audit_record(
@@ -204,3 +214,77 @@ def quarantined_for(*, viewer: User, submission_id: int) -> Submission:
 
 def is_admin(viewer: User) -> bool:
     return viewer.has_role(Role.ADMIN)
+
+
+# --- home visits: read by the case's team, through the policy (care section) ---------------
+
+
+def home_visits_visible(*, viewer: User | AnonymousUser) -> QuerySet[HomeVisit]:
+    """Return the home visits on cases whose care records the viewer may list."""
+    return policy.visible(viewer, HomeVisit.objects.all(), section="care", action="list")
+
+
+def home_visit_list(*, viewer: User) -> list[HomeVisit]:
+    """Return the viewer's home visits, unread first, newest first (with their case's
+    code); audit the list."""
+    visits = list(
+        home_visits_visible(viewer=viewer)
+        .select_related("case", "volunteer")
+        .order_by(F("read_at").desc(nulls_first=True), "-received_at")[:200]
+    )
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type=HOME_VISIT,
+        fields=["case", "visited_on", "child_seen", "danger_now"],
+        detail={"list": "home_visits", "rows": len(visits)},
+    )
+    return visits
+
+
+def home_visit_get(*, viewer: User, visit_id: int) -> HomeVisit:
+    """Return a home visit to someone who may view its case's care records (audited, on the
+    case's trail); anyone else gets the audited 404 of "not found"."""
+    visit = (
+        HomeVisit.objects.select_related("case", "volunteer", "volunteer__agency", "read_by")
+        .filter(pk=visit_id)
+        .first()
+    )
+    if visit is None:
+        raise policy.deny(viewer, record_type=HOME_VISIT, record_id=visit_id)
+    policy.require(viewer, "view", visit, "care", record_type=HOME_VISIT, record_id=visit_id)
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer,
+        record_type=HOME_VISIT,
+        record_id=visit.pk,
+        matter_type=MatterType.CASE,
+        matter_id=visit.case_id,
+        fields=["visited_on", "child_seen", "danger_now", "needs", "notes"],
+    )
+    return visit
+
+
+def home_work(*, viewer: User, today: date) -> list[WorkCount]:
+    """Return the viewer's unread home visits from the field (urgent when one found a child
+    in danger now): one COUNT query."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+
+    from kinga.accounts.home import WorkCount
+
+    counts = (
+        home_visits_visible(viewer=viewer)
+        .filter(read_at__isnull=True)
+        .aggregate(unread=Count("pk"), danger=Count("pk", filter=Q(danger_now="yes")))
+    )
+    if not counts["unread"]:
+        return []
+    return [
+        WorkCount(
+            _("Home visits from the field to read"),
+            counts["unread"],
+            reverse("collect:home_visits"),
+            urgent=bool(counts["danger"]),
+        )
+    ]

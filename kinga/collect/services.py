@@ -20,36 +20,47 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kinga.access import policy
+from kinga.access.models import AccessGrant, MatterType, Relation
 from kinga.accounts.models import Agency, Role, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_append, audit_prepare, audit_record
+from kinga.awareness.models import Audience as EventAudience
+from kinga.awareness.models import Campaign, EventType
+from kinga.awareness.services import event_record_from_field
+from kinga.cases.models import Case
 from kinga.collect import encryption, openrosa
 from kinga.collect.models import (
     DeviceToken,
+    HomeVisit,
     QuarantineReason,
     Submission,
     SubmissionFile,
     SubmissionStatus,
+    VisitNeed,
     Volunteer,
 )
-from kinga.collect.xforms import FORMS
-from kinga.intake.models import Report
+from kinga.collect.xforms import FORMS, Files
+from kinga.intake.models import Danger, Report
 from kinga.intake.services import ReportInput
 from kinga.intake.services.field import FieldReport, field_report_prepare, field_report_store
 from kinga.lib.crypto import decrypt, encrypt, keyed_hash
 from kinga.lib.rows import PreparedInsert, prepare_insert
+from kinga.notifications.services import notify
 from kinga.places.models import County, SubCounty, Ward
 
 SUBMISSION = "collect.submission"
+HOME_VISIT = "collect.homevisit"
 VOLUNTEER = "collect.volunteer"
 DEVICE_TOKEN = "collect.devicetoken"  # noqa: S105 - a record type, not a secret
 FILE_CONTEXT = "collect.submissionfile.content"
@@ -145,6 +156,55 @@ def token_revoke(*, actor: User | None, token: DeviceToken) -> DeviceToken:
     return token
 
 
+@transaction.atomic(durable=True)
+def volunteer_deactivate(*, actor: User | None, volunteer: Volunteer) -> Volunteer:
+    """Stop a volunteer reporting: every phone token of theirs is revoked at once (their
+    phones get 401, and can neither fetch forms nor send). What they sent stays. One audit
+    event names the change and how many tokens it revoked."""
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if actor is not None and not _may_supervise(actor, volunteer.agency_id):
+        raise PermissionDenied
+    if not volunteer.is_active:
+        return volunteer
+    revoked = DeviceToken.objects.filter(volunteer=volunteer, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    volunteer.is_active = False
+    volunteer.save(update_fields=["is_active"])
+    audit_record(
+        action=AuditAction.PERMISSION_CHANGE,
+        actor=actor,
+        actor_label="" if actor else "command:collect",
+        record_type=VOLUNTEER,
+        record_id=volunteer.pk,
+        fields=["is_active", "tokens"],
+        detail={"change": "deactivated", "tokens_revoked": revoked},
+    )
+    return volunteer
+
+
+@transaction.atomic(durable=True)
+def home_visit_read(*, actor: User, visit: HomeVisit) -> HomeVisit:
+    """Mark a home visit read by someone who may change the case's care records."""
+    policy.require(actor, "change", visit, "care", record_type=HOME_VISIT, record_id=visit.pk)
+    visit = HomeVisit.objects.select_for_update().get(pk=visit.pk)
+    if visit.read_at is not None:
+        return visit
+    visit.read_at = timezone.now()
+    visit.read_by = actor
+    visit.save(update_fields=["read_at", "read_by"])
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        record_type=HOME_VISIT,
+        record_id=visit.pk,
+        matter_type=MatterType.CASE,
+        matter_id=visit.case_id,
+        fields=["read_at"],
+    )
+    return visit
+
+
 # --- submissions ---------------------------------------------------------------------
 
 
@@ -195,16 +255,26 @@ class _Prepared:
     files: dict[str, Part]
     now: datetime
     label: str
+    volunteer_id: int = 0
     reason: str = ""
     answers: dict[str, str] = field(default_factory=dict)
     report: FieldReport | None = None
+    home_visit: HomeVisitInput | None = None
+    event: EventInput | None = None
 
     @property
     def whole(self) -> bool:
         return set(self.expected) <= set(self.files)
 
+    @property
+    def fileable(self) -> bool:
+        """Whether it was read and is ready to file as what its form files."""
+        return self.report is not None or self.home_visit is not None or self.event is not None
 
-def _prepare(xml: bytes, parts: list[Part], *, now: datetime, label: str) -> _Prepared:
+
+def _prepare(
+    xml: bytes, parts: list[Part], *, now: datetime, label: str, volunteer_id: int
+) -> _Prepared:
     digest = hashlib.sha256(xml).hexdigest()
     files = {part.name: part for part in parts}
     try:
@@ -221,6 +291,7 @@ def _prepare(xml: bytes, parts: list[Part], *, now: datetime, label: str) -> _Pr
             files=files,
             now=now,
             label=label,
+            volunteer_id=volunteer_id,
             reason=QuarantineReason.NOT_XML,
         )
     prepared = _Prepared(
@@ -234,6 +305,7 @@ def _prepare(xml: bytes, parts: list[Part], *, now: datetime, label: str) -> _Pr
         files=files,
         now=now,
         label=label,
+        volunteer_id=volunteer_id,
     )
     if sent.envelope is None:
         prepared.reason = QuarantineReason.NOT_ENCRYPTED
@@ -270,8 +342,9 @@ def _open(prepared: _Prepared, contents: dict[str, bytes]) -> None:
         prepared.reason = QuarantineReason.CORRUPT
         return
     prepared.answers = answers.values
-    if FORMS[prepared.form_id].files_report:
-        try:
+    files = FORMS[prepared.form_id].files
+    try:
+        if files == Files.REPORT:
             prepared.report = field_report_prepare(
                 data=report_input(answers.values),
                 reference=prepared.instance_id,
@@ -279,8 +352,18 @@ def _open(prepared: _Prepared, contents: dict[str, bytes]) -> None:
                 received_at=prepared.now,
                 label=prepared.label,
             )
-        except ValidationError:
-            prepared.reason = QuarantineReason.INVALID
+        elif files == Files.HOME_VISIT:
+            prepared.home_visit = home_visit_input(
+                answers.values,
+                volunteer_id=prepared.volunteer_id,
+                today=timezone.localdate(prepared.now),
+            )
+        else:
+            prepared.event = event_input(answers.values, today=timezone.localdate(prepared.now))
+    except NotOnCase:
+        prepared.reason = QuarantineReason.NOT_ON_CASE
+    except ValidationError:
+        prepared.reason = QuarantineReason.INVALID
 
 
 def _place_id(
@@ -325,6 +408,208 @@ def report_input(values: dict[str, str]) -> ReportInput:
     )
 
 
+class NotOnCase(Exception):
+    """A home visit names a case the volunteer's agency does not work on (or none)."""
+
+
+@dataclass(frozen=True)
+class HomeVisitInput:
+    """What a home-visit form said, checked, with the case it is filed on."""
+
+    case_id: int
+    caseworker_id: int
+    case_code: str
+    visited_on: date
+    child_seen: bool
+    danger_now: str
+    needs: list[str]
+    notes: str
+
+
+def _field_date(value: str, *, today: date) -> date:
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValidationError("not a date", code="invalid") from None
+    if day > today:
+        raise ValidationError("a day to come", code="invalid")
+    return day
+
+
+def _case_of_agency(code: str, agency_id: int) -> tuple[int, int] | None:
+    """Return (case id, caseworker id) of the case with this code if the agency works on it:
+    it owns the case, or stands on its team (a live agency_on_team grant). None otherwise,
+    the same for a case that does not exist."""
+    found = Case.objects.filter(code=code).values_list("pk", "owning_agency_id", "caseworker_id")
+    row = next(iter(found), None)
+    if row is None:
+        return None
+    case_id, owner_id, caseworker_id = row
+    if owner_id != agency_id and not (
+        AccessGrant.objects.live()
+        .filter(
+            matter_type=MatterType.CASE,
+            matter_id=case_id,
+            agency_id=agency_id,
+            relation=Relation.AGENCY_ON_TEAM,
+        )
+        .exists()
+    ):
+        return None
+    return case_id, caseworker_id
+
+
+def home_visit_input(values: dict[str, str], *, volunteer_id: int, today: date) -> HomeVisitInput:
+    """Return what a home-visit form said, checked. Raise ValidationError for an answer the
+    form does not offer, NotOnCase for a case the volunteer's agency does not work on."""
+    code = values.get("case_code", "").strip().upper()
+    seen = values.get("child_seen", "")
+    danger = values.get("danger_now", "")
+    needs = values.get("needs", "").split()
+    notes = values.get("notes", "")
+    if seen not in ("yes", "no") or danger not in Danger.values:
+        raise ValidationError("not a choice of the form", code="invalid_choice")
+    if not set(needs) <= set(VisitNeed.values) or len(notes) > 4000 or len(code) > 20:
+        raise ValidationError("not an answer of the form", code="invalid")
+    visited_on = _field_date(values.get("visited_on", ""), today=today)
+    agency_id = Volunteer.objects.filter(pk=volunteer_id).values_list("agency_id", flat=True)
+    case = _case_of_agency(code, next(iter(agency_id), 0)) if code else None
+    if case is None:
+        raise NotOnCase(code)
+    return HomeVisitInput(
+        case_id=case[0],
+        caseworker_id=case[1],
+        case_code=code,
+        visited_on=visited_on,
+        child_seen=seen == "yes",
+        danger_now=danger,
+        needs=sorted(set(needs)),
+        notes=notes.strip(),
+    )
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """What an awareness-event form said, checked, with its campaign and ward."""
+
+    campaign: Campaign
+    ward: Ward
+    held_on: date
+    event_type: str
+    audiences: list[str]
+    adults: int
+    young_people: int
+    topics: str
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or int(value) > 10_000:
+        raise ValidationError("not a count the form allows", code="invalid")
+    return int(value)
+
+
+def event_input(values: dict[str, str], *, today: date) -> EventInput:
+    """Return what an awareness-event form said, checked; raise ValidationError for an
+    answer the form does not offer (a campaign or ward that is not there)."""
+    campaign_id = values.get("campaign", "")
+    ward_id = _place_id(Ward, "id", values.get("ward", ""))
+    campaign = (
+        Campaign.objects.filter(pk=int(campaign_id)).first() if campaign_id.isdigit() else None
+    )
+    ward = Ward.objects.filter(pk=ward_id).first() if ward_id is not None else None
+    if campaign is None or ward is None:
+        raise ValidationError("no such campaign or ward", code="invalid_choice")
+    audiences = values.get("audience", "").split()
+    event_type = values.get("event_type", "")
+    if (
+        not audiences
+        or not set(audiences) <= set(EventAudience.values)
+        or event_type not in EventType.values
+    ):
+        raise ValidationError("not a choice of the form", code="invalid_choice")
+    return EventInput(
+        campaign=campaign,
+        ward=ward,
+        held_on=_field_date(values.get("held_on", ""), today=today),
+        event_type=event_type,
+        audiences=audiences,
+        adults=_count(values.get("adults", "")),
+        young_people=_count(values.get("young_people", "")),
+        topics=values.get("topics", "")[:1000],
+    )
+
+
+def _home_visit_file(
+    submission: Submission, data: HomeVisitInput, *, phone: Phone, now: datetime
+) -> HomeVisit:
+    """Store a home visit on its case and tell the case's caseworker (at once by SMS too
+    when the volunteer found the child in danger now)."""
+    visit = HomeVisit(
+        case_id=data.case_id,
+        submission=submission,
+        volunteer_id=phone.volunteer_id,
+        visited_on=data.visited_on,
+        child_seen=data.child_seen,
+        danger_now=data.danger_now,
+        needs=data.needs,
+        notes=data.notes,
+        received_at=now,
+    )
+    visit.full_clean(exclude=["case", "submission", "volunteer"])
+    visit.save(force_insert=True)
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=None,
+        actor_label=f"field:{phone.code}",
+        record_type=HOME_VISIT,
+        record_id=visit.pk,
+        matter_type=MatterType.CASE,
+        matter_id=data.case_id,
+        fields=["visited_on", "child_seen", "danger_now", "needs", "notes"],
+        detail={"submission": submission.pk, "danger": data.danger_now},
+    )
+    danger = data.danger_now == Danger.YES
+    caseworker = User.objects.filter(pk=data.caseworker_id, is_active=True).first()
+    if caseworker is not None:
+        notify(
+            recipients=[caseworker],
+            message=gettext_noop(
+                "A volunteer found a child of case %(code)s in danger now on a home visit."
+            )
+            if danger
+            else gettext_noop("A home visit on case %(code)s came from the field."),
+            values={"code": data.case_code},
+            link=reverse("collect:home_visit", args=[visit.pk]),
+            kind="collect.home_visit",
+            deliver_by=("sms",) if danger else (),
+        )
+    return visit
+
+
+def _event_file(submission: Submission, data: EventInput, *, phone: Phone, label: str) -> None:
+    """Record the awareness event a volunteer counted, and name it on its submission."""
+    agency = Volunteer.objects.filter(pk=phone.volunteer_id).values_list("agency__name", flat=True)
+    event = event_record_from_field(
+        campaign=data.campaign,
+        held_on=data.held_on,
+        event_type=data.event_type,
+        ward=data.ward,
+        audiences=data.audiences,
+        adults=data.adults,
+        young_people=data.young_people,
+        topics=data.topics,
+        collected_by=f"{phone.code} · {next(iter(agency), '')}",
+        actor_label=label,
+    )
+    submission.event = event
+    table = Submission._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET event_id = %s WHERE id = %s",  # noqa: S608 - the model's table
+            [event.pk, submission.pk],
+        )
+
+
 def _phone_time(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
@@ -346,7 +631,7 @@ def submission_receive(
     """
     now = now or timezone.now()
     label = f"field:{phone.code}"
-    prepared = _prepare(xml, parts, now=now, label=label)
+    prepared = _prepare(xml, parts, now=now, label=label, volunteer_id=phone.volunteer_id)
     submission = _submission_new(phone=phone, prepared=prepared)
     row = prepare_insert(submission, ignore_conflict=True)
     files = _file_rows(submission, prepared.files.values(), sealed=prepared.envelope is not None)
@@ -389,7 +674,7 @@ def _submission_new(*, phone: Phone, prepared: _Prepared) -> Submission:
         submission.quarantine_reason = prepared.reason
     elif not prepared.whole:
         submission.status = SubmissionStatus.WAITING
-    elif prepared.report is not None:
+    elif prepared.fileable:
         submission.status = SubmissionStatus.FILED
     else:
         submission.status = SubmissionStatus.STORED
@@ -415,15 +700,28 @@ def _receive(
         file_row.set("submission_id", submission.pk)
         file_row.execute()
     report = None
-    if prepared.report is not None and submission.status == SubmissionStatus.FILED:
-        report, _new = field_report_store(prepared.report)
-        _report_link(submission, report)
+    if submission.status == SubmissionStatus.FILED:
+        report = _file_onward(submission, prepared, phone=phone)
     event.set("record_id", str(submission.pk))
     audit_append(event)
     _volunteer_seen(phone, prepared.now)
     return Outcome(
         status=201, message=_message(submission), submission=submission, report=report, created=True
     )
+
+
+def _file_onward(submission: Submission, prepared: _Prepared, *, phone: Phone) -> Report | None:
+    """File a whole, readable submission as what its form files, in the submission's
+    transaction; return the report it made (a field report's)."""
+    if prepared.report is not None:
+        report, _new = field_report_store(prepared.report)
+        _report_link(submission, report)
+        return report
+    if prepared.home_visit is not None:
+        _home_visit_file(submission, prepared.home_visit, phone=phone, now=prepared.now)
+    elif prepared.event is not None:
+        _event_file(submission, prepared.event, phone=phone, label=prepared.label)
+    return None
 
 
 def _report_link(submission: Submission, report: Report) -> None:
@@ -510,17 +808,17 @@ def _file(*, submission: Submission, prepared: _Prepared) -> Report | None:
     if prepared.reason:
         submission.status = SubmissionStatus.QUARANTINED
         submission.quarantine_reason = prepared.reason
-    elif prepared.report is not None:
-        report, _new = field_report_store(prepared.report)
+    elif prepared.fileable:
         submission.status = SubmissionStatus.FILED
-        submission.report = report
+        submission.quarantine_reason = QuarantineReason.NONE
+        phone = Phone(token_id=submission.token_id, volunteer_id=submission.volunteer_id)
+        report = _file_onward(submission, prepared, phone=phone)
     else:
         submission.status = SubmissionStatus.STORED
     submission.save(
         update_fields=[
             "status",
             "quarantine_reason",
-            "report",
             "started_on_phone",
             "finished_on_phone",
         ]
@@ -553,6 +851,7 @@ def quarantine_retry(*, actor: User | None, submission: Submission) -> Submissio
         parts,
         now=submission.received_at,
         label=f"field:{phone.code}",
+        volunteer_id=submission.volunteer_id,
     )
     if prepared.whole and not prepared.reason:
         _file(submission=submission, prepared=prepared)

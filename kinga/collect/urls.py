@@ -21,6 +21,13 @@ urlpatterns = [
     path("collect/volunteers/<int:volunteer_id>/", views.volunteer, name="volunteer"),
     path("collect/volunteers/<int:volunteer_id>/token/", views.token_issue, name="token_issue"),
     path("collect/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path(
+        "collect/volunteers/<int:volunteer_id>/deactivate/",
+        views.volunteer_deactivate,
+        name="volunteer_deactivate",
+    ),
+    path("collect/home-visits/", views.home_visits, name="home_visits"),
+    path("collect/home-visits/<int:visit_id>/", views.home_visit, name="home_visit"),
     path("collect/quarantine/", views.quarantine, name="quarantine"),
     path(
         "collect/quarantine/<int:submission_id>/retry/",

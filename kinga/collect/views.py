@@ -20,6 +20,7 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,6 +35,8 @@ from django.views.decorators.http import require_POST
 from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.collect import encryption, openrosa, selectors, services, xforms
+from kinga.collect.models import VisitNeed
+from kinga.intake.models import Danger
 from kinga.lib import ratelimit
 from kinga.places.models import County
 
@@ -76,10 +79,14 @@ def form_list(request: HttpRequest, found: services.Phone) -> HttpResponse:
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
     token = request.resolver_match.kwargs["token"] if request.resolver_match else ""
     base = _base_url(request, token)
-    try:
-        built = [xforms.form_build(form_id) for form_id in xforms.FORMS]
-    except encryption.NoCollectKey:
-        built = []  # no form is ever published unencrypted
+    built = []
+    for form_id in xforms.FORMS:
+        try:
+            built.append(xforms.form_build(form_id))
+        except encryption.NoCollectKey:
+            break  # no form is ever published unencrypted
+        except xforms.NotPublished:
+            continue
     listed = [
         openrosa.ListedForm(
             form_id=form.form_id,
@@ -97,7 +104,7 @@ def form_list(request: HttpRequest, found: services.Phone) -> HttpResponse:
 def _built(form_id: str) -> xforms.BuiltForm:
     try:
         return xforms.form_build(form_id)
-    except (KeyError, encryption.NoCollectKey):
+    except (KeyError, encryption.NoCollectKey, xforms.NotPublished):
         raise Http404 from None
 
 
@@ -323,6 +330,47 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = selectors.token_for(viewer=viewer, token_id=token_id)
     services.token_revoke(actor=viewer, token=token)
     return redirect("collect:volunteer", token.volunteer_id)
+
+
+@login_required
+@require_POST
+def volunteer_deactivate(request: HttpRequest, volunteer_id: int) -> HttpResponse:
+    """Stop a volunteer reporting: every phone of theirs is refused from now on."""
+    viewer = _supervisor(request)
+    found = selectors.volunteer_for(viewer=viewer, volunteer_id=volunteer_id)
+    services.volunteer_deactivate(actor=viewer, volunteer=found)
+    messages.success(request, _("The volunteer is deactivated; their phones are refused."))
+    return redirect("collect:volunteer", found.pk)
+
+
+@login_required
+def home_visits(request: HttpRequest) -> HttpResponse:
+    """Home visits from the field on the cases whose care records the viewer may read."""
+    viewer = cast(User, request.user)
+    rows = selectors.home_visit_list(viewer=viewer)
+    return render(request, "collect/home_visits.html", {"rows": rows})
+
+
+@login_required
+def home_visit(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """One home visit: what the volunteer saw; its caseworker marks it read."""
+    viewer = cast(User, request.user)
+    visit = selectors.home_visit_get(viewer=viewer, visit_id=visit_id)
+    if request.method == "POST":
+        services.home_visit_read(actor=viewer, visit=visit)
+        messages.success(request, _("Marked read."))
+        return redirect("collect:home_visits")
+    needs = dict(VisitNeed.choices)
+    return render(
+        request,
+        "collect/home_visit.html",
+        {
+            "visit": visit,
+            "needs": [str(needs.get(need, need)) for need in visit.needs],
+            "danger": dict(Danger.choices).get(visit.danger_now, visit.danger_now),
+            "may_mark_read": policy.can(viewer, "change", visit, "care"),
+        },
+    )
 
 
 @login_required

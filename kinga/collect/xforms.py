@@ -17,16 +17,21 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Max, TextChoices
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from kinga.awareness.models import Audience as EventAudience
+from kinga.awareness.models import EventType
+from kinga.awareness.selectors import campaigns_for_field
 from kinga.collect import encryption
+from kinga.collect.models import VisitNeed
 from kinga.intake.models import AgeBand, Category, Danger, Platform, ReporterRelation
 from kinga.places.models import County, SubCounty, Ward
 
@@ -34,22 +39,32 @@ SOURCES = Path(__file__).resolve().parent / "xlsforms"
 LANGUAGES = (("en", "English (en)"), ("sw", "Kiswahili (sw)"))
 
 
+class Files(StrEnum):
+    """What a filled form becomes: a report in triage, a home visit on its case, an
+    awareness event of its campaign."""
+
+    REPORT = "report"
+    HOME_VISIT = "home_visit"
+    EVENT = "event"
+
+
 @dataclass(frozen=True)
 class FormSpec:
-    """A form Kinga publishes: its id (the XForm's), its source and its title."""
+    """A form Kinga publishes: its id (the XForm's), its source, its title, and what a
+    filled one is filed as."""
 
     form_id: str
     source: str
     title: str | Promise
-    files_report: bool
+    files: Files
 
 
 FORMS: dict[str, FormSpec] = {
     spec.form_id: spec
     for spec in (
-        FormSpec("kinga_field_report", "field_report.md", _("Field report"), True),
-        FormSpec("kinga_home_visit", "home_visit.md", _("Home visit follow-up"), False),
-        FormSpec("kinga_awareness_event", "awareness_event.md", _("Awareness event"), False),
+        FormSpec("kinga_field_report", "field_report.md", _("Field report"), Files.REPORT),
+        FormSpec("kinga_home_visit", "home_visit.md", _("Home visit follow-up"), Files.HOME_VISIT),
+        FormSpec("kinga_awareness_event", "awareness_event.md", _("Awareness event"), Files.EVENT),
     )
 }
 
@@ -60,9 +75,16 @@ SHARED_CHOICES: dict[str, type[TextChoices]] = {
     "AgeBand": AgeBand,
     "Platform": Platform,
     "ReporterRelation": ReporterRelation,
+    "VisitNeed": VisitNeed,
+    "EventType": EventType,
+    "EventAudience": EventAudience,
 }
 # Answers the phone never offers: a child does not report through a volunteer's phone.
 LEFT_OUT = {("relation", "self"), ("platform", "")}
+
+
+class NotPublished(Exception):
+    """The form cannot be filled now (the awareness-event form with no campaign running)."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +117,14 @@ def _labels(text: str | Promise) -> dict[str, str]:
     return labels
 
 
-def _shared_rows(list_name: str, origin: str) -> list[dict[str, str]]:
+def _shared_rows(
+    list_name: str, origin: str, campaigns: tuple[tuple[int, str], ...]
+) -> list[dict[str, str]]:
     if origin == "places":
         return _place_rows(list_name)
+    if origin == "campaigns":
+        # the campaign's own name in both languages (it is a name, not a phrase)
+        return [{"list_name": list_name, "name": str(pk), **_same(name)} for pk, name in campaigns]
     choices = SHARED_CHOICES[origin]
     return [
         {"list_name": list_name, "name": str(value), **_labels(label)}
@@ -140,14 +167,20 @@ def _same(name: str) -> dict[str, str]:
     return {f"label::{column}": name for _code, column in LANGUAGES}
 
 
-def _workbook(spec: FormSpec, *, version: str, public_key: str) -> dict[str, Any]:
+def _workbook(
+    spec: FormSpec,
+    *,
+    version: str,
+    public_key: str,
+    campaigns: tuple[tuple[int, str], ...] = (),
+) -> dict[str, Any]:
     from pyxform.xls2json_backends import md_to_dict
 
     text = _source_text(spec)
     book: dict[str, Any] = md_to_dict(text)
     rows = list(book.get("choices", []))
     for list_name, origin in _choices_from(text).items():
-        rows.extend(_shared_rows(list_name, origin))
+        rows.extend(_shared_rows(list_name, origin, campaigns))
     book["choices"] = rows
     book["choices_header"] = [{key: None for row in rows for key in row}]
     book["settings"] = [
@@ -173,33 +206,54 @@ def _title(spec: FormSpec) -> str:
     return " / ".join(dict.fromkeys(titles))
 
 
-def form_version(spec: FormSpec, *, key_id: str) -> str:
+def form_version(
+    spec: FormSpec, *, key_id: str, campaigns: tuple[tuple[int, str], ...] = ()
+) -> str:
     """Return the form's version: it changes when its source or the deployment's key does
-    (and so Collect fetches the form again, with the new key)."""
+    (and so Collect fetches the form again, with the new key), and for the awareness-event
+    form when the campaigns it lists do."""
     digest = hashlib.sha256(_source_text(spec).encode()).hexdigest()[:8]
-    return f"{digest}-{key_id}"
+    if not campaigns:
+        return f"{digest}-{key_id}"
+    listed = hashlib.sha256(repr(campaigns).encode()).hexdigest()[:6]
+    return f"{digest}-{key_id}-{listed}"
 
 
 def form_build(form_id: str) -> BuiltForm:
     """Return the XForm of a published form, built with the deployment's current key.
 
     Raise KeyError for a form Kinga does not publish; raise `encryption.NoCollectKey` when
-    the deployment has no key (no form is published unencrypted).
+    the deployment has no key (no form is published unencrypted); raise NotPublished for
+    the awareness-event form while no campaign runs (it would offer none to choose).
     """
     spec = FORMS[form_id]
     public = encryption.public_key()
     # the gazetteer's state is part of the key: a changed gazetteer builds the form anew
     places = Ward.objects.aggregate(last=Max("pk"), count=Count("pk"))
-    return _built(spec.form_id, public.base64, public.key_id, (places["last"], places["count"]))
+    # and so are the campaigns the event form lists (a new campaign: a new version)
+    campaigns = (
+        tuple(campaigns_for_field(today=timezone.localdate())) if spec.files == Files.EVENT else ()
+    )
+    if spec.files == Files.EVENT and not campaigns:
+        raise NotPublished(form_id)
+    return _built(
+        spec.form_id, public.base64, public.key_id, (places["last"], places["count"]), campaigns
+    )
 
 
-@lru_cache(maxsize=16)
-def _built(form_id: str, public_key: str, key_id: str, places: tuple[int | None, int]) -> BuiltForm:
+@lru_cache(maxsize=32)
+def _built(
+    form_id: str,
+    public_key: str,
+    key_id: str,
+    places: tuple[int | None, int],
+    campaigns: tuple[tuple[int, str], ...] = (),
+) -> BuiltForm:
     from pyxform.xls2xform import convert
 
     spec = FORMS[form_id]
-    version = form_version(spec, key_id=key_id)
-    book = _workbook(spec, version=version, public_key=public_key)
+    version = form_version(spec, key_id=key_id, campaigns=campaigns)
+    book = _workbook(spec, version=version, public_key=public_key, campaigns=campaigns)
     xml = convert(xlsform=book, pretty_print=False).xform.encode("utf-8")
     return BuiltForm(
         form_id=form_id,

@@ -227,6 +227,7 @@ def load(*, out: Callable[[str], None]) -> None:
                 pre_score=pre,
                 post_score=post if session.ends_on < today else None,
                 feedback_rating=rng.randint(3, 5) if came_back else None,
+                feedback_text=rng.choice(FEEDBACK) if came_back and rng.random() < 0.5 else "",
             )
             person.refresh_from_db()
             if person.post_score is not None and person.attendance.count() == len(days):
@@ -240,6 +241,17 @@ def load(*, out: Callable[[str], None]) -> None:
         f"{Participant.objects.count()} participants, {len(certificates)} certificates "
         "(one revoked)"
     )
+
+
+# What participants wrote on the feedback form after a session (as they wrote it).
+FEEDBACK = [
+    "The mock interview with an intermediary showed me how to stop re-interviewing a child.",
+    "Kusikia kutoka kwa waendesha mashtaka na polisi pamoja kumesaidia sana.",
+    "Too little time on online exploitation; we see more of it every month.",
+    "I want a refresher on the Counter-Trafficking in Persons Act sentencing provisions.",
+    "Mafunzo mazuri, lakini siku tatu hazitoshi kwa mada zote.",
+    "Working through a case file with the children's officer was the best part.",
+]
 
 
 def _agency_kind(kind: str) -> str:

@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kinga.accounts.models import Agency, User
 from kinga.places.models import County
-from kinga.training.models import Audience, Course, RevokeReason, TrainingSession
+from kinga.training.models import (
+    FEEDBACK_MAX,
+    Audience,
+    Course,
+    RevokeReason,
+    TrainingSession,
+)
 
 
 class DateInput(forms.DateInput):
@@ -128,6 +134,16 @@ class RecordForm(forms.Form):
     post_score = forms.IntegerField(label=_("Post-test score"), min_value=0, required=False)
     feedback_rating = forms.IntegerField(
         label=_("Feedback (1 to 5)"), min_value=1, max_value=5, required=False
+    )
+    feedback_text = forms.CharField(
+        label=_("Written feedback"),
+        required=False,
+        max_length=FEEDBACK_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "What the participant wrote after the session, as written. Trainers see it "
+            "without the name."
+        ),
     )
 
     def __init__(self, *args: Any, session: TrainingSession, **kwargs: Any) -> None:

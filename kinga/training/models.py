@@ -198,6 +198,9 @@ class TrainingSession(models.Model):
         return [self.starts_on + dt.timedelta(days=offset) for offset in range(count)]
 
 
+FEEDBACK_MAX = 4000
+
+
 class Participant(models.Model):
     """Someone on a session's list: a member of staff, or an outsider named here.
 
@@ -236,6 +239,9 @@ class Participant(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
+    # What the participant wrote after the session (a feedback form): shown to trainers
+    # without the writer's name, encrypted like the names (it may name colleagues).
+    feedback_text = EncryptedTextField(_("written feedback"), blank=True, default="")
     added_at = models.DateTimeField(_("added"), default=timezone.now)
 
     class Meta:
@@ -268,6 +274,10 @@ class Participant(models.Model):
         return ""
 
     def clean(self) -> None:
+        if len(self.feedback_text) > FEEDBACK_MAX:
+            raise ValidationError(
+                {"feedback_text": _("At most %(max)s characters.") % {"max": FEEDBACK_MAX}}
+            )
         if self.user_id is None and not self.name.strip():
             raise ValidationError({"name": _("Give the participant's name.")})
         maximum = self.session.course.test_max_score

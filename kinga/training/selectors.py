@@ -165,6 +165,11 @@ class SessionPage:
     rows: list[ParticipantRow]
     gain: SessionGain
     audiences_present: list[str] = field(default_factory=list)
+    # Written feedback, sorted by its text so its place in the list does not tell whose it
+    # is; how many rated the session, and the mean of the ratings.
+    feedback: list[str] = field(default_factory=list)
+    ratings: int = 0
+    mean_rating: float | None = None
 
     @property
     def joint(self) -> bool:
@@ -238,13 +243,15 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
                 revoke_url=links["certificate_revoke"] % certificate_id if certificate_id else "",
             )
         )
+    feedback = sorted(p.feedback_text for p in participants if p.feedback_text.strip())
+    ratings = [p.feedback_rating for p in participants if p.feedback_rating is not None]
     audit_record(
         action=AuditAction.VIEW,
         actor=viewer if viewer is not None and viewer.is_authenticated else None,
         record_type="training.session",
         record_id=session.pk,
-        fields=["participants", "scores", "attendance"],
-        detail={"participants": len(rows)},
+        fields=["participants", "scores", "attendance", "feedback_text"],
+        detail={"participants": len(rows), "feedback": len(feedback)},
     )
     return SessionPage(
         session=session,
@@ -252,6 +259,9 @@ def session_page(*, viewer: Viewer, session_id: int) -> SessionPage:
         rows=rows,
         gain=session_gain(((p.pre_score, p.post_score) for p in participants), maximum),
         audiences_present=sorted({p.audience for p in participants}),
+        feedback=feedback,
+        ratings=len(ratings),
+        mean_rating=sum(ratings) / len(ratings) if ratings else None,
     )
 
 

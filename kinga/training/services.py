@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,6 +80,72 @@ def course_create(
     return course
 
 
+# What editing a course may change, as the audit names it.
+COURSE_FIELDS = (
+    "title",
+    "objectives",
+    "modules",
+    "duration_days",
+    "audiences",
+    "test_max_score",
+    "refresher_months",
+)
+
+
+@transaction.atomic(durable=True)
+def course_update(
+    *,
+    actor: User,
+    course: Course,
+    title: str,
+    objectives: str,
+    modules: str,
+    duration_days: int,
+    audiences: list[str],
+    test_max_score: int,
+    refresher_months: int,
+) -> Course:
+    """Change a course. The highest test score cannot fall below a score already recorded
+    (those scores would stop meaning anything); the audit names the fields changed."""
+    _require_trainer(actor, record_type="training.course", record_id=course.pk, action="change")
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    before = {name: getattr(course, name) for name in COURSE_FIELDS}
+    course.title = title.strip()
+    course.objectives = objectives.strip()
+    course.modules = modules.strip()
+    course.duration_days = duration_days
+    course.audiences = sorted(set(audiences))
+    course.test_max_score = test_max_score
+    course.refresher_months = refresher_months
+    course.full_clean()
+    if test_max_score < before["test_max_score"]:
+        highest = Participant.objects.filter(session__course=course).aggregate(
+            pre=Max("pre_score"), post=Max("post_score")
+        )
+        recorded = max(highest["pre"] or 0, highest["post"] or 0)
+        if recorded > test_max_score:
+            raise ValidationError(
+                {
+                    "test_max_score": _(
+                        "A score of %(score)s is already recorded for this course: the highest "
+                        "score cannot be lower."
+                    )
+                    % {"score": recorded}
+                }
+            )
+    changed = [name for name in COURSE_FIELDS if getattr(course, name) != before[name]]
+    if changed:
+        course.save(update_fields=changed)
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            record_type="training.course",
+            record_id=course.pk,
+            fields=changed,
+        )
+    return course
+
+
 @transaction.atomic(durable=True)
 def question_add(
     *, actor: User, course: Course, text: str, answer_key: str, points: int
@@ -142,6 +209,94 @@ def session_create(
         fields=["course", "starts_on", "ends_on", "venue", "county", "audiences", "agencies"],
         detail={"joint": session.joint, "agencies": len(chosen)},
     )
+    return session
+
+
+# What editing a session may change, as the audit names it.
+SESSION_FIELDS = (
+    "course",
+    "starts_on",
+    "ends_on",
+    "venue",
+    "county",
+    "facilitators",
+    "audiences",
+)
+
+
+@transaction.atomic(durable=True)
+def session_update(
+    *,
+    actor: User,
+    session: TrainingSession,
+    course: Course,
+    starts_on: dt.date,
+    ends_on: dt.date,
+    venue: str,
+    county: County,
+    facilitators: str,
+    audiences: list[str],
+    agencies: Iterable[Agency] = (),
+) -> TrainingSession:
+    """Change a session. Nothing recorded is lost by it: the dates cannot leave out a day
+    someone was marked present, and the course cannot change once results are recorded
+    (the scores are out of its test). The audit names the fields changed."""
+    _require_trainer(actor, record_type="training.session", record_id=session.pk, action="change")
+    session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+    before = {name: getattr(session, name) for name in SESSION_FIELDS}
+    before_agencies = set(session.agencies.values_list("pk", flat=True))
+    session.course = course
+    session.starts_on = starts_on
+    session.ends_on = ends_on
+    session.venue = venue.strip()
+    session.county = county
+    session.facilitators = facilitators.strip()
+    session.audiences = sorted(set(audiences))
+    session.full_clean()
+    outside = (
+        Attendance.objects.filter(participant__session=session)
+        .exclude(day__gte=starts_on, day__lte=ends_on)
+        .order_by("day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    if outside is not None:
+        raise ValidationError(
+            {
+                "starts_on" if outside < starts_on else "ends_on": _(
+                    "Someone was marked present on %(day)s: keep that day in the session, or "
+                    "correct their attendance first."
+                )
+                % {"day": outside.isoformat()}
+            }
+        )
+    if course.pk != before["course"].pk and (
+        Participant.objects.filter(session=session)
+        .filter(Q(pre_score__isnull=False) | Q(post_score__isnull=False))
+        .exists()
+    ):
+        raise ValidationError(
+            {"course": _("Test scores are recorded for this session: its course cannot change.")}
+        )
+    changed = [name for name in SESSION_FIELDS if getattr(session, name) != before[name]]
+    if "audiences" in changed:
+        changed.append("joint")
+    chosen = list(agencies)
+    if {agency.pk for agency in chosen} != before_agencies:
+        session.agencies.set(chosen)
+        changed.append("agencies")
+    saved = [name for name in changed if name != "agencies"]
+    if saved:
+        session.save(update_fields=saved)
+    if changed:
+        audit_record(
+            action=AuditAction.CHANGE,
+            actor=actor,
+            record_type="training.session",
+            record_id=session.pk,
+            fields=changed,
+            detail={"joint": session.joint},
+        )
     return session
 
 
@@ -234,18 +389,24 @@ def participant_results_apply(
     pre_score: int | None,
     post_score: int | None,
     feedback_rating: int | None,
+    feedback_text: str | None = None,
 ) -> list[str]:
     """Check and store a participant's attendance and scores; return the fields changed.
+    `feedback_text` None leaves the written feedback as it is.
 
     Runs inside the caller's transaction (the record form's and an import's)."""
     days = _check_days(participant.session, days_present)
     participant.pre_score = pre_score
     participant.post_score = post_score
     participant.feedback_rating = feedback_rating
+    saved = ["pre_score", "post_score", "feedback_rating"]
+    if feedback_text is not None and feedback_text.strip() != participant.feedback_text:
+        participant.feedback_text = feedback_text.strip()
+        saved.append("feedback_text")
     participant.full_clean(exclude=["session", "user", "agency"])
-    participant.save(update_fields=["pre_score", "post_score", "feedback_rating"])
+    participant.save(update_fields=saved)
     had = set(participant.attendance.values_list("day", flat=True))
-    changed = ["pre_score", "post_score", "feedback_rating"]
+    changed = list(saved)
     if had != set(days):
         Attendance.objects.filter(participant=participant).exclude(day__in=days).delete()
         Attendance.objects.bulk_create(
@@ -264,8 +425,10 @@ def participant_record(
     pre_score: int | None,
     post_score: int | None,
     feedback_rating: int | None,
+    feedback_text: str | None = None,
 ) -> Participant:
-    """Record the days a participant came, their pre- and post-test scores and feedback."""
+    """Record the days a participant came, their pre- and post-test scores and feedback
+    (a rating, and what they wrote after the session)."""
     _require_trainer(
         actor, record_type="training.participant", record_id=participant.pk, action="change"
     )
@@ -275,6 +438,7 @@ def participant_record(
         pre_score=pre_score,
         post_score=post_score,
         feedback_rating=feedback_rating,
+        feedback_text=feedback_text,
     )
     audit_record(
         action=AuditAction.CHANGE,
@@ -466,8 +630,10 @@ __all__ = [
     "certificate_issue",
     "certificate_revoke",
     "course_create",
+    "course_update",
     "participant_add",
     "participant_record",
     "question_add",
     "session_create",
+    "session_update",
 ]

@@ -15,9 +15,11 @@ urlpatterns = [
     path("coverage/agencies/<int:agency_id>/", views.coverage_agency, name="coverage_agency"),
     path("courses/new/", views.course_new, name="course_new"),
     path("courses/<int:course_id>/", views.course, name="course"),
+    path("courses/<int:course_id>/edit/", views.course_edit, name="course_edit"),
     path("courses/<int:course_id>/questions/", views.question_add, name="question_add"),
     path("sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:session_id>/", views.session, name="session"),
+    path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
     path(
         "sessions/<int:session_id>/participants/new/",
         views.participant_add,

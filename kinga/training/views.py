@@ -101,6 +101,33 @@ def course_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def course_edit(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Change a course; the audit names what changed."""
+    viewer = _viewer(request)
+    item = selectors.course_get(viewer=viewer, course_id=course_id)
+    initial = {name: getattr(item, name) for name in services.COURSE_FIELDS}
+    form = CourseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(actor=viewer, course=item, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Course saved."))
+            return redirect("training:course", item.pk)
+    return render(
+        request,
+        "training/form.html",
+        {
+            "form": form,
+            "title": _("Change %(course)s") % {"course": item.title},
+            "back": reverse("training:course", args=[item.pk]),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
 def course(request: HttpRequest, course_id: int) -> HttpResponse:
     viewer = _viewer(request)
     item = selectors.course_get(viewer=viewer, course_id=course_id)
@@ -159,6 +186,34 @@ def session_new(request: HttpRequest) -> HttpResponse:
         request,
         "training/form.html",
         {"form": form, "title": _("New training session"), "back": reverse("training:sessions")},
+    )
+
+
+@login_required
+def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Change a session (dates, venue, who takes part); nothing recorded is lost by it."""
+    viewer = _viewer(request)
+    item = selectors.session_get(viewer=viewer, session_id=session_id)
+    initial = {name: getattr(item, name) for name in services.SESSION_FIELDS}
+    initial["agencies"] = list(item.agencies.all())
+    form = SessionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_update(actor=viewer, session=item, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Session saved."))
+            return redirect("training:session", item.pk)
+    return render(
+        request,
+        "training/form.html",
+        {
+            "form": form,
+            "title": _("Change the session of %(date)s") % {"date": item.starts_on.isoformat()},
+            "back": reverse("training:session", args=[item.pk]),
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -225,6 +280,7 @@ def participant_record(request: HttpRequest, participant_id: int) -> HttpRespons
         "pre_score": participant.pre_score,
         "post_score": participant.post_score,
         "feedback_rating": participant.feedback_rating,
+        "feedback_text": participant.feedback_text,
     }
     form = RecordForm(request.POST or None, initial=initial, session=item)
     if request.method == "POST" and form.is_valid():
@@ -237,6 +293,7 @@ def participant_record(request: HttpRequest, participant_id: int) -> HttpRespons
                 pre_score=data["pre_score"],
                 post_score=data["post_score"],
                 feedback_rating=data["feedback_rating"],
+                feedback_text=data["feedback_text"],
             )
         except ValidationError as error:
             _errors_to_form(form, error)

@@ -240,6 +240,8 @@ CAPABILITY_ROLES = {
     "intel.network": {Role.INVESTIGATOR, Role.SUPERVISOR},
     "intel.export": {Role.INVESTIGATOR},
     "intel.patterns": {Role.ANALYST},
+    "collect.supervise": {Role.SUPERVISOR},
+    "collect.quarantine": {Role.ADMIN},
 }
 
 

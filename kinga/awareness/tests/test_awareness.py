@@ -263,3 +263,134 @@ def test_the_campaign_form_shows_what_to_fix_and_keeps_what_was_typed(
     assert response.status_code == 400
     assert "capital letters and digits" in body and "Sauti ya Mtoto" in body
     assert not Campaign.objects.exists()
+
+
+# -- the code by SMS and USSD (intake's channels, through intake's seam) -------------------
+
+
+def test_an_sms_opening_with_a_campaigns_keyword_counts_for_it(
+    personas: Personas, gateway: Any
+) -> None:
+    _campaign(personas, code="PWANI24")
+    for message_id, text in (
+        ("ATXid_1", "pwani24, kuna wasichana wanapelekwa baa Mtwapa usiku"),
+        ("ATXid_2", "Habari, kuna mtoto anauzwa Bamburi"),
+    ):
+        response = gateway(
+            "sms/incoming/",
+            {
+                "from": f"+25471100000{message_id[-1]}",
+                "to": "22384",
+                "text": text,
+                "date": "2026-12-03 10:00:00",
+                "id": message_id,
+                "linkId": "",
+            },
+        )
+        assert response.status_code == 200
+    codes = dict(Report.objects.values_list("channel_reference", "campaign_code"))
+    assert codes == {"ATXid_1": "PWANI24", "ATXid_2": ""}
+
+
+def test_a_session_on_a_campaigns_own_ussd_code_counts_for_it(
+    personas: Personas, gateway: Any
+) -> None:
+    campaign = _campaign(personas, code="BEACH25")
+    services.campaign_update(
+        actor=personas.trainer,
+        campaign=campaign,
+        **{
+            **{name: getattr(campaign, name) for name in services.CAMPAIGN_FIELDS},
+            "ussd_code": "*384*2025#",
+        },
+    )
+    for session, service_code in (("ATUid_c", "*384*2025#"), ("ATUid_n", "*384*123#")):
+        for text in ("", "2", "2*1"):
+            response = gateway(
+                "ussd/",
+                {
+                    "sessionId": session,
+                    "serviceCode": service_code,
+                    "phoneNumber": "+254712345678",
+                    "networkCode": "63902",
+                    "text": text,
+                },
+            )
+            assert response.status_code == 200
+    codes = dict(Report.objects.values_list("channel_reference", "campaign_code"))
+    assert codes == {"ATUid_c": "BEACH25", "ATUid_n": ""}
+    page = selectors.campaign_page(viewer=personas.trainer, campaign_id=campaign.pk)
+    assert page.reports_with_code.value == 1
+
+
+def test_a_ussd_code_needs_a_reporting_code_and_is_unique(personas: Personas) -> None:
+    from django.core.exceptions import ValidationError
+
+    campaign = _campaign(personas, code="")
+    fields = {name: getattr(campaign, name) for name in services.CAMPAIGN_FIELDS}
+    with pytest.raises(ValidationError) as refused:
+        services.campaign_update(
+            actor=personas.trainer, campaign=campaign, **{**fields, "ussd_code": "*384*7#"}
+        )
+    assert "ussd_code" in refused.value.message_dict
+    with pytest.raises(ValidationError) as bad:
+        services.campaign_update(
+            actor=personas.trainer,
+            campaign=campaign,
+            **{**fields, "reporting_code": "KWALE1", "ussd_code": "384 7"},
+        )
+    assert "ussd_code" in bad.value.message_dict
+    services.campaign_update(
+        actor=personas.trainer,
+        campaign=campaign,
+        **{**fields, "reporting_code": "KWALE1", "ussd_code": "*384*7#"},
+    )
+    other = _campaign(personas, code="LAMU1")
+    with pytest.raises(ValidationError):
+        services.campaign_update(
+            actor=personas.trainer,
+            campaign=other,
+            **{
+                **{name: getattr(other, name) for name in services.CAMPAIGN_FIELDS},
+                "ussd_code": "*384*7#",
+            },
+        )
+
+
+def test_a_code_reports_carry_cannot_change_and_edits_are_audited(
+    personas: Personas, client_for: Any
+) -> None:
+    from kinga.audit.models import AuditEvent
+
+    campaign = _campaign(personas, code="PWANI24")
+    _report(campaign_code="PWANI24")
+    trainer = client_for(personas.trainer)
+    data = {
+        "name": campaign.name,
+        "message": campaign.message,
+        "languages": campaign.languages,
+        "channels": campaign.channels,
+        "starts_on": campaign.starts_on.isoformat(),
+        "ends_on": "",
+        "reporting_code": "PWANI25",
+        "promoted_numbers": "116 and *384*123#",
+        "ussd_code": "",
+    }
+    url = f"/awareness/campaigns/{campaign.pk}/edit/"
+    refused = trainer.post(url, data)
+    assert refused.status_code == 400
+    assert "116 and *384*123#" in refused.content.decode()  # what was typed is kept
+    campaign.refresh_from_db()
+    assert campaign.reporting_code == "PWANI24"
+    assert trainer.post(url, {**data, "reporting_code": "PWANI24"}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.promoted_numbers == "116 and *384*123#"
+    event = AuditEvent.objects.filter(record_type="awareness.campaign", action="change").get()
+    assert event.fields == ["promoted_numbers"]
+    # another agency's supervisor, and an analyst, cannot change it
+    from conftest import make_user
+    from kinga.accounts.models import Role
+
+    other = make_user("kadzo_supervisor", personas.other_ngo, Role.SUPERVISOR)
+    for outsider in (other, personas.analyst, personas.caseworker):
+        assert client_for(outsider).post(url, data).status_code == 404

@@ -47,3 +47,24 @@ def phone(volunteer: Volunteer) -> tuple[Collect, str]:
     """Return a phone set up with the volunteer's token URL, and the token."""
     _token, secret = services.token_issue(actor=None, volunteer=volunteer, label="Tecno")
     return Collect(Client(), f"http://testserver/odk/key/{secret}/"), secret
+
+
+@pytest.fixture
+def running_campaign(personas: Any) -> Any:
+    """A campaign running now: the awareness-event form lists it (and is published)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kinga.awareness.services import campaign_create
+
+    return campaign_create(
+        actor=personas.trainer,
+        name="Linda Mtoto Pwani",
+        message="Ukiona kitu, sema: piga 116.",
+        languages=["sw"],
+        channels=["baraza"],
+        starts_on=timezone.localdate() - dt.timedelta(days=30),
+        ends_on=None,
+        reporting_code="PWANI24",
+    )

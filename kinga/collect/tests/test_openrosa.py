@@ -22,7 +22,7 @@ LIST_NS = {"x": "http://openrosa.org/xforms/xformsList"}
 
 
 def test_form_list_names_each_form_with_its_version_hash_and_urls(
-    phone: tuple[Collect, str],
+    phone: tuple[Collect, str], running_campaign: Any
 ) -> None:
     collect, secret = phone
     response = collect.form_list()
@@ -51,7 +51,7 @@ def test_form_list_names_each_form_with_its_version_hash_and_urls(
 
 
 def test_every_form_carries_the_public_key_and_says_never_a_picture_of_a_child(
-    phone: tuple[Collect, str], settings: Any
+    phone: tuple[Collect, str], settings: Any, running_campaign: Any
 ) -> None:
     collect, secret = phone
     for form_id in ("kinga_field_report", "kinga_home_visit", "kinga_awareness_event"):

@@ -253,13 +253,17 @@ def test_a_crash_half_way_leaves_nothing_and_the_resend_files_it(
     assert Report.objects.filter(channel=Channel.FIELD).count() == 1
 
 
-def test_other_forms_are_stored_for_their_supervisors_not_filed_as_reports(
-    phone: tuple[Collect, str],
+def test_other_forms_are_filed_as_what_they_are_never_as_reports(
+    phone: tuple[Collect, str], running_campaign: Any
 ) -> None:
+    """An awareness event or a home visit is never a report in triage (issue 19: each is
+    filed as itself; see test_filed_onward)."""
     collect, _secret = phone
     response, instance_id = collect.fill_and_send(
         "kinga_awareness_event",
         {
+            "campaign": str(running_campaign.pk),
+            "event_type": "beach_hotel",
             "held_on": "2026-12-01",
             "county": "1",
             "audience": "tourism",
@@ -268,5 +272,7 @@ def test_other_forms_are_stored_for_their_supervisors_not_filed_as_reports(
         },
     )
     assert response.status_code == 201
-    assert Submission.objects.get(instance_id=instance_id).status == SubmissionStatus.STORED
+    # no ward given: an answer the form requires is missing, so it is kept for the office
+    submission = Submission.objects.get(instance_id=instance_id)
+    assert submission.status == SubmissionStatus.QUARANTINED
     assert not Report.objects.exists()

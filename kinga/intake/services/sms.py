@@ -19,6 +19,7 @@ from kinga.assist.language import language_of, reply_language
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake.models import Channel, Decision, Report, ReportAddition
+from kinga.intake.seams import campaign_of_sms
 from kinga.intake.services.codes import normalised_phone, phone_index
 from kinga.intake.services.reports import REPORT, audit_report, by_reference, check_report
 from kinga.intake.services.routing import enter_triage
@@ -122,6 +123,8 @@ def report_from_sms(
         raw_payload=payload,
         language=reply_language(detected),
         text_language=detected,
+        # a message opening with a campaign's keyword is counted as that campaign's
+        campaign_code=campaign_of_sms(text),
     )
     check_report(report)
     try:

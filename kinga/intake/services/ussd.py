@@ -18,6 +18,7 @@ from django.utils import timezone
 from kinga.audit.models import AuditAction
 from kinga.intake import statements
 from kinga.intake.models import Channel, ChannelEvent, Danger, Report
+from kinga.intake.seams import campaign_of_ussd
 from kinga.intake.services.codes import (
     follow_up_code_for,
     follow_up_hash,
@@ -116,12 +117,16 @@ def report_ussd_store(
 
 
 def _ussd_report(*, session_id: str, phone: str, values: dict[str, Any], now: datetime) -> Report:
-    """Return the (unsaved) report of a USSD session with the answers so far."""
+    """Return the (unsaved) report of a USSD session with the answers so far; a campaign's
+    own USSD code, dialled, counts the report as that campaign's (set once, when the
+    session's report is made: later screens never change it)."""
     number = normalised_phone(phone)
+    payload = values.get("raw_payload") or {}
     return Report(
         channel=Channel.USSD,
         received_at=now,
         channel_reference=session_id,
+        campaign_code=campaign_of_ussd(str(payload.get("serviceCode", ""))),
         follow_up_hash=follow_up_hash(follow_up_code_for(f"ussd:{session_id}")),
         reporter_phone=number,
         reporter_phone_index=phone_index(number) if number else "",

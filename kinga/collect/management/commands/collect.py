@@ -5,6 +5,8 @@
   ODK Collect; `--qr FILE` also writes the set-up code Collect scans, as a PNG.
   `--volunteer V-0003` issues another phone's token to a volunteer already there.
 - `kinga collect revoke TOKEN_ID` revokes a phone's token at once.
+- `kinga collect deactivate V-0003` stops a volunteer reporting: all their phones' tokens
+  are revoked at once.
 - `kinga collect retry` tries every quarantined submission again (after a key came back).
 - `kinga collect key-new` prints a fresh RSA private key (PEM) for KINGA_COLLECT_KEYS.
 """
@@ -39,7 +41,7 @@ class Command(BaseCommand):
     help = "Field collection: issue or revoke a volunteer's phone token; make a collection key."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("verb", choices=["token", "revoke", "retry", "key-new"])
+        parser.add_argument("verb", choices=["token", "revoke", "deactivate", "retry", "key-new"])
         parser.add_argument("name", nargs="?", help="the volunteer's name, or the token id")
         parser.add_argument("--agency", help="the supervising agency's name")
         parser.add_argument("--county", help="the county the volunteer works in")
@@ -65,6 +67,14 @@ class Command(BaseCommand):
                 raise CommandError("No such token.")
             services.token_revoke(actor=None, token=token)
             self.stdout.write(self.style.SUCCESS(f"Token {token.pk} revoked."))
+            return
+        if options["verb"] == "deactivate":
+            code = (options["name"] or "").upper().removeprefix("V-")
+            found = Volunteer.objects.filter(pk=_number(code)).first()
+            if found is None:
+                raise CommandError("No such volunteer.")
+            services.volunteer_deactivate(actor=None, volunteer=found)
+            self.stdout.write(self.style.SUCCESS(f"{found.code} deactivated; phones refused."))
             return
         volunteer = self._volunteer(options)
         try:
