@@ -39,6 +39,7 @@ helpline          alert_recipient      v        v         -      -        -
 data_protection_officer subject_request ve      ve        ve     -        ve
 integration       author               lv       -         -      -        -
 integration       referral_recipient   -        -         -      -        lvu
+integration       agency_on_team       lv       -         -      lv       -
 END POLICY TABLE
 
 Every role × relationship × section × action not in the table is denied; the roles
@@ -86,7 +87,9 @@ principal of its own, `INTEGRATION`, never a person's role. Its system account h
 assignment; the API's authentication gives it this role for the request. It reads the state
 of the reports it filed (summary only: it sent what they say) and the referrals made to its
 agency, which it may answer, and no more than a service provider of that agency; the
-token's scopes narrow it further.
+token's scopes narrow it further. A partner's system whose agency is on a case's team
+(agency_on_team) reads the case's summary and the court dates of its justice section, capped
+like any agency relation by the role its person joined through, and never the child's identity.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
@@ -266,6 +269,11 @@ POLICY: dict[tuple[str, str], dict[str, frozenset[str]]] = {
     (INTEGRATION, Relation.REFERRAL_RECIPIENT): {
         "referral": frozenset({"list", "view", "change"}),
     },
+    # a partner's system whose agency is on a case's team: the summary and the court dates
+    (INTEGRATION, Relation.AGENCY_ON_TEAM): {
+        "summary": frozenset({"list", "view"}),
+        "justice": frozenset({"list", "view"}),
+    },
 }
 
 # Relations granted to a whole agency reach only these roles within it; the rest are
@@ -377,6 +385,12 @@ COUNTING: dict[str, dict[str, str]] = {
         "map": "county",
         "export": "county",
         "report": "county",
+    },
+    # a system of an agency reading figures through the open API (kinga.api, figures:read):
+    # the county its agency serves, the same suppressed counts as the dashboards
+    INTEGRATION: {
+        "reporting": "county",
+        "referrals": "county",
     },
 }
 COUNTING_SCOPES = ("programme", "county")

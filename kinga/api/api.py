@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +22,7 @@ from ninja.openapi.schema import OpenAPISchema
 from pydantic import BaseModel, BeforeValidator, StrictBool
 
 from kinga.accounts.models import User
-from kinga.api import selectors, services
+from kinga.api import figures, selectors, services
 from kinga.api.auth import TokenAuth, caller_of, need
 from kinga.api.models import Delivery, DeliveryState, Scope, Subscription, WebhookEvent
 from kinga.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
@@ -34,6 +34,8 @@ from kinga.api.problems import (
     request_field_errors,
     validation_problem,
 )
+from kinga.cases.models import Case, CaseStatus, RiskLevel
+from kinga.cases.seams import CourtPath
 from kinga.intake.models import (
     AgeBand,
     CallLanguage,
@@ -93,8 +95,10 @@ def with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpRespo
 
 
 DESCRIPTION = """Kinga's open API for the systems around it: the 116 helpline's call system
-files calls as reports, a partner reads and answers the referrals made to its agency, and
-anyone with a token reads the service directory. Every call presents a bearer token of a
+files calls as reports, a partner reads and answers the referrals made to its agency and
+reads the summaries and court dates of the cases its agency is on the team of, a county's
+reporting tool reads aggregate figures (small counts hidden), and anyone with a token reads
+the service directory. Every call presents a bearer token of a
 registered integration; every call goes through the same access policy and audit as Kinga's
 pages. Errors are RFC 9457 problem details. The guide with curl examples is at
 /api/v1/guide/."""
@@ -212,7 +216,19 @@ def _iso_datetime(value: object) -> object:
     return parsed
 
 
+def _iso_day(value: object) -> object:
+    """Take an ISO 8601 day (2026-12-01), never a bare number."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        raise ValueError("an ISO 8601 day, e.g. 2026-12-01")
+    return date.fromisoformat(value)
+
+
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A day in a query: ISO 8601.
+Day = Annotated[date, BeforeValidator(_iso_day)]
 # A moment in a query: ISO 8601 with a time zone.
 Moment = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
@@ -712,3 +728,200 @@ def directory_service(request: HttpRequest, service_id: uuid.UUID) -> dict[str, 
     if record is None:
         raise not_found()
     return record
+
+
+# Cases the integration's agency is on the team of --------------------------------------
+
+
+class CaseOut(Schema):
+    """What a partner on the team may know of a case: its code and state, never the child."""
+
+    id: int
+    code: str
+    status: CaseStatus
+    risk_level: RiskLevel
+    county: str
+    owning_agency: str
+    opened_at: datetime
+    closed_at: datetime | None
+    updated_at: datetime
+
+
+class CasePageOut(Schema):
+    items: list[CaseOut]
+    next_cursor: str | None
+
+
+class CaseFilters(Schema):
+    status: CaseStatus | None = None
+    opened_after: Moment | None = None
+    opened_before: Moment | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=selectors.PAGE_SIZE, ge=1, le=selectors.PAGE_SIZE_MAX)
+
+
+class CourtDateOut(Schema):
+    """A date the child's case is in court."""
+
+    when: datetime
+    court: str
+    courtroom: str
+    purpose: str
+    child_attends: bool
+
+
+class CourtPathOut(Schema):
+    """Where one incident the child is in stands on the way to a verdict, and its next dates."""
+
+    incident_code: str
+    stage: str
+    next_dates: list[CourtDateOut]
+    adjournments: int
+
+
+class CaseCourtDatesOut(Schema):
+    case_id: int
+    code: str
+    paths: list[CourtPathOut]
+
+
+def case_out(case: Case) -> CaseOut:
+    return CaseOut(
+        id=case.pk,
+        code=case.code,
+        status=CaseStatus(case.status),
+        risk_level=RiskLevel(case.risk_level),
+        county=case.county.name,
+        owning_agency=case.owning_agency.name,
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        updated_at=case.updated_at,
+    )
+
+
+def court_path_out(path: CourtPath) -> CourtPathOut:
+    return CourtPathOut(
+        incident_code=path.incident_code,
+        stage=path.stage,
+        next_dates=[
+            CourtDateOut(
+                when=moment.when,
+                court=moment.court,
+                courtroom=moment.courtroom,
+                purpose=moment.purpose,
+                child_attends=moment.child_attends,
+            )
+            for moment in path.next_dates
+        ],
+        adjournments=path.adjournments,
+    )
+
+
+@api.get("/cases/", response={200: CasePageOut, **PROBLEMS}, tags=["cases"])
+def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> CasePageOut:
+    """The cases this integration's agency is on the team of, oldest first: code, state and
+    dates, never the child's identity. Needs `case:read`."""
+    principal = need(request, Scope.CASE_READ)
+    page = selectors.cases_on_team(
+        viewer=principal,
+        status=filters.status,
+        opened_after=filters.opened_after,
+        opened_before=filters.opened_before,
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    return CasePageOut(items=[case_out(c) for c in page.rows], next_cursor=page.next_cursor)
+
+
+@api.get("/cases/{case_id}/", response={200: CaseOut, **PROBLEMS}, tags=["cases"])
+def case_detail(request: HttpRequest, case_id: int) -> CaseOut:
+    """One case this integration's agency is on the team of. Needs `case:read`."""
+    principal = need(request, Scope.CASE_READ)
+    return case_out(selectors.case_summary(viewer=principal, case_id=case_id))
+
+
+@api.get(
+    "/cases/{case_id}/court-dates/",
+    response={200: CaseCourtDatesOut, **PROBLEMS},
+    tags=["cases"],
+)
+def case_court_dates(request: HttpRequest, case_id: int) -> CaseCourtDatesOut:
+    """The next court dates of each incident the case's child is in, as the child's
+    caseworker sees them: when, which court, what for, whether the child attends. Only
+    for an agency whose person on the team may see the case's justice section (not a
+    counsellor's). Needs `justice:read`."""
+    principal = need(request, Scope.JUSTICE_READ)
+    case, paths = selectors.case_court_dates(viewer=principal, case_id=case_id)
+    return CaseCourtDatesOut(
+        case_id=case.pk, code=case.code, paths=[court_path_out(path) for path in paths]
+    )
+
+
+# Aggregate figures ---------------------------------------------------------------------
+
+
+class FigureQuery(Schema):
+    start: Day | None = Field(default=None, description="First day counted (a year ago).")
+    end: Day | None = Field(default=None, description="Last day counted (today).")
+
+
+class FigureRowOut(Schema):
+    code: str
+    cells: list[int | None]
+    total: int | None
+
+
+class FigureOut(Schema):
+    """A table of counts: a count below k, and the counts that would give it away, is null."""
+
+    key: str
+    k: int
+    start: date
+    end: date
+    county_id: int | None
+    columns: list[str]
+    rows: list[FigureRowOut]
+    column_totals: list[int | None]
+    total: int | None
+
+
+def figure_out(figure: figures.Figure) -> FigureOut:
+    cells = figure.cells
+    return FigureOut(
+        key=figure.key,
+        k=figure.k,
+        start=figure.start,
+        end=figure.end,
+        county_id=figure.county_id,
+        columns=figure.columns,
+        rows=[
+            FigureRowOut(
+                code=row,
+                cells=[cells[(row, column)] for column in figure.columns],
+                total=cells[(row, "")],
+            )
+            for row in figure.rows
+        ],
+        column_totals=[cells[("", column)] for column in figure.columns],
+        total=cells[("", "")],
+    )
+
+
+@api.get("/figures/reports-by-channel/", response={200: FigureOut, **PROBLEMS}, tags=["figures"])
+def figures_reports(request: HttpRequest, period: Query[FigureQuery]) -> FigureOut:
+    """Reports received, month by month and by channel, in the county the integration's
+    agency serves; small counts hidden as on the dashboards. Needs `figures:read`."""
+    principal = need(request, Scope.FIGURES_READ)
+    return figure_out(
+        figures.reports_by_channel(viewer=principal, start=period.start, end=period.end)
+    )
+
+
+@api.get("/figures/referrals-by-provider/", response={200: FigureOut, **PROBLEMS}, tags=["figures"])
+def figures_referrals(request: HttpRequest, period: Query[FigureQuery]) -> FigureOut:
+    """Referrals sent in the period, by the kind of service receiving them and where each
+    stands now, in the integration's county; small counts hidden. Needs `figures:read`."""
+    principal = need(request, Scope.FIGURES_READ)
+    return figure_out(
+        figures.referrals_by_provider(viewer=principal, start=period.start, end=period.end)
+    )

@@ -1,4 +1,5 @@
-"""Demo integrations: the 116 helpline's call system and the Salama shelter's case system.
+"""Demo integrations: the 116 helpline's call system, the Salama shelter's case system, and
+the Pwani network's case system (its cases' summaries and court dates, the county's figures).
 
 Registered by the demo administrator; the shelter's referral scopes approved by the second
 person the rule names. Each gets a token, printed once by the loader (synthetic data only).
@@ -23,6 +24,11 @@ PLAN = [
         "Salama Rescue Home",
         "Salama case system",
         [Scope.REFERRAL_READ, Scope.REFERRAL_WRITE, Scope.DIRECTORY_READ, Scope.WEBHOOK_MANAGE],
+    ),
+    (
+        "Pwani Child Rights Network",
+        "Pwani case system",
+        [Scope.CASE_READ, Scope.JUSTICE_READ, Scope.FIGURES_READ, Scope.DIRECTORY_READ],
     ),
 ]
 

@@ -27,8 +27,8 @@ class IntegrationForm(forms.Form):
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
-            "Scopes that reveal case content (referrals) take effect when a second person "
-            "with authority over the agency approves them."
+            "Scopes that reveal case content (referrals, cases, court dates) take effect when "
+            "a second person with authority over the agency approves them."
         ),
     )
     rate_per_minute = forms.IntegerField(

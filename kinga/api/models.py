@@ -32,11 +32,16 @@ class Scope(models.TextChoices):
     REFERRAL_WRITE = "referral:write", _("Accept, decline and complete those referrals")
     DIRECTORY_READ = "directory:read", _("Read the service directory")
     WEBHOOK_MANAGE = "webhook:manage", _("Subscribe to events it may see")
+    CASE_READ = "case:read", _("Read the summaries of the cases its agency is on the team of")
+    JUSTICE_READ = "justice:read", _("Read the court dates of those cases")
+    FIGURES_READ = "figures:read", _("Read aggregate figures, small counts hidden")
 
 
 # Scopes that reveal case content: they take effect only when a second person with
 # authority over the agency approves them (DESIGN.md 3.1, separation of duties).
-CONTENT_SCOPES = frozenset({Scope.REFERRAL_READ, Scope.REFERRAL_WRITE})
+CONTENT_SCOPES = frozenset(
+    {Scope.REFERRAL_READ, Scope.REFERRAL_WRITE, Scope.CASE_READ, Scope.JUSTICE_READ}
+)
 
 # Scopes only some kinds of agency may hold, because only their people may do it on the
 # pages: the API is never wider than the web.

@@ -20,9 +20,13 @@ from kinga.api.models import Delivery, Integration, Subscription, Token
 from kinga.api.services import token_hash
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.cases.models import Case
+from kinga.cases.seams import CourtPath
+from kinga.cases.selectors import case_get
 from kinga.directory.hsds import Record, service_queryset, service_record
 from kinga.intake.models import Report
 from kinga.intake.selectors import report_for_viewer
+from kinga.justice.selectors import court_paths_for_case
 from kinga.referrals.models import Referral
 from kinga.referrals.selectors import REFERRAL, referral_for_viewer, referrals_visible_to
 
@@ -319,3 +323,70 @@ def recent_deliveries(*, integration: Integration, limit: int = 20) -> list[Deli
         .select_related("subscription")
         .order_by("-pk")[:limit]
     )
+
+
+# Cases the integration's agency is on the team of ------------------------------------
+
+CASE = "cases.case"
+CASE_FIELDS = ["code", "status", "risk_level", "county", "owning_agency", "opened_at", "closed_at"]
+
+
+def cases_on_team(
+    *,
+    viewer: User,
+    status: str | None = None,
+    opened_after: datetime | None = None,
+    opened_before: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> Page[Case]:
+    """Return a page of the cases the viewer may list (its agency on their team), oldest
+    first: the summary a partner may know, never the child's identity; audit the read."""
+    after = _int_cursor("case", cursor)
+    rows = (
+        policy.visible(viewer, Case.objects.all(), section="summary", action="list")
+        .select_related("county", "owning_agency")
+        .order_by("pk")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if opened_after is not None:
+        rows = rows.filter(opened_at__gte=opened_after)
+    if opened_before is not None:
+        rows = rows.filter(opened_at__lt=opened_before)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    page = _page_of(list(rows[: limit + 1]), limit, "case", "pk")
+    audit_record(
+        action=AuditAction.LIST,
+        actor=viewer,
+        record_type=CASE,
+        fields=CASE_FIELDS,
+        detail={"count": len(page.rows), "via": "api"},
+    )
+    return page
+
+
+def case_summary(*, viewer: User, case_id: int) -> Case:
+    """Return one case's summary for the viewer, or the same 404 as a missing one; audit it
+    on the case's trail."""
+    case = case_get(viewer=viewer, case_id=case_id, action="view", section="summary")
+    audit_record(
+        action=AuditAction.VIEW,
+        actor=viewer,
+        record_type=CASE,
+        record_id=case.pk,
+        matter_type="case",
+        matter_id=case.pk,
+        fields=CASE_FIELDS,
+        detail={"via": "api"},
+    )
+    return case
+
+
+def case_court_dates(*, viewer: User, case_id: int) -> tuple[Case, list[CourtPath]]:
+    """Return a case and the path to court of each incident its child is in, for a viewer of
+    the case's justice section (the caseworker's view: dates, courts, stages), or the same
+    404; the read is audited on the case's trail by the justice app."""
+    case = case_get(viewer=viewer, case_id=case_id, action="view", section="justice")
+    return case, court_paths_for_case(viewer=viewer, case=case)

@@ -258,8 +258,10 @@ def test_capabilities_of_training_and_awareness_by_role() -> None:
 def test_what_each_role_may_count_is_the_counting_table() -> None:
     """insights (issue 17): every role × dashboard cell of `COUNTING`, and nothing beyond it.
     Only the roles of the aggregate view count; none of them holds a record relation."""
-    assert set(policy.COUNTING) == set(policy.CAPABILITIES["aggregate.view"])
-    assert set(policy.COUNTING) & {role for role, _relation in POLICY} == {Role.SUPERVISOR}
+    # the open API's integration principal counts too (issue 20), through its own row
+    people = set(policy.COUNTING) - {policy.INTEGRATION}
+    assert people == set(policy.CAPABILITIES["aggregate.view"])
+    assert people & {role for role, _relation in POLICY} == {Role.SUPERVISOR}
     dashboards = list(policy.COUNTING[Role.ANALYST])
     for role in Role.values:
         for dashboard in dashboards:
@@ -270,6 +272,8 @@ def test_what_each_role_may_count_is_the_counting_table() -> None:
     # the anonymised publication (CTDC shape) is the analyst's alone
     assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
     assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)
+    # an integration counts its agency's county, the reporting and referral figures only
+    assert policy.COUNTING[policy.INTEGRATION] == {"reporting": "county", "referrals": "county"}
 
 
 @pytest.mark.django_db
@@ -363,6 +367,7 @@ def test_every_cell_of_the_integration_principal_matches_the_table(personas) -> 
     for relation, person_role in (
         (Relation.REFERRAL_RECIPIENT, Role.SERVICE_PROVIDER),
         (Relation.AUTHOR, Role.HELPLINE),
+        (Relation.AGENCY_ON_TEAM, Role.SUPERVISOR),
     ):
         mine = table[(policy.INTEGRATION, relation)]
         theirs = table[(person_role, relation)]
@@ -448,3 +453,37 @@ def test_what_the_link_graph_shows_and_shares_follows_the_table() -> None:
     assert table[(Role.INVESTIGATOR, Relation.TEAM_MEMBER)][policy.INTEL_SECTION]
     for role in (Role.ANALYST, Role.COUNSELLOR, Role.ADMIN, Role.TRAINER):
         assert role not in policy.CAPABILITIES["intel.network"]
+def test_an_integration_on_a_team_is_capped_by_the_role_its_agency_joined_through(
+    personas,
+) -> None:
+    """A partner's system reads a case through its agency's agency_on_team grant (issue 20):
+    for every role a person may join a team as, it gets the table's integration row cut to
+    what that role has as a team member, in Python and in SQL; never identity or care."""
+    from kinga.api import services as api_services
+    from kinga.api.auth import principal_of
+    from kinga.api.models import Scope
+
+    integration = api_services.integration_register(
+        actor=personas.admin, agency=personas.ngo, name="Cap system", scopes=[Scope.CASE_READ]
+    )
+    principal = principal_of(integration)
+    row = POLICY[(policy.INTEGRATION, Relation.AGENCY_ON_TEAM)]
+    assert not row.get("identity") and not row.get("care") and not row.get("referral")
+    mismatches: list[str] = []
+    matter_id = 950_000
+    for via_role in Role.values:
+        matter_id += 1
+        matter = Matter(type="case", id=matter_id)
+        _grant(matter, Relation.AGENCY_ON_TEAM, principal, personas.ngo, via_role=via_role)
+        cap = POLICY.get((via_role, Relation.TEAM_MEMBER), {})
+        for section in SECTIONS:
+            for action in ACTIONS:
+                want = action in row.get(section, frozenset()) & cap.get(section, frozenset())
+                got = can(principal, action, matter, section)
+                in_sql = AccessGrant.objects.filter(
+                    matter_id=matter_id,
+                    matter_id__in=visible_matter_ids(principal, "case", section, action),
+                ).exists()
+                if want != got or want != in_sql:
+                    mismatches.append(f"via {via_role} × {section} × {action}")
+    assert mismatches == []

@@ -1,8 +1,8 @@
 """Fuzzing the API from its own served schema (schemathesis): no server error, no answer
 that breaks the schema, no invalid input accepted. Bounded here (`KINGA_FUZZ_EXAMPLES`, 5
 per operation unless set); `make fuzz` runs it longer. Each example is called as a helpline
-system and as a shelter's system holding every scope their agencies may hold, with a
-referral in place."""
+system, as a shelter's system and as the caseworker's agency's system, each holding every
+scope their agencies may hold, with a case and a referral in place."""
 
 from __future__ import annotations
 
@@ -65,7 +65,14 @@ def fuzz_tokens(
         name="Fuzz shelter",
         rate=6000,
     )
-    return [helpline.secret, shelter.secret]
+    # the caseworker's agency: on the case's team, reading its summary, court dates, figures
+    partner = connect(
+        p.ngo,
+        [Scope.CASE_READ, Scope.JUSTICE_READ, Scope.FIGURES_READ, Scope.DIRECTORY_READ],
+        name="Fuzz partner",
+        rate=6000,
+    )
+    return [helpline.secret, shelter.secret, partner.secret]
 
 
 @pytest.mark.django_db

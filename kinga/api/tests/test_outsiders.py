@@ -66,6 +66,9 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
                 Scope.REFERRAL_WRITE,
                 Scope.DIRECTORY_READ,
                 Scope.WEBHOOK_MANAGE,
+                Scope.CASE_READ,
+                Scope.JUSTICE_READ,
+                Scope.FIGURES_READ,
             ],
             name="Hospital system",
             rate=6000,
@@ -76,6 +79,7 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
         "referral_id": referral.pk,
         "subscription_id": subscription_id,
         "service_id": "00000000-0000-0000-0000-000000000000",
+        "case_id": world.case.pk,
     }
     schema = Client().get("/api/v1/schema/").json()
     reached: list[str] = []
@@ -104,7 +108,11 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
                     if response.status_code not in (403, 404):
                         reached.append(f"{method.upper()} {path}: {response.status_code}")
                 elif method == "get":
-                    for needle in (f'"id": {report_id},', f'"id": {referral.pk},'):
+                    for needle in (
+                        f'"id": {report_id},',
+                        f'"id": {referral.pk},',
+                        f'"code": "{world.case.code}"',
+                    ):
                         if needle in text and not template.startswith("/api/v1/directory/"):
                             reached.append(f"GET {path} lists {needle}")
     assert reached == []
