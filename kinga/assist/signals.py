@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kinga.assist.lexicon import PREFIX_KEY, SIGNALS, WORD, Lexicon, Rule, lexicon, spoken
+from kinga.assist.lexicon import (
+    AS_MISSPELT,
+    AS_STEM,
+    AS_WRITTEN,
+    SIGNALS,
+    WORD,
+    Lexicon,
+    Rule,
+    first_words,
+    lexicon,
+    spoken,
+)
+
+# A word found as written beats the same word read as a stem, which beats a misspelling.
+SURENESS = {AS_WRITTEN: 0, AS_STEM: 1, AS_MISSPELT: 2}
 
 
 @dataclass(frozen=True)
@@ -19,6 +33,7 @@ class Span:
     end: int
     text: str
     cue: str
+    how: str = AS_WRITTEN  # as written, as a verb's stem, or as a misspelling
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,14 @@ class Signal:
     def phrases(self) -> list[str]:
         """Return the words that raised the signal, as written, once each, in text order."""
         return list(dict.fromkeys(span.text for span in self.spans))
+
+    @property
+    def misspelt(self) -> list[str]:
+        """Return the words that raised the signal only as a misspelling of a term."""
+        sure = {span.text for span in self.spans if span.how != AS_MISSPELT}
+        return list(
+            dict.fromkeys(s.text for s in self.spans if s.how == AS_MISSPELT and s.text not in sure)
+        )
 
     @property
     def rule_ids(self) -> list[str]:
@@ -52,44 +75,43 @@ def _lowered(text: str) -> str:
 def cue_spans(text: str, lex: Lexicon | None = None) -> dict[str, list[Span]]:
     """Return, for each cue found in the text, where it was found.
 
-    The text's words are looked up in the lexicon's index (as written, and as SMS spelling
-    varies them for Kiswahili and Sheng terms); patterns are searched for.
+    The text's words are looked up in the lexicon's index (as written, as SMS spelling
+    varies them for Kiswahili and Sheng terms, as a verb's stem after its prefixes, or as a
+    common misspelling); patterns are searched for.
     """
     index = (lex or lexicon()).index
     lowered = _lowered(text)
     matches = list(WORD.finditer(lowered))
     plain = [match.group() for match in matches]
     said = [spoken(word) for word in plain]
-    found: set[tuple[int, int, str]] = set()
+    found: dict[tuple[int, int, str], str] = {}
     count = len(plain)
     for position in range(count):
-        for is_spoken, words in ((False, plain), (True, said)):
-            word = words[position]
-            for entry in index.exact.get((is_spoken, word), ()):
-                last = position + len(entry.words) - 1
-                if last >= count:
-                    continue
-                if all(
-                    words[position + k] == entry.words[k]
-                    or (
-                        entry.prefix
-                        and k == len(entry.words) - 1
-                        and words[position + k].startswith(entry.words[k])
-                    )
-                    for k in range(1, len(entry.words))
-                ):
-                    found.add((matches[position].start(), matches[last].end(), entry.cue))
-            for entry in index.prefixes.get((is_spoken, word[:PREFIX_KEY]), ()):
-                if word.startswith(entry.words[0]):
-                    found.add((matches[position].start(), matches[position].end(), entry.cue))
+        for entry, how in first_words(index, plain[position], said[position]):
+            last = position + len(entry.words) - 1
+            if last >= count:
+                continue
+            words = said if entry.spoken else plain
+            if all(
+                words[position + k] == entry.words[k]
+                or (
+                    entry.prefix
+                    and k == len(entry.words) - 1
+                    and words[position + k].startswith(entry.words[k])
+                )
+                for k in range(1, len(entry.words))
+            ):
+                key = (matches[position].start(), matches[last].end(), entry.cue)
+                if key not in found or SURENESS[how] < SURENESS[found[key]]:
+                    found[key] = how
     for name, pattern in index.patterns:
         for match in pattern.finditer(lowered):
             if match.end() > match.start():
-                found.add((match.start(), match.end(), name))
+                found[(match.start(), match.end(), name)] = AS_WRITTEN
     spans: dict[str, list[Span]] = {}
-    for start, end, name in sorted(found):
+    for (start, end, name), how in sorted(found.items()):
         spans.setdefault(name, []).append(
-            Span(start=start, end=end, text=text[start:end], cue=name)
+            Span(start=start, end=end, text=text[start:end], cue=name, how=how)
         )
     return spans
 

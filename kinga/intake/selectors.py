@@ -5,7 +5,7 @@ The public's only way in is a follow-up code, which is the credential itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,8 @@ from django.utils import timezone, translation
 
 from kinga.access import policy
 from kinga.access.models import MatterType
-from kinga.assist.batch import Measures, counts_for, labelled_measures
+from kinga.assist.batch import Measures, counts_for, holdout_measures, labelled_measures
+from kinga.assist.learned import suggestions as learned_suggestions
 from kinga.assist.lexicon import MEASURED, SIGNALS, detail_label, lexicon
 from kinga.assist.lexicon import signal_label as lexicon_signal_label
 from kinga.assist.signals import Piece, highlighted, signals_of
@@ -36,6 +37,7 @@ from kinga.intake.models import (
 )
 from kinga.intake.repeats import repeat_conditions, repeat_q
 from kinga.intake.services.codes import follow_up_hash, normalise_code
+from kinga.intake.services.signals import report_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -204,9 +206,12 @@ def report_seen_through_case(
         if identity
         else []
     )
+    notes = _with_notes(HelplineCall.objects.filter(report=report)) if identity else []
     fields = ["channel", "categories", "place", "children_count", "age_bands", "danger_now"]
     if identity:
         fields += ["narrative", "place_detail", "online_handle", "reporter_contact", "additions"]
+    if notes:
+        fields.append("support_note")
     audit_record(
         action=AuditAction.VIEW,
         actor=viewer if viewer.is_authenticated else None,
@@ -217,7 +222,7 @@ def report_seen_through_case(
         fields=fields,
         detail={"through": "case"},
     )
-    return ReportThroughCase(case=case, identity=identity, additions=additions)
+    return ReportThroughCase(case=case, identity=identity, additions=additions, notes=notes)
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,24 @@ class ReportThroughCase:
     case: Case
     identity: bool
     additions: list[ReportAddition]
+    notes: list[HelplineCall]
+
+
+def _with_notes(calls: QuerySet[HelplineCall]) -> list[HelplineCall]:
+    """Return the calls that keep a note, first call first (the note is encrypted: it is
+    read, not filtered on)."""
+    return [call for call in calls.order_by("started_at", "pk") if call.support_note]
+
+
+def call_notes_of(*, viewer: User | AnonymousUser, report: Report) -> list[HelplineCall]:
+    """Return the report's helpline calls that keep a note, for a viewer who may see the
+    report's identity section (the note is the caller's account in the operator's words);
+    the caller audits the read with the report's (`report_review_start(notes=True)`)."""
+    if not policy.can(viewer, "view", report, "identity"):
+        return []
+    return _with_notes(
+        policy.visible(viewer, HelplineCall.objects.filter(report=report), action="view")
+    )
 
 
 def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list[Report]:
@@ -409,6 +432,18 @@ class SignalShown:
     suggested: bool
     verdict: str
     verdict_label: str
+    misspelt: list[str] = field(default_factory=list)  # phrases read as a misspelling
+
+
+@dataclass(frozen=True)
+class LearnedShown:
+    """What the learned model suggests (only for signals where it beat the rules)."""
+
+    code: str
+    label: str
+    confidence: int  # percent
+    words: list[str]
+    raised_by_rules: bool
 
 
 @dataclass(frozen=True)
@@ -416,9 +451,11 @@ class SignalsPanel:
     signals: list[SignalShown]
     narrative: list[Piece]
     additions: list[tuple[ReportAddition, list[Piece]]]
+    notes: list[tuple[HelplineCall, list[Piece]]]  # helpline calls' notes, highlighted
     unsuggested: list[tuple[str, str]]  # (code, label) a triager may add as missed
     language: str
     lexicon_version: str
+    learned: list[LearnedShown] = field(default_factory=list)
 
 
 def _in_swahili() -> bool:
@@ -431,17 +468,28 @@ def signal_label(code: str) -> str:
 
 
 def report_signals(
-    *, viewer: User, report: Report, additions: list[ReportAddition], show_identity: bool
+    *,
+    viewer: User,
+    report: Report,
+    additions: list[ReportAddition],
+    show_identity: bool,
+    notes: list[HelplineCall] | None = None,
 ) -> SignalsPanel:
     """Return what the report's words suggest, with the decisions taken on each signal.
 
-    The words that raised a signal are the report's own, so they are shown (highlighted)
-    only to a viewer who may see its identity section; the others see the signals and why.
-    The caller has read the report through `report_for_viewer` (and audited that read).
+    The words are the narrative, what was added later and the helpline calls' notes; they
+    are the report's own, so they are shown (highlighted) only to a viewer who may see its
+    identity section (who alone is given `additions` and `notes`); the others see the
+    signals and why, from all the words (`report_text`). The caller has read the report
+    through `report_for_viewer` (and audited that read).
     """
     swahili = _in_swahili()
+    notes = notes or []
     texts = [report.narrative, *[addition.text for addition in additions]]
-    found = signals_of("\n".join(text for text in texts if text))
+    texts += [call.support_note for call in notes]
+    found = signals_of(
+        "\n".join(text for text in texts if text) if show_identity else report_text(report)
+    )
     reviews = {
         review.signal: review
         for review in policy.visible(
@@ -458,6 +506,7 @@ def report_signals(
                 detail_label(code, translation.get_language() or "en") for code in signal.details
             ],
             phrases=signal.phrases if show_identity else [],
+            misspelt=signal.misspelt if show_identity else [],
             suggested=True,
             verdict=reviews[signal.code].verdict if signal.code in reviews else "",
             verdict_label=str(verdicts[reviews[signal.code].verdict])
@@ -491,6 +540,12 @@ def report_signals(
         ]
         if show_identity
         else [],
+        notes=[
+            (call, highlighted(call.support_note, per_text[1 + len(additions) + index]))
+            for index, call in enumerate(notes)
+        ]
+        if show_identity
+        else [],
         unsuggested=[
             (code, signal_label(code))
             for code in SIGNALS
@@ -498,6 +553,18 @@ def report_signals(
         ],
         language=report.get_text_language_display() if report.text_language else "",
         lexicon_version=lexicon().version,
+        learned=[
+            LearnedShown(
+                code=suggestion.code,
+                label=signal_label(suggestion.code),
+                confidence=round(suggestion.confidence * 100),
+                words=list(suggestion.words) if show_identity else [],
+                raised_by_rules=suggestion.code in suggested,
+            )
+            for suggestion in learned_suggestions("\n".join(t for t in texts if t))
+        ]
+        if show_identity
+        else [],
     )
 
 
@@ -528,6 +595,7 @@ class SignalMeasuresPage:
     labelled_rows: int
     decisions: Measures
     lexicon_version: str
+    held_out: tuple[tuple[Measures, int], ...] = ()  # each held-out set and its size
 
 
 def signal_measures_page(*, viewer: User) -> SignalMeasuresPage:
@@ -541,6 +609,7 @@ def signal_measures_page(*, viewer: User) -> SignalMeasuresPage:
         labelled_rows=size,
         decisions=signal_measures_from_decisions(),
         lexicon_version=lexicon().version,
+        held_out=holdout_measures(),
     )
     audit_record(
         action=AuditAction.LIST,

@@ -518,7 +518,11 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             "show_identity": seen.identity,
             "origin": report_origin(report=report, identity=seen.identity),
             "signals": selectors.report_signals(
-                viewer=viewer, report=report, additions=seen.additions, show_identity=seen.identity
+                viewer=viewer,
+                report=report,
+                additions=seen.additions,
+                show_identity=seen.identity,
+                notes=seen.notes,
             ),
         }
         return render(request, "intake/triage_report.html", context)
@@ -543,10 +547,11 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             return _after_decision(request, viewer, report)
-    elif request.method == "GET":
-        services.report_review_start(report=report, actor=viewer)
-    additions = selectors.additions_of(viewer=viewer, report=report)
     show_identity = "view" in allowed["identity"]
+    notes = selectors.call_notes_of(viewer=viewer, report=report) if show_identity else []
+    if request.method == "GET":
+        services.report_review_start(report=report, actor=viewer, notes=bool(notes))
+    additions = selectors.additions_of(viewer=viewer, report=report)
     context = {
         "report": report,
         "form": form,
@@ -558,7 +563,11 @@ def triage_report(request: HttpRequest, report_id: int) -> HttpResponse:
         "origin": report_origin(report=report, identity=show_identity),
         "decided_case": _decided_case(viewer, report),
         "signals": selectors.report_signals(
-            viewer=viewer, report=report, additions=additions, show_identity=show_identity
+            viewer=viewer,
+            report=report,
+            additions=additions,
+            show_identity=show_identity,
+            notes=notes,
         ),
     }
     return render(request, "intake/triage_report.html", context)

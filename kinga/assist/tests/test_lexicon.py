@@ -13,6 +13,8 @@ from kinga.assist.lexicon import (
     LexiconError,
     lexicon,
     lexicon_parse,
+    misspellings,
+    stem_candidates,
 )
 from kinga.assist.signals import cue_spans, highlighted, signals_of
 
@@ -56,7 +58,7 @@ def test_no_counter_example_raises_its_signal(rule_id: str, signal: str, text: s
 def test_each_term_finds_itself_in_capitals_and_inside_a_sentence(
     cue: str, language: str, term: str
 ) -> None:
-    word = term.rstrip("*")
+    word = term.lstrip("~").rstrip("*")
     for text in (word, word.upper(), f"tafadhali {word}, asante"):
         spans = cue_spans(text, LEX).get(cue, [])
         assert any(span.text.lower().startswith(word.split()[0]) for span in spans), text
@@ -133,3 +135,83 @@ def test_a_lexicon_with_a_mistake_is_refused_with_where() -> None:
             base + '[cues.a]\nen = ["a"]\n[[rules]]\nid = "r"\nsignal = "csec"\n'
             'detail = "unnamed"\nall = ["a"]\nen = "x"\nsw = "x"\n'
         )
+
+
+def test_a_verb_stem_is_found_after_every_kind_of_prefix() -> None:
+    # ~pelekw*: who (a-, wa-, ka-), when (-na-, -li-, -me-, -ta-, -ki-), "who" (-ye-), the
+    # infinitive and the negative; forms the lexicon does not list are found as a stem
+    for word in (
+        "anapelekwa",
+        "walipelekwa",
+        "wamepelekwa",
+        "atapelekwa",
+        "kupelekwa",
+        "ANAPELEKWA",
+        "akipelekwa",
+        "aliyepelekwa",
+        "kamepelekwa",
+        "hawapelekwi",
+        "wakipelekwaa",
+    ):
+        spans = cue_spans(f"msichana {word} mombasa", LEX).get("movement", [])
+        assert [span.text for span in spans][:1] == [word], word
+    for word in ("aliyepelekwa", "kamepelekwa", "hawapelekwi", "wakipelekwa"):
+        assert cue_spans(f"{word} mombasa", LEX)["movement"][0].how == "stem", word
+    # an object between the tense and the stem: anamlipia, aliyemwahidi
+    assert cue_spans("mzee anamlipia kodi", LEX)["money"][0].text == "anamlipia"
+    assert [s.text for s in cue_spans("aliyemwahidi kazi", LEX)["recruiter"]] == ["aliyemwahidi"]
+    assert "uza" in stem_candidates("wanawauza") and "wauza" in stem_candidates("wanawauza")
+
+
+def test_a_verb_stem_is_not_found_inside_a_word_that_only_ends_like_it() -> None:
+    # "~uzw*" (to be sold) is not the end of a word whose beginning is not a verb prefix
+    assert "sale" not in cue_spans("mtoto ana uzito mdogo", LEX)
+    assert "movement" not in cue_spans("tunapeleka barua", LEX)  # active, not "is taken"
+    # a stem needs its prefixes to be prefixes: "mbeleka" is not m-beleka
+    assert stem_candidates("zzpelekwa") == ("zzpelekwa",)
+
+
+def test_a_misspelt_word_is_found_and_said_to_be_misspelt() -> None:
+    for text, cue, misspelt in (
+        ("msichna wa shule", "child", "msichna"),  # a vowel left out
+        ("yuko na mzungo", "older_partner", "mzungo"),  # a vowel for another
+        ("chlid at the beach", "child", "chlid"),  # two letters swapped
+        ("turists at the beach", "older_partner", "turists"),  # a term with any ending
+        ("she is at the guesthuse", "venue", "guesthuse"),  # a letter left out
+    ):
+        first = cue_spans(text, LEX)[cue][0]
+        assert (first.text, first.how) == (misspelt, "spelling"), text
+        assert text[first.start : first.end] == first.text
+    # what is written as a term stays "as written"
+    assert [s.how for s in cue_spans("msichana", LEX)["child"]] == ["word"]
+    (signal,) = [
+        s
+        for s in signals_of("msichna wa miaka 14 yuko na mzungo kwa guesthuse")
+        if s.code == "csec"
+    ]
+    assert signal.misspelt == ["msichna", "mzungo", "guesthuse"]
+
+
+def test_short_words_and_listed_real_words_are_never_read_as_misspellings() -> None:
+    assert "nightlife" not in cue_spans("part of the money", LEX)  # "part" is not "party"
+    assert "older_partner" not in cue_spans("the tourism office", LEX)
+    assert "child" not in cue_spans("the miners at the quarry", LEX)
+    assert misspellings("pesa") == set()  # four letters: too short to guess
+    assert "msichna" in misspellings("msichana") and "mzungo" in misspellings("mzungu")
+    assert "mzung" in misspellings("mzungu")  # six letters: one may be left out
+    assert "mzee" not in {w for w in misspellings("wazee")}
+
+
+def test_ages_written_in_words_are_a_child() -> None:
+    for text in (
+        "mtoto wa miaka kumi na nne",
+        "MIAKA KUMI NA TATU",
+        "msichana wa miaka tisa",
+        "a fourteen year old",
+        "she is thirteen yrs",
+        "aged fifteen",
+        "mwaka mmoja",
+    ):
+        assert "child" in cue_spans(text, LEX), text
+    for text in ("miaka kumi na minane iliyopita", "twenty years old", "miaka ishirini"):
+        assert "child" not in cue_spans(text, LEX), text

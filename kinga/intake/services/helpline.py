@@ -140,17 +140,20 @@ def helpline_follow_up_call(
         added.save()
         report.updated_at = now
         report.save(update_fields=["updated_at"])
+    if text or call.support_note:
+        # what the caller added and the operator's note are read again with the report
         suggested = signals_refresh(report)
-        audit_record(
-            action=AuditAction.CHANGE,
-            actor=operator,
-            record_type=REPORT,
-            record_id=report.pk,
-            matter_type="report",
-            matter_id=report.pk,
-            fields=["additions", *suggested],
-            detail={"call": call.pk},
-        )
+        if text or suggested:
+            audit_record(
+                action=AuditAction.CHANGE,
+                actor=operator,
+                record_type=REPORT,
+                record_id=report.pk,
+                matter_type="report",
+                matter_id=report.pk,
+                fields=(["additions"] if text else []) + suggested,
+                detail={"call": call.pk},
+            )
     access_grant(
         matter=report.access_matter(),
         relation=Relation.AUTHOR,

@@ -23,7 +23,7 @@ from kinga.assist.lexicon import SIGNALS, lexicon
 from kinga.assist.signals import signals_of
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.intake.models import Priority, Report, SignalReview, SignalVerdict
+from kinga.intake.models import HelplineCall, Priority, Report, SignalReview, SignalVerdict
 
 SIGNAL_REVIEW = "intake.signalreview"
 
@@ -33,20 +33,27 @@ CONFIRMED_PRIORITY = {"danger_now": Priority.URGENT}
 
 
 def report_text(report: Report) -> str:
-    """Return every word the report holds: its narrative and each addition, in order."""
+    """Return every word the report holds: its narrative, each addition, and the notes of
+    its helpline calls (what the caller said, in the operator's words), in order."""
     parts = [report.narrative]
     if report.pk is not None:
         parts += [addition.text for addition in report.additions.all()]
+        parts += [
+            call.support_note
+            for call in HelplineCall.objects.filter(report=report).order_by("started_at", "pk")
+        ]
     return "\n".join(part for part in parts if part)
 
 
-def signals_set(report: Report, *, text: str | None = None) -> None:
+def signals_set(report: Report, *, text: str | None = None, notes: str = "") -> None:
     """Set what the words suggest on the report, and raise its priority for them (not saved).
 
+    `notes` (a helpline operator's note of the call) are read for signals with the report's
+    words, not for its language: the reporter's words say which language to answer in.
     The priority only goes up: a suggestion puts a report in front of a person sooner.
     """
     words = report.narrative if text is None else text
-    codes = [signal.code for signal in signals_of(words)]
+    codes = [signal.code for signal in signals_of("\n".join(p for p in (words, notes) if p))]
     report.text_signals = codes
     report.text_language = language_of(words)
     if any(code != "control" for code in codes):

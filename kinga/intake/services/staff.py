@@ -24,6 +24,7 @@ from kinga.intake.services.codes import follow_up_code_new, follow_up_hash
 from kinga.intake.services.helpline import CallInput, call_store, report_language
 from kinga.intake.services.reports import REPORT, ReportInput, audit_report, fill_report
 from kinga.intake.services.routing import grant_and_alert, set_route
+from kinga.intake.services.signals import signals_set
 
 # Staff who take reports in person: a walk-in at an office, or a report made to the police.
 IN_PERSON_ROLES: dict[str, tuple[str, ...]] = {
@@ -71,6 +72,9 @@ def report_log_call(
         report.language = report_language(call.language)
     report.full_clean()
     set_route(report, now=now)
+    if call is not None and call.support_note.strip():
+        # the call's note is read with the caller's words, as an addition would be
+        signals_set(report, text=report.narrative, notes=call.support_note.strip())
     report.save(force_insert=True)
     audit_report(report, AuditAction.CREATE, operator, "")
     access_grant(

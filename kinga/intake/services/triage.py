@@ -45,8 +45,10 @@ def police_units(*, county_id: int | None) -> list[Agency]:
 
 
 @transaction.atomic(durable=True)
-def report_review_start(*, report: Report, actor: User) -> Report:
-    """Record that a triager opened the report; the reporter's status becomes 'being looked at'."""
+def report_review_start(*, report: Report, actor: User, notes: bool = False) -> Report:
+    """Record that a triager opened the report; the reporter's status becomes 'being looked at'.
+
+    `notes`: the page shows the helpline calls' notes too (named in the audit event)."""
     if not can(actor, "view", report, "summary"):
         raise PermissionDenied
     audit_record(
@@ -56,7 +58,8 @@ def report_review_start(*, report: Report, actor: User) -> Report:
         record_id=report.pk,
         matter_type="report",
         matter_id=report.pk,
-        fields=["narrative", "place_detail", "reporter_contact", "reporter_phone"],
+        fields=["narrative", "place_detail", "reporter_contact", "reporter_phone"]
+        + (["support_note"] if notes else []),
     )
     if report.status == Status.RECEIVED and can(actor, "change", report, "summary"):
         report.status = Status.IN_REVIEW

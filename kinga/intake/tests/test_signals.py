@@ -282,3 +282,81 @@ def test_a_follow_up_with_the_code_is_read_again(personas: Any) -> None:
     )
     report.refresh_from_db()
     assert report.text_signals[0] == "danger_now" and report.priority == Priority.HIGH
+
+
+def _call_with_note(personas: Any, note: str, narrative: str = "") -> Report:
+    from kinga.places.models import County
+
+    report, _code = services.report_log_call(
+        operator=personas.helpline,
+        data=services.ReportInput(
+            categories=["other"],
+            narrative=narrative or "Caller is worried about a child in the neighbourhood",
+            county_id=County.objects.get(name="Mombasa").pk,
+        ),
+        call=services.CallInput(support_note=note),
+    )
+    run_worker()
+    report.refresh_from_db()
+    return report
+
+
+NOTE = "caller says mtt wa miaka 13 analala na mzee kwa LODGING ya mtwapa kila ijumaa"
+
+
+def test_a_helpline_call_note_is_read_like_the_narrative(personas: Any) -> None:
+    report = _call_with_note(personas, NOTE)
+    # the narrative alone raises nothing: the note's words raise the signal
+    assert "csec" in report.text_signals and report.priority == Priority.HIGH
+    assert report.text_language == "en"  # the reporter's words, not the operator's note
+    call = report.calls.get()
+    # the follow-up call's note is read too, with the report's other words
+    later = services.helpline_follow_up_call(
+        operator=personas.helpline,
+        first=call,
+        data=services.CallInput(support_note="mtoto amefungiwa ndani na mzee sasa hivi"),
+    )
+    report.refresh_from_db()
+    assert "danger_now" in report.text_signals
+    event = AuditEvent.objects.filter(
+        record_type="intake.report", record_id=str(report.pk), detail__call=later.pk
+    ).get()
+    assert "text_signals" in event.fields and "additions" not in event.fields
+
+
+def test_the_triage_page_highlights_a_call_note_only_for_whom_may_read_it(
+    client_for: Any, personas: Any
+) -> None:
+    report = _call_with_note(personas, NOTE)
+    page = client_for(personas.caseworker).get(f"/intake/triage/{report.pk}/")
+    body = page.content.decode()
+    assert 'id="call-notes"' in body and ">LODGING</mark>" in body
+    panel = page.context["signals"]
+    (note,) = panel.notes
+    assert "".join(piece.text for piece in note[1]) == NOTE
+    assert "LODGING" in [s for s in panel.signals if s.code == "csec"][0].phrases
+    read = AuditEvent.objects.filter(
+        action=AuditAction.VIEW, actor=personas.caseworker, record_id=str(report.pk)
+    ).get()
+    assert "support_note" in read.fields
+    # the operator who logged it reads it too; another county's caseworker, an analyst
+    # and an administrator get the same 404 as for a report that does not exist
+    assert client_for(personas.helpline).get(f"/intake/triage/{report.pk}/").status_code == 200
+    for user in (personas.caseworker_other, personas.analyst, personas.admin):
+        response = client_for(user).get(f"/intake/triage/{report.pk}/")
+        assert response.status_code == 404, user
+        assert "LODGING" not in response.content.decode()
+
+
+def test_a_viewer_without_identity_sees_the_signal_from_a_note_but_not_its_words(
+    personas: Any,
+) -> None:
+    from kinga.intake import selectors
+
+    report = _call_with_note(personas, NOTE)
+    panel = selectors.report_signals(
+        viewer=personas.caseworker, report=report, additions=[], show_identity=False
+    )
+    assert "csec" in [s.code for s in panel.signals]
+    assert panel.notes == [] and all(s.phrases == [] for s in panel.signals)
+    assert selectors.call_notes_of(viewer=personas.analyst, report=report) == []

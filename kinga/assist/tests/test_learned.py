@@ -1,0 +1,54 @@
+"""The learned model: trained here from the labelled set, kept only where it beats the rules
+on held-out reports, and explained by the words that weighed most."""
+
+from __future__ import annotations
+
+from kinga.assist.batch import Labelled, labelled_rows
+from kinga.assist.learned import f1, model, suggestions, train
+from kinga.assist.lexicon import MEASURED
+
+
+def row(text: str, *codes: str) -> Labelled:
+    return Labelled(id=text, language="", kind="", text=text, truth=frozenset(codes))
+
+
+def test_the_release_model_keeps_only_what_beats_the_rules_on_held_out_reports() -> None:
+    trained = model()
+    assert set(trained.comparisons) == set(MEASURED)
+    for code, compared in trained.comparisons.items():
+        # both are measured on the same held-out rows, none of which it was trained on
+        assert compared.rules.support == compared.model.support > 0, code
+        beats = f1(compared.model) > f1(compared.rules) and (compared.model.recall or 0) >= (
+            compared.rules.recall or 0
+        )
+        assert compared.kept == beats, code
+    training = {r.text for r in labelled_rows()}
+    assert len(training) >= 300
+
+
+def test_a_model_that_does_worse_than_the_rules_says_nothing() -> None:
+    # trained on two reports, it cannot beat the lexicon on these
+    training = [row("dem mdogo ako na sponsor", "csec"), row("habari asante")]
+    held_out = [
+        row("mtt wa miaka 13 analala na mzee kwa lodging", "csec"),
+        row("the children need uniforms"),
+        row("msichana wa miaka 14 anajiuza beach", "csec"),
+    ]
+    trained = train(training, held_out)
+    assert trained.kept == ()
+    assert suggestions("dem mdogo ako na sponsor", trained=trained) == []
+
+
+def test_a_kept_model_suggests_with_its_confidence_and_the_words_that_weighed() -> None:
+    training = [row(f"boda boda {n} weka", "online") for n in range(8)] + [
+        row(f"chakula {n} shule") for n in range(8)
+    ]
+    # the lexicon has no word for these: a model that learnt "boda ... weka" beats it
+    held_out = [row("boda weka", "online"), row("chakula shule"), row("boda boda weka", "online")]
+    trained = train(training, held_out)
+    assert trained.kept == ("online",)
+    (found,) = suggestions("BODA weka sasa", trained=trained)
+    assert found.code == "online" and 0.5 <= found.confidence <= 1
+    assert found.words and set(found.words) <= {"BODA", "weka", "sasa"}
+    assert suggestions("chakula shule", trained=trained) == []
+    assert suggestions("   ", trained=trained) == []
