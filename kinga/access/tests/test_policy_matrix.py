@@ -453,6 +453,8 @@ def test_what_the_link_graph_shows_and_shares_follows_the_table() -> None:
     assert table[(Role.INVESTIGATOR, Relation.TEAM_MEMBER)][policy.INTEL_SECTION]
     for role in (Role.ANALYST, Role.COUNSELLOR, Role.ADMIN, Role.TRAINER):
         assert role not in policy.CAPABILITIES["intel.network"]
+
+
 def test_an_integration_on_a_team_is_capped_by_the_role_its_agency_joined_through(
     personas,
 ) -> None:
