@@ -31,7 +31,7 @@ from kinga.lib.bench import BenchResult, database_label, percentile, record
 
 GROUP = 40
 CROSS = 0.05
-SOURCES = 64
+SOURCES = 32
 REFERENCE_SOURCES = 4
 PATHS = 30
 

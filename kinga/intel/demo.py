@@ -92,8 +92,11 @@ def load(*, out: Callable[[str], None]) -> None:
     if Incident.objects.filter(investigation__ob_number__startswith=MARK).exists():
         out("    networks already loaded")
         return
+    # girls whose cases no incident names yet first; then girls of other incidents (a child
+    # exploited twice links the two)
     linked = IncidentChild.objects.values_list("case_id", flat=True)
     girls = list(Case.objects.exclude(pk__in=linked).order_by("opened_at")[:3])
+    girls += list(Case.objects.filter(pk__in=linked).order_by("-opened_at")[: 3 - len(girls)])
     first = _open(investigator, "Kilifi", 120, 1, "A girl recruited at a bar in Malindi.")
     salim = _add(
         first,

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import connected_components
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 # Betweenness is exact up to this many nodes; above it, estimated from this many sources.
 EXACT_UP_TO = 3000
-SAMPLED_SOURCES = 64
+SAMPLED_SOURCES = 32
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,13 @@ def _expand(graph: Graph, frontier: IntArray) -> tuple[IntArray, IntArray]:
     return sources, graph.indices[np.repeat(starts, counts) + offsets]
 
 
-def _brandes_from(graph: Graph, source: int, scores: FloatArray) -> None:
-    """Add the dependencies of every node on shortest paths from `source` to `scores`."""
+def _brandes_from(graph: Graph, source: int, scores: FloatArray, slot: IntArray) -> None:
+    """Add the dependencies of every node on shortest paths from `source` to `scores`.
+
+    Level by level; each level's sums run over that level's nodes only (`slot` maps a node
+    to its place in its level), so a source costs in proportion to the links it reaches,
+    not to the graph's size times its depth, and nothing is sorted.
+    """
     n = graph.size
     distance = np.full(n, -1, dtype=np.int64)
     paths = np.zeros(n, dtype=np.float64)
@@ -115,20 +120,26 @@ def _brandes_from(graph: Graph, source: int, scores: FloatArray) -> None:
     while frontier.shape[0]:
         tails, heads = _expand(graph, frontier)
         unseen = heads[distance[heads] < 0]
-        following = np.unique(unseen)
+        # each new node once: the first of its repeats claims its slot
+        slot[unseen] = np.arange(unseen.shape[0])
+        following = unseen[slot[unseen] == np.arange(unseen.shape[0])]
         distance[following] = depth + 1
         down = distance[heads] == depth + 1
         tails, heads = tails[down], heads[down]
         if heads.shape[0]:
-            paths += np.bincount(heads, weights=paths[tails], minlength=n)
-        levels.append((tails, heads, following))
+            slot[following] = np.arange(following.shape[0])
+            paths[following] += np.bincount(
+                slot[heads], weights=paths[tails], minlength=following.shape[0]
+            )
+        levels.append((frontier, tails, heads))
         frontier = following
         depth += 1
     dependency = np.zeros(n, dtype=np.float64)
-    for tails, heads, _following in reversed(levels):
+    for level, tails, heads in reversed(levels):
         if heads.shape[0]:
             share = paths[tails] / paths[heads] * (1.0 + dependency[heads])
-            dependency += np.bincount(tails, weights=share, minlength=n)
+            slot[level] = np.arange(level.shape[0])
+            dependency[level] += np.bincount(slot[tails], weights=share, minlength=level.shape[0])
     dependency[source] = 0.0
     scores += dependency
 
@@ -149,26 +160,54 @@ def betweenness(graph: Graph, *, sources: int | None = None, seed: int = 7) -> F
         chosen = np.arange(n, dtype=np.int64)
     else:
         chosen = np.random.default_rng(seed).choice(n, size=wanted, replace=False)
+    slot = np.zeros(n, dtype=np.int64)
     for source in chosen:
-        _brandes_from(graph, int(source), scores)
+        _brandes_from(graph, int(source), scores, slot)
     scores *= n / chosen.shape[0]
     # each path counted from both ends; normalise by the pairs of other nodes
     return scores / ((n - 1) * (n - 2))
 
 
 def shortest_path(graph: Graph, start: int, end: int) -> list[int] | None:
-    """Return the nodes of a shortest path from start to end (both included), or None."""
+    """Return the nodes of a shortest path from start to end (both included), or None.
+
+    Breadth-first from both ends at once, always widening the smaller side by a whole level,
+    until the two meet: it reaches far fewer nodes than a search from one end.
+    """
     if start == end:
         return [start]
-    _order, predecessors = breadth_first_order(
-        graph.matrix(), start, directed=True, return_predecessors=True
-    )
-    if predecessors[end] < 0:
-        return None
-    path = [end]
-    while path[-1] != start:
-        path.append(int(predecessors[path[-1]]))
-    return path[::-1]
+    n = graph.size
+    sides = []
+    for root in (start, end):
+        distance = np.full(n, -1, dtype=np.int64)
+        parent = np.full(n, -1, dtype=np.int64)
+        distance[root] = 0
+        sides.append((distance, parent, [np.array([root], dtype=np.int64)]))
+    while sides[0][2][-1].shape[0] and sides[1][2][-1].shape[0]:
+        this = 0 if sides[0][2][-1].shape[0] <= sides[1][2][-1].shape[0] else 1
+        distance, parent, fronts = sides[this]
+        other_distance = sides[1 - this][0]
+        tails, heads = _expand(graph, fronts[-1])
+        fresh = distance[heads] < 0
+        tails, heads = tails[fresh], heads[fresh]
+        depth = len(fronts)
+        distance[heads] = depth
+        parent[heads] = tails
+        met = heads[other_distance[heads] >= 0]
+        if met.shape[0]:
+            middle = int(met[np.argmin(other_distance[met])])
+            return _walk(sides[0][1], middle, start)[::-1] + _walk(sides[1][1], middle, end)[1:]
+        following = np.unique(heads)
+        fronts.append(following)
+    return None
+
+
+def _walk(parent: IntArray, node: int, root: int) -> list[int]:
+    """Return the nodes from `node` back to `root` along `parent`."""
+    path = [node]
+    while path[-1] != root:
+        path.append(int(parent[path[-1]]))
+    return path
 
 
 def parts_without(graph: Graph, node: int, members: IntArray) -> list[int]:

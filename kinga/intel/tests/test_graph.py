@@ -84,3 +84,24 @@ def test_removing_a_broker_splits_its_network() -> None:
     members = np.arange(graph.size)
     assert parts_without(graph, graph.index_of(3), members) == [3, 2]
     assert parts_without(graph, graph.index_of(1), members) == [5]
+
+
+def test_paths_are_as_short_as_networkx_finds_and_follow_links() -> None:
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 400, 700)
+    b = rng.integers(0, 400, 700)
+    graph = graph_from_pairs(a, b)
+    reference = nx.Graph()
+    reference.add_nodes_from(graph.ids.tolist())
+    reference.add_edges_from((int(x), int(y)) for x, y in zip(a, b, strict=True) if x != y)
+    for _ in range(60):
+        x, y = (int(v) for v in rng.choice(graph.size, 2, replace=False))
+        path = shortest_path(graph, x, y)
+        source, target = int(graph.ids[x]), int(graph.ids[y])
+        if not nx.has_path(reference, source, target):
+            assert path is None
+            continue
+        assert path is not None and path[0] == x and path[-1] == y
+        assert len(path) - 1 == nx.shortest_path_length(reference, source, target)
+        for here, there in zip(path, path[1:], strict=False):
+            assert there in graph.neighbours(here).tolist()
