@@ -347,6 +347,8 @@ COUNTING: dict[str, dict[str, str]] = {
         "export": "programme",
         "ctdc": "programme",
         "report": "programme",
+        # the HTCDS-field rows for partner agencies (k-anonymous, no identity)
+        "htcds": "programme",
     },
     Role.SUPERVISOR: {
         "funnel": "county",
@@ -357,6 +359,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "map": "county",
         "export": "county",
         "report": "county",
+        "htcds": "county",
     },
 }
 COUNTING_SCOPES = ("programme", "county")
