@@ -948,7 +948,7 @@ def stages_by_agency(filters: Filters) -> Table:
     names = dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows: list[tuple[str, Label]] = [(str(pk), names.get(pk, str(pk))) for pk in ids]
     rows.sort(key=lambda row: str(row[1]))
-    rows.append(("none", _("Not triaged yet")))
+    rows.append(("none", _("No agency recorded, or not triaged yet")))
     counts = {(row or "none", stage): n for (row, stage), n in counts.items()}
     return table_build(
         key="stages_by_agency",

@@ -147,3 +147,17 @@ def test_a_large_export_is_read_in_chunks_and_shows_its_progress_between_them(
     assert note.startswith("# records 13; ")
     # the chunks are gone once the file is whole
     assert sorted(path.name for path in export_path(job).parent.iterdir()) == [f"{job.token}.csv"]
+
+
+def test_the_htcds_command_writes_the_same_rows_as_the_page(
+    personas: Any, known: Known, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "htcds.csv"
+    call_command("export", "htcds", str(path))
+    rows, note = _rows(path.read_bytes())
+    assert note.startswith("# records 13; ")
+    assert rows and list(rows[0]) == htcds.COLUMNS
+    assert {row["kng_County"] for row in rows} == {"Kwale"}
+    assert AuditEvent.objects.filter(action="export", record_id="htcds", actor=None).exists()
