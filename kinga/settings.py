@@ -453,6 +453,8 @@ KINGA_INSIGHTS_PUBLISHED_K = env_int("KINGA_INSIGHTS_PUBLISHED_K", 11)
 KINGA_INSIGHTS_REFRESH_MINUTES = env_int("KINGA_INSIGHTS_REFRESH_MINUTES", 15)
 # A child in danger is reached in time when an alert is acknowledged within these minutes
 KINGA_INSIGHTS_ALERT_TARGET_MINUTES = env_int("KINGA_INSIGHTS_ALERT_TARGET_MINUTES", 60)
+# How long a row-level export the worker built stays downloadable before its file is deleted
+KINGA_INSIGHTS_EXPORT_HOURS = env_int("KINGA_INSIGHTS_EXPORT_HOURS", 24)
 
 # Every handler redacts the gateway's callback key from what it writes (a request line may
 # carry it as `?key=`); the development server's request log goes through the same handler.

@@ -375,6 +375,8 @@ COUNTING: dict[str, dict[str, str]] = {
         "export": "programme",
         "ctdc": "programme",
         "report": "programme",
+        # the HTCDS-field rows for partner agencies (k-anonymous, no identity)
+        "htcds": "programme",
     },
     Role.SUPERVISOR: {
         "funnel": "county",
@@ -385,6 +387,7 @@ COUNTING: dict[str, dict[str, str]] = {
         "map": "county",
         "export": "county",
         "report": "county",
+        "htcds": "county",
     },
     # a system of an agency reading figures through the open API (kinga.api, figures:read):
     # the county its agency serves, the same suppressed counts as the dashboards

@@ -83,14 +83,8 @@ COLUMNS = [
     *sorted(set(RECRUITER_COLUMNS.values())),
 ]
 
-# The generalisation steps, least information lost first.
-STEPS: list[tuple[str, Callable[[dict[str, str]], None]]] = [
-    ("ageBroad", lambda row: row.update(ageBroad=MISSING)),
-    ("citizenship", lambda row: row.update(citizenship=MISSING)),
-    ("gender", lambda row: row.update(gender=MISSING)),
-    ("majorityStatus", lambda row: row.update(majorityStatus=MISSING)),
-    ("yearOfRegistration", lambda row: row.update(yearOfRegistration=MISSING)),
-]
+# The generalisation steps, least information lost first: each sets one column to -99.
+STEPS = ("ageBroad", "citizenship", "gender", "majorityStatus", "yearOfRegistration")
 
 
 @dataclass
@@ -103,7 +97,8 @@ class CtdcExport:
     dropped: int = 0
 
 
-def _cases() -> QuerySet[Any, Any]:
+def case_values() -> QuerySet[Any, Any]:
+    """Return each case's counted values (the CTDC row's source), with its pk."""
     latest = Assessment.objects.filter(case=OuterRef("pk")).order_by("-assessed_on", "-pk")
     recruiter = PersonOfInterest.objects.filter(
         role=PersonRole.RECRUITER,
@@ -117,6 +112,7 @@ def _cases() -> QuerySet[Any, Any]:
         exploitation=Subquery(latest.values("exploitation_types")[:1]),
         recruiter=Subquery(recruiter.order_by("pk").values("relationship")[:1]),
     ).values(
+        "pk",
         "registered",
         "child__sex",
         "child__age_band",
@@ -177,32 +173,62 @@ def _key(row: dict[str, str]) -> tuple[str, ...]:
     return tuple(row[name] for name in QUASI_IDENTIFIERS)
 
 
-def anonymise(rows: list[dict[str, str]], k: int) -> CtdcExport:
-    """Return the rows with every quasi-identifier combination shared by k or more.
+def anonymise_by(
+    rows: list[dict[str, str]],
+    *,
+    k: int,
+    columns: list[str],
+    keys: tuple[str, ...],
+    steps: tuple[str, ...],
+    missing: str,
+) -> CtdcExport:
+    """Return the rows with every combination of the `keys` shared by k or more.
 
     Rows of a smaller group are generalised one step at a time (only those rows: the
-    others keep their detail); rows still in a group below k after the last step are
-    dropped. Counts of each are kept for the export's note.
+    others keep their detail), each step setting one key to `missing`; rows still in a
+    group below k after the last step are dropped. Counts of each are kept for the note.
     """
-    result = CtdcExport(columns=list(COLUMNS), rows=[], k=k, records=len(rows))
+
+    def key_of(row: dict[str, str]) -> tuple[str, ...]:
+        return tuple(row[name] for name in keys)
+
+    result = CtdcExport(columns=list(columns), rows=[], k=k, records=len(rows))
     working = [dict(row) for row in rows]
-    for name, generalise in STEPS:
-        groups = Counter(_key(row) for row in working)
+    for name in steps:
+        groups = Counter(key_of(row) for row in working)
         changed = 0
         for row in working:
-            if groups[_key(row)] < k and row[name] != MISSING:
-                generalise(row)
+            if groups[key_of(row)] < k and row[name] != missing:
+                row[name] = missing
                 changed += 1
         result.generalised[name] = changed
-    groups = Counter(_key(row) for row in working)
-    result.rows = [row for row in working if groups[_key(row)] >= k]
+    groups = Counter(key_of(row) for row in working)
+    result.rows = [row for row in working if groups[key_of(row)] >= k]
     result.dropped = len(working) - len(result.rows)
     return result
 
 
-def ctdc_build(*, k: int) -> CtdcExport:
-    """Return the anonymised CTDC-shaped rows of every case (counts values, not people)."""
-    return anonymise([row_of(case) for case in _cases().iterator(chunk_size=5000)], k)
+def anonymise(rows: list[dict[str, str]], k: int) -> CtdcExport:
+    """Return the CTDC rows with every quasi-identifier combination shared by k or more."""
+    return anonymise_by(
+        rows,
+        k=k,
+        columns=COLUMNS,
+        keys=QUASI_IDENTIFIERS,
+        steps=STEPS,
+        missing=MISSING,
+    )
+
+
+def ctdc_build(*, k: int, progress: Callable[[int], None] | None = None) -> CtdcExport:
+    """Return the anonymised CTDC-shaped rows of every case (counts values, not people);
+    `progress` is told how many cases were read, every 5,000."""
+    rows = []
+    for number, case in enumerate(case_values().iterator(chunk_size=5000), start=1):
+        rows.append(row_of(case))
+        if progress is not None and number % 5000 == 0:
+            progress(number)
+    return anonymise(rows, k)
 
 
 def csv_of(export: CtdcExport) -> bytes:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
-from kinga.insights.services import paths_refresh
-from kinga.tasks.registry import periodic
+from kinga.insights.services import export_build, exports_expire, paths_refresh
+from kinga.tasks.registry import periodic, task
 
 
 def _refresh_interval() -> datetime.timedelta:
@@ -20,3 +20,16 @@ def refresh_paths(payload: dict[str, Any], now: datetime.datetime) -> None:
     """Rebuild the report paths the dashboards count; a second run rebuilds them again,
     which changes nothing but the time they are dated."""
     paths_refresh(now=now)
+
+
+@task("insights.build_export")
+def build_export(payload: dict[str, Any], now: datetime.datetime) -> None:
+    """Read the next chunk of an export asked for on the page (or finish it); a run for an
+    export already built does nothing."""
+    export_build(job_id=int(payload["export"]), now=now, after=int(payload.get("after", 0)))
+
+
+@periodic("insights.expire_exports", every=datetime.timedelta(hours=1))
+def expire_exports(payload: dict[str, Any], now: datetime.datetime) -> None:
+    """Delete the files of exports past their time; a second run finds none."""
+    exports_expire(now=now)

@@ -12,7 +12,10 @@ verdict, which took seconds at a million cases (BENCHMARKS.md, issue 17).
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -78,3 +81,58 @@ class PathsRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"paths refreshed {self.finished_at or 'unfinished'}"
+
+
+class ExportKind(models.TextChoices):
+    CTDC = "ctdc", _("Anonymised publication (CTDC shape)")
+    HTCDS = "htcds", _("Case data for partner agencies (HTCDS fields)")
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    BUILDING = "building", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    FAILED = "failed", _("Could not be prepared")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportJob(models.Model):
+    """A large export asked for on the page, built by the worker, downloaded until it
+    expires, by the person who asked for it alone. The file holds anonymised rows only."""
+
+    kind = models.CharField(_("export"), max_length=16, choices=ExportKind.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scope = models.CharField(_("scope"), max_length=16)
+    county_id = models.BigIntegerField(_("county"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    dropped = models.PositiveIntegerField(_("rows dropped"), null=True, blank=True)
+    # the file's name under KINGA_VAR_DIR/insights/exports/: random, never guessable
+    token = models.CharField(_("file token"), max_length=32, unique=True)
+    requested_at = models.DateTimeField(_("asked for"), default=timezone.now)
+    ready_at = models.DateTimeField(_("ready"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [
+            # the asker's own exports, newest first
+            models.Index(fields=["requested_by", "requested_at"], name="insights_export_mine"),
+            # the expiry sweep: ready files past their time
+            models.Index(fields=["state", "expires_at"], name="insights_export_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} export #{self.pk} ({self.state})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (ExportState.QUEUED, ExportState.BUILDING)

@@ -29,7 +29,7 @@ from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
 from kinga.insights.measures import DaysBetween, median, medians, medians_by
-from kinga.insights.models import PathsRefresh, ReportPath
+from kinga.insights.models import ExportJob, PathsRefresh, ReportPath
 from kinga.insights.paths import AGE_BANDS, CATEGORIES, bit_of
 from kinga.insights.suppression import suppress, table_lines
 from kinga.intake.models import Channel, Report
@@ -948,7 +948,7 @@ def stages_by_agency(filters: Filters) -> Table:
     names = dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows: list[tuple[str, Label]] = [(str(pk), names.get(pk, str(pk))) for pk in ids]
     rows.sort(key=lambda row: str(row[1]))
-    rows.append(("none", _("Not triaged yet")))
+    rows.append(("none", _("No agency recorded, or not triaged yet")))
     counts = {(row or "none", stage): n for (row, stage), n in counts.items()}
     return table_build(
         key="stages_by_agency",
@@ -1307,3 +1307,21 @@ def justice(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Justice:
     if audit:
         dashboard_audit(viewer=viewer, dashboard="justice", filters=filters)
     return result
+
+
+# --- large exports built by the worker ----------------------------------------------------------
+
+
+def exports_of(*, viewer: Viewer) -> list[ExportJob]:
+    """Return the viewer's own exports, newest first (the last ten)."""
+    if not isinstance(viewer, User):
+        return []
+    return list(ExportJob.objects.filter(requested_by=viewer).order_by("-requested_at")[:10])
+
+
+def export_job_get(*, viewer: Viewer, pk: int) -> ExportJob:
+    """Return the viewer's own export, or an audited 404 (another's looks like none)."""
+    job = ExportJob.objects.filter(pk=pk).first()
+    if job is None or not isinstance(viewer, User) or job.requested_by_id != viewer.pk:
+        raise policy.deny(viewer, record_type="insights.export", record_id=pk, action="export")
+    return job

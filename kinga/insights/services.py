@@ -11,18 +11,26 @@ worker runs each task in one), which PostgreSQL's readers never wait for.
 from __future__ import annotations
 
 import datetime
+import json
+import secrets
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
+from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.insights.models import PathsRefresh, ReportPath
+from kinga.insights.models import ExportJob, ExportKind, ExportState, PathsRefresh, ReportPath
 from kinga.insights.paths import paths_insert
+from kinga.insights.selectors import k_threshold
 from kinga.intake.models import Report
+from kinga.tasks.services import task_enqueue
 
 
 def _chunk_size() -> int:
@@ -70,3 +78,173 @@ def paths_refresh(
             detail={"reports": written},
         )
     return refresh
+
+
+# --- exports the worker builds ---------------------------------------------------------------
+
+
+def export_k(kind: str) -> int:
+    """Return the k an export keeps: the published k for the CTDC publication, the
+    programme's k for the HTCDS rows partner agencies take."""
+    if kind == ExportKind.CTDC:
+        return int(settings.KINGA_INSIGHTS_PUBLISHED_K)
+    return k_threshold()
+
+
+def export_path(job: ExportJob) -> Path:
+    """Return where the worker keeps an export's file (its name a random token)."""
+    return Path(settings.VAR_DIR) / "insights" / "exports" / f"{job.token}.csv"
+
+
+@transaction.atomic(durable=True)
+def export_request(*, actor: User, kind: str) -> ExportJob:
+    """Queue a large export for the worker, in the actor's counting scope; audited."""
+    scope = policy.counting_scope(actor, kind)
+    if scope is None or kind not in ExportKind.values:
+        raise policy.deny(actor, record_type="insights.export", record_id=kind, action="export")
+    county_id = actor.agency.county_id if scope == "county" and actor.agency else None
+    job = ExportJob(
+        kind=kind,
+        requested_by=actor,
+        scope=scope,
+        county_id=county_id,
+        token=secrets.token_hex(16),
+    )
+    job.full_clean()
+    job.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record_type="insights.export",
+        record_id=job.pk,
+        detail={"kind": kind, "scope": scope},
+    )
+    task_enqueue(name="insights.build_export", payload={"export": job.pk})
+    return job
+
+
+# cases read by one run of the export task: each run is its own transaction, so the page
+# sees the progress after every chunk
+EXPORT_CHUNK = 5_000
+
+
+def _chunk_path(job: ExportJob, after: int) -> Path:
+    return export_path(job).with_suffix(f".{after}.rows")
+
+
+def _export_cases(job: ExportJob) -> QuerySet[Any, Any]:
+    from kinga.insights import ctdc, htcds
+
+    if job.kind == ExportKind.CTDC:
+        return ctdc.case_values()
+    return htcds.case_values(job.county_id)
+
+
+def _export_row(job: ExportJob, case: dict[str, Any]) -> dict[str, str]:
+    from kinga.insights import ctdc, htcds
+
+    return ctdc.row_of(case) if job.kind == ExportKind.CTDC else htcds.row_of(case)
+
+
+@transaction.atomic
+def export_build(*, job_id: int, now: datetime.datetime, after: int = 0) -> ExportJob | None:
+    """Read the next chunk of cases of a queued export (the worker's task), then queue the
+    next chunk, or, after the last, anonymise the rows and write the file.
+
+    Each run reads EXPORT_CHUNK cases after `after` into a chunk file of its own (a retry
+    writes the same file again) and saves the progress; the asker's scope is asked again
+    at every run, so one who lost the role meanwhile gets no file. A run for an export no
+    longer being built does nothing.
+    """
+    from kinga.insights import ctdc, htcds
+
+    job = ExportJob.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None or not job.in_progress:
+        return job
+    if policy.counting_scope(job.requested_by, job.kind) != job.scope:
+        ExportJob.objects.filter(pk=job.pk).update(state=ExportState.FAILED)
+        audit_record(
+            action=AuditAction.DENIED,
+            actor=job.requested_by,
+            record_type="insights.export",
+            record_id=job.pk,
+            detail={"kind": job.kind, "reason": "scope_changed"},
+        )
+        for leftover in export_path(job).parent.glob(f"{job.token}.*.rows"):
+            leftover.unlink(missing_ok=True)
+        job.state = ExportState.FAILED
+        return job
+    cases = _export_cases(job)
+    chunk = list(cases.filter(pk__gt=after).order_by("pk")[:EXPORT_CHUNK])
+    folder = export_path(job).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if chunk:
+        rows = [_export_row(job, case) for case in chunk]
+        _chunk_path(job, after).write_text(
+            "\n".join(json.dumps(row) for row in rows), encoding="utf-8"
+        )
+        last = int(chunk[-1]["pk"])
+        total = max(cases.count(), 1)
+        done = cases.filter(pk__lte=last).count()
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportState.BUILDING, progress=min(done * 100 // total, 99)
+        )
+        if len(chunk) == EXPORT_CHUNK:
+            task_enqueue(name="insights.build_export", payload={"export": job.pk, "after": last})
+            job.refresh_from_db()
+            return job
+    # the last chunk: every row read; anonymise them together and write the file whole
+    gathered: list[dict[str, str]] = []
+    chunks = sorted(folder.glob(f"{job.token}.*.rows"), key=lambda path: int(path.suffixes[-2][1:]))
+    for path in chunks:
+        text = path.read_text(encoding="utf-8")
+        gathered.extend(json.loads(line) for line in text.splitlines() if line)
+    k = export_k(job.kind)
+    if job.kind == ExportKind.CTDC:
+        built = ctdc.anonymise(gathered, k)
+        content = ctdc.csv_of(built)
+    else:
+        built = htcds.anonymise(gathered, k)
+        content = htcds.csv_of(built)
+    path = export_path(job)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(content)
+    partial.replace(path)
+    for chunk_file in chunks:
+        chunk_file.unlink(missing_ok=True)
+    hours = int(settings.KINGA_INSIGHTS_EXPORT_HOURS)
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportState.READY,
+        progress=100,
+        rows=len(built.rows),
+        dropped=built.dropped,
+        ready_at=now,
+        expires_at=now + datetime.timedelta(hours=hours),
+    )
+    audit_record(
+        action=AuditAction.SYSTEM,
+        actor=None,
+        record_type="insights.export",
+        record_id=job.pk,
+        detail={"kind": job.kind, "rows": len(built.rows), "dropped": built.dropped},
+    )
+    job.refresh_from_db()
+    return job
+
+
+def exports_expire(*, now: datetime.datetime) -> int:
+    """Delete the files of exports past their time and mark them expired; return how many."""
+    expired = 0
+    for job in ExportJob.objects.filter(state=ExportState.READY, expires_at__lte=now):
+        export_path(job).unlink(missing_ok=True)
+        with transaction.atomic():
+            ExportJob.objects.filter(pk=job.pk).update(state=ExportState.EXPIRED)
+            audit_record(
+                action=AuditAction.DELETE,
+                actor=None,
+                record_type="insights.export",
+                record_id=job.pk,
+                detail={"kind": job.kind, "reason": "expired"},
+            )
+        expired += 1
+    return expired

@@ -23,6 +23,7 @@ urlpatterns = [
         name="report_stored",
     ),
     path("export/", views.export_list, name="export"),
-    path("export/ctdc.csv", views.export_ctdc, name="export_ctdc"),
+    path("export/prepare/<slug:kind>", views.export_prepare, name="export_prepare"),
+    path("export/<int:pk>/download", views.export_download, name="export_download"),
     path("export/<slug:figure>.<slug:fmt>", views.export_figure, name="export_figure"),
 ]

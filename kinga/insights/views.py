@@ -16,11 +16,13 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from kinga.access import policy
 from kinga.accounts.models import User
-from kinga.insights import charts, ctdc, exports, report, selectors
+from kinga.insights import charts, exports, report, selectors, services
 from kinga.insights.forms import filter_form
+from kinga.insights.models import ExportKind, ExportState
 
 TITLES = {
     "funnel": _("From report to verdict"),
@@ -227,6 +229,21 @@ def survivors(request: HttpRequest) -> HttpResponse:
 
 # --- exports ---------------------------------------------------------------------------------
 
+EXPORT_NOTES: dict[str, Any] = {
+    ExportKind.CTDC: _(
+        "One row per child's case in the Counter Trafficking Data Collaborative's public "
+        "columns, -99 where nothing is known; every combination of year, gender, age band, "
+        "minor or adult, citizenship and country is shared by at least %(k)s records (smaller "
+        "groups are generalised, and what still stands out is dropped). For publication."
+    ),
+    ExportKind.HTCDS: _(
+        "One row per child's case with the Human Trafficking Case Data Standard's field "
+        "names, for partner agencies: status, gender, age band, nationality, year and county, "
+        "recruitment, control and type of exploitation; every combination of year, county, "
+        "gender, age band and nationality is shared by at least %(k)s records."
+    ),
+}
+
 # figure -> (the dashboard it belongs to, its rows given the viewer and filters)
 FIGURES: dict[str, tuple[str, Any]] = {
     "funnel": (
@@ -331,6 +348,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
         for figure, (dashboard, _rows) in FIGURES.items()
         if policy.counting_scope(viewer, dashboard)
     ]
+    jobs = selectors.exports_of(viewer=viewer)
     return render(
         request,
         "insights/exports.html",
@@ -345,22 +363,41 @@ def export_list(request: HttpRequest) -> HttpResponse:
             "k": selectors.k_threshold(),
             "query": request.GET.urlencode(),
             "figures": figures,
-            "ctdc": policy.counting_scope(viewer, "ctdc") is not None,
-            "published_k": settings.KINGA_INSIGHTS_PUBLISHED_K,
+            "kinds": [
+                (kind, label, EXPORT_NOTES[kind] % {"k": services.export_k(kind)})
+                for kind, label in ExportKind.choices
+                if policy.counting_scope(viewer, kind) is not None
+            ],
+            "jobs": jobs,
+            "building": any(job.in_progress for job in jobs),
+            "export_hours": settings.KINGA_INSIGHTS_EXPORT_HOURS,
         },
     )
 
 
 @login_required
-def export_ctdc(request: HttpRequest) -> HttpResponse:
-    """The anonymised CTDC-shaped publication as CSV, with what it generalised and dropped."""
+@require_POST
+def export_prepare(request: HttpRequest, kind: str) -> HttpResponse:
+    """Ask the worker for a large export (CTDC, HTCDS); it is offered on the page when ready."""
+    services.export_request(actor=_viewer(request), kind=kind)
+    return redirect(f"{reverse('insights:export')}#prepared")
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file of a ready export, to the one who asked for it alone; audited."""
     viewer = _viewer(request)
-    selectors.scope_require(viewer, "ctdc")
-    built = ctdc.ctdc_build(k=settings.KINGA_INSIGHTS_PUBLISHED_K)
+    job = selectors.export_job_get(viewer=viewer, pk=pk)
+    path = services.export_path(job)
+    if job.state != ExportState.READY or not path.exists():
+        return redirect(f"{reverse('insights:export')}#prepared")
     selectors.export_audit(
-        viewer=viewer, figure="ctdc", filters=None, fmt="csv", rows=len(built.rows)
+        viewer=viewer, figure=job.kind, filters=None, fmt="csv", rows=job.rows or 0
     )
-    return _attachment(ctdc.csv_of(built), name="kinga-ctdc.csv", content_type=CONTENT_TYPES["csv"])
+    stamp = f"{job.ready_at:%Y%m%d}" if job.ready_at else "file"
+    return _attachment(
+        path.read_bytes(), name=f"kinga-{job.kind}-{stamp}.csv", content_type=CONTENT_TYPES["csv"]
+    )
 
 
 # --- the monthly report ----------------------------------------------------------------------

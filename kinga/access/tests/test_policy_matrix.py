@@ -271,6 +271,11 @@ def test_what_each_role_may_count_is_the_counting_table() -> None:
     assert all(scope == "county" for scope in policy.COUNTING[Role.SUPERVISOR].values())
     # the anonymised publication (CTDC shape) is the analyst's alone
     assert "ctdc" not in policy.COUNTING[Role.SUPERVISOR]
+    # the HTCDS-field rows for partner agencies: the programme's, or the supervisor's county
+    assert policy.COUNTING[Role.ANALYST]["htcds"] == "programme"
+    assert policy.COUNTING[Role.SUPERVISOR]["htcds"] == "county"
+    # the justice dashboard counts the courts of the whole programme: analysts only
+    assert "justice" not in policy.COUNTING[Role.SUPERVISOR]
     assert set(policy.COUNTING[Role.SUPERVISOR]) <= set(dashboards)
     # an integration counts its agency's county, the reporting and referral figures only
     assert policy.COUNTING[policy.INTEGRATION] == {"reporting": "county", "referrals": "county"}

@@ -21,6 +21,7 @@ from kinga.intake.models import Channel, Report
 from kinga.justice.models import FileSubmission, Incident, Investigation
 from kinga.people.models import Person
 from kinga.places.models import County, Ward
+from kinga.tasks.services import run_due_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -151,10 +152,14 @@ def test_an_analyst_filters_the_funnel_to_kwale_opens_the_map_and_takes_the_ctdc
     page.screenshot(
         path=str(_screens_dir(tmp_path) / f"insights-map-{language}-{width}.png"), full_page=True
     )
-    # the CTDC export from the page
+    # the CTDC export from the page: asked for, built by the worker, offered when ready
     page.click(".insights-tabs a[href^='/insights/export/']")
+    page.click("form[action='/insights/export/prepare/ctdc'] button")
+    page.wait_for_selector("table.exports-ready progress")
+    assert run_due_names(now=timezone.now()) == ["insights.build_export"]
+    page.reload()  # the page refreshes itself while an export is prepared; sooner here
     with page.expect_download() as download_info:
-        page.click("a[href='/insights/export/ctdc.csv']")
+        page.click("table.exports-ready a[href$='/download']")
     download = download_info.value
     saved = tmp_path / "ctdc.csv"
     download.save_as(str(saved))
@@ -180,8 +185,85 @@ def test_a_supervisor_counts_their_county_and_no_other(
     # Kwale is not even among the choices
     options = page.locator("#id_county option").all_inner_texts()
     assert "Kwale" not in options
-    # the CTDC publication is not theirs: no link, and the address is a 404
+    # the CTDC publication is not theirs: no button (the HTCDS rows of their county are)
     page.goto(f"{base}/insights/export/")
-    assert page.locator("a[href='/insights/export/ctdc.csv']").count() == 0
-    response = page.goto(f"{base}/insights/export/ctdc.csv")
-    assert response is not None and response.status == 404
+    assert page.locator("form[action='/insights/export/prepare/ctdc']").count() == 0
+    assert page.locator("form[action='/insights/export/prepare/htcds']").count() == 1
+
+
+def _walk_dir(tmp_path: Path) -> Path:
+    """Where the walk's screenshots go: KINGA_WALK_DIR when set (to look at), else the
+    test's own folder."""
+    chosen = os.environ.get("KINGA_WALK_DIR")
+    return Path(chosen) if chosen else tmp_path
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "language"),
+    [(390, 844, "sw"), (1280, 900, "en"), (390, 844, "en"), (1280, 900, "sw")],
+)
+def test_each_role_with_a_dashboard_walks_every_tab_it_has(
+    live_server: Any,
+    browser_page: Any,
+    personas: Any,
+    tmp_path: Path,
+    width: int,
+    height: int,
+    language: str,
+) -> None:
+    """The analyst and the supervisor open every dashboard of theirs on a phone and a desk,
+    in both languages: each page has its figures and tables, nothing runs off the side,
+    and neither sees a tab that is not theirs."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": height})
+    base = live_server.url
+    _programme(personas)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+    expected = {
+        personas.analyst.username: {
+            "funnel",
+            "response",
+            "referrals",
+            "survivors",
+            "justice",
+            "reporting",
+            "map",
+            "export",
+            "report",
+        },
+        personas.supervisor.username: {
+            "funnel",
+            "response",
+            "referrals",
+            "survivors",
+            "reporting",
+            "map",
+            "export",
+            "report",
+        },
+    }
+    for user in (personas.analyst, personas.supervisor):
+        page.context.clear_cookies()
+        page.context.add_cookies([{"name": "django_language", "value": language, "url": base}])
+        browser_sign_in(page, base, user)
+        page.goto(f"{base}/insights/")
+        tabs = page.locator(".insights-tabs a").evaluate_all(
+            "links => links.map(link => link.getAttribute('href'))"
+        )
+        names = {href.strip("/").split("/")[1] for href in tabs}
+        assert names == expected[user.username]
+        for href in tabs:
+            response = page.goto(f"{base}{href}")
+            assert response is not None and response.status == 200, href
+            assert page.locator("main h1").count() == 1
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, href
+            name = href.strip("/").split("/")[1]
+            folder = _walk_dir(tmp_path)
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(folder / f"{user.username}-{name}-{language}-{width}.png"),
+                full_page=True,
+            )
+        # the justice dashboard and the publication are not the supervisor's: 404
+        if user == personas.supervisor:
+            assert page.goto(f"{base}/insights/justice/").status == 404  # type: ignore[union-attr]

@@ -18,9 +18,11 @@ from kinga.audit.models import AuditEvent
 from kinga.cases.models import Assessment, Case
 from kinga.insights import ctdc
 from kinga.insights.exports import csv_bytes, neutralise, xlsx_bytes
+from kinga.insights.models import ExportJob
 from kinga.insights.tests.conftest import Known
 from kinga.people.models import Person
 from kinga.places.models import County
+from kinga.tasks.services import run_due_names
 
 pytestmark = pytest.mark.django_db
 
@@ -84,14 +86,15 @@ def test_exports_follow_the_policy(personas: Any, known: Known, client_for: Any)
     supervisor = client_for(personas.supervisor)
     # a supervisor exports their county's figures, never the publication
     assert supervisor.get("/insights/export/funnel.csv").status_code == 200
-    assert supervisor.get("/insights/export/ctdc.csv").status_code == 404
+    assert supervisor.post("/insights/export/prepare/ctdc").status_code == 404
     asked = supervisor.get("/insights/export/funnel.csv", _query(known))
     # another county is not theirs: sent back to the page to correct, no file
     assert asked.status_code == 302
     for user in [personas.caseworker, personas.investigator, personas.admin, personas.trainer]:
         client = client_for(user)
         assert client.get("/insights/export/funnel.csv").status_code == 404
-        assert client.get("/insights/export/ctdc.csv").status_code == 404
+        assert client.post("/insights/export/prepare/ctdc").status_code == 404
+        assert client.post("/insights/export/prepare/htcds").status_code == 404
         assert client.get("/insights/export/").status_code == 404
     assert client_for(personas.analyst).get("/insights/export/nothing.csv").status_code == 404
     assert client_for(personas.analyst).get("/insights/export/funnel.pdf").status_code == 404
@@ -125,8 +128,9 @@ def _cases(personas: Any, count: int, *, sex: str, band: str, nationality: str, 
 
 
 def test_the_ctdc_export_has_k_11_on_every_combination_and_says_what_it_dropped(
-    personas: Any, client_for: Any, tmp_path: Any
+    personas: Any, client_for: Any, tmp_path: Any, settings: Any
 ) -> None:
+    settings.VAR_DIR = tmp_path
     _cases(personas, 14, sex="female", band="15-17", nationality="KE", year=2025)
     _cases(personas, 9, sex="female", band="12-14", nationality="KE", year=2025)
     _cases(personas, 3, sex="male", band="15-17", nationality="TZ", year=2025)
@@ -143,8 +147,12 @@ def test_the_ctdc_export_has_k_11_on_every_combination_and_says_what_it_dropped(
     assert row["meansOfControlDebtBondage"] == "1"
     assert row["typeOfSexProstitution"] == "1"
     assert row["recruiterRelationFamily"] == "-99"
-    # from the page: the last line says what was done
-    response = client_for(personas.analyst).get("/insights/export/ctdc.csv")
+    # from the page, built by the worker: the last line says what was done
+    analyst = client_for(personas.analyst)
+    assert analyst.post("/insights/export/prepare/ctdc").status_code == 302
+    assert run_due_names(now=timezone.now()) == ["insights.build_export"]
+    job = ExportJob.objects.get()
+    response = analyst.get(f"/insights/export/{job.pk}/download")
     assert response.status_code == 200
     text = response.content.decode()
     assert f"dropped {built.dropped}" in text.splitlines()[-1]
