@@ -578,17 +578,34 @@ def blocking_keys(prepared: Prepared) -> list[IntArray]:
     ]
 
 
+def _birth_order(prepared: Prepared) -> IntArray:
+    """Return each record's place in time as `YYYYMMDD`: its date of birth, else the middle
+    of the year its age estimate points to; unknown last.
+
+    Within a large blocking group the records of one person then sit side by side (the
+    same date, a date one slip apart, a date and an age estimate of it), so the window
+    meets them however many share the key.
+    """
+    estimated = np.where(
+        np.isnan(prepared.birth_year),
+        99_999_999,
+        np.floor(np.nan_to_num(prepared.birth_year) + 0.5) * 10_000 + 701,
+    ).astype(np.int64)
+    return np.where(prepared.dob_number >= 0, prepared.dob_number, estimated)
+
+
 def _candidate_pairs(
     prepared: Prepared, *, link: bool, window: int
 ) -> Iterator[tuple[IntArray, IntArray]]:
     """Yield (left, right) index arrays of the pairs to compare, each pair once.
 
-    Rule by rule, records are sorted by key (then date of birth) and each meets the next
+    Rule by rule, records are sorted by key (then by birth, `_birth_order`, and the names'
+    sounds) and each meets the next
     `window` records of its group. A pair an earlier rule already produced in full (its
     group no larger than the window) is left out, so no pair is compared twice.
     """
     covered: list[tuple[IntArray, npt.NDArray[np.bool_]]] = []
-    tiebreak = prepared.dob_code
+    tiebreak = _birth_order(prepared)
     for matrix in prepared.keys:
         columns = matrix.shape[1]
         flat = matrix.reshape(-1)
@@ -596,7 +613,17 @@ def _candidate_pairs(
         present = np.flatnonzero(flat >= 0)
         small = np.zeros(matrix.shape, dtype=bool)
         if present.size >= 2:
-            order = present[np.lexsort((tiebreak[owner[present]], flat[present]))]
+            holders = owner[present]
+            order = present[
+                np.lexsort(
+                    (
+                        prepared.family_sound[holders],
+                        prepared.given_sound[holders],
+                        tiebreak[holders],
+                        flat[present],
+                    )
+                )
+            ]
             sorted_key = flat[order]
             starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
             sizes = np.diff(np.r_[starts, sorted_key.size])
