@@ -5,7 +5,8 @@ case's referrals, says whether the child is at a safe place, and a case opened f
 takes over the emergency referrals made from it. So `cases` declares the `CaseReferrals`
 protocol, and the referrals app registers its implementation in `ReferralsConfig.ready`.
 Likewise a case opened from a report shows what the report said (`CaseSourceReports`, which
-intake supplies from `IntakeConfig.ready`).
+intake supplies from `IntakeConfig.ready`), and its timeline the home visits volunteers sent
+from the field (`CaseFieldVisits`, from `CollectConfig.ready`).
 Without one (an installation without referrals, or a test that unregisters it) a case has no
 referrals, which is what the page and the opening then show.
 """
@@ -98,8 +99,29 @@ class CaseSourceReports(Protocol):
         """Return the case's source report for a viewer of the case; audit the read."""
 
 
+class CaseFieldVisits(Protocol):
+    """The home visits field volunteers sent on a case (`kinga.collect` supplies them)."""
+
+    def timeline_entries(self, *, case: Case) -> list[TimelineEntry]:
+        """Return the case's home visits as care entries of its timeline (the caller has
+        decided that the viewer sees the case's care section)."""
+
+
 _referrals: CaseReferrals | None = None
 _source_reports: CaseSourceReports | None = None
+_field_visits: CaseFieldVisits | None = None
+
+
+def register_field_visits(provider: CaseFieldVisits | None) -> None:
+    """Set the provider of a case's home visits from the field (the collect app, at
+    start-up); None unsets."""
+    global _field_visits
+    _field_visits = provider
+
+
+def case_field_visits() -> CaseFieldVisits | None:
+    """Return the registered provider of a case's home visits, if there is one."""
+    return _field_visits
 
 
 def register_source_reports(provider: CaseSourceReports | None) -> None:

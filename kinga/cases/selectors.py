@@ -51,6 +51,7 @@ from kinga.cases.models import (
 from kinga.cases.seams import (
     ReferralRow,
     SourceReport,
+    case_field_visits,
     case_justice,
     case_referrals,
     case_source_reports,
@@ -615,6 +616,10 @@ def case_page(
     ]
     if "referral" in sections:
         timeline.extend(_referral_entries(viewer, case))
+        timeline.sort(key=lambda entry: (entry.day, entry.at), reverse=True)
+    visits = case_field_visits() if "care" in sections else None
+    if visits is not None:
+        timeline.extend(visits.timeline_entries(case=case))
         timeline.sort(key=lambda entry: (entry.day, entry.at), reverse=True)
 
     summary = "summary" in sections

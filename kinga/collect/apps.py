@@ -20,3 +20,9 @@ class CollectConfig(AppConfig):
         from kinga.collect.selectors import home_work
 
         register_home_work("collect", home_work)
+
+        # A case's timeline shows the home visits sent on it (cases sits below).
+        from kinga.cases.seams import register_field_visits
+        from kinga.collect.for_cases import HomeVisitsOfCase
+
+        register_field_visits(HomeVisitsOfCase())

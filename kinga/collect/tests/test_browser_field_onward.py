@@ -124,3 +124,40 @@ def test_a_trainer_changes_a_session_and_reads_its_feedback(
     assert "Kuigiza mahojiano na mtoto" in feedback
     assert personas.investigator.first_name not in feedback
     _shot(page, tmp_path, f"session-feedback-{width}-{language}")
+
+
+@pytest.mark.parametrize(("width", "language"), CASES)
+def test_a_trainer_gives_a_campaign_its_ussd_code_and_a_bad_one_is_explained(
+    live_server: Any, browser_page: Any, personas: Any, tmp_path: Path, width: int, language: str
+) -> None:
+    import datetime as dt
+
+    from kinga.awareness.models import Campaign
+    from kinga.awareness.services import campaign_create
+
+    campaign = campaign_create(
+        actor=personas.trainer,
+        name="Hoteli Salama kwa Watoto",
+        message="Tell us, anonymously, on 116.",
+        languages=["en", "sw"],
+        channels=["beach_hotel"],
+        starts_on=timezone.localdate() - dt.timedelta(days=20),
+        ends_on=None,
+        reporting_code="HOTELI116",
+    )
+    page = browser_page
+    _start(page, live_server.url, personas.trainer, width, language)
+    page.goto(f"{live_server.url}/awareness/campaigns/{campaign.pk}/")
+    page.click(f"main a[href='/awareness/campaigns/{campaign.pk}/edit/']")
+    page.fill("#id_ussd_code", "384 2025")
+    page.fill("#id_promoted_numbers", "116; *384*2025#")
+    page.click("main form button[type=submit]")
+    # refused with what to fix; what was typed is kept
+    assert page.locator("#id_promoted_numbers").input_value() == "116; *384*2025#"
+    assert "*384*1234#" in page.locator("main form").inner_text()
+    page.fill("#id_ussd_code", "*384*2025#")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(rf".*/awareness/campaigns/{campaign.pk}/$"))
+    assert Campaign.objects.get().ussd_code == "*384*2025#"
+    assert "*384*2025#" in page.locator("main").inner_text()
+    _shot(page, tmp_path, f"campaign-ussd-{width}-{language}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from conftest import Personas
@@ -83,6 +84,12 @@ def test_a_home_visit_reaches_the_cases_caseworker(
     assert AuditEvent.objects.filter(
         record_type="collect.homevisit", record_id=str(visit.pk), action="view"
     ).exists()
+    # the case's timeline shows it, as a care entry linking to the visit
+    timeline = caseworker.get(reverse("cases:detail", kwargs={"case_id": case.pk}))
+    assert timeline.status_code == 200
+    body = timeline.content.decode()
+    assert "Home visit from the field" in body and f"/collect/home-visits/{visit.pk}/" in body
+    assert "aunt asks about fees" not in body  # the notes are read on the visit's page
     # marking it read takes it off the home
     assert caseworker.post(f"/collect/home-visits/{visit.pk}/").status_code == 302
     visit.refresh_from_db()
