@@ -8,6 +8,7 @@ the same engine (a new SQLite file, or a new PostgreSQL database on the test ser
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -561,3 +562,62 @@ def test_a_checkpoint_file_larger_than_a_record_goes_whole_into_the_archive(
         data = b"".join(opened.data())
     assert len(data) > 4096
     assert data.startswith(b"SQLite format 3\x00" if SQLITE else b"PGDMP")
+
+
+# --- `kinga restore --check`: the archive checked, nothing restored ----------------------------
+
+
+def test_restore_check_reads_the_whole_archive_and_restores_nothing(
+    personas: Any, tmp_path: Path, settings: Any
+) -> None:
+    seed()
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    before = source_rows()
+    events = AuditEvent.objects.count()
+    out = io.StringIO()
+    call_command("restore", "--check", str(archive), stdout=out)
+    text = out.getvalue()
+    assert "every record authenticated to the end" in text
+    with Archive(archive) as opened:
+        tables = len(opened.manifest.tables)
+    if SQLITE:
+        assert f"integrity checked, {tables} tables counted" in text
+    else:
+        assert "pg_restore read the catalogue" in text
+    assert "Check done" in text
+    # the deployment's database is as it was: not one row, not one audit event more
+    assert source_rows() == before
+    assert AuditEvent.objects.count() == events
+    # and no clear copy is left anywhere the check wrote
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kinga.kbk"]
+
+
+def test_restore_check_names_a_damaged_or_cut_archive(
+    personas: Any, tmp_path: Path, settings: Any
+) -> None:
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    head, records = _records(archive)
+    raw = bytearray(archive.read_bytes())
+    # a byte of the last data record: only a check that reads to the end finds it
+    raw[len(raw) - len(records[-1]) - 40] ^= 0x01
+    cases = {
+        "fails its authentication": bytes(raw),
+        "without its end record": head + b"".join(records[:-1]),
+    }
+    for message, content in cases.items():
+        broken = tmp_path / f"broken-{uuid.uuid4().hex}.kbk"
+        broken.write_bytes(content)
+        with pytest.raises(CommandError, match=f"does not check.*{message}"):
+            call_command("restore", "--check", str(broken), stdout=io.StringIO())
+
+
+def test_restore_check_says_when_this_deployment_lacks_the_keys(
+    personas: Any, tmp_path: Path, settings: Any
+) -> None:
+    archive = tmp_path / "kinga.kbk"
+    call_command("backup", str(archive))
+    settings.KINGA_DATA_KEYS = "fresh:" + backup.new_backup_key_spec("x").split(":", 1)[1]
+    with pytest.raises(CommandError, match="whole, but this deployment could not restore it"):
+        call_command("restore", "--check", str(archive), stdout=io.StringIO())

@@ -20,6 +20,7 @@ PRODUCTION_SECRETS = {
     "KINGA_DATA_KEYS": "k1:" + "A" * 43 + "=",
     "KINGA_INDEX_KEY": "an-index-key-" + "y" * 30,
     "KINGA_AUDIT_KEYS": "a1:" + "B" * 43 + "=",
+    "KINGA_BACKUP_KEYS": "b1:" + "C" * 43 + "=",
     "KINGA_ALLOWED_HOSTS": "kinga.example.org",
     "KINGA_BREAK_GLASS_REVIEWERS": "programme_reviewer",
     "KINGA_BASE_URL": "https://kinga.example.org",

@@ -103,33 +103,78 @@ class AuditEvent(models.Model):
 
     def canonical(self) -> bytes:
         """Return the event's content as canonical JSON bytes, the input of its hash."""
-        content: dict[str, Any] = {
-            "seq": self.seq,
-            "at": self.at.isoformat(timespec="microseconds"),
-            "actor": self.actor_id,
-            "actor_label": self.actor_label,
-            "agency": self.agency_id_at_time,
-            "action": self.action,
-            "record_type": self.record_type,
-            "record_id": self.record_id,
-            "matter_type": self.matter_type,
-            "matter_id": self.matter_id,
-            "fields": sorted(self.fields),
-            "reason": self.reason,
-            "search_hash": self.search_hash,
-            "request_id": self.request_id,
-            "address": self.address,
-            "detail": self.detail,
-            "key_id": self.key_id,
-        }
-        return json.dumps(
-            content, sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode()
+        return canonical_content(*(getattr(self, name) for name in CANONICAL_ATTRIBUTES))
 
     def compute_hash(self) -> str:
         """Return the HMAC, under the audit key the event names, of the previous hash and
         this event's canonical form; raise UnknownAuditKeyError for a key not configured."""
         return chain_mac(self.key_id, self.prev_hash.encode("ascii") + self.canonical())
+
+
+# The attributes an event's hash covers, in `canonical_content`'s order: what the verifier
+# reads of each row (`kinga.audit.verify`), without making a model instance of it.
+CANONICAL_ATTRIBUTES = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "agency_id_at_time",
+    "action",
+    "record_type",
+    "record_id",
+    "matter_type",
+    "matter_id",
+    "fields",
+    "reason",
+    "search_hash",
+    "request_id",
+    "address",
+    "detail",
+    "key_id",
+)
+
+
+def canonical_content(
+    seq: int,
+    at: Any,
+    actor_id: int | None,
+    actor_label: str,
+    agency_id_at_time: int | None,
+    action: str,
+    record_type: str,
+    record_id: str,
+    matter_type: str,
+    matter_id: int | None,
+    fields: list[str],
+    reason: str,
+    search_hash: str,
+    request_id: str,
+    address: str | None,
+    detail: dict[str, Any],
+    key_id: str,
+) -> bytes:
+    """Return an event's content as canonical JSON bytes, the input of its hash: the one
+    encoding, for the event written (`AuditEvent.canonical`) and the row verified."""
+    content: dict[str, Any] = {
+        "seq": seq,
+        "at": at.isoformat(timespec="microseconds"),
+        "actor": actor_id,
+        "actor_label": actor_label,
+        "agency": agency_id_at_time,
+        "action": action,
+        "record_type": record_type,
+        "record_id": record_id,
+        "matter_type": matter_type,
+        "matter_id": matter_id,
+        "fields": sorted(fields),
+        "reason": reason,
+        "search_hash": search_hash,
+        "request_id": request_id,
+        "address": address,
+        "detail": detail,
+        "key_id": key_id,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 class AuditChainHead(models.Model):

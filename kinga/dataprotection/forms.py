@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,7 +21,9 @@ from kinga.dataprotection.models import (
     RequestKind,
     RequestStatus,
 )
+from kinga.lib.dates import not_in_future as not_in_future_day
 from kinga.lib.reasons import MIN_REASON_LENGTH
+from kinga.people.models import Sex
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -189,13 +191,26 @@ class LegalHoldForm(forms.Form):
     reference = forms.CharField(
         label=_("Case code, incident code or report number"),
         max_length=32,
-        help_text=_("For a report, write “report” and its number, e.g. report 123."),
+        required=False,
+        help_text=_(
+            "For a report, write “report” and its number, e.g. report 123. To hold one "
+            "person's record, find them by name or phone first."
+        ),
     )
+    person_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     reason = _text(
         _("Why it is held"),
         rows=3,
         help_text=_("The court, the file or the investigation that needs it."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("reference") or "").strip() and cleaned.get("person_id") is None:
+            self.add_error(
+                "reference", _("Enter the reference of the record to hold, or find the person.")
+            )
+        return cleaned
 
 
 class LegalHoldLiftForm(forms.Form):
@@ -207,8 +222,13 @@ class SubjectRequestForm(forms.Form):
     case_code = forms.CharField(
         label=_("Case code of the child it is about"),
         max_length=20,
-        help_text=_("The request is about the child of this case."),
+        required=False,
+        help_text=_(
+            "The request is about the child of this case. Without a case code, find the "
+            "person by name or phone first."
+        ),
     )
+    person_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     requester_name = forms.CharField(label=_("Who asked"), max_length=200)
     on_behalf = forms.ChoiceField(label=_("Asking as"), choices=OnBehalf.choices)
     requester_contact = forms.CharField(
@@ -250,3 +270,37 @@ class RequestDecisionForm(forms.Form):
         required=False,
     )
     note = _text(_("The decision, as told to the requester"), rows=3)
+
+
+class SubjectFindForm(forms.Form):
+    name = forms.CharField(
+        label=_("The person's name, as the requester gives it"), max_length=200, required=False
+    )
+    phone = forms.CharField(label=_("Or a phone number of theirs"), max_length=30, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not (cleaned.get("name") or "").strip() and not (cleaned.get("phone") or "").strip():
+            raise forms.ValidationError(_("Write a name or a phone number to look for."))
+        return cleaned
+
+
+class CorrectionForm(forms.Form):
+    """What the record should say; a field left empty stays as it is."""
+
+    given_name = forms.CharField(label=_("Given name"), max_length=100, required=False)
+    family_name = forms.CharField(label=_("Family name"), max_length=100, required=False)
+    other_names = forms.CharField(label=_("Other names"), max_length=200, required=False)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[not_in_future_day],
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"), choices=[("", _("(unchanged)")), *Sex.choices], required=False
+    )
+
+    def changes(self) -> dict[str, object]:
+        """Return the fields the officer filled: those the correction changes."""
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

@@ -308,10 +308,22 @@ class RetentionRule(models.Model):
 
 
 class LegalHold(models.Model):
-    """A hold on a matter a court or an investigation needs: nothing in it expires until lifted."""
+    """A hold on a matter a court or an investigation needs (nothing in it expires until
+    lifted), or on one person's record (their identity is kept, whatever their matters'
+    schedule says, and a request to delete it is refused)."""
 
-    matter_type = models.CharField(_("matter type"), max_length=16, choices=MatterType.choices)
-    matter_id = models.BigIntegerField(_("matter"))
+    matter_type = models.CharField(
+        _("matter type"), max_length=16, choices=MatterType.choices, blank=True
+    )
+    matter_id = models.BigIntegerField(_("matter"), null=True, blank=True)
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     reference = models.CharField(_("reference"), max_length=32)
     reason = EncryptedTextField(_("why it is held"))
     placed_by = models.ForeignKey(
@@ -343,10 +355,23 @@ class LegalHold(models.Model):
                 condition=Q(lifted_at__isnull=True),
                 name="dp_hold_one_live_per_matter",
             ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(lifted_at__isnull=True),
+                name="dp_hold_one_live_per_person",
+            ),
+            # a hold is on a matter or on a person, never both, never neither
+            models.CheckConstraint(
+                condition=(Q(person__isnull=True, matter_id__isnull=False) & ~Q(matter_type=""))
+                | Q(person__isnull=False, matter_id__isnull=True, matter_type=""),
+                name="dp_hold_matter_or_person",
+            ),
         ]
         indexes = [models.Index(fields=["matter_type", "matter_id"], name="dp_hold_matter")]
 
     def __str__(self) -> str:
+        if self.person_id is not None:
+            return f"hold on person:{self.person_id}"
         return f"hold on {self.matter_type}:{self.matter_id}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -40,7 +41,11 @@ from kinga.dataprotection.services import (
 )
 from kinga.intake.models import Report
 from kinga.justice.models import Incident
-from kinga.people.models import Person
+from kinga.lib.names import query_tokens
+from kinga.lib.phones import normalise_phone
+from kinga.people.models import IdentifierKind, Person, PersonIdentifier
+from kinga.people.selectors import rank_by_name
+from kinga.people.services import identifier_index
 from kinga.referrals.models import Referral
 
 MANAGE = "dataprotection.manage"
@@ -535,3 +540,107 @@ def processing_export(*, viewer: User, fmt: str) -> dict[str, object]:
         detail={"format": fmt},
     )
     return processing_record()
+
+
+# --- finding the person a request is about ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A person a request may be about, as the officer is shown them before any check: what
+    kind of record, the age band, and the references of the matters they are on; never a
+    name, a phone or anything read from an encrypted field."""
+
+    person_id: int
+    kind: str
+    age_band: str
+    references: list[str]
+
+
+def _references(person_id: int) -> list[str]:
+    matters = person_matters(person_id)
+    ids: dict[str, list[int]] = {}
+    for matter in matters:
+        ids.setdefault(matter.type, []).append(matter.id)
+    labels = [
+        str(code)
+        for code in Case.objects.filter(pk__in=ids.get("case", [])).values_list("code", flat=True)
+    ]
+    labels += [
+        str(code)
+        for code in Incident.objects.filter(pk__in=ids.get("incident", [])).values_list(
+            "code", flat=True
+        )
+    ]
+    labels += [f"R-{pk}" for pk in sorted(ids.get("report", []))]
+    return sorted(labels)
+
+
+def subjects_found(
+    *, viewer: User, name: str = "", phone: str = "", limit: int = 10
+) -> list[Subject]:
+    """Return the persons a request may be about whose names sound like `name` and who hold
+    `phone` (either or both), best first, through the encrypted search tokens and the phone's
+    blind index: the database never compares a clear name. Only the data protection officer
+    searches; the search is audited with its terms hashed, and its answer names no one."""
+    _officer_or_404(viewer, record_type="people.person")
+    parts = query_tokens(name) if name.strip() else []
+    holders: set[int] | None = None
+    if phone.strip():
+        try:
+            canonical = normalise_phone(phone)
+        except ValueError:
+            raise ValidationError(
+                {"phone": _("This is not a phone number Kinga can read. Write it as 0712 345678.")}
+            ) from None
+        holders = set(
+            PersonIdentifier.objects.filter(
+                kind=IdentifierKind.PHONE,
+                blind_index=identifier_index(IdentifierKind.PHONE, canonical),
+            ).values_list("person_id", flat=True)
+        )
+    if parts:
+        among = (
+            PersonIdentifier.objects.filter(person_id__in=sorted(holders)).values("person_id")
+            if holders is not None
+            else None
+        )
+        order = rank_by_name(parts, among=among, limit=limit)
+    elif holders is not None:
+        order = sorted(holders, reverse=True)[:limit]
+    else:
+        raise ValidationError({"name": _("Write a name or a phone number to look for.")})
+    people = Person.objects.in_bulk(order)
+    found = [
+        Subject(
+            person_id=pk,
+            kind=people[pk].get_kind_display(),
+            age_band=people[pk].age_band or "",
+            references=_references(pk),
+        )
+        for pk in order
+        if pk in people
+    ]
+    audit_record(
+        action=AuditAction.SEARCH,
+        actor=viewer,
+        record_type="people.person",
+        search_terms=" ".join(part for part in (name.strip(), phone.strip()) if part),
+        detail={"results": len(found), "for": "subject_request"},
+    )
+    return found
+
+
+def subject_get(*, viewer: User, person_id: int) -> Subject:
+    """Return the person a request is being recorded about, as `subjects_found` shows them;
+    the same 404 for no such person and for a viewer who is not the officer."""
+    _officer_or_404(viewer, record_type="people.person", record_id=person_id)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise deny(viewer, record_type="people.person", record_id=person_id)
+    return Subject(
+        person_id=person.pk,
+        kind=person.get_kind_display(),
+        age_band=person.age_band or "",
+        references=_references(person.pk),
+    )

@@ -29,6 +29,7 @@ urlpatterns = [
     path("retention/period/", views.retention_rule, name="retention_rule"),
     path("requests/", views.subject_requests, name="requests"),
     path("requests/new/", views.subject_request_new, name="request_new"),
+    path("requests/find/", views.subject_find, name="subject_find"),
     path("requests/<int:request_id>/", views.subject_request, name="request"),
     path(
         "requests/<int:request_id>/identity/",
@@ -36,6 +37,11 @@ urlpatterns = [
         name="request_identity",
     ),
     path("requests/<int:request_id>/decide/", views.subject_request_decide, name="request_decide"),
+    path(
+        "requests/<int:request_id>/correct/",
+        views.subject_request_correct,
+        name="request_correct",
+    ),
     path(
         "requests/<int:request_id>/export.<slug:fmt>",
         views.subject_request_export,

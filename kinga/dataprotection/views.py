@@ -26,12 +26,14 @@ from kinga.dataprotection.forms import (
     BreachMatterForm,
     BreachNoteForm,
     CommissionerNotifiedForm,
+    CorrectionForm,
     IdentityCheckForm,
     LegalHoldForm,
     LegalHoldLiftForm,
     RequestDecisionForm,
     RetentionRuleForm,
     ScopeForm,
+    SubjectFindForm,
     SubjectRequestForm,
     SubjectsNotifiedForm,
 )
@@ -351,6 +353,12 @@ def _holds_page(
 ) -> HttpResponse:
     user = cast(User, request.user)
     holds = selectors.legal_holds(viewer=user)
+    chosen = request.POST.get("person_id") or request.GET.get("person") or ""
+    subject = (
+        selectors.subject_get(viewer=user, person_id=int(chosen)) if chosen.isdigit() else None
+    )
+    if form is None:
+        form = LegalHoldForm(initial={"person_id": subject.person_id} if subject else None)
     return render(
         request,
         "dataprotection/holds.html",
@@ -362,7 +370,8 @@ def _holds_page(
                 )
                 for hold in holds
             ],
-            "form": form or LegalHoldForm(),
+            "form": form,
+            "subject": subject,
         },
         status=status,
     )
@@ -377,14 +386,22 @@ def legal_holds(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def legal_hold_place(request: HttpRequest) -> HttpResponse:
-    """Hold a case, incident or report."""
+    """Hold a case, incident or report, or one person's record."""
     user = cast(User, request.user)
     if not selectors.can_manage(user):
         raise selectors.refuse(user, record_type="dataprotection.legalhold", action="create")
     form = LegalHoldForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            hold = services.legal_hold_place(actor=user, **form.cleaned_data)
+            if data["person_id"] is not None:
+                hold = services.legal_hold_place_person(
+                    actor=user, person_id=data["person_id"], reason=data["reason"]
+                )
+            else:
+                hold = services.legal_hold_place(
+                    actor=user, reference=data["reference"], reason=data["reason"]
+                )
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -430,10 +447,23 @@ def subject_request_new(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     if not selectors.can_manage(user):
         raise selectors.refuse(user, record_type="dataprotection.subjectrequest", action="create")
-    form = SubjectRequestForm(request.POST or None, initial={"received_at": timezone.localtime()})
+    chosen = request.POST.get("person_id") or request.GET.get("person") or ""
+    subject = (
+        selectors.subject_get(viewer=user, person_id=int(chosen)) if chosen.isdigit() else None
+    )
+    initial: dict[str, object] = {"received_at": timezone.localtime()}
+    if subject is not None:
+        initial["person_id"] = subject.person_id
+    form = SubjectRequestForm(request.POST or None, initial=initial)
+    if subject is not None:
+        del form.fields["case_code"]
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if subject is not None:
+            data["person_id"] = subject.person_id
+            data["case_code"] = ""
         try:
-            made = services.subject_request_record(actor=user, **form.cleaned_data)
+            made = services.subject_request_record(actor=user, **data)
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
@@ -443,7 +473,50 @@ def subject_request_new(request: HttpRequest) -> HttpResponse:
                 % {"code": made.code},
             )
             return redirect("dataprotection:request", request_id=made.pk)
-    return render(request, "dataprotection/request_new.html", {"form": form})
+    return render(request, "dataprotection/request_new.html", {"form": form, "subject": subject})
+
+
+@login_required
+def subject_find(request: HttpRequest) -> HttpResponse:
+    """Find the person a request is about by name or phone (encrypted search tokens), to
+    record the request about them; shown by references only, never by name."""
+    user = cast(User, request.user)
+    if not selectors.can_manage(user):
+        raise selectors.refuse(user, record_type="people.person", action="list")
+    form = SubjectFindForm(request.GET or None)
+    found: list[selectors.Subject] | None = None
+    if request.GET and form.is_valid():
+        try:
+            found = selectors.subjects_found(
+                viewer=user, name=form.cleaned_data["name"], phone=form.cleaned_data["phone"]
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+    return render(request, "dataprotection/subject_find.html", {"form": form, "found": found})
+
+
+@login_required
+@require_POST
+def subject_request_correct(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Carry out a correction request: change the person's record as the requester asked."""
+    user = cast(User, request.user)
+    found = selectors.request_get(viewer=user, request_id=request_id, audit=False)
+    form = CorrectionForm(request.POST)
+    if form.is_valid():
+        try:
+            changed = services.subject_request_correct(
+                actor=user, request=found, changes=form.changes()
+            )
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("The record is corrected (%(fields)s). Decide the request to close it.")
+                % {"fields": ", ".join(changed)},
+            )
+            return redirect("dataprotection:request", request_id=found.pk)
+    return _request_page(request, found, status=400, correction_form=form)
 
 
 def _request_page(
@@ -453,6 +526,7 @@ def _request_page(
     status: int = 200,
     check_form: IdentityCheckForm | None = None,
     decision_form: RequestDecisionForm | None = None,
+    correction_form: CorrectionForm | None = None,
 ) -> HttpResponse:
     blockers = (
         services.deletion_blockers(found.person_id)
@@ -466,6 +540,7 @@ def _request_page(
             "subject_request": found,
             "check_form": check_form or IdentityCheckForm(),
             "decision_form": decision_form or RequestDecisionForm(),
+            "correction_form": correction_form or CorrectionForm(),
             "blockers": [(matter.type, RefusalGround(ground).label) for matter, ground in blockers],
             "days_left": found.days_left(),
         },

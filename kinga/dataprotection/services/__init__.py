@@ -19,8 +19,10 @@ from kinga.dataprotection.services.breaches import (
     reminders_due,
 )
 from kinga.dataprotection.services.requests import (
+    CORRECTABLE_FIELDS,
     deletion_blockers,
     person_matters,
+    subject_request_correct,
     subject_request_decide,
     subject_request_identity_checked,
     subject_request_record,
@@ -30,9 +32,11 @@ from kinga.dataprotection.services.retention import (
     Planned,
     ScheduleRow,
     held_matters,
+    held_people,
     kept_past_period,
     legal_hold_lift,
     legal_hold_place,
+    legal_hold_place_person,
     retention_plan,
     retention_rule_set,
     retention_run,
@@ -40,11 +44,15 @@ from kinga.dataprotection.services.retention import (
 )
 
 __all__ = [
+    "CORRECTABLE_FIELDS",
+    "subject_request_correct",
     "deletion_blockers",
     "person_matters",
     "subject_request_decide",
     "subject_request_identity_checked",
     "subject_request_record",
+    "held_people",
+    "legal_hold_place_person",
     "RETENTION_JOB",
     "Planned",
     "ScheduleRow",

@@ -44,11 +44,13 @@ from kinga.dataprotection.services.retention import (
     HELD_INVESTIGATION,
     HELD_LEGAL_HOLD,
     held_matters,
+    held_people,
 )
 from kinga.justice.models import IncidentLead, PersonOfInterest, Statement
 from kinga.lib.reasons import reason_clean
 from kinga.notifications.services import notify
 from kinga.people.models import Person, PersonIdentifier, PersonLink, PersonNameToken
+from kinga.people.services import person_update
 
 SOURCE = "dataprotection.subjectrequest"
 # How long after the deadline the officer's access lasts when no decision came first.
@@ -95,18 +97,34 @@ def subject_request_record(
     *,
     actor: User,
     kind: str,
-    case_code: str,
     requester_name: str,
     on_behalf: str,
     received_at: datetime.datetime,
+    case_code: str = "",
+    person_id: int | None = None,
     requester_contact: str = "",
     details: str = "",
 ) -> SubjectRequest:
-    """Record a request about the child of a case; its clock runs from `received_at`."""
+    """Record a request about a person Kinga holds: the child of a case (`case_code`), or a
+    person found by name or phone (`person_id`, from `selectors.subjects_found`); its clock
+    runs from `received_at`."""
     officer_require(actor)
-    case = Case.objects.filter(code__iexact=case_code.strip()).first()
-    if case is None:
-        raise ValidationError({"case_code": _("No case has this code.")})
+    if person_id is not None:
+        subject_id = Person.objects.filter(pk=person_id).values_list("pk", flat=True).first()
+        if subject_id is None:
+            raise ValidationError({"case_code": _("This person is not in Kinga any more.")})
+    else:
+        case = Case.objects.filter(code__iexact=case_code.strip()).first() if case_code else None
+        if case is None:
+            raise ValidationError(
+                {
+                    "case_code": _(
+                        "No case has this code. Enter the case code, or find the person by "
+                        "name or phone."
+                    )
+                }
+            )
+        subject_id = case.child_id
     if kind not in RESPONSE_DAYS:
         raise ValidationError({"kind": _("Choose what is asked.")})
     if on_behalf == OnBehalf.SELF and not requester_name.strip():
@@ -114,7 +132,7 @@ def subject_request_record(
     request = SubjectRequest(
         code=_next_code(timezone.localdate().year),
         kind=kind,
-        person_id=case.child_id,
+        person_id=subject_id,
         requester_name=requester_name.strip(),
         requester_contact=requester_contact.strip(),
         on_behalf=on_behalf,
@@ -205,6 +223,9 @@ def deletion_blockers(person_id: int) -> list[tuple[Matter, str]]:
     """Return the person's matters that stop a deletion, each with the refusal ground."""
     held = held_matters()
     blockers: list[tuple[Matter, str]] = []
+    if held_people({person_id}):
+        # the person's own record is held (a court's or an investigation's need)
+        blockers.append((Matter(type="person", id=person_id), RefusalGround.LEGAL_HOLD))
     open_cases = set(
         Case.objects.filter(child_id=person_id, status__in=OPEN_STATUSES).values_list(
             "pk", flat=True
@@ -326,3 +347,76 @@ def subject_request_decide(
 def open_requests() -> Q:
     """Return the condition of a request still to answer."""
     return Q(status__in=[RequestStatus.RECEIVED, RequestStatus.IN_PROGRESS])
+
+
+# What a correction may change: the person's names, date of birth or age, and sex (the
+# fields of `people.services.person_update`; identifiers are corrected on their matter).
+CORRECTABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "other_names",
+    "date_of_birth",
+    "age_estimate",
+    "sex",
+)
+
+
+@transaction.atomic(durable=True)
+def subject_request_correct(
+    *, actor: User, request: SubjectRequest, changes: dict[str, object]
+) -> list[str]:
+    """Carry out a correction request: change the person's record as asked; return the
+    fields changed.
+
+    Only a correction request whose requester's identity was checked, still open; the
+    change goes through the people app's own write (search tokens rebuilt, age band
+    re-derived) and is audited there, on the person's first matter's trail, with the
+    request named here; the teams overseeing the person's cases are told.
+    """
+    officer_require(actor)
+    if request.kind != RequestKind.CORRECTION:
+        raise ValidationError(_("Only a correction request changes the record."))
+    if request.status != RequestStatus.IN_PROGRESS:
+        raise ValidationError(
+            _("Check the requester's identity first; a decided request changes nothing.")
+        )
+    if not changes:
+        raise ValidationError(_("Write what the record should say: nothing was changed."))
+    unknown = set(changes) - set(CORRECTABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be corrected here: %s") % ", ".join(sorted(unknown))
+        )
+    person = Person.objects.select_for_update().get(pk=request.person_id)
+    if Tombstone.objects.filter(record_type="people.person", record_id=str(person.pk)).exists():
+        raise ValidationError(_("This person's identity was already removed: nothing to correct."))
+    before = {name: getattr(person, name) for name in changes}
+    matters = person_matters(person.pk)
+    person_update(person=person, actor=actor, matter=matters[0] if matters else None, **changes)
+    changed = [name for name in changes if getattr(person, name) != before[name]]
+    if not changed:
+        raise ValidationError(_("Nothing was changed: the record already says this."))
+    audit_record(
+        action=AuditAction.CHANGE,
+        actor=actor,
+        record_type="dataprotection.subjectrequest",
+        record_id=request.pk,
+        fields=changed,
+        detail={"corrected": "people.person", "person": person.pk, "code": request.code},
+    )
+    case_ids = [matter.id for matter in matters if matter.type == MatterType.CASE]
+    for case in Case.objects.filter(pk__in=case_ids):
+        notify(
+            recipients=User.objects.filter(
+                is_active=True, agency_id=case.owning_agency_id, roles__role=Role.SUPERVISOR
+            ).distinct(),
+            message=gettext_noop(
+                "The data protection officer corrected the child's record on case %(code)s "
+                "(request %(request)s)."
+            ),
+            values={"code": case.code, "request": request.code},
+            link=reverse("access:trail", args=["case", case.pk]),
+            kind="subject_request_correction",
+            actor=actor,
+        )
+    return changed

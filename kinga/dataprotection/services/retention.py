@@ -170,6 +170,44 @@ def legal_hold_place(*, actor: User, reference: str, reason: str) -> LegalHold:
 
 
 @transaction.atomic(durable=True)
+def legal_hold_place_person(*, actor: User, person_id: int, reason: str) -> LegalHold:
+    """Hold one person's record (found by name or phone): their identity is kept whatever
+    the schedule does to their matters, and a request to delete it is refused."""
+    officer_require(actor)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise ValidationError({"reference": _("This person is not in Kinga any more.")})
+    if LegalHold.objects.filter(person=person, lifted_at__isnull=True).exists():
+        raise ValidationError({"reference": _("This record is already held.")})
+    if Tombstone.objects.filter(record_type="people.person", record_id=str(person.pk)).exists():
+        raise ValidationError(
+            {"reference": _("This record was already anonymised: there is nothing left to hold.")}
+        )
+    hold = LegalHold(
+        person=person, reference=f"P-{person.pk}", reason=reason_clean(reason), placed_by=actor
+    )
+    hold.full_clean()
+    hold.save()
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        record_type="dataprotection.legalhold",
+        record_id=hold.pk,
+        fields=["reason"],
+        detail={"person": person.pk},
+    )
+    return hold
+
+
+def held_people(person_ids: set[int] | None = None) -> set[int]:
+    """Return the people (of these, when given) whose record is under a live legal hold."""
+    holds = LegalHold.objects.filter(person__isnull=False, lifted_at__isnull=True)
+    if person_ids is not None:
+        holds = holds.filter(person_id__in=sorted(person_ids))
+    return {int(pk) for pk in holds.values_list("person_id", flat=True)}
+
+
+@transaction.atomic(durable=True)
 def legal_hold_lift(*, actor: User, hold: LegalHold, reason: str) -> LegalHold:
     """Lift a hold, with the reason (the court's order, the appeal window closed)."""
     officer_require(actor)
@@ -197,9 +235,11 @@ def held_matters() -> dict[tuple[str, int], str]:
     incident that touches them, or an open investigation or prosecution touching them."""
     held: dict[tuple[str, int], str] = {}
     held_incidents: set[int] = set()
-    for matter_type, matter_id in LegalHold.objects.filter(lifted_at__isnull=True).values_list(
-        "matter_type", "matter_id"
-    ):
+    for matter_type, matter_id in LegalHold.objects.filter(
+        lifted_at__isnull=True, person__isnull=True
+    ).values_list("matter_type", "matter_id"):
+        if matter_id is None:
+            continue  # the constraint makes a hold without a person hold a matter
         held[(str(matter_type), int(matter_id))] = HELD_LEGAL_HOLD
         if matter_type == MatterType.INCIDENT:
             held_incidents.add(int(matter_id))
@@ -275,8 +315,8 @@ def kept_past_period(*, now: datetime.datetime) -> dict[str, int]:
 def _people_needed(people: set[int], done: set[tuple[str, int]]) -> set[int]:
     """Return those of the people a matter not anonymised (nor being anonymised) still needs."""
     # incidents are court records: the schedule never anonymises them, so whoever they
-    # name stays named
-    needed: set[int] = set()
+    # name stays named; and a person under a legal hold of their own stays named
+    needed: set[int] = held_people(people)
     for model in (PersonOfInterest, IncidentLead, Statement):
         needed |= set(
             model.objects.filter(person_id__in=people).values_list("person_id", flat=True)

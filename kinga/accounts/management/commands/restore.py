@@ -9,6 +9,11 @@ audit chain end to end as it stood when the backup was taken. Only then does it 
 restore in the audit log, sign the chain's head, and say done.
 
 Stop the web and the worker first; run `kinga migrate` after, when the code is newer.
+
+`kinga restore --check FILE` restores nothing and touches no database: it authenticates every
+record of the archive to its end, rebuilds a SQLite copy in a private scratch directory to
+check its integrity and count every table against the manifest (PostgreSQL: `pg_restore
+--list` reads the dump), and says whether this deployment holds the keys to restore it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,13 @@ from kinga.audit.keys import audit_keyring
 from kinga.audit.models import AuditAction
 from kinga.audit.services import AuditChainError, audit_checkpoint, audit_record
 from kinga.audit.verify import audit_verify
-from kinga.lib.backup import Archive, BackupError, restore_database, restore_refusal
+from kinga.lib.backup import (
+    Archive,
+    BackupError,
+    archive_check,
+    restore_database,
+    restore_refusal,
+)
 from kinga.lib.env import ConfigurationError
 
 
@@ -38,9 +49,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", help="the archive written by `kinga backup`")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="check the archive whole and readable, restoring nothing",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
+        if options["check"]:
+            self._check(path)
+            return
         try:
             with Archive(path) as archive:
                 self._refuse_unless_ready(archive)
@@ -86,6 +105,35 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Restore done: audit chain intact ({report.checked} events, "
                 f"{report.checkpoints} checkpoints), and its head signed again."
+            )
+        )
+
+    def _check(self, path: Path) -> None:
+        try:
+            summary = archive_check(path)
+        except (BackupError, ConfigurationError) as error:
+            raise CommandError(f"The archive does not check: {error}") from None
+        manifest = summary.manifest
+        self.stdout.write(
+            f"{path.name}: every record authenticated to the end ({summary.data_bytes} bytes "
+            f"of {manifest.engine}, taken {manifest.created_at}); {summary.contents_checked}; "
+            f"{len(manifest.tables)} tables and {manifest.rows} rows in the manifest."
+        )
+        missing_audit = sorted(
+            set(manifest.facts.get("audit_key_ids", [])) - set(audit_keyring().chain)
+        )
+        if summary.keys_missing or missing_audit:
+            raise CommandError(
+                "The archive is whole, but this deployment could not restore it: it lacks "
+                + ", ".join(
+                    [f"data key {key}" for key in summary.keys_missing]
+                    + [f"audit key {key}" for key in missing_audit]
+                )
+                + "."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Check done: the archive is whole and this deployment's keys open it."
             )
         )
 
