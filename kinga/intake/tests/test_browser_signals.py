@@ -136,7 +136,7 @@ def test_a_triager_reads_the_signals_of_a_helpline_call_note(
     # (the live server runs in this process), so the page's own time is what is waited for
     from kinga.assist.learned import model
 
-    assert model().kept == ("csec",)
+    assert model().kept == ("csec",)  # data/learned.toml
     page = browser_page
     browser_sign_in(page, live_server.url, personas.caseworker)
     page.goto(f"{live_server.url}/intake/triage/{report.pk}/")

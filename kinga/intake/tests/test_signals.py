@@ -359,4 +359,5 @@ def test_a_viewer_without_identity_sees_the_signal_from_a_note_but_not_its_words
     )
     assert "csec" in [s.code for s in panel.signals]
     assert panel.notes == [] and all(s.phrases == [] for s in panel.signals)
+    assert panel.learned == []  # the model's weighed words are the report's words
     assert selectors.call_notes_of(viewer=personas.analyst, report=report) == []
