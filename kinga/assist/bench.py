@@ -32,6 +32,8 @@ from kinga.assist.batch import (
     measure,
     measure_labelled,
 )
+from kinga.assist.learned import comparison as learned_comparison
+from kinga.assist.learned import f1
 from kinga.assist.lexicon import LANGUAGES, MEASURED, Lexicon, lexicon
 from kinga.assist.signals import signals_of
 from kinga.lib.bench import BenchResult, database_label, record
@@ -171,6 +173,18 @@ def assist_bench(*, out: Callable[[str], None], quick: bool = False) -> None:
             ),
             out,
         )
+    trained = learned_comparison()
+    figures: dict[str, float | int | str] = {}
+    for code, compared in trained.comparisons.items():
+        figures[f"{code}_rules_f1"] = round(f1(compared.rules), 3)
+        figures[f"{code}_model_f1"] = round(f1(compared.model), 3)
+        figures[f"{code}_model_recall"] = round(compared.model.recall or 0.0, 3)
+        figures[f"{code}_model_precision"] = round(compared.model.precision or 0.0, 3)
+    figures["kept"] = ",".join(trained.kept) or "none"
+    record(
+        BenchResult(name="assist_learned_held_out", database=database_label(), figures=figures),
+        out,
+    )
     for code in MEASURED:
         counts = kinga_measures.signals[code]
         out(

@@ -3,9 +3,11 @@
 For each measured signal, a logistic regression on the letters of a report's words
 (character 2- to 4-grams inside words, TF-IDF weighted) is trained in this process from the
 labelled set kept here (`data/labelled.csv`, a second or so; nothing is downloaded, no
-weights are stored). It is then measured on the held-out sets, which it never sees, beside
-the rules measured on the same rows. A signal's model is *kept* only when its F1 there is
-higher than the rules' and its recall is at least theirs; otherwise it says nothing.
+weights are stored). Measured on the held-out sets, which it never sees, beside the rules
+measured on the same rows (`comparison`), a signal's model is *kept* only when its F1 there
+is higher than the rules' and its recall at least theirs; `data/learned.toml` names the
+signals kept (a test holds it to the comparison), and the release model (`model`) is
+trained for those alone, on first use in a process. For the others it says nothing.
 
 What a kept model says is a suggestion with its confidence and the words that weighed most
 towards it: shown beside the rules', it never raises a priority, closes or routes a report
@@ -15,8 +17,10 @@ by itself; a person who agrees adds the signal (as "missed by the rules").
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinga.assist.batch import (
@@ -34,6 +38,9 @@ if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
+# Which signals the model is kept for: what `comparison()` finds, written down so that a
+# process need not read the rules on every held-out report before it may suggest.
+KEPT_FILE = Path(__file__).with_name("data") / "learned.toml"
 # The confidence above which a kept model suggests a signal.
 THRESHOLD = 0.5
 # How many words a suggestion names as having weighed most.
@@ -62,11 +69,8 @@ class Comparison:
 class Model:
     vectorizer: TfidfVectorizer
     classifiers: dict[str, LogisticRegression]
-    comparisons: dict[str, Comparison]
-
-    @property
-    def kept(self) -> tuple[str, ...]:
-        return tuple(code for code, compared in self.comparisons.items() if compared.kept)
+    comparisons: dict[str, Comparison]  # empty for the release model (see `model`)
+    kept: tuple[str, ...]
 
 
 def f1(counts: Counts) -> float:
@@ -74,7 +78,9 @@ def f1(counts: Counts) -> float:
     return 2 * recall * precision / (recall + precision) if recall + precision else 0.0
 
 
-def _fit(rows: list[Labelled]) -> tuple[TfidfVectorizer, dict[str, LogisticRegression]]:
+def _fit(
+    rows: list[Labelled], codes: tuple[str, ...] = MEASURED
+) -> tuple[TfidfVectorizer, dict[str, LogisticRegression]]:
     # imported here: only a process that shows or measures the model pays for loading it
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -84,7 +90,7 @@ def _fit(rows: list[Labelled]) -> tuple[TfidfVectorizer, dict[str, LogisticRegre
     )
     features = vectorizer.fit_transform([row.text for row in rows])
     classifiers = {}
-    for code in MEASURED:
+    for code in codes:
         labels = [1 if code in row.truth else 0 for row in rows]
         if len(set(labels)) < 2:
             continue  # nothing to learn from: no model for this signal
@@ -124,7 +130,12 @@ def train(training: list[Labelled], held_out: list[Labelled]) -> Model:
         )
         for code in MEASURED
     }
-    return Model(vectorizer=vectorizer, classifiers=classifiers, comparisons=comparisons)
+    return Model(
+        vectorizer=vectorizer,
+        classifiers=classifiers,
+        comparisons=comparisons,
+        kept=tuple(code for code, compared in comparisons.items() if compared.kept),
+    )
 
 
 def _count(counts: Counts, said: bool, true: bool) -> None:
@@ -138,19 +149,50 @@ def _count(counts: Counts, said: bool, true: bool) -> None:
         counts.true_negative += 1
 
 
+def held_out_rows() -> list[Labelled]:
+    return [row for path in HOLDOUT_FILES for row in labelled_rows(path)]
+
+
+@cache
+def comparison() -> Model:
+    """Return the model trained on the labelled set and compared with the rules on the
+    held-out sets, signal by signal (for the benchmark and the tests: it reads the rules
+    on every held-out report)."""
+    return train(labelled_rows(LABELLED_FILE), held_out_rows())
+
+
+@cache
+def kept_signals() -> tuple[str, ...]:
+    """Return the signals the comparison keeps the model for, as written in `KEPT_FILE`
+    (a test checks that the file says what the comparison finds)."""
+    data = tomllib.loads(KEPT_FILE.read_text(encoding="utf-8"))
+    kept = tuple(str(code) for code in data.get("kept", []))
+    unknown = [code for code in kept if code not in MEASURED]
+    if unknown:
+        raise ValueError(f"{KEPT_FILE.name}: unknown signals {unknown}")
+    return kept
+
+
 @cache
 def model() -> Model:
-    """Return the model of this release: trained on the labelled set, compared with the
-    rules on the held-out sets (once per process)."""
-    held_out = [row for path in HOLDOUT_FILES for row in labelled_rows(path)]
-    return train(labelled_rows(LABELLED_FILE), held_out)
+    """Return the model of this release: trained on the labelled set for the signals it is
+    kept for (once per process, on first use; nothing when none is kept)."""
+    kept = kept_signals()
+    rows = labelled_rows(LABELLED_FILE)
+    vectorizer, classifiers = _fit(rows, kept)
+    return Model(
+        vectorizer=vectorizer,
+        classifiers=classifiers,
+        comparisons={},
+        kept=tuple(code for code in kept if code in classifiers),
+    )
 
 
 def suggestions(text: str, *, trained: Model | None = None) -> list[Suggestion]:
     """Return what the kept models suggest for the text, most confident first, each with
     the words of the text that weighed most towards it."""
-    trained = trained or model()
-    if not text.strip() or not trained.kept:
+    trained = trained or (model() if kept_signals() else None)
+    if trained is None or not text.strip() or not trained.kept:
         return []
     features = trained.vectorizer.transform([text])
     vocabulary = trained.vectorizer.vocabulary_

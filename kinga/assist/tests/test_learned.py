@@ -4,7 +4,7 @@ on held-out reports, and explained by the words that weighed most."""
 from __future__ import annotations
 
 from kinga.assist.batch import Labelled, labelled_rows
-from kinga.assist.learned import f1, model, suggestions, train
+from kinga.assist.learned import comparison, f1, kept_signals, model, suggestions, train
 from kinga.assist.lexicon import MEASURED
 
 
@@ -13,8 +13,12 @@ def row(text: str, *codes: str) -> Labelled:
 
 
 def test_the_release_model_keeps_only_what_beats_the_rules_on_held_out_reports() -> None:
-    trained = model()
+    trained = comparison()
     assert set(trained.comparisons) == set(MEASURED)
+    # the file the release reads says what the comparison finds
+    assert kept_signals() == trained.kept, f"write kept = {list(trained.kept)} in learned.toml"
+    assert model().kept == trained.kept
+    assert set(model().classifiers) == set(trained.kept)
     for code, compared in trained.comparisons.items():
         # both are measured on the same held-out rows, none of which it was trained on
         assert compared.rules.support == compared.model.support > 0, code

@@ -103,3 +103,70 @@ def test_a_triager_decides_on_the_signals_of_a_sheng_sms(
     page.goto(f"{live_server.url}/intake/triage/signals/")
     assert page.locator("#measures-decisions tr[data-signal=csec] .status").inner_text()
     shot(page, "assist-measures-1280-sw")
+
+
+NOTE = "caller says mtt wa miaka 13 analala na mzee kwa LODGING ya mtwapa kila ijumaa"
+
+
+def test_a_triager_reads_the_signals_of_a_helpline_call_note(
+    live_server: Any, browser_page: Any, personas: Any
+) -> None:
+    """The operator's note of a call is read like the caller's words: its phrases are
+    highlighted for the triager, on a phone in English and at a desk in Kiswahili; another
+    county's caseworker gets the page of a report that does not exist."""
+    from kinga.intake import services
+    from kinga.places.models import County
+
+    gazetteer_ensure()
+    alert_chain_ensure()
+    report, _code = services.report_log_call(
+        operator=personas.helpline,
+        data=services.ReportInput(
+            categories=["other"],
+            narrative="Caller is worried about a neighbour's child",
+            county_id=County.objects.get(name="Mombasa").pk,
+        ),
+        call=services.CallInput(support_note=NOTE),
+    )
+    run_worker()
+    report.refresh_from_db()
+    assert "csec" in report.text_signals and report.priority == Priority.HIGH
+
+    # the learned model trains once per process, on first use: here, before the page asks
+    # (the live server runs in this process), so the page's own time is what is waited for
+    from kinga.assist.learned import model
+
+    assert model().kept == ("csec",)  # data/learned.toml
+    page = browser_page
+    browser_sign_in(page, live_server.url, personas.caseworker)
+    page.goto(f"{live_server.url}/intake/triage/{report.pk}/")
+    page.wait_for_selector("#call-notes")
+    learned = page.locator("#learned li[data-signal=csec]")
+    assert "confidence" in learned.inner_text()
+    note = page.locator("li.call-note .words")
+    assert "".join(note.inner_text().split()) == "".join(NOTE.split())
+    assert {"mtt", "miaka 13", "LODGING", "mzee"} <= set(
+        note.locator("mark.signal-words").all_inner_texts()
+    )
+    assert "LODGING" in page.locator("#signal-csec mark.phrase").all_inner_texts()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "assist-call-note-390-en")
+    page.locator("#signal-csec button[value=confirmed]").click()
+    page.wait_for_selector("#signal-csec .verdict")
+    assert SignalReview.objects.get(report=report, signal="csec").verdict == "confirmed"
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.select_option("#lang-select", "sw")
+    page.click(".lang-switch button")
+    page.wait_for_selector("html[lang=sw]")
+    page.goto(f"{live_server.url}/intake/triage/{report.pk}/")
+    page.wait_for_selector("#call-notes")
+    assert "Maelezo ya simu za msaada" in page.locator("#call-notes").inner_text()
+    assert "Imethibitishwa" in page.locator("#signal-csec").inner_text()
+    shot(page, "assist-call-note-1280-sw")
+    page.context.clear_cookies()
+
+    browser_sign_in(page, live_server.url, personas.caseworker_other)
+    response = page.goto(f"{live_server.url}/intake/triage/{report.pk}/")
+    assert response is not None and response.status == 404
+    assert "LODGING" not in page.content()

@@ -359,4 +359,34 @@ def test_a_viewer_without_identity_sees_the_signal_from_a_note_but_not_its_words
     )
     assert "csec" in [s.code for s in panel.signals]
     assert panel.notes == [] and all(s.phrases == [] for s in panel.signals)
+    assert panel.learned == []  # the model's weighed words are the report's words
     assert selectors.call_notes_of(viewer=personas.analyst, report=report) == []
+
+
+def test_a_call_note_follows_the_child_into_the_case_for_the_team_only(
+    client_for: Any, personas: Any
+) -> None:
+    """Read through the case (the seam by which a case's team reads the report it came
+    from): the team sees the note highlighted, the read is audited on the case's trail with
+    the note named; an outsider gets the same 404 as before."""
+    from kinga.cases.models import Case
+
+    report = _call_with_note(personas, NOTE)
+    caseworker = client_for(personas.caseworker)
+    caseworker.get(f"/intake/triage/{report.pk}/")
+    caseworker.post(
+        f"/intake/triage/{report.pk}/",
+        {"decision": Decision.OPEN_CASE, "reason": "A child needs a case: exploitation weekly"},
+    )
+    case = Case.objects.get(source_report_id=report.pk)
+    page = caseworker.get(f"/intake/triage/{report.pk}/")
+    assert page.status_code == 200 and page.context["through_case"] == case
+    assert ">LODGING</mark>" in page.content.decode()
+    event = AuditEvent.objects.filter(
+        action=AuditAction.VIEW, record_type="intake.report", record_id=str(report.pk)
+    ).latest("seq")
+    assert (event.matter_type, event.matter_id) == ("case", case.pk)
+    assert "support_note" in event.fields
+    for outsider in (personas.caseworker_other, personas.analyst, personas.admin):
+        response = client_for(outsider).get(f"/intake/triage/{report.pk}/")
+        assert response.status_code == 404 and "LODGING" not in response.content.decode()

@@ -5,7 +5,8 @@
   them joined by `|`). A bad row stops it, naming the row, before anything is written.
 - `kinga triage measure [--labelled FILE]`: recall and precision of each signal on a
   labelled file (the set kept in the repository by default; `kinga/assist/data/
-  labelled_holdout.csv` is the held-out one), and on the triagers' decisions stored so far;
+  labelled_holdout.csv` and `labelled_holdout_b.csv` are the held-out ones), and on the
+  triagers' decisions stored so far;
   a signal below its thresholds is marked UNRELIABLE.
 
 Neither writes a report's words anywhere: `signals` reads the file it is given, `measure`
