@@ -268,8 +268,19 @@ def possible_duplicates(*, viewer: User | AnonymousUser, report: Report) -> list
 
 
 def additions_of(*, viewer: User | AnonymousUser, report: Report) -> list[ReportAddition]:
-    """Return what the reporter added later, if the viewer may see the report."""
-    return list(policy.visible(viewer, ReportAddition.objects.filter(report=report), action="view"))
+    """Return what the reporter added later, if the viewer may see the report's identity.
+
+    The reporter's later words are theirs as the narrative is (a name, a number, the exact
+    place): the identity section, as the case's reading of its report treats them.
+    """
+    return list(
+        policy.visible(
+            viewer,
+            ReportAddition.objects.filter(report=report),
+            section="identity",
+            action="view",
+        )
+    )
 
 
 def _alert_or_404(*, viewer: User, alert_id: int) -> Alert:
