@@ -21,7 +21,7 @@ def force_layout(
     steps: int = 120,
     width: float = 1000.0,
     height: float = 700.0,
-    margin: float = 40.0,
+    margin: float = 70.0,
 ) -> FloatArray:
     """Return (count, 2) positions inside width × height, keeping `margin` from the edges."""
     if count == 0:

@@ -29,6 +29,7 @@ from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
+from kinga.intake.models import Platform
 from kinga.intel.graph import (
     Graph,
     betweenness,
@@ -833,7 +834,12 @@ def patterns(*, viewer: Viewer) -> list[CountTable]:
             {"online": _("Online account involved"), "in_person": _("In person only")},
             k,
         ),
-        _table(_("Online accounts by platform"), dict(sorted(platforms.items())), {}, k),
+        _table(
+            _("Online accounts by platform"),
+            dict(sorted(platforms.items())),
+            {str(key): str(value) for key, value in Platform.choices},
+            k,
+        ),
         _table(
             _("Networks by number of members"),
             bands,

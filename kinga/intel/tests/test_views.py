@@ -234,3 +234,30 @@ def test_a_future_date_is_refused_with_a_message(
     )
     assert 'id="changes"' not in body
     assert "errorlist" in body
+
+
+def test_a_path_to_a_node_out_of_reach_is_refused_and_tells_nothing(
+    personas: Any, client_for: Any, linked: dict[str, Any]
+) -> None:
+    """An attacker edits the form: a path to a node of another unit's incident."""
+    other_unit = linked["stranger"]
+    hidden, (kahindi,) = incident_with(personas, [("Kahindi", "Ngala", RECRUITER)])
+    from kinga.access.models import AccessGrant
+
+    # the incident is the other unit's: its investigator on the team, not ours
+    AccessGrant.objects.filter(matter_type="incident", matter_id=hidden.pk).delete()
+    AccessGrant.objects.create(
+        matter_type="incident", matter_id=hidden.pk, relation="team_member", user=other_unit
+    )
+    run_worker()
+    body = (
+        client_for(personas.investigator)
+        .get(
+            reverse("intel:network", args=[linked["hamisi"]]),
+            {"to": node_of(kahindi.person_id)},
+        )
+        .content.decode()
+    )
+    assert "Kahindi" not in body
+    assert 'id="path"' not in body
+    assert "errorlist" in body
