@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
     ("width", "height", "language", "merge_label", "undo_label", "merged_text"),
     [
         (390, 844, "en", "One person: merge", "Undo the merge", "Merged: these records"),
+        (390, 844, "sw", "Mtu mmoja: unganisha", "Tendua muunganisho", "Zimeunganishwa"),
+        (1280, 800, "en", "One person: merge", "Undo the merge", "Merged: these records"),
         (1280, 800, "sw", "Mtu mmoja: unganisha", "Tendua muunganisho", "Zimeunganishwa"),
     ],
 )
