@@ -153,6 +153,11 @@ def case_referrals() -> CaseReferrals | None:
 # accused. `kinga.justice.for_cases.JusticeOfCase` implements it.
 
 
+# Where a case page's referrals, read once for the timeline and the panel, are kept on the
+# case instance until the page is built (`kinga.referrals.for_cases`).
+REFERRALS_READ = "_kinga_referrals_read"
+
+
 @dataclass(frozen=True)
 class PathStep:
     """One step from report to verdict: when it was reached, and the days it took.

@@ -49,6 +49,7 @@ from kinga.cases.models import (
     WellbeingMeasure,
 )
 from kinga.cases.seams import (
+    REFERRALS_READ,
     ReferralRow,
     SourceReport,
     case_field_visits,
@@ -716,6 +717,8 @@ def case_page(
         else []
     )
     referral_rows = _referral_rows(viewer, case) if "referral" in sections else []
+    # the referrals read once for the timeline and the panel are this page's, not the case's
+    case.__dict__.pop(REFERRALS_READ, None)
     rows_by_id = {row.id: row for row in referral_rows}
     plan_items = list(plan.items.all()) if plan is not None else []
     for item in plan_items:

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.conf import settings
 
+from kinga.insights.models import ReportPath
 from kinga.insights.services import export_build, exports_expire, paths_refresh
+from kinga.intake.models import Report
 from kinga.tasks.registry import periodic, task
 
 
@@ -18,7 +20,10 @@ def _refresh_interval() -> datetime.timedelta:
 @periodic("insights.refresh_paths", every=_refresh_interval)
 def refresh_paths(payload: dict[str, Any], now: datetime.datetime) -> None:
     """Rebuild the report paths the dashboards count; a second run rebuilds them again,
-    which changes nothing but the time they are dated."""
+    which changes nothing but the time they are dated. With no report and no path there
+    is nothing to count: no rebuild, and no audit event every quarter of an hour."""
+    if not Report.objects.exists() and not ReportPath.objects.exists():
+        return
     paths_refresh(now=now)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kinga.cases.seams import REFERRALS_READ
 from kinga.referrals import selectors, services
 
 if TYPE_CHECKING:
@@ -17,6 +18,22 @@ if TYPE_CHECKING:
     from kinga.cases.models import Case
     from kinga.cases.seams import ReferralRow
     from kinga.cases.selectors import TimelineEntry
+    from kinga.referrals.models import Referral
+
+
+# The case page asks twice for the same referrals (the timeline, then the panel) with the
+# same viewer and case instance: the rows read for the first are kept on that instance.
+_READ = REFERRALS_READ
+
+
+def _referrals(viewer: User | AnonymousUser | None, case: Case) -> list[Referral]:
+    key = (getattr(viewer, "pk", None), case.pk)
+    kept = case.__dict__.get(_READ)
+    if kept is not None and kept[0] == key:
+        return list(kept[1])
+    referrals = selectors.referrals_of_case(viewer=viewer, case_id=case.pk)
+    case.__dict__[_READ] = (key, referrals)
+    return list(referrals)
 
 
 class ReferralsOfCase:
@@ -25,7 +42,9 @@ class ReferralsOfCase:
     def timeline_entries(
         self, *, viewer: User | AnonymousUser | None, case: Case
     ) -> list[TimelineEntry]:
-        return selectors.referrals_for_case_timeline(viewer=viewer, case=case)
+        return selectors.referrals_for_case_timeline(
+            viewer=viewer, case=case, referrals=_referrals(viewer, case)
+        )
 
     def promise_texts(self, *, viewer: User | AnonymousUser | None, case: Case) -> dict[str, str]:
         return selectors.referral_promise_texts(viewer=viewer, case=case)
@@ -37,4 +56,6 @@ class ReferralsOfCase:
         services.referrals_attach_from_report(case=case, actor=actor)
 
     def panel_rows(self, *, viewer: User | AnonymousUser | None, case: Case) -> list[ReferralRow]:
-        return selectors.referral_panel_rows(viewer=viewer, case=case)
+        return selectors.referral_panel_rows(
+            viewer=viewer, case=case, referrals=_referrals(viewer, case)
+        )

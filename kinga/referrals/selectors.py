@@ -207,12 +207,19 @@ def referrals_of_case(*, viewer: Viewer, case_id: int) -> list[Referral]:
     )
 
 
-def referral_panel_rows(*, viewer: Viewer, case: SurvivorCase) -> list[ReferralRow]:
+def referral_panel_rows(
+    *, viewer: Viewer, case: SurvivorCase, referrals: list[Referral] | None = None
+) -> list[ReferralRow]:
     """Return the case's referrals the viewer may list, for the case page's referrals panel:
-    open ones first (overdue first, then by due time), then closed ones, newest first."""
+    open ones first (overdue first, then by due time), then closed ones, newest first.
+
+    `referrals`: those `referrals_of_case` returned for this viewer, when already read.
+    """
     from kinga.cases.seams import ReferralRow
 
-    referrals = referrals_of_case(viewer=viewer, case_id=case.pk)
+    referrals = list(
+        referrals if referrals is not None else referrals_of_case(viewer=viewer, case_id=case.pk)
+    )
     referrals.sort(
         key=lambda r: (
             0 if r.is_overdue else 1 if r.is_open else 2,
@@ -263,18 +270,23 @@ def referral_history(*, viewer: Viewer, limit: int = 200) -> list[Referral]:
     return list(rows.order_by("-closed_at", "-pk")[:limit])
 
 
-def referrals_for_case_timeline(*, viewer: Viewer, case: SurvivorCase) -> list[TimelineEntry]:
+def referrals_for_case_timeline(
+    *, viewer: Viewer, case: SurvivorCase, referrals: list[Referral] | None = None
+) -> list[TimelineEntry]:
     """Return the case timeline's referral entries the viewer may see.
 
     One for the sending, one for the answer, one for the start and one for the close with
     its feedback (the case page shows them through `kinga.cases.seams.CaseReferrals`).
+    `referrals`: those `referrals_of_case` returned for this viewer, when already read.
     """
     from django.utils.translation import gettext as _
 
     from kinga.cases.selectors import TimelineEntry
 
     entries: list[TimelineEntry] = []
-    for referral in referrals_of_case(viewer=viewer, case_id=case.pk):
+    if referrals is None:
+        referrals = referrals_of_case(viewer=viewer, case_id=case.pk)
+    for referral in referrals:
         service = referral.service_at_location.service.name
         url = reverse("referrals:detail", kwargs={"referral_id": referral.pk})
         where = {"reference": referral.reference, "service": service}

@@ -297,7 +297,7 @@ def test_referrals_appear_on_the_timeline_for_those_who_may_see_them(
     import kinga.referrals.selectors as referral_selectors
     from kinga.cases.selectors import TimelineEntry
 
-    def fake(*, viewer, case):  # type: ignore[no-untyped-def]
+    def fake(*, viewer, case, referrals=None):  # type: ignore[no-untyped-def]
         return [
             TimelineEntry(
                 at=timezone.now(),

@@ -114,3 +114,14 @@ def test_the_summary_holds_no_identity() -> None:
         if field.get_internal_type() in ("CharField", "TextField")
     ]
     assert sorted(text) == ["channel", "language"]
+
+
+def test_with_nothing_to_count_the_worker_neither_rebuilds_nor_audits() -> None:
+    """An empty deployment's audit trail is not one refresh event every quarter of an hour
+    (the worker's checkpoint would otherwise always find the head moved)."""
+    before = AuditEvent.objects.count()
+    with transaction.atomic():
+        task_enqueue(name="insights.refresh_paths", payload={})
+    assert run_due_names(now=timezone.now()) == ["insights.refresh_paths"]
+    assert PathsRefresh.objects.count() == 0
+    assert AuditEvent.objects.count() == before
