@@ -74,11 +74,35 @@ def test_a_wrong_callback_key_is_still_refused_on_the_lean_stack() -> None:
     assert status.startswith("403")
 
 
+@pytest.fixture
+def warm_ups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the assist's warm-ups instead of training in the test process."""
+    import kinga.wsgi
+    from kinga.assist import learned
+
+    started: list[str] = []
+    monkeypatch.setattr(kinga.wsgi, "_warmed", False)
+    monkeypatch.setattr(learned, "warm_up", lambda: started.append("warm") and None)
+    return started
+
+
 @pytest.mark.django_db
-def test_staff_pages_still_take_the_full_stack() -> None:
+def test_staff_pages_still_take_the_full_stack(warm_ups: list[str]) -> None:
     status, headers, _content = call("/notifications/")
     assert status.startswith("302")
     assert "/accounts/login/" in headers["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_staff_request_warms_the_assist_and_the_channels_never_do(
+    warm_ups: list[str],
+) -> None:
+    call(f"/channels/africastalking/ussd/?key={settings.KINGA_AT_CALLBACK_KEY}", {"text": ""})
+    call("/report/?lang=en")
+    assert warm_ups == []  # a burst of reports is never slowed by a training
+    call("/notifications/")
+    call("/notifications/")
+    assert warm_ups == ["warm"]  # once per process
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,9 @@ weights are stored). Measured on the held-out sets, which it never sees, beside 
 measured on the same rows (`comparison`), a signal's model is *kept* only when its F1 there
 is higher than the rules' and its recall at least theirs; `data/learned.toml` names the
 signals kept (a test holds it to the comparison), and the release model (`model`) is
-trained for those alone, on first use in a process. For the others it says nothing.
+trained for those alone, once in a process: in the background after the web process's first
+staff page (`warm_up`, from `kinga.wsgi`), so no triager waits for it; a page that needs it
+before then waits for that one training, never starts a second. For the others it says nothing.
 
 What a kept model says is a suggestion with its confidence and the words that weighed most
 towards it: shown beside the rules', it never raises a priority, closes or routes a report
@@ -17,6 +19,7 @@ by itself; a person who agrees adds the signal (as "missed by the rules").
 from __future__ import annotations
 
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -173,10 +176,19 @@ def kept_signals() -> tuple[str, ...]:
     return kept
 
 
-@cache
+# One training per process: a page that asks while `warm_up`'s thread trains waits for it.
+_training = threading.Lock()
+
+
 def model() -> Model:
     """Return the model of this release: trained on the labelled set for the signals it is
-    kept for (once per process, on first use; nothing when none is kept)."""
+    kept for (once per process, on first use or by `warm_up`; nothing when none is kept)."""
+    with _training:
+        return _release_model()
+
+
+@cache
+def _release_model() -> Model:
     kept = kept_signals()
     rows = labelled_rows(LABELLED_FILE)
     vectorizer, classifiers = _fit(rows, kept)
@@ -186,6 +198,21 @@ def model() -> Model:
         comparisons={},
         kept=tuple(code for code in kept if code in classifiers),
     )
+
+
+_warming: threading.Thread | None = None
+
+
+def warm_up() -> threading.Thread | None:
+    """Train the release model in a background thread, once per process; return the thread
+    (None when no signal keeps a model, or when it was started before)."""
+    global _warming
+    with _training:
+        if _warming is not None or not kept_signals():
+            return None
+        _warming = threading.Thread(target=model, name="kinga-assist-warm-up", daemon=True)
+    _warming.start()
+    return _warming
 
 
 def suggestions(text: str, *, trained: Model | None = None) -> list[Suggestion]:

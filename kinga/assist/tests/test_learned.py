@@ -3,6 +3,13 @@ on held-out reports, and explained by the words that weighed most."""
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from kinga.assist import learned
 from kinga.assist.batch import Labelled, labelled_rows
 from kinga.assist.learned import comparison, f1, kept_signals, model, suggestions, train
 from kinga.assist.lexicon import MEASURED
@@ -56,3 +63,42 @@ def test_a_kept_model_suggests_with_its_confidence_and_the_words_that_weighed() 
     assert found.words and set(found.words) <= {"BODA", "weka", "sasa"}
     assert suggestions("chakula shule", trained=trained) == []
     assert suggestions("   ", trained=trained) == []
+
+
+def test_warm_up_trains_once_in_the_background_and_a_page_waits_for_that_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fits: list[int] = []
+    started = threading.Event()
+    real_fit = learned._fit
+
+    def slow_fit(rows: list[Labelled], codes: tuple[str, ...] = MEASURED) -> Any:
+        fits.append(1)
+        started.set()
+        time.sleep(0.3)  # long enough for the page below to ask while it trains
+        return real_fit(rows, codes)
+
+    monkeypatch.setattr(learned, "_fit", slow_fit)
+    monkeypatch.setattr(learned, "_warming", None)
+    learned._release_model.cache_clear()
+    try:
+        thread = learned.warm_up()
+        assert thread is not None and thread.daemon
+        assert started.wait(5)
+        # a triage page asking now waits for the one training, it does not start another
+        asked = model()
+        thread.join(5)
+        assert asked is model()
+        assert fits == [1]
+        assert asked.kept == kept_signals()
+        # and a second warm-up in the same process does nothing
+        assert learned.warm_up() is None
+        assert fits == [1]
+    finally:
+        learned._release_model.cache_clear()
+
+
+def test_warm_up_does_nothing_when_no_signal_keeps_a_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(learned, "_warming", None)
+    monkeypatch.setattr(learned, "kept_signals", lambda: ())
+    assert learned.warm_up() is None
