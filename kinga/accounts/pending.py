@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -73,7 +74,9 @@ def pending_post_keep(request: HttpRequest) -> bool:
 
 
 def pending_post_take(request: HttpRequest, *, user_id: int) -> dict[str, object] | None:
-    """Remove and return the kept post ({"path", "fields"}) if this user made it, in time."""
+    """Remove and return the kept post ({"path", "fields", "typed_at"}) if it was posted in
+    this user's name, in time. `typed_at` is when it was posted: the page says so, since
+    anyone at this browser after the session ended could have typed it."""
     token = request.session.pop(SESSION_KEY, None)
     if not token:
         return None
@@ -83,7 +86,11 @@ def pending_post_take(request: HttpRequest, *, user_id: int) -> dict[str, object
         return None
     if data.get("owner") != user_id or time.time() - data.get("at", 0) > KEEP_SECONDS:
         return None
-    return {"path": data["path"], "fields": [tuple(pair) for pair in data["fields"]]}
+    return {
+        "path": data["path"],
+        "fields": [tuple(pair) for pair in data["fields"]],
+        "typed_at": datetime.fromtimestamp(int(data.get("at", 0)), tz=UTC),
+    }
 
 
 def pending_post_waiting(request: HttpRequest) -> bool:

@@ -97,6 +97,13 @@ def test_a_note_posted_after_the_session_expired_is_saved_after_sign_in(
     resume = client.get(done["Location"])
     body = resume.content.decode()
     assert NOTE in body and "Save it now" in body
+    # It says when it was typed: anyone at this browser after the session ended could have.
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    typed = date_format(timezone.localtime(), "j M Y, H:i")
+    assert f"This was sent from this browser on {typed}" in body
+    assert "If you did not type it, discard it." in body
     # The save goes through the note's own view, with a fresh CSRF token.
     saved = client.post(
         reverse("cases:note_add", args=[case.pk]),
