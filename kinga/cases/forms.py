@@ -27,6 +27,7 @@ from kinga.cases.models import (
     PalermoMeans,
     PalermoPurpose,
     PlanItemKind,
+    PlanItemStatus,
     PromiseKind,
     RecruitmentApp,
     RecruitmentChannel,
@@ -40,6 +41,7 @@ from kinga.cases.models import (
     SexualExploitationType,
     TraffickingStatus,
 )
+from kinga.lib.concurrency import EditBaseField
 from kinga.lib.dates import not_in_future
 from kinga.people.models import Language
 from kinga.places.models import County
@@ -204,6 +206,23 @@ class PlanItemForm(forms.Form):
         label=_("Provided by"), queryset=Agency.objects.none(), required=False
     )
     due_on = _date(_("Due on"), today=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider_agency"].queryset = active_agencies()  # type: ignore[attr-defined]
+
+
+class PlanItemEditForm(forms.Form):
+    """Change a goal or service of the plan (the kind stays: a goal is not a service)."""
+
+    need = forms.ChoiceField(label=_("Need"), choices=Need.choices)
+    description = _text(_("Description"), rows=3)
+    provider_agency = forms.ModelChoiceField(
+        label=_("Provided by"), queryset=Agency.objects.none(), required=False
+    )
+    due_on = _date(_("Due on"), today=False)
+    status = forms.ChoiceField(label=_("Status"), choices=PlanItemStatus.choices)
+    edit_base = EditBaseField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -402,6 +421,7 @@ class ChildProfileForm(forms.Form):
     guardian_phone = forms.CharField(
         label=_("Parent or guardian: phone"), max_length=40, required=False
     )
+    edit_base = EditBaseField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from kinga.people.models import AgeBasis as PersonAgeBasis

@@ -633,6 +633,9 @@ class PlanItem(InCase):
     # The referral that meets this item, if one does (the referrals app sits above cases, so
     # an id, as `Case.source_report_id`): the item follows the referral's state.
     referral_id = models.BigIntegerField(_("met by referral"), null=True, blank=True)
+    # Bumped by every save that changes the item: an edit form opened on an earlier
+    # version is refused (`kinga.lib.concurrency`).
+    version = models.PositiveIntegerField(_("edit version"), default=1)
 
     class Meta:
         verbose_name = _("plan item")

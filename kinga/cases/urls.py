@@ -25,6 +25,11 @@ urlpatterns = [
     path("<int:case_id>/add/override/", views.consent_override, name="consent_override"),
     path("<int:case_id>/add/assessment/", views.assessment_record, name="assessment_record"),
     path("<int:case_id>/add/plan_item/", views.plan_item_add, name="plan_item_add"),
+    path(
+        "<int:case_id>/plan_item/<int:item_id>/edit/",
+        views.plan_item_edit,
+        name="plan_item_edit",
+    ),
     path("<int:case_id>/add/note/", views.note_add, name="note_add"),
     path("<int:case_id>/add/interview_plan/", views.interview_plan, name="interview_plan"),
     path("<int:case_id>/add/interview/", views.interview_record, name="interview_record"),

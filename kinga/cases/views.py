@@ -35,10 +35,19 @@ from kinga.cases.models import (
     Consent,
     InCase,
     Interview,
+    PlanItem,
     Promise,
     Task,
 )
 from kinga.cases.selectors_access import case_list_page, case_search_page, transfer_receiver_is
+from kinga.lib.concurrency import (
+    EDIT_BASE,
+    Conflict,
+    StaleEdit,
+    conflict_form,
+    edit_base_of,
+    edit_base_token,
+)
 
 R = TypeVar("R", bound=InCase)
 
@@ -234,6 +243,7 @@ class _Outcome:
         self.form = form
         self.saved = False
         self.warning = ""
+        self.stale: StaleEdit | None = None
 
     def __enter__(self) -> _Outcome:
         return self
@@ -251,6 +261,10 @@ class _Outcome:
             return False
         if isinstance(error, services.RepeatInterviewWarning):
             self.warning = error.messages[0]
+            return True
+        if isinstance(error, StaleEdit):
+            # the view re-binds the form beside what is stored now (`conflict_form`)
+            self.stale = error
             return True
         if isinstance(error, ValidationError):
             self._show(error)
@@ -299,11 +313,19 @@ def _form_page(
     *,
     warning: str = "",
     items: tuple[Any, ...] = (),
+    conflict: Conflict | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "cases/case_form.html",
-        {"case": case, "form": form, "title": title, "warning": warning, "items": items},
+        {
+            "case": case,
+            "form": form,
+            "title": title,
+            "warning": warning,
+            "items": items,
+            "conflict": conflict,
+        },
     )
 
 
@@ -422,39 +444,68 @@ def assessment_record(request: HttpRequest, case_id: int) -> HttpResponse:
     return _form_page(request, case, form, _("Record a screening or assessment"))
 
 
+def _child_values(profile: selectors.ChildProfile) -> dict[str, Any]:
+    """The child's profile as its form shows it (what an edit starts from)."""
+    child = profile.child
+    guardian = profile.guardian
+    return {
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+        "other_names": child.other_names,
+        "sex": child.sex,
+        "date_of_birth": child.date_of_birth,
+        "age_estimate": child.age_estimate,
+        "age_basis": child.age_basis if child.age_basis != "document" else "",
+        "languages": child.languages,
+        "phone": next(iter(profile.phones()), ""),
+        "birth_certificate": profile.identifier("birth_certificate"),
+        "guardian_given_name": guardian.given_name if guardian else "",
+        "guardian_family_name": guardian.family_name if guardian else "",
+        "guardian_phone": next(iter(profile.guardian_phones), ""),
+    }
+
+
 @login_required
 def child_edit(request: HttpRequest, case_id: int) -> HttpResponse:
-    """The child's profile: names, sex, date of birth or estimated age, languages, guardian."""
+    """The child's profile: names, sex, date of birth or estimated age, languages, guardian.
+
+    The form carries the version it was opened on; a save after someone else's is refused
+    and the form comes back with what was typed beside what is stored now.
+    """
     user = _user(request)
     case = _case_for(user, case_id, action="change", section="identity")
-    initial: dict[str, Any] = {}
-    if request.method != "POST":
+    record = f"people.person:{case.child_id}"
+
+    def opened() -> tuple[dict[str, Any], str]:
         profile = selectors.child_profile(viewer=user, case=case, action="change")
-        child = profile.child
-        guardian = profile.guardian
-        initial = {
-            "given_name": child.given_name,
-            "family_name": child.family_name,
-            "other_names": child.other_names,
-            "sex": child.sex,
-            "date_of_birth": child.date_of_birth,
-            "age_estimate": child.age_estimate,
-            "age_basis": child.age_basis if child.age_basis != "document" else "",
-            "languages": child.languages,
-            "phone": next(iter(profile.phones()), ""),
-            "birth_certificate": profile.identifier("birth_certificate"),
-            "guardian_given_name": guardian.given_name if guardian else "",
-            "guardian_family_name": guardian.family_name if guardian else "",
-            "guardian_phone": next(iter(profile.guardian_phones), ""),
-        }
-    form = case_forms.ChildProfileForm(request.POST or None, initial=initial)
-    if _posted(request, form):
+        values = _child_values(profile)
+        token = edit_base_token(record=record, version=profile.child.version, values=values)
+        return values, token
+
+    if request.method != "POST":
+        values, token = opened()
+        form = case_forms.ChildProfileForm(initial={**values, EDIT_BASE: token})
+        return _form_page(request, case, form, _("The child's profile"))
+    form = case_forms.ChildProfileForm(request.POST)
+    conflict = None
+    if form.is_valid() and (base := edit_base_of(form, record=record)) is not None:
+        data = {k: v for k, v in form.cleaned_data.items() if k != EDIT_BASE}
         with _Outcome(request, user, case, "child", form) as outcome:
-            services.case_child_update(case=case, actor=user, **form.cleaned_data)
+            services.case_child_update(case=case, actor=user, expected_version=base.version, **data)
         if outcome.saved:
             messages.success(request, _("The child's profile is saved."))
             return _back_to(case)
-    return _form_page(request, case, form, _("The child's profile"))
+        if outcome.stale is not None:
+            stored, token = opened()
+            form, conflict = conflict_form(
+                case_forms.ChildProfileForm,
+                request.POST,
+                error=outcome.stale,
+                token=token,
+                started=base.values,
+                stored=stored,
+            )
+    return _form_page(request, case, form, _("The child's profile"), conflict=conflict)
 
 
 @login_required
@@ -469,6 +520,56 @@ def plan_item_add(request: HttpRequest, case_id: int) -> HttpResponse:
         if outcome.saved:
             return _saved(request, case)
     return _form_page(request, case, form, _("Add a goal or service to the plan"))
+
+
+def _plan_item_values(item: PlanItem) -> dict[str, Any]:
+    """A plan item as its edit form shows it (what an edit starts from)."""
+    return {
+        "need": item.need,
+        "description": item.description,
+        "provider_agency": item.provider_agency_id,
+        "due_on": item.due_on,
+        "status": item.status,
+    }
+
+
+@login_required
+def plan_item_edit(request: HttpRequest, case_id: int, item_id: int) -> HttpResponse:
+    """Change a goal or service of the plan; a save after someone else's is refused and the
+    form comes back with what was typed beside what is stored now."""
+    user = _user(request)
+    case = _case_for(user, case_id, action="change", section="care")
+    record = f"cases.planitem:{item_id}"
+
+    def opened() -> tuple[PlanItem, dict[str, Any], str]:
+        item = selectors.record_get(viewer=user, model=PlanItem, record_id=item_id, case=case)
+        values = _plan_item_values(item)
+        return item, values, edit_base_token(record=record, version=item.version, values=values)
+
+    item, values, token = opened()
+    title = _("Change a goal or service of the plan")
+    if request.method != "POST":
+        form = case_forms.PlanItemEditForm(initial={**values, EDIT_BASE: token})
+        return _form_page(request, case, form, title)
+    form = case_forms.PlanItemEditForm(request.POST)
+    conflict = None
+    if form.is_valid() and (base := edit_base_of(form, record=record)) is not None:
+        data = {k: v for k, v in form.cleaned_data.items() if k != EDIT_BASE}
+        with _Outcome(request, user, case, "plan_item_edit", form) as outcome:
+            services.plan_item_update(item=item, actor=user, expected_version=base.version, **data)
+        if outcome.saved:
+            return _saved(request, case)
+        if outcome.stale is not None:
+            item, stored, token = opened()
+            form, conflict = conflict_form(
+                case_forms.PlanItemEditForm,
+                request.POST,
+                error=outcome.stale,
+                token=token,
+                started=base.values,
+                stored=stored,
+            )
+    return _form_page(request, case, form, title, conflict=conflict)
 
 
 @login_required

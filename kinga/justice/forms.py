@@ -36,6 +36,7 @@ from kinga.justice.models import (
     WitnessKind,
 )
 from kinga.justice.statutes import offence_choices
+from kinga.lib.concurrency import EditBaseField
 from kinga.people.models import Sex
 from kinga.places.models import County, Ward
 
@@ -321,6 +322,7 @@ class CourtFileForm(forms.Form):
 class AmendForm(forms.Form):
     filed_on = _date(_("Filed on"))
     note = forms.CharField(label=_("What the amendment changes"), max_length=500)
+    edit_base = EditBaseField()
 
 
 class CountForm(forms.Form):

@@ -73,6 +73,7 @@ from kinga.justice.models import (
     WitnessKind,
     WitnessProtection,
 )
+from kinga.lib.concurrency import version_check
 from kinga.lib.crypto import keyed_hash
 from kinga.notifications.services import notify
 from kinga.people.models import LinkRole, Person, PersonKind
@@ -1069,10 +1070,13 @@ def charge_sheet_amend(
     filed_on: datetime.date,
     note: str,
     counts: Sequence[CountInput],
+    expected_version: int | None = None,
 ) -> ChargeSheet:
     """File an amended charge sheet: a new version; the earlier one is kept as it was.
 
-    The accused pleads afresh to the amended counts.
+    The accused pleads afresh to the amended counts. `expected_version` is the version the
+    amendment was drafted from: when another has been filed since, raise `StaleEdit` (who
+    filed it and when) and file nothing.
     """
     incident = prosecution.incident
     _require_prosecutor(actor, incident)
@@ -1084,6 +1088,13 @@ def charge_sheet_amend(
         ChargeSheet.objects.select_for_update()
         .filter(prosecution=prosecution, superseded_at__isnull=True)
         .first()
+    )
+    version_check(
+        stored=previous.version if previous is not None else 0,
+        expected=expected_version,
+        last_saved=lambda: (
+            (str(previous.created_by), previous.created_at) if previous else ("", None)
+        ),
     )
     version = 1
     if previous is not None:

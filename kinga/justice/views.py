@@ -25,7 +25,16 @@ from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.justice import forms as jf
 from kinga.justice import selectors, services
-from kinga.justice.models import Incident, IncidentStage, StatementKind
+from kinga.justice.models import ChargeSheet, Incident, IncidentStage, StatementKind
+from kinga.justice.statutes import offence_choices
+from kinga.lib.concurrency import (
+    EDIT_BASE,
+    Conflict,
+    StaleEdit,
+    conflict_form,
+    edit_base_of,
+    edit_base_token,
+)
 from kinga.people.models import Person
 from kinga.people.selectors import LikelyMatch, person_likely_matches, person_search
 
@@ -41,6 +50,8 @@ def _run(
     (its audit event, rolled back with the service, is written again by the middleware)."""
     try:
         call()
+    except StaleEdit:
+        raise  # the view answers it with the form beside what is stored now
     except ValidationError as error:
         if hasattr(error, "error_dict"):
             for field, errors in error.message_dict.items():
@@ -62,11 +73,19 @@ def _step_page(
     *,
     formset: Any = None,
     intro: str = "",
+    conflict: Conflict | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "justice/step.html",
-        {"incident": incident, "form": form, "formset": formset, "title": title, "intro": intro},
+        {
+            "incident": incident,
+            "form": form,
+            "formset": formset,
+            "title": title,
+            "intro": intro,
+            "conflict": conflict,
+        },
     )
 
 
@@ -699,31 +718,86 @@ def prosecution_open(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _step_page(request, incident, form, _("Charge in court"), formset=formset)
 
 
+def _sheet_values(sheet: ChargeSheet | None) -> dict[str, str]:
+    """The current charge sheet as an amendment starts from it: its version, what its own
+    amendment changed, and each count (offence, accused, particulars)."""
+    if sheet is None:
+        return {"version": "0"}
+    offences = dict(offence_choices())
+    values = {"version": str(sheet.version), "amendment_note": sheet.amendment_note}
+    for count in sheet.counts.select_related("accused__person").order_by("number"):
+        parts = [offences.get(count.offence, count.offence), str(count.accused), count.particulars]
+        values[f"count_{count.number}"] = " · ".join(part for part in parts if part)
+    return values
+
+
+def _sheet_labels(values: dict[str, str], started: dict[str, Any]) -> dict[str, str]:
+    labels = {
+        "version": _("Charge sheet version"),
+        "amendment_note": _("What the amendment changes"),
+    }
+    for name in [*values, *started]:
+        if name.startswith("count_"):
+            labels[name] = _("Count %(number)s") % {"number": name.removeprefix("count_")}
+    return labels
+
+
 @login_required
 def charge_sheet_amend(request: HttpRequest, prosecution_id: int) -> HttpResponse:
+    """Amend the charge sheet: a new version. Two prosecutors amending from the same version
+    cannot both file: the second is told a newer version exists, with their draft kept."""
     prosecution = selectors.prosecution_get(viewer=_viewer(request), prosecution_id=prosecution_id)
     incident = prosecution.incident
     people = selectors.person_of_interest_choices(incident=incident)
     current = services.current_sheet(prosecution)
+    record = f"justice.prosecution:{prosecution.pk}"
+    values = _sheet_values(current)
+    token = edit_base_token(record=record, version=current.version if current else 0, values=values)
     initial = [
         {"offence": c.offence, "accused": c.accused_id, "particulars": c.particulars}
         for c in (current.counts.order_by("number") if current else [])
     ]
-    form = jf.AmendForm(request.POST or None, initial={"filed_on": timezone.localdate()})
+    form = jf.AmendForm(
+        request.POST or None, initial={"filed_on": timezone.localdate(), EDIT_BASE: token}
+    )
     formset = jf.CountFormSet(
         request.POST or None, prefix="counts", initial=initial, form_kwargs={"people": people}
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        data = form.cleaned_data
-        if _run(
-            request,
-            form,
-            incident,
-            lambda: services.charge_sheet_amend(
-                prosecution=prosecution, actor=_viewer(request), counts=_counts(formset), **data
-            ),
-        ):
-            return _back(incident, "court")
+    conflict = None
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and formset.is_valid()
+        and (base := edit_base_of(form, record=record)) is not None
+    ):
+        data = {k: v for k, v in form.cleaned_data.items() if k != EDIT_BASE}
+        try:
+            if _run(
+                request,
+                form,
+                incident,
+                lambda: services.charge_sheet_amend(
+                    prosecution=prosecution,
+                    actor=_viewer(request),
+                    counts=_counts(formset),
+                    expected_version=base.version,
+                    **data,
+                ),
+            ):
+                return _back(incident, "court")
+        except StaleEdit as stale:
+            # `current` was read before the other amendment was filed: read it again
+            values = _sheet_values(services.current_sheet(prosecution))
+            token = edit_base_token(record=record, version=stale.stored_version, values=values)
+            form, conflict = conflict_form(
+                jf.AmendForm,
+                request.POST,
+                error=stale,
+                token=token,
+                started=base.values,
+                stored=values,
+                labels=_sheet_labels(values, base.values),
+            )
     return _step_page(
         request,
         incident,
@@ -733,6 +807,7 @@ def charge_sheet_amend(request: HttpRequest, prosecution_id: int) -> HttpRespons
         intro=_(
             "The earlier version is kept as it was; the accused pleads again to the amended counts."
         ),
+        conflict=conflict,
     )
 
 

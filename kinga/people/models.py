@@ -136,6 +136,9 @@ class Person(models.Model):
     village = EncryptedTextField(_("village or estate"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Bumped by every save that changes the person: an edit form opened on an earlier
+    # version is refused (`kinga.lib.concurrency`).
+    version = models.PositiveIntegerField(_("edit version"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

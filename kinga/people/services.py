@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import F
 
 from kinga.access.policy import Matter, matter_of
 from kinga.audit.models import AuditAction
@@ -110,6 +111,10 @@ def _identifier_rows(
             blind_index=index,
         )
     return list(rows.values())
+
+
+def _identifier_keys(rows: Iterable[PersonIdentifier]) -> set[tuple[str, str, str, str]]:
+    return {(row.kind, row.platform, row.blind_index, str(row.value)) for row in rows}
 
 
 def person_names(person: Person) -> list[str]:
@@ -233,11 +238,7 @@ def person_update(
     if band != person.age_band:
         person.age_band = band
         changed.append("age_band")
-    if changed:
-        person.full_clean()
-        person.save(update_fields=[*changed, "updated_at"])
-    if set(NAME_FIELDS) & set(changed):
-        _write_tokens(person)
+    identifiers_changed = False
     if phones is not None or identifiers is not None:
         keep_kinds: set[str] = set()
         if phones is None:
@@ -247,10 +248,21 @@ def person_update(
             current = current.filter(kind=IdentifierKind.PHONE)
         else:
             current = current.exclude(kind__in=keep_kinds)
-        current.delete()
-        PersonIdentifier.objects.bulk_create(
-            _identifier_rows(person, phones or (), identifiers or ())
-        )
+        rows = _identifier_rows(person, phones or (), identifiers or ())
+        # replaced only when they differ, so a save that changes nothing moves nothing
+        identifiers_changed = _identifier_keys(current) != _identifier_keys(rows)
+        if identifiers_changed:
+            current.delete()
+            PersonIdentifier.objects.bulk_create(rows)
+    if changed or identifiers_changed:
+        person.full_clean()
+        # the edit version moves with every change, so a form opened before it is refused
+        person.version = F("version") + 1
+        person.save(update_fields=[*changed, "updated_at", "version"])
+        person.refresh_from_db(fields=["version"])
+    if set(NAME_FIELDS) & set(changed):
+        _write_tokens(person)
+    if identifiers_changed:
         changed.append("identifiers")
     if changed:
         where = matter_of(matter) if matter is not None else None

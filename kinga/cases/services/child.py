@@ -13,21 +13,30 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kinga.access import policy
 from kinga.access.models import MatterType
+from kinga.audit.selectors import last_saved
 from kinga.cases.models import AgeBasis as AssessedAgeBasis
 from kinga.cases.models import Case, CaseEvent
 from kinga.cases.services.base import _event, _require
-from kinga.people.models import AgeBasis, IdentifierKind, LinkRole, PersonIdentifier, PersonKind
+from kinga.lib.concurrency import version_check
+from kinga.people.models import (
+    AgeBasis,
+    IdentifierKind,
+    LinkRole,
+    Person,
+    PersonIdentifier,
+    PersonKind,
+)
 from kinga.people.services import person_create, person_link, person_update
 
 if TYPE_CHECKING:
     from kinga.accounts.models import User
-    from kinga.people.models import Person
 
 # How an assessment's "age known from" becomes the basis of the person's age.
 AGE_BASIS_OF_ASSESSMENT = {
@@ -79,6 +88,7 @@ def case_child_update(
     guardian_given_name: str = "",
     guardian_family_name: str = "",
     guardian_phone: str = "",
+    expected_version: int | None = None,
 ) -> Person:
     """Record what the team knows of the child (and of the parent or guardian); return the child.
 
@@ -86,8 +96,23 @@ def case_child_update(
     basis is the document. A date of birth in the future is refused. The changes are
     audited by `people` on the case's trail, and the timeline says the profile changed
     (never what it says).
+
+    `expected_version` is the child's edit version the form was opened on: when the
+    profile (the child's or the guardian's part) was saved since, raise `StaleEdit` and
+    write nothing (see `kinga.lib.concurrency`).
     """
     _require(actor, "change", case, "identity")
+    child = case.child
+    stored = Person.objects.select_for_update().values_list("version", flat=True)
+    version_check(
+        stored=stored.get(pk=child.pk),
+        expected=expected_version,
+        last_saved=lambda: last_saved(
+            record_type="people.person", matter_type=MatterType.CASE, matter_id=case.pk
+        ),
+    )
+    child.refresh_from_db()
+    version_before = child.version
     today = timezone.localdate()
     if date_of_birth is not None and date_of_birth > today:
         raise ValidationError({"date_of_birth": _("A date of birth cannot be in the future.")})
@@ -98,7 +123,6 @@ def case_child_update(
         age_basis = AgeBasis.APPARENT
     elif age_estimate is None:
         age_basis = ""
-    child = case.child
     try:
         person_update(
             person=child,
@@ -124,13 +148,17 @@ def case_child_update(
         )
     except ValueError as error:
         raise ValidationError({"phone": _("This phone number cannot be read.")}) from error
-    _guardian_save(
+    guardian_changed = _guardian_save(
         case=case,
         actor=actor,
         given_name=guardian_given_name,
         family_name=guardian_family_name,
         phone=guardian_phone,
     )
+    if guardian_changed and child.version == version_before:
+        # the guardian is part of the child's profile: a form opened before is stale too
+        Person.objects.filter(pk=child.pk).update(version=F("version") + 1)
+        child.refresh_from_db(fields=["version"])
     _event(
         case,
         actor,
@@ -143,13 +171,14 @@ def case_child_update(
 
 def _guardian_save(
     *, case: Case, actor: User, given_name: str, family_name: str, phone: str
-) -> None:
+) -> bool:
+    """Record the parent or guardian; return whether anything changed."""
     guardian = _guardian_of(case)
     phones = [phone] if phone.strip() else []
     try:
         if guardian is None:
             if not (given_name.strip() or family_name.strip() or phones):
-                return
+                return False
             guardian = person_create(
                 actor=actor,
                 kind=PersonKind.GUARDIAN,
@@ -159,7 +188,8 @@ def _guardian_save(
                 matter=case,
             )
             person_link(person=guardian, matter=case, role=LinkRole.GUARDIAN, actor=actor)
-            return
+            return True
+        before = guardian.version
         person_update(
             person=guardian,
             actor=actor,
@@ -168,6 +198,7 @@ def _guardian_save(
             family_name=family_name,
             phones=phones,
         )
+        return guardian.version != before
     except ValueError as error:
         raise ValidationError({"guardian_phone": _("This phone number cannot be read.")}) from error
 

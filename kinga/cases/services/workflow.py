@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -16,6 +17,7 @@ from kinga.access.models import MatterType, Relation
 from kinga.access.services import access_grant, access_revoke, supervisors_of
 from kinga.accounts.models import Role
 from kinga.audit.models import AuditAction
+from kinga.audit.selectors import last_saved
 from kinga.audit.services import audit_record
 from kinga.cases.models import (
     CLOSED_STATUSES,
@@ -48,6 +50,7 @@ from kinga.cases.services.base import (
 )
 from kinga.cases.services.child import child_age_from_assessment
 from kinga.cases.services.opening import _team_add, _team_end
+from kinga.lib.concurrency import version_check
 from kinga.lib.reasons import reason_clean
 
 if TYPE_CHECKING:
@@ -210,9 +213,78 @@ def plan_item_set_status(*, item: PlanItem, status: str, actor: User) -> PlanIte
     _require(actor, "change", item.case, "care")
     item.status = status
     item.full_clean()
-    item.save(update_fields=["status"])
+    item.version = F("version") + 1
+    item.save(update_fields=["status", "version"])
+    item.refresh_from_db(fields=["version"])
     _audit(actor, item, action=AuditAction.CHANGE, fields=["status"])
     return item
+
+
+# What an edit of a plan item may change; the content only while the plan is being drafted.
+PLAN_ITEM_CONTENT = ("need", "description", "provider_agency", "due_on")
+
+
+@transaction.atomic(durable=True)
+def plan_item_update(
+    *,
+    item: PlanItem,
+    actor: User,
+    need: str,
+    description: str,
+    due_on: datetime.date,
+    status: str,
+    provider_agency: Agency | None = None,
+    expected_version: int | None = None,
+) -> PlanItem:
+    """Change a goal or service of the current plan; return it.
+
+    Its need, description, provider and due date change only while the plan is a draft or
+    was returned (an approved plan changes by a new version: add a goal or service); its
+    status changes at any time. `expected_version` is the item's edit version the form was
+    opened on: when someone saved the item since, raise `StaleEdit` and write nothing.
+    """
+    case = item.case
+    _require(actor, "change", case, "care")
+    locked = PlanItem.objects.select_for_update().select_related("plan").get(pk=item.pk)
+    version_check(
+        stored=locked.version,
+        expected=expected_version,
+        last_saved=lambda: last_saved(
+            record_type="cases.planitem",
+            record_id=item.pk,
+            matter_type=MatterType.CASE,
+            matter_id=case.pk,
+        ),
+    )
+    current = plan_current(case)
+    if current is None or locked.plan_id != current.pk:
+        raise ValidationError(
+            _("This goal or service belongs to an earlier version of the plan; it stays as it was.")
+        )
+    wanted: dict[str, Any] = {
+        "need": need,
+        "description": description.strip(),
+        "provider_agency": provider_agency,
+        "due_on": due_on,
+        "status": status,
+    }
+    changed = [name for name, value in wanted.items() if getattr(locked, name) != value]
+    content = [name for name in changed if name in PLAN_ITEM_CONTENT]
+    if content and current.state not in (PlanState.DRAFT, PlanState.RETURNED):
+        message = _(
+            "The plan is %(state)s: only the status changes now. To change what the plan "
+            "says, add a goal or service (a new version of the plan starts)."
+        ) % {"state": current.get_state_display()}
+        raise ValidationError({name: message for name in content})
+    if not changed:
+        return locked
+    for name in changed:
+        setattr(locked, name, wanted[name])
+    locked.full_clean()
+    locked.version = locked.version + 1
+    locked.save(update_fields=[*changed, "version"])
+    _audit(actor, locked, action=AuditAction.CHANGE, fields=changed)
+    return locked
 
 
 # Referral statuses (the referrals app's), as a plan item met by a referral follows them.
@@ -241,7 +313,9 @@ def plan_item_referral_link(*, case: Case, item_id: int, referral_id: int, actor
         raise ValidationError({"plan_item": _("Choose an open service of the current plan.")})
     item.referral_id = referral_id
     item.full_clean()
-    item.save(update_fields=["referral_id"])
+    item.version = F("version") + 1
+    item.save(update_fields=["referral_id", "version"])
+    item.refresh_from_db(fields=["version"])
     _audit(actor, item, action=AuditAction.CHANGE, fields=["referral_id"])
     return item
 
@@ -263,14 +337,16 @@ def plan_items_follow_referral(
     )
     moved = 0
     for item in items:
+        # the edit version moves too: a form opened before the referral moved is stale
+        item.version = F("version") + 1
         if status == REFERRAL_DONE:
             item.status = PlanItemStatus.DONE
-            item.save(update_fields=["status"])
+            item.save(update_fields=["status", "version"])
             changed = ["status"]
         elif status in REFERRAL_ENDED_UNMET:
             item.status = PlanItemStatus.OPEN
             item.referral_id = None
-            item.save(update_fields=["status", "referral_id"])
+            item.save(update_fields=["status", "referral_id", "version"])
             changed = ["status", "referral_id"]
         else:
             continue
