@@ -31,6 +31,7 @@ from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.intake.models import Report
+from kinga.intel.cache import links_changed, links_check
 from kinga.intel.models import (
     CHILD_ROLE,
     AccountAlert,
@@ -62,6 +63,7 @@ from kinga.tasks.services import task_enqueue
 
 REFRESH_TASK = "intel.refresh"
 SWEEP_JOB = "intel.sweep"
+CHECK_JOB = "intel.graph_check"
 # The origin of a merge's refresh: not a row's origin, the group of records it joined.
 MERGE = "merge"
 # Reports swept per run: the rest wait a minute.
@@ -553,6 +555,7 @@ def origin_apply(*, origin_type: str, origin_id: int, wanted: Derivation) -> Out
             touched |= {edge.a_id, edge.b_id}
     Edge.objects.filter(pk__in=stale).delete()
     removed += len(stale)
+    links_moved = bool(stale)
     new_edges: list[Edge] = []
     for key, link in want_links.items():
         had = have_links.get(key)
@@ -575,8 +578,12 @@ def origin_apply(*, origin_type: str, origin_id: int, wanted: Derivation) -> Out
         elif had.occurred_on != link.source.occurred_on:
             had.occurred_on = link.source.occurred_on
             had.save(update_fields=["occurred_on"])
+            links_moved = True
     Edge.objects.bulk_create(new_edges, batch_size=1000)
     added += len(new_edges)
+    if links_moved or new_edges:
+        # every graph a page keeps is out of date from this commit on (`kinga.intel.cache`)
+        links_changed()
     _drop_orphans(touched)
     if added or removed:
         audit_record(
@@ -765,6 +772,13 @@ def reports_sweep(*, now: datetime.datetime) -> int:
 def sweep_job(payload: dict[str, Any], now: datetime.datetime) -> None:
     """Take the reports stored or changed since the last minute into the graph."""
     reports_sweep(now=now)
+
+
+@periodic(CHECK_JOB, every=datetime.timedelta(minutes=5))
+@transaction.atomic
+def links_check_job(payload: dict[str, Any], now: datetime.datetime) -> None:
+    """Renew the graphs pages keep if links changed by a way that did not say so."""
+    links_check()
 
 
 __all__ = [

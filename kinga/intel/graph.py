@@ -202,6 +202,29 @@ def shortest_path(graph: Graph, start: int, end: int) -> list[int] | None:
     return None
 
 
+def nearest(graph: Graph, start: int, limit: int) -> IntArray:
+    """Return the first `limit` nodes a breadth-first search from `start` reaches, in the
+    order it reaches them (as scipy's `breadth_first_order` would), stopping as soon as it
+    has them: a page draws the part of a large network around its node without walking
+    the whole network."""
+    seen = np.zeros(graph.size, dtype=bool)
+    seen[start] = True
+    order = [np.array([start], dtype=np.int64)]
+    found = 1
+    frontier = order[0]
+    while frontier.shape[0] and found < limit:
+        _tails, heads = _expand(graph, frontier)
+        heads = heads[~seen[heads]]
+        # each new node once, where it was first reached
+        _unique, first = np.unique(heads, return_index=True)
+        frontier = heads[np.sort(first)]
+        seen[frontier] = True
+        order.append(frontier)
+        found += int(frontier.shape[0])
+    result: IntArray = np.concatenate(order)[:limit]
+    return result
+
+
 def _walk(parent: IntArray, node: int, root: int) -> list[int]:
     """Return the nodes from `node` back to `root` along `parent`."""
     path = [node]

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kinga.access import policy
@@ -30,11 +32,12 @@ from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
 from kinga.intake.models import Platform
+from kinga.intel.cache import CACHE, LinkRow, ScopeGraph, empty_links, scope_build, scope_of
 from kinga.intel.graph import (
-    Graph,
     betweenness,
     components,
     graph_from_pairs,
+    nearest,
     parts_without,
     shortest_path,
 )
@@ -94,10 +97,14 @@ def may_see_patterns(viewer: Viewer) -> bool:
 def _matters(viewer: Viewer, section: str, action: str) -> Q:
     """Return the condition on (matter_type, matter_id) the viewer may take the action on."""
     condition = Q(pk__in=[])
+    grants = policy.live_grants(viewer, section, action)
+    if grants is None:
+        return condition
+    # as `policy.visible_matter_ids` for each type, from one reading of the viewer's grants
     for matter_type in MatterType.values:
         condition |= Q(
             matter_type=matter_type,
-            matter_id__in=policy.visible_matter_ids(viewer, matter_type, section, action),
+            matter_id__in=grants.filter(matter_type=matter_type).values("matter_id"),
         )
     return condition
 
@@ -127,23 +134,16 @@ def visible_appearances(viewer: Viewer, node_ids: Iterable[int]) -> QuerySet[App
     )
 
 
-@dataclass(frozen=True)
-class LinkRow:
-    a: int
-    b: int
-    kind: str
-    matter_type: str
-    matter_id: int
-    occurred_on: datetime.date | None
-    first_seen: datetime.datetime
+def viewer_graph(viewer: Viewer) -> ScopeGraph:
+    """Return the viewer's graph: the links of what they may see, and their networks.
 
-
-@dataclass
-class ViewerGraph:
-    graph: Graph
-    networks: Any  # numpy array: each node's network number
-    links: list[LinkRow]
-    context: list[LinkRow]
+    Kept in the process for the viewer's exact scope (`kinga.intel.cache`) until links
+    change; the scope itself is asked of the policy on every call.
+    """
+    if not may_see_networks(viewer):
+        return scope_build(empty_links(), 0)
+    scope = scope_of(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION)
+    return CACHE.graph(scope, _matters(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION))
 
 
 def _rows(queryset: QuerySet[Edge]) -> list[LinkRow]:
@@ -153,15 +153,6 @@ def _rows(queryset: QuerySet[Edge]) -> list[LinkRow]:
             "a_id", "b_id", "kind", "matter_type", "matter_id", "occurred_on", "first_seen"
         )
     ]
-
-
-def viewer_graph(viewer: Viewer) -> ViewerGraph:
-    """Return the viewer's graph: the links of what they may see, and their networks."""
-    edges = visible_edges(viewer)
-    links = _rows(edges.exclude(kind__in=list(CONTEXT_KINDS)))
-    context = _rows(edges.filter(kind__in=list(CONTEXT_KINDS)))
-    graph = graph_from_pairs([row.a for row in links], [row.b for row in links])
-    return ViewerGraph(graph=graph, networks=components(graph), links=links, context=context)
 
 
 # --- labels ---------------------------------------------------------------------------------
@@ -191,10 +182,16 @@ class NodeFacts:
     def is_child(self) -> bool:
         return CHILD_ROLE in self.roles
 
-    def role_labels(self) -> list[str]:
-        labels = {str(key): str(value) for key, value in PersonRole.choices}
-        labels[CHILD_ROLE] = _("Child")
+    def role_labels(self, words: Mapping[str, str] | None = None) -> list[str]:
+        labels = words if words is not None else _role_words()
         return [str(labels.get(role, role)) for role in ROLE_ORDER if role in self.roles]
+
+
+def _role_words() -> dict[str, str]:
+    """Return role -> its label in the current language (made once per page)."""
+    labels = {str(key): str(value) for key, value in PersonRole.choices}
+    labels[CHILD_ROLE] = _("Child")
+    return labels
 
 
 def node_facts(viewer: Viewer, node_ids: Iterable[int]) -> dict[int, NodeFacts]:
@@ -271,17 +268,19 @@ def _audit_shown(
 ) -> None:
     """Audit one event on the trail of each matter whose people the page showed."""
     actor = viewer if viewer is not None and viewer.is_authenticated else None
-    for matter_type, matter_id in sorted(set(matters)):
-        audit_record(
-            action=action,
-            actor=actor,
-            record_type="intel.network",
-            record_id=record_id,
-            matter_type=matter_type,
-            matter_id=matter_id,
-            fields=["label", "links"],
-            detail=detail or None,
-        )
+    # one commit for the page's events, not one per matter
+    with transaction.atomic():
+        for matter_type, matter_id in sorted(set(matters)):
+            audit_record(
+                action=action,
+                actor=actor,
+                record_type="intel.network",
+                record_id=record_id,
+                matter_type=matter_type,
+                matter_id=matter_id,
+                fields=["label", "links"],
+                detail=detail or None,
+            )
 
 
 # --- networks -------------------------------------------------------------------------------
@@ -315,21 +314,25 @@ def network_list(*, viewer: Viewer) -> list[NetworkSummary]:
     members: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(seen.networks.tolist()):
         members[label].append(index)
-    dates: dict[int, list[datetime.date]] = defaultdict(list)
-    matters: dict[int, set[tuple[str, int]]] = defaultdict(set)
-    for row in seen.links:
-        position = graph.index_of(row.a)
-        assert position is not None
-        label = int(seen.networks[position])
-        if row.occurred_on:
-            dates[label].append(row.occurred_on)
-        matters[label].add((row.matter_type, row.matter_id))
+    # each link's network, its span in time and the matters it comes from, as arrays
+    link_labels = seen.networks[seen.a_index]
+    spans = seen.links.spans(link_labels)
+    matters = np.bincount(
+        np.unique(
+            np.stack([link_labels, seen.links.matter_type.astype(np.int64), seen.links.matter_id]),
+            axis=1,
+        )[0],
+        minlength=int(seen.networks.max()) + 1,
+    )
     places: dict[int, set[int]] = defaultdict(set)
-    for row in seen.context:
-        for end in (row.a, row.b):
-            found = graph.index_of(end)
-            if found is not None:
-                places[int(seen.networks[found])].add(row.b if end == row.a else row.a)
+    context = seen.context
+    for ends, others in ((context.a, context.b), (context.b, context.a)):
+        found = seen.positions(ends)
+        inside = found >= 0
+        for label, other in zip(
+            seen.networks[found[inside]].tolist(), others[inside].tolist(), strict=True
+        ):
+            places[label].add(other)
     place_facts = node_facts(viewer, {pk for found in places.values() for pk in found})
     role_labels = dict(PersonRole.choices)
     summaries = []
@@ -346,10 +349,10 @@ def network_list(*, viewer: Viewer) -> list[NetworkSummary]:
                 people=len(persons),
                 children=sum(1 for fact in persons if fact.is_child),
                 roles=sorted(roles.items(), key=lambda item: (-item[1], item[0])),
-                first=min(dates[label], default=None),
-                last=max(dates[label], default=None),
+                first=spans.get(label, (None, None))[0],
+                last=spans.get(label, (None, None))[1],
                 places=sorted({place_facts[pk].label for pk in places[label]}),
-                matters=len(matters[label]),
+                matters=int(matters[label]),
             )
         )
     summaries.sort(key=lambda item: (-item.size, item.node_id))
@@ -428,14 +431,80 @@ class NetworkPage:
     height: int = 700
 
 
+_LINK_WORDS: dict[str, dict[str, str]] = {}
+
+
 def _link_words(
     kinds: Iterable[str], matters: Iterable[tuple[str, int]], names: Mapping[tuple[str, int], str]
 ) -> tuple[list[str], list[str]]:
-    labels = dict(LinkKind.choices)
+    language = get_language() or ""
+    labels = _LINK_WORDS.get(language)
+    if labels is None:
+        labels = _LINK_WORDS[language] = {str(k): str(v) for k, v in LinkKind.choices}
     return (
-        sorted({str(labels.get(kind, kind)) for kind in kinds}),
+        sorted({labels.get(kind, kind) for kind in kinds}),
         sorted({names[matter] for matter in matters}),
     )
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """The part of a network drawn around a node, and what is worked out on it: where
+    each node goes, its links, betweenness and why the top brokers are. Ids and numbers
+    only; kept with the viewer's graph (`ScopeGraph.drawings`) until links change."""
+
+    member_index: Any  # positions in the scope's graph
+    coords: dict[int, tuple[float, float]]
+    degree: dict[int, int]
+    scores: dict[int, float]
+    brokers: list[int]
+    parts: dict[int, list[int]]
+
+
+def _drawing(seen: ScopeGraph, start: int, node_id: int) -> Drawing:
+    """Return the drawing of the node's network (at most MAX_DRAWN nodes around it)."""
+    kept = seen.drawings.get(node_id)
+    if isinstance(kept, Drawing):
+        return kept
+    whole = seen.graph
+    label = int(seen.networks[start])
+    member_index = np.flatnonzero(seen.networks == label)
+    if member_index.shape[0] > MAX_DRAWN:
+        member_index = np.sort(nearest(whole, start, MAX_DRAWN))
+    links = seen.links_among(seen.network_links(label), member_index)
+    graph = graph_from_pairs(links.a, links.b)
+    scores = betweenness(graph)
+    degree = graph.degree()
+    networks_inside = components(graph)
+    ids = [int(whole.ids[i]) for i in member_index]
+    position = {pk: i for i, pk in enumerate(ids)}
+    pairs = sorted(set(zip(links.a.tolist(), links.b.tolist(), strict=True)))
+    placed = force_layout(len(ids), [(position[a], position[b]) for a, b in pairs], seed=node_id)
+    in_graph = {int(pk): i for i, pk in enumerate(graph.ids.tolist())}
+    score = {pk: float(scores[in_graph[pk]]) if pk in in_graph else 0.0 for pk in ids}
+    ranked = [
+        pk
+        for pk in sorted(ids, key=lambda pk: (-round(score[pk], 3), pk))
+        if round(score[pk], 3) > 0
+    ]
+    parts = {}
+    for pk in ranked[:TOP]:
+        index = in_graph[pk]
+        inside = np.flatnonzero(networks_inside == networks_inside[index])
+        parts[pk] = parts_without(graph, index, inside)
+    drawing = Drawing(
+        member_index=member_index,
+        coords={
+            pk: (round(float(placed[i][0]), 1), round(float(placed[i][1]), 1))
+            for pk, i in position.items()
+        },
+        degree={pk: int(degree[in_graph[pk]]) if pk in in_graph else 0 for pk in ids},
+        scores=score,
+        brokers=ranked[:TOP],
+        parts=parts,
+    )
+    seen.keep_drawing(node_id, drawing)
+    return drawing
 
 
 def network_page(
@@ -458,19 +527,11 @@ def network_page(
     if start is None:
         raise policy.deny(viewer, record_type="intel.node", record_id=node_id)
     label = seen.networks[start]
-    member_index = np.flatnonzero(seen.networks == label)
-    size = int(member_index.shape[0])
-    if size > MAX_DRAWN:
-        from scipy.sparse.csgraph import breadth_first_order
-
-        order = breadth_first_order(whole.matrix(), start, directed=True, return_predecessors=False)
-        member_index = np.sort(order[:MAX_DRAWN])
+    size = int(np.count_nonzero(seen.networks == label))
+    drawing = _drawing(seen, start, node_id)
+    in_network = seen.network_links(int(label))
+    member_index = drawing.member_index
     member_ids = {int(whole.ids[i]) for i in member_index}
-    links = [row for row in seen.links if row.a in member_ids and row.b in member_ids]
-    graph = graph_from_pairs([row.a for row in links], [row.b for row in links])
-    scores = betweenness(graph)
-    degree = graph.degree()
-    networks_inside = components(graph)
 
     path_ids: list[int] = []
     path_missing = False
@@ -482,54 +543,47 @@ def network_page(
         else:
             path_ids = [int(whole.ids[i]) for i in found]
             member_ids |= set(path_ids)
+            member_index = np.union1d(member_index, np.asarray(found, dtype=np.int64))
+    links = seen.links_among(in_network, member_index).rows()
 
     ids = sorted(member_ids)
     facts = node_facts(viewer, ids)
     names = matter_names({m for fact in facts.values() for m in fact.matters})
     pairs: dict[tuple[int, int], tuple[set[str], set[tuple[str, int]]]] = {}
-    for row in seen.links:
-        if row.a in member_ids and row.b in member_ids:
-            key = (row.a, row.b)
-            kinds, matters = pairs.setdefault(key, (set(), set()))
-            kinds.add(row.kind)
-            matters.add((row.matter_type, row.matter_id))
+    for row in links:
+        key = (row.a, row.b)
+        kinds, matters = pairs.setdefault(key, (set(), set()))
+        kinds.add(row.kind)
+        matters.add((row.matter_type, row.matter_id))
     names.update(matter_names({m for _k, ms in pairs.values() for m in ms}))
-    position = {pk: i for i, pk in enumerate(ids)}
-    coords = force_layout(len(ids), [(position[a], position[b]) for a, b in pairs], seed=node_id)
+    # a path leaving the part drawn around the node: its other nodes in a row at the foot
+    beyond = [pk for pk in path_ids if pk not in drawing.coords]
+    coords = dict(drawing.coords)
+    for number, pk in enumerate(beyond, start=1):
+        coords[pk] = (round(70 + number * (1000 - 140) / (len(beyond) + 1), 1), 680.0)
     on_path_pairs = {tuple(sorted(pair)) for pair in zip(path_ids, path_ids[1:], strict=False)}
     kind_labels = dict(NodeKind.choices)
+    role_words = _role_words()
     views: dict[int, NodeView] = {}
     for pk in ids:
         fact = facts[pk]
-        index = graph.index_of(pk)
-        score = float(scores[index]) if index is not None else 0.0
         views[pk] = NodeView(
             id=pk,
             kind=fact.kind,
             kind_label=str(kind_labels.get(fact.kind, fact.kind)),
             label=fact.label,
             role=fact.role,
-            roles=fact.role_labels(),
-            degree=int(degree[index]) if index is not None else 0,
-            broker=round(score, 3),
-            parts=[],
+            roles=fact.role_labels(role_words),
+            degree=drawing.degree.get(pk, 0),
+            broker=round(drawing.scores.get(pk, 0.0), 3),
+            parts=drawing.parts.get(pk, []),
             matters=sorted(names[m] for m in fact.matters),
-            x=round(float(coords[position[pk]][0]), 1),
-            y=round(float(coords[position[pk]][1]), 1),
+            x=coords[pk][0],
+            y=coords[pk][1],
             on_path=pk in path_ids,
         )
     # why each broker is one: the parts its network falls into without it
-    ranked = [
-        pk for pk in sorted(ids, key=lambda pk: (-views[pk].broker, pk)) if views[pk].broker > 0
-    ]
-    brokers = []
-    for pk in ranked[:TOP]:
-        index = graph.index_of(pk)
-        assert index is not None
-        inside = np.flatnonzero(networks_inside == networks_inside[index])
-        view = views[pk]
-        views[pk] = NodeView(**{**view.__dict__, "parts": parts_without(graph, index, inside)})
-        brokers.append(views[pk])
+    brokers = [views[pk] for pk in drawing.brokers]
     link_views = []
     for (a, b), (kinds, matters) in sorted(pairs.items()):
         kind_words, source_words = _link_words(kinds, matters, names)
@@ -562,7 +616,7 @@ def network_page(
     )
     changes = None
     if since is not None:
-        changes = _changes(seen, member_ids, views, names, since, pairs)
+        changes = _changes(seen, in_network, member_index, views, names, since, pairs)
     shown = {m for fact in facts.values() for m in fact.matters}
     _audit_shown(viewer, action=AuditAction.VIEW, record_id=node_id, matters=shown, nodes=len(ids))
     return NetworkPage(
@@ -581,38 +635,38 @@ def network_page(
 
 
 def _changes(
-    seen: ViewerGraph,
-    member_ids: set[int],
+    seen: ScopeGraph,
+    in_network: Any,
+    member_index: Any,
     views: Mapping[int, NodeView],
     names: Mapping[tuple[str, int], str],
     since: datetime.date,
     pairs: Mapping[tuple[int, int], tuple[set[str], set[tuple[str, int]]]],
 ) -> Changes:
     """Return what the network gained since the date: people, other nodes, links, places."""
-    new_pairs = {
-        (row.a, row.b)
-        for row in seen.links
-        if row.a in member_ids and row.b in member_ids and row.first_seen.date() >= since
-    }
-    old_nodes = {
-        end for row in seen.links if row.first_seen.date() < since for end in (row.a, row.b)
-    }
+    member_ids = {int(seen.graph.ids[i]) for i in member_index}
+    cut = seen.links.micros_of(since)
+    among = seen.links_among(in_network, member_index)
+    new_pairs = {(row.a, row.b) for row in among.take(among.first_seen >= cut).rows()}
+    # a node is old if any link of its network named it before the date
+    network = seen.links.take(in_network)
+    before = network.first_seen < cut
+    old_nodes = set(network.a[before].tolist()) | set(network.b[before].tolist())
     new_nodes = [views[pk] for pk in sorted(member_ids) if pk not in old_nodes]
     links = []
     for pair in sorted(new_pairs):
         kinds, matters = pairs[pair]
         kind_words, source_words = _link_words(kinds, matters, names)
         links.append(LinkView(views[pair[0]], views[pair[1]], kind_words, source_words, False))
-    new_places = {
-        row.b if row.a in member_ids else row.a
-        for row in seen.context
-        if (row.a in member_ids or row.b in member_ids) and row.first_seen.date() >= since
-    }
-    old_places = {
-        row.b if row.a in member_ids else row.a
-        for row in seen.context
-        if (row.a in member_ids or row.b in member_ids) and row.first_seen.date() < since
-    }
+    context = seen.context
+    members = np.asarray(sorted(member_ids), dtype=np.int64)
+    a_in = np.isin(context.a, members)
+    b_in = np.isin(context.b, members)
+    touching = a_in | b_in
+    place = np.where(a_in, context.b, context.a)
+    recent = context.first_seen >= cut
+    new_places = set(place[touching & recent].tolist())
+    old_places = set(place[touching & ~recent].tolist())
     place_names = Node.objects.filter(pk__in=new_places - old_places)
     labels = []
     for node in place_names.select_related("ward", "county"):
@@ -797,10 +851,8 @@ def patterns(*, viewer: Viewer) -> list[CountTable]:
     platforms = Counter(
         Node.objects.filter(kind=NodeKind.ONLINE_ACCOUNT).values_list("platform", flat=True)
     )
-    # networks by size, over the whole graph
-    rows = Edge.objects.exclude(kind__in=list(CONTEXT_KINDS)).values_list("a_id", "b_id")
-    graph = graph_from_pairs([a for a, _b in rows], [b for _a, b in rows])
-    sizes = np.bincount(components(graph)) if graph.size else np.zeros(0, dtype=np.int64)
+    # networks by size, over the whole graph (kept as sizes only until links change)
+    sizes = CACHE.sizes()
     bands = {"2": 0, "3-5": 0, "6-10": 0, "11+": 0}
     for size in sizes.tolist():
         band = "2" if size <= 2 else "3-5" if size <= 5 else "6-10" if size <= 10 else "11+"
