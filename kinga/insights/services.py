@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kinga.access import policy
@@ -93,6 +93,23 @@ def paths_refresh(
     return refresh
 
 
+@transaction.atomic(durable=True)
+def rollup_refresh(*, actor: User | None = None) -> int:
+    """Count the monthly rollup and the step histograms again from the report paths as
+    they are (the paths themselves untouched); return the rollup rows written. Audited."""
+    MonthlyRollup.objects.all().delete()
+    StepDays.objects.all().delete()
+    rows = rollup_insert(ReportPath.objects.all())
+    audit_record(
+        action=AuditAction.SYSTEM,
+        actor=actor,
+        record_type="insights.monthly_rollup",
+        record_id="all",
+        detail={"rows": rows},
+    )
+    return rows
+
+
 def _paths_full(progress: Callable[[int, int], None] | None) -> int:
     top = Report.objects.aggregate(top=Max("pk"))["top"] or 0
     size = _chunk_size()
@@ -152,10 +169,11 @@ def changed_reports(since: datetime.datetime) -> set[int]:
     found.update(referrals.values_list("report_id", flat=True))
     found.update(referrals.values_list("case__source_report_id", flat=True))
     # reports gone from the records since: their paths leave with them
+    # (NOT EXISTS: an anti-join, where NOT IN over a million ids probes a list per row)
     found.update(
-        ReportPath.objects.exclude(report_id__in=Report.objects.values("pk")).values_list(
-            "report_id", flat=True
-        )
+        ReportPath.objects.filter(
+            ~Exists(Report.objects.filter(pk=OuterRef("report_id")))
+        ).values_list("report_id", flat=True)
     )
     return {int(pk) for pk in found if pk is not None}
 

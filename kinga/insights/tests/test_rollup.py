@@ -293,3 +293,19 @@ def test_the_gazetteer_is_read_once_per_process(
     with django_assert_max_num_queries(2):
         second = selectors.hotspots_of(filters, measure="reports", level="ward")
     assert [(s.code, s.cell) for s in second.spots] == [(s.code, s.cell) for s in first.spots]
+
+
+def test_the_command_refreshes_incrementally_or_in_full(personas: Any, known: Known) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("insights", "refresh", stdout=out)
+    assert "incremental refresh: 0 report paths counted" in out.getvalue()
+    Report.objects.create(channel=Channel.WEB, county=known.kwale)
+    call_command("insights", "refresh", stdout=out)
+    assert "incremental refresh: 1 report paths counted" in out.getvalue()
+    call_command("insights", "refresh", "--full", stdout=out)
+    assert f"full rebuild: {Report.objects.count()} report paths counted" in out.getvalue()
+    assert PathsRefresh.objects.latest("started_at").full is True
