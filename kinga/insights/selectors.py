@@ -19,7 +19,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -325,24 +325,70 @@ def rollup_in(filters: Filters, model: type[MonthlyRollup] | type[StepDays] = Mo
 def edges_in(filters: Filters) -> QuerySet[ReportPath]:
     """Return the report paths of the period's days outside its whole months (all of them
     when it holds none): the part of a figure the rollup cannot answer."""
-    paths = paths_in(filters)
     months = whole_months(filters)
     if months is None:
-        return paths
+        return paths_in(filters)
     first, after = months
-    return paths.filter(Q(received_at__lt=_since(first)) | Q(received_at__gte=_since(after)))
+    # two ranges of the received index: the days before the first whole month, and after
+    # the last (an OR of open bounds over the whole period would read every path)
+    before = Q(received_at__gte=_since(filters.start), received_at__lt=_since(first))
+    later = Q(received_at__gte=_since(after), received_at__lt=_until(filters.end))
+    rows = ReportPath.objects.filter(before | later)
+    return cast(QuerySet[ReportPath], _on_dimensions(rows, filters))
+
+
+def union_rows(querysets: Sequence[QuerySet[Any]]) -> list[tuple[Any, ...]]:
+    """Return the rows of these grouped querysets (the same columns each) in one statement:
+    Django's compiled SELECTs joined by UNION ALL, their values bound as parameters. An
+    empty queryset is left out; the values come back as the database gives them."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in querysets:
+        if queryset.query.is_empty():
+            continue
+        sql, values = queryset.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608
+        params.extend(values)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return list(cursor.fetchall())
 
 
 def step_counts(filters: Filters) -> dict[str, int]:
     """Return how many reports of the period reached each funnel step: the rollup's sums
-    over the whole months plus the summary's counts over the days around them."""
-    found = rollup_in(filters).aggregate(
-        c_reports=Sum("reports"),
-        **{f"c_{key}": Sum(flag) for key, flag in PATH_FLAGS.items()},
+    over the whole months plus the summary's counts over the days around them, grouped by
+    the furthest step in one statement (UNION ALL)."""
+    keys = ["reports", *PATH_FLAGS]
+    flags = ["pk", *PATH_FLAGS.values()]
+    rolled = (
+        rollup_in(filters)
+        .values_list("stage")
+        .order_by()
+        .annotate(
+            **{
+                f"c_{key}": Sum("reports" if flag == "pk" else flag)
+                for key, flag in zip(keys, flags, strict=True)
+            }
+        )
     )
-    counts = {key.removeprefix("c_"): int(value or 0) for key, value in found.items()}
-    for key, value in path_counts(edges_in(filters)).items():
-        counts[key] += value
+    each = (
+        edges_in(filters)
+        .annotate(r_stage=stage_of())
+        .values_list("r_stage")
+        .order_by()
+        .annotate(
+            **{
+                f"c_{key}": Count("pk", filter=None if flag == "pk" else Q(**{flag: True}))
+                for key, flag in zip(keys, flags, strict=True)
+            }
+        )
+    )
+    counts = dict.fromkeys(keys, 0)
+    for row in union_rows([rolled, each]):
+        for key, value in zip(keys, row[1:], strict=True):
+            counts[key] += int(value or 0)
     return counts
 
 
@@ -367,31 +413,29 @@ def median_of(histogram: dict[int, int]) -> float | None:
 
 def step_histograms(filters: Filters, steps: Sequence[str]) -> dict[str, dict[int, int]]:
     """Return for each step how many reports of the period took each whole number of days:
-    the rollup's histograms over the whole months (one statement), the summary's over the
-    days around them (one statement per step, over a few weeks of reports)."""
+    the rollup's histograms over the whole months, the summary's over the days around them
+    (a few weeks of reports), in one statement (UNION ALL)."""
     histograms: dict[str, dict[int, int]] = {step: {} for step in steps}
-    rows = (
+    parts: list[QuerySet[Any]] = [
         rollup_in(filters, StepDays)
         .filter(step__in=list(steps))
         .values_list("step", "days")
         .order_by()
         .annotate(n=Sum("reports"))
-    )
-    for step, days, n in rows:
-        histograms[step][int(days)] = int(n)
+    ]
     edges = edges_in(filters)
     for step in steps:
         column = STEP_DAYS[step]
-        grouped = (
+        parts.append(
             edges.filter(**{f"{column}__isnull": False})
-            .annotate(whole=whole_days(column))
-            .values_list("whole")
+            .annotate(r_step=Value(step, output_field=CharField()), r_days=whole_days(column))
+            .values_list("r_step", "r_days")
             .order_by()
             .annotate(n=Count("pk"))
         )
-        histogram = histograms[step]
-        for days, n in grouped:
-            histogram[int(days)] = histogram.get(int(days), 0) + int(n)
+    for step, days, n in union_rows(parts):
+        histogram = histograms[str(step)]
+        histogram[int(days)] = histogram.get(int(days), 0) + int(n)
     return histograms
 
 
@@ -837,14 +881,14 @@ def _grouped_places(
     # reports: the rollup's whole months, the summary's days around them
     found: dict[tuple[int, int | None, int | None], int] = {}
     places = ("county_id", "sub_county_id", "ward_id")
-    for rows, total in (
-        (rollup_in(filters), Sum("reports")),
-        (edges_in(filters), Count("pk")),
-    ):
-        for county, sub_county, ward, n in rows.values_list(*places).order_by().annotate(n=total):
-            if county is not None:
-                key = (county, sub_county, ward)
-                found[key] = found.get(key, 0) + int(n)
+    parts = [
+        rollup_in(filters).values_list(*places).order_by().annotate(n=Sum("reports")),
+        edges_in(filters).values_list(*places).order_by().annotate(n=Count("pk")),
+    ]
+    for county, sub_county, ward, n in union_rows(parts):
+        if county is not None:
+            key = (county, sub_county, ward)
+            found[key] = found.get(key, 0) + int(n)
     return found
 
 
