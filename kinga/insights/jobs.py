@@ -7,10 +7,13 @@ from typing import Any
 
 from django.conf import settings
 
-from kinga.insights.models import ReportPath
+from kinga.insights.models import PathsRefresh, ReportPath
 from kinga.insights.services import export_build, exports_expire, paths_refresh
 from kinga.intake.models import Report
 from kinga.tasks.registry import periodic, task
+
+# a full rebuild of the paths at least this often; incremental refreshes between
+FULL_EVERY = datetime.timedelta(hours=24)
 
 
 def _refresh_interval() -> datetime.timedelta:
@@ -19,12 +22,21 @@ def _refresh_interval() -> datetime.timedelta:
 
 @periodic("insights.refresh_paths", every=_refresh_interval)
 def refresh_paths(payload: dict[str, Any], now: datetime.datetime) -> None:
-    """Rebuild the report paths the dashboards count; a second run rebuilds them again,
-    which changes nothing but the time they are dated. With no report and no path there
-    is nothing to count: no rebuild, and no audit event every quarter of an hour."""
+    """Bring the report paths and the monthly rollup up to date: the reports changed since
+    the last refresh, and once a day (or at the first) a full rebuild, which also catches
+    what no update time shows (a record deleted). A second run finds nothing changed. With
+    no report and no path there is nothing to count: no rebuild, and no audit event every
+    quarter of an hour."""
     if not Report.objects.exists() and not ReportPath.objects.exists():
         return
-    paths_refresh(now=now)
+    last_full = (
+        PathsRefresh.objects.filter(full=True, finished_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    full = last_full is None or now - last_full >= FULL_EVERY
+    paths_refresh(now=now, full=full)
 
 
 @task("insights.build_export")

@@ -73,6 +73,9 @@ class PathsRefresh(models.Model):
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     reports = models.PositiveIntegerField(_("reports"), default=0)
+    # a full rebuild (every report) or an incremental one (the reports whose records
+    # changed since the start of the last refresh: `started_at` is the next watermark)
+    full = models.BooleanField(_("full rebuild"), default=True)
 
     class Meta:
         verbose_name = _("report paths refresh")
@@ -81,6 +84,74 @@ class PathsRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"paths refreshed {self.finished_at or 'unfinished'}"
+
+
+class RollupFields(models.Model):
+    """What a monthly rollup row is counted by: the month the reports were received (local
+    time) and every dimension a figure may filter or group by. Ids and codes only."""
+
+    month = models.DateField(_("month"))
+    county_id = models.BigIntegerField(_("county"), null=True, blank=True)
+    sub_county_id = models.BigIntegerField(_("sub-county"), null=True, blank=True)
+    ward_id = models.BigIntegerField(_("ward"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=16)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    agency_id = models.BigIntegerField(_("deciding agency"), null=True, blank=True)
+    age_bands = models.PositiveIntegerField(_("age bands"), default=0)
+    categories = models.PositiveIntegerField(_("kinds of harm"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthlyRollup(RollupFields):
+    """The report paths of a month counted by place, channel, language, deciding agency,
+    harm bits and the furthest step reached: how many reports, and how many reached each
+    step. Rebuilt from `ReportPath` by the same refresh; the programme-wide figures read it
+    for the whole months of their period (`selectors`), the summary for the days around."""
+
+    stage = models.CharField(_("furthest step"), max_length=16)
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+    triaged = models.PositiveIntegerField(default=0)
+    case_opened = models.PositiveIntegerField(default=0)
+    incident_opened = models.PositiveIntegerField(default=0)
+    investigated = models.PositiveIntegerField(default=0)
+    filed = models.PositiveIntegerField(default=0)
+    charged = models.PositiveIntegerField(default=0)
+    judged = models.PositiveIntegerField(default=0)
+    convicted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly rollup")
+        verbose_name_plural = _("monthly rollups")
+        indexes = [
+            models.Index(fields=["month"], name="insights_rollup_month"),
+            models.Index(fields=["county_id", "month"], name="insights_rollup_county"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.month:%Y-%m}: {self.reports} reports"
+
+
+class StepDays(RollupFields):
+    """A day-histogram of one funnel step for a month and its dimensions: how many of the
+    reports took `days` whole days (rounded down) at the step. A median read from it is
+    exact for whole days: the median of the durations each rounded down to its day."""
+
+    step = models.CharField(_("step"), max_length=16)
+    days = models.IntegerField(_("whole days"))
+    reports = models.PositiveIntegerField(_("reports"), default=0)
+
+    class Meta:
+        verbose_name = _("step days")
+        verbose_name_plural = _("step days")
+        indexes = [
+            models.Index(fields=["month", "step"], name="insights_days_month"),
+            models.Index(fields=["county_id", "month"], name="insights_days_county"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.month:%Y-%m}: {self.reports} took {self.days} days"
 
 
 class ExportKind(models.TextChoices):

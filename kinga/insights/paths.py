@@ -16,6 +16,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    CharField,
+    Count,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -29,11 +32,11 @@ from django.db.models import (
 )
 from django.db.models import Case as SqlCase
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Floor, Trunc
 
 from kinga.cases.models import Case
 from kinga.insights.measures import DaysBetween
-from kinga.insights.models import ReportPath
+from kinga.insights.models import MonthlyRollup, ReportPath, StepDays
 from kinga.intake.models import AgeBand, Category, Report
 from kinga.justice.models import (
     CONVICTIONS,
@@ -162,3 +165,117 @@ def paths_insert(reports: QuerySet[Report]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(int(cursor.rowcount), 0)
+
+
+# --- the monthly rollup: the paths counted by month and dimension ---------------------------
+
+# the dimensions of a rollup row, in `RollupFields`' order
+ROLLUP_DIMENSIONS = (
+    "county_id",
+    "sub_county_id",
+    "ward_id",
+    "channel",
+    "language",
+    "agency_id",
+    "age_bands",
+    "categories",
+)
+# a rollup count -> the flag of `ReportPath` it counts
+ROLLUP_FLAGS = (
+    "triaged",
+    "case_opened",
+    "incident_opened",
+    "investigated",
+    "filed",
+    "charged",
+    "judged",
+    "convicted",
+)
+# a funnel step -> the column of `ReportPath` with the days it took
+STEP_DAYS = {
+    "triaged": "triage_days",
+    "cases": "case_days",
+    "incidents": "incident_days",
+    "investigations": "investigation_days",
+    "files": "file_days",
+    "charged": "charge_days",
+    "judgment": "judgment_days",
+    # not a funnel step: the response dashboard's report to first service
+    "service": "service_days",
+}
+# a day counts whole when the duration reaches it within a tenth of a second: the days
+# between two moments a whole number of days apart come back as 1.9999999... on SQLite
+WHOLE_DAY_SLACK = 1e-6
+
+
+def stage_of() -> SqlCase:
+    """The furthest step a report reached, as one code (the columns of a comparison)."""
+    return SqlCase(
+        When(judged=True, then=Value("judgment")),
+        When(charged=True, then=Value("charged")),
+        When(filed=True, then=Value("file")),
+        When(incident_opened=True, then=Value("incident")),
+        When(case_opened=True, then=Value("case")),
+        When(triaged=True, then=Value("triaged")),
+        default=Value("waiting"),
+        output_field=CharField(),
+    )
+
+
+def month_of() -> Trunc:
+    """The first day of the month a path's report was received, in local time."""
+    return Trunc("received_at", "month", output_field=DateField())
+
+
+def whole_days(column: str) -> Cast:
+    """The days a step took, rounded down to the whole day (`WHOLE_DAY_SLACK`)."""
+    return Cast(Floor(F(column) + Value(WHOLE_DAY_SLACK)), IntegerField())
+
+
+def _insert_select(table: str, columns: list[str], source: QuerySet[Any]) -> int:
+    select_sql, params = source.query.sql_with_params()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)
+    picked = ", ".join(quote(f"r_{name}") for name in columns)
+    # Django's own compiled SELECT, its values bound as parameters; only names are added
+    sql = f"INSERT INTO {quote(table)} ({names}) SELECT {picked} FROM ({select_sql}) r"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(int(cursor.rowcount), 0)
+
+
+def rollup_insert(paths: QuerySet[ReportPath]) -> int:
+    """Count these paths into the monthly rollup and the step histograms (their months'
+    old rows already gone); return the rollup rows written. One INSERT ... SELECT with a
+    GROUP BY for the rollup, one per step for the histograms."""
+    dimensions = {f"r_{name}": F(name) for name in ROLLUP_DIMENSIONS}
+    grouped = (
+        paths.order_by()
+        .annotate(r_month=month_of(), r_stage=stage_of(), **dimensions)
+        .values("r_month", *dimensions, "r_stage")
+        .annotate(
+            r_reports=Count("pk"),
+            **{f"r_{flag}": Count("pk", filter=Q(**{flag: True})) for flag in ROLLUP_FLAGS},
+        )
+    )
+    written = _insert_select(
+        MonthlyRollup._meta.db_table,
+        ["month", *ROLLUP_DIMENSIONS, "stage", "reports", *ROLLUP_FLAGS],
+        grouped,
+    )
+    for step, column in STEP_DAYS.items():
+        days = (
+            paths.order_by()
+            .filter(**{f"{column}__isnull": False})
+            .annotate(
+                r_month=month_of(), r_step=Value(step), r_days=whole_days(column), **dimensions
+            )
+            .values("r_month", *dimensions, "r_step", "r_days")
+            .annotate(r_reports=Count("pk"))
+        )
+        _insert_select(
+            StepDays._meta.db_table,
+            ["month", *ROLLUP_DIMENSIONS, "step", "days", "reports"],
+            days,
+        )
+    return written

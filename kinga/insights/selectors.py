@@ -11,14 +11,15 @@ No figure reads a name, a narrative or any encrypted field.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Case as SqlCase
-from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db import connection
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +30,8 @@ from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
 from kinga.insights.measures import DaysBetween, median, medians, medians_by
-from kinga.insights.models import ExportJob, PathsRefresh, ReportPath
-from kinga.insights.paths import AGE_BANDS, CATEGORIES, bit_of
+from kinga.insights.models import ExportJob, MonthlyRollup, PathsRefresh, ReportPath, StepDays
+from kinga.insights.paths import AGE_BANDS, CATEGORIES, STEP_DAYS, bit_of, stage_of, whole_days
 from kinga.insights.suppression import suppress, table_lines
 from kinga.intake.models import Channel, Report
 from kinga.justice.models import (
@@ -265,6 +266,34 @@ def paths_in(filters: Filters) -> QuerySet[ReportPath]:
     rows = ReportPath.objects.filter(
         received_at__gte=_since(filters.start), received_at__lt=_until(filters.end)
     )
+    return cast(QuerySet[ReportPath], _on_dimensions(rows, filters))
+
+
+def paths_as_of() -> datetime.datetime | None:
+    """Return when the report paths were last rebuilt (None: never yet)."""
+    return (
+        PathsRefresh.objects.filter(finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+# --- the monthly rollup: the whole months of a period, the summary for the days around ------
+
+
+def whole_months(filters: Filters) -> tuple[datetime.date, datetime.date] | None:
+    """Return the first day of the period's first whole month and of the month after its
+    last whole month (None: the period holds no whole month)."""
+    first = filters.start
+    if first.day != 1:
+        first = (first.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    after = (filters.end + datetime.timedelta(days=1)).replace(day=1)
+    return (first, after) if first < after else None
+
+
+def _on_dimensions(rows: QuerySet[Any], filters: Filters) -> QuerySet[Any]:
+    """Narrow rows of `ReportPath` or the rollup by the filters' place, agency and bits."""
     if filters.ward_id is not None:
         rows = rows.filter(ward_id=filters.ward_id)
     elif filters.sub_county_id is not None:
@@ -283,14 +312,140 @@ def paths_in(filters: Filters) -> QuerySet[ReportPath]:
     return rows
 
 
-def paths_as_of() -> datetime.datetime | None:
-    """Return when the report paths were last rebuilt (None: never yet)."""
-    return (
-        PathsRefresh.objects.filter(finished_at__isnull=False)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
+def rollup_in(filters: Filters, model: type[MonthlyRollup] | type[StepDays] = MonthlyRollup) -> Any:
+    """Return the rollup rows (or step histograms) of the period's whole months and the
+    filters' dimensions: none when the period holds no whole month."""
+    months = whole_months(filters)
+    if months is None:
+        return model.objects.none()
+    first, after = months
+    return _on_dimensions(model.objects.filter(month__gte=first, month__lt=after), filters)
+
+
+def edges_in(filters: Filters) -> QuerySet[ReportPath]:
+    """Return the report paths of the period's days outside its whole months (all of them
+    when it holds none): the part of a figure the rollup cannot answer."""
+    months = whole_months(filters)
+    if months is None:
+        return paths_in(filters)
+    first, after = months
+    # two ranges of the received index: the days before the first whole month, and after
+    # the last (an OR of open bounds over the whole period would read every path)
+    before = Q(received_at__gte=_since(filters.start), received_at__lt=_since(first))
+    later = Q(received_at__gte=_since(after), received_at__lt=_until(filters.end))
+    rows = ReportPath.objects.filter(before | later)
+    return cast(QuerySet[ReportPath], _on_dimensions(rows, filters))
+
+
+def union_rows(querysets: Sequence[QuerySet[Any]]) -> list[tuple[Any, ...]]:
+    """Return the rows of these grouped querysets (the same columns each) in one statement:
+    Django's compiled SELECTs joined by UNION ALL, their values bound as parameters. An
+    empty queryset is left out; the values come back as the database gives them."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset in querysets:
+        if queryset.query.is_empty():
+            continue
+        sql, values = queryset.query.sql_with_params()
+        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608
+        params.extend(values)
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return list(cursor.fetchall())
+
+
+def step_counts(filters: Filters) -> dict[str, int]:
+    """Return how many reports of the period reached each funnel step: the rollup's sums
+    over the whole months plus the summary's counts over the days around them, grouped by
+    the furthest step in one statement (UNION ALL)."""
+    keys = ["reports", *PATH_FLAGS]
+    flags = ["pk", *PATH_FLAGS.values()]
+    rolled = (
+        rollup_in(filters)
+        .values_list("stage")
+        .order_by()
+        .annotate(
+            **{
+                f"c_{key}": Sum("reports" if flag == "pk" else flag)
+                for key, flag in zip(keys, flags, strict=True)
+            }
+        )
     )
+    each = (
+        edges_in(filters)
+        .annotate(r_stage=stage_of())
+        .values_list("r_stage")
+        .order_by()
+        .annotate(
+            **{
+                f"c_{key}": Count("pk", filter=None if flag == "pk" else Q(**{flag: True}))
+                for key, flag in zip(keys, flags, strict=True)
+            }
+        )
+    )
+    counts = dict.fromkeys(keys, 0)
+    for row in union_rows([rolled, each]):
+        for key, value in zip(keys, row[1:], strict=True):
+            counts[key] += int(value or 0)
+    return counts
+
+
+def median_of(histogram: dict[int, int]) -> float | None:
+    """Return the median of the values a histogram counts (value -> how many): the middle
+    value, or the mean of the middle two (None when it counts nothing)."""
+    total = sum(histogram.values())
+    if total <= 0:
+        return None
+    wanted = [(total - 1) // 2, total // 2]
+    found: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+        if not wanted:
+            break
+    return sum(found) / len(found)
+
+
+def step_histograms(filters: Filters, steps: Sequence[str]) -> dict[str, dict[int, int]]:
+    """Return for each step how many reports of the period took each whole number of days:
+    the rollup's histograms over the whole months, the summary's over the days around them
+    (a few weeks of reports), in one statement (UNION ALL)."""
+    histograms: dict[str, dict[int, int]] = {step: {} for step in steps}
+    parts: list[QuerySet[Any]] = [
+        rollup_in(filters, StepDays)
+        .filter(step__in=list(steps))
+        .values_list("step", "days")
+        .order_by()
+        .annotate(n=Sum("reports"))
+    ]
+    edges = edges_in(filters)
+    for step in steps:
+        column = STEP_DAYS[step]
+        parts.append(
+            edges.filter(**{f"{column}__isnull": False})
+            .annotate(r_step=Value(step, output_field=CharField()), r_days=whole_days(column))
+            .values_list("r_step", "r_days")
+            .order_by()
+            .annotate(n=Count("pk"))
+        )
+    for step, days, n in union_rows(parts):
+        histogram = histograms[str(step)]
+        histogram[int(days)] = histogram.get(int(days), 0) + int(n)
+    return histograms
+
+
+def step_medians(filters: Filters) -> dict[str, float | None]:
+    """Return the median whole days each funnel step took over the period's reports.
+
+    Read from day-histograms, the median is exact for whole days: it is the median of the
+    durations each rounded down to its whole day (a step of 2 days 5 hours counts as 2)."""
+    histograms = step_histograms(filters, list(PATH_DAYS))
+    return {step: median_of(histogram) for step, histogram in histograms.items()}
 
 
 REPORT_IGNORES = (("sex", _("sex (reports do not record it)")),)
@@ -485,10 +640,9 @@ def funnel(*, viewer: Viewer, filters: Filters, audit: bool = True) -> Funnel:
 
 def funnel_of(filters: Filters) -> Funnel:
     """Return the suppressed funnel of filters already narrowed to a scope (no audit)."""
-    paths = paths_in(filters)
     k = k_threshold()
-    counts = path_counts(paths)
-    result = funnel_build(counts, path_medians(paths), k)
+    counts = step_counts(filters)
+    result = funnel_build(counts, step_medians(filters), k)
     if counts["reports"] < k:
         # with fewer than k reports every median speaks of too few children
         for step in result.steps:
@@ -517,12 +671,21 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     """
     filters = scoped_filters(viewer, "reporting", filters)
     months = _months(filters)
+    counts: dict[tuple[str, str], int] = {}
+    # the whole months from the rollup: one GROUP BY month, channel
+    for month, channel, n in (
+        rollup_in(filters).values_list("month", "channel").order_by().annotate(n=Sum("reports"))
+    ):
+        counts[(month.strftime("%Y-%m"), str(channel))] = int(n)
+    # the days around them from the summary: a conditional count per month they fall in
+    whole = whole_months(filters)
     bounds = {
         code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
         for code, _label in months
+        if whole is None or not (whole[0] <= datetime.date.fromisoformat(f"{code}-01") < whole[1])
     }
     rows = (
-        paths_in(filters)
+        edges_in(filters)
         .values("channel")
         .order_by()
         .annotate(
@@ -534,11 +697,11 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
             }
         )
     )
-    counts: dict[tuple[str, str], int] = {}
-    for row in rows:
+    for row in rows if bounds else []:
         values = dict(row)
         for code in bounds:
-            counts[(code, str(values["channel"]))] = cast(int, values[f"m{code.replace('-', '_')}"])
+            key = (code, str(values["channel"]))
+            counts[key] = counts.get(key, 0) + cast(int, values[f"m{code.replace('-', '_')}"])
     table = table_build(
         key="reports_by_channel",
         title=_("Reports by channel, month by month"),
@@ -709,15 +872,24 @@ def _grouped_places(
         if filters.agency_id is not None:
             rows = rows.filter(police_unit_id=filters.agency_id)
         grouped = rows.values_list("county_id", "ward__sub_county_id", "ward_id")
-    else:
-        rows = paths_in(filters)
-        grouped = rows.values_list("county_id", "sub_county_id", "ward_id")
-    counts = grouped.order_by().annotate(n=Count("pk"))
-    return {
-        (county, sub_county, ward): n
-        for county, sub_county, ward, n in counts
-        if county is not None
-    }
+        counts = grouped.order_by().annotate(n=Count("pk"))
+        return {
+            (county, sub_county, ward): n
+            for county, sub_county, ward, n in counts
+            if county is not None
+        }
+    # reports: the rollup's whole months, the summary's days around them
+    found: dict[tuple[int, int | None, int | None], int] = {}
+    places = ("county_id", "sub_county_id", "ward_id")
+    parts = [
+        rollup_in(filters).values_list(*places).order_by().annotate(n=Sum("reports")),
+        edges_in(filters).values_list(*places).order_by().annotate(n=Count("pk")),
+    ]
+    for county, sub_county, ward, n in union_rows(parts):
+        if county is not None:
+            key = (county, sub_county, ward)
+            found[key] = found.get(key, 0) + int(n)
+    return found
 
 
 def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:
@@ -729,16 +901,22 @@ def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -
     return result
 
 
-def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
-    """Return the suppressed map of filters already narrowed to a scope (no audit)."""
+Gazetteer = tuple[
+    list[int],
+    list[tuple[int, str, int, Any, Any]],
+    list[tuple[int, str, int, Any, Any]],
+    dict[int, str],
+    list[tuple[str, float, float]],
+]
+
+
+@functools.cache
+def _gazetteer(database: str, county_id: int | None) -> Gazetteer:
     from kinga.places.models import County, SubCounty, Ward
 
-    measure = measure if measure in MAP_MEASURES else "reports"
-    level = level if level in MAP_LEVELS else "ward"
-    grouped = _grouped_places(filters, measure)
     counties = County.objects.filter(coastal=True)
-    if filters.county_id is not None:
-        counties = County.objects.filter(pk=filters.county_id)
+    if county_id is not None:
+        counties = County.objects.filter(pk=county_id)
     county_ids = list(counties.values_list("pk", flat=True))
     sub_counties = list(
         SubCounty.objects.filter(county_id__in=county_ids).values_list(
@@ -750,6 +928,33 @@ def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
             "pk", "name", "sub_county_id", "latitude", "longitude"
         )
     )
+    rows = County.objects.filter(pk__in=county_ids).values_list(
+        "pk", "name", "latitude", "longitude"
+    )
+    names = {pk: name for pk, name, _lat, _lon in rows}
+    points = [(name, float(lat), float(lon)) for _pk, name, lat, lon in rows]
+    return county_ids, sub_counties, wards, names, points
+
+
+def gazetteer_of(county_id: int | None) -> Gazetteer:
+    """Return the map's places (the coast's counties, or one): county ids, sub-counties,
+    wards, county names and points. Read once per process and database: the gazetteer
+    changes only by migration, and every migration (or flush) clears it
+    (`gazetteer_forget`, on post_migrate)."""
+    return _gazetteer(str(connection.settings_dict.get("NAME", "")), county_id)
+
+
+def gazetteer_forget(**_kwargs: Any) -> None:
+    """Forget the places read (after a migration or a flush of the database)."""
+    _gazetteer.cache_clear()
+
+
+def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
+    """Return the suppressed map of filters already narrowed to a scope (no audit)."""
+    measure = measure if measure in MAP_MEASURES else "reports"
+    level = level if level in MAP_LEVELS else "ward"
+    grouped = _grouped_places(filters, measure)
+    county_ids, sub_counties, wards, county_names, county_points = gazetteer_of(filters.county_id)
     values: dict[str, int] = {"all": 0}
     for county_id in county_ids:
         values[f"c{county_id}"] = 0
@@ -789,7 +994,6 @@ def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
         return Cell(None if key in hidden else values[key])
 
     sub_names = {pk: name for pk, name, *_rest in sub_counties}
-    county_names = dict(County.objects.filter(pk__in=county_ids).values_list("pk", "name"))
     if level == "ward":
         spots = [
             Spot(f"w{pk}", name, sub_names.get(sub, ""), float(lat), float(lon), cell(f"w{pk}"))
@@ -818,12 +1022,7 @@ def hotspots_of(filters: Filters, *, measure: str, level: str) -> HotspotMap:
         level=level,
         spots=spots,
         background=[(float(lat), float(lon)) for _pk, _n, _s, lat, lon in wards],
-        counties=[
-            (name, float(lat), float(lon))
-            for name, lat, lon in County.objects.filter(pk__in=county_ids).values_list(
-                "name", "latitude", "longitude"
-            )
-        ],
+        counties=list(county_points),
         total=cell("all"),
         unplaced=Cell(None if unplaced_hidden else sum(values[key] for key in unplaced_keys)),
         ignored=ignored,
@@ -885,20 +1084,6 @@ STAGES: list[tuple[str, Label]] = [
 ]
 
 
-def _stage() -> SqlCase:
-    """The furthest step a report reached, as one code (the columns of a comparison)."""
-    return SqlCase(
-        When(judged=True, then=Value("judgment")),
-        When(charged=True, then=Value("charged")),
-        When(filed=True, then=Value("file")),
-        When(incident_opened=True, then=Value("incident")),
-        When(case_opened=True, then=Value("case")),
-        When(triaged=True, then=Value("triaged")),
-        default=Value("waiting"),
-        output_field=CharField(),
-    )
-
-
 def _counties_of(filters: Filters) -> list[tuple[str, Label]]:
     from kinga.places.models import County
 
@@ -912,7 +1097,7 @@ def stages_by_county(filters: Filters) -> Table:
     """Return where the period's reports stand now (columns) in each county (rows)."""
     grouped = (
         paths_in(filters)
-        .annotate(stage=_stage())
+        .annotate(stage=stage_of())
         .values_list("county_id", "stage")
         .order_by()
         .annotate(n=Count("pk"))
@@ -938,7 +1123,7 @@ def stages_by_agency(filters: Filters) -> Table:
 
     grouped = (
         paths_in(filters)
-        .annotate(stage=_stage())
+        .annotate(stage=stage_of())
         .values_list("agency_id", "stage")
         .order_by()
         .annotate(n=Count("pk"))
@@ -972,7 +1157,7 @@ def stages_by_month(filters: Filters) -> Table:
     }
     grouped = (
         paths_in(filters)
-        .annotate(stage=_stage())
+        .annotate(stage=stage_of())
         .values("stage")
         .order_by()
         .annotate(

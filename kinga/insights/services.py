@@ -19,15 +19,23 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from kinga.access import policy
 from kinga.accounts.models import User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
-from kinga.insights.models import ExportJob, ExportKind, ExportState, PathsRefresh, ReportPath
-from kinga.insights.paths import paths_insert
+from kinga.insights.models import (
+    ExportJob,
+    ExportKind,
+    ExportState,
+    MonthlyRollup,
+    PathsRefresh,
+    ReportPath,
+    StepDays,
+)
+from kinga.insights.paths import paths_insert, rollup_insert
 from kinga.insights.selectors import k_threshold
 from kinga.intake.models import Report
 from kinga.tasks.services import task_enqueue
@@ -43,15 +51,66 @@ def paths_refresh(
     actor: User | None = None,
     now: datetime.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    full: bool = True,
 ) -> PathsRefresh:
-    """Rebuild every report's path from the records, chunk by chunk; return the refresh.
+    """Rebuild the report paths and the monthly rollup from the records; return the refresh.
 
-    Each chunk of report ids is one transaction (or savepoint, inside the worker's task):
-    its old rows deleted, its paths inserted again (a report gone from the records leaves
-    the summary with its chunk).
-    One audit event says that the summary was rebuilt and how many reports it holds.
+    Full: every report's path, chunk by chunk; each chunk of report ids is one transaction
+    (or savepoint, inside the worker's task): its old rows deleted, its paths inserted
+    again (a report gone from the records leaves the summary with its chunk). Then the
+    whole rollup is counted again from the paths.
+    Incremental (`full=False`, after a first refresh): only the reports whose records
+    changed since the last refresh started (`changed_reports`), and the rollup's months
+    those reports were received in; the result equals a full rebuild's.
+    One audit event says which rebuild ran and how many reports it wrote.
     """
     started = now or timezone.now()
+    last = PathsRefresh.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    if last is None:
+        full = True
+    if full:
+        written = _paths_full(progress)
+        with transaction.atomic():
+            MonthlyRollup.objects.all().delete()
+            StepDays.objects.all().delete()
+            rollup_insert(ReportPath.objects.all())
+    else:
+        assert last is not None
+        written = _paths_changed(last.started_at)
+    with transaction.atomic():
+        refresh = PathsRefresh(
+            started_at=started, finished_at=timezone.now(), reports=written, full=full
+        )
+        refresh.full_clean()
+        refresh.save()
+        audit_record(
+            action=AuditAction.SYSTEM,
+            actor=actor,
+            record_type="insights.report_paths",
+            record_id=refresh.pk,
+            detail={"reports": written, "full": full},
+        )
+    return refresh
+
+
+@transaction.atomic(durable=True)
+def rollup_refresh(*, actor: User | None = None) -> int:
+    """Count the monthly rollup and the step histograms again from the report paths as
+    they are (the paths themselves untouched); return the rollup rows written. Audited."""
+    MonthlyRollup.objects.all().delete()
+    StepDays.objects.all().delete()
+    rows = rollup_insert(ReportPath.objects.all())
+    audit_record(
+        action=AuditAction.SYSTEM,
+        actor=actor,
+        record_type="insights.monthly_rollup",
+        record_id="all",
+        detail={"rows": rows},
+    )
+    return rows
+
+
+def _paths_full(progress: Callable[[int, int], None] | None) -> int:
     top = Report.objects.aggregate(top=Max("pk"))["top"] or 0
     size = _chunk_size()
     written = 0
@@ -67,17 +126,98 @@ def paths_refresh(
     with transaction.atomic():
         # paths of reports above the highest id left (the records were emptied)
         ReportPath.objects.filter(report_id__gt=top).delete()
-        refresh = PathsRefresh(started_at=started, finished_at=timezone.now(), reports=written)
-        refresh.full_clean()
-        refresh.save()
-        audit_record(
-            action=AuditAction.SYSTEM,
-            actor=actor,
-            record_type="insights.report_paths",
-            record_id=refresh.pk,
-            detail={"reports": written},
+    return written
+
+
+def changed_reports(since: datetime.datetime) -> set[int]:
+    """Return the ids of the reports whose path may have changed since the moment: the
+    report itself, a case opened from it, its incident, or a step of its incident's way
+    to court written or updated since (their own update or record times). A change these
+    times do not show (a record deleted) is caught by the next full rebuild, which the
+    worker runs once a day (`jobs.refresh_paths`)."""
+    from kinga.cases.models import Case
+    from kinga.justice.models import (
+        ChargeDecision,
+        CountOutcome,
+        FileSubmission,
+        Incident,
+        Investigation,
+        Prosecution,
+    )
+    from kinga.referrals.models import Referral
+
+    found: set[int | None] = set(
+        Report.objects.filter(updated_at__gte=since).values_list("pk", flat=True)
+    )
+    found.update(
+        Case.objects.filter(Q(updated_at__gte=since) | Q(opened_at__gte=since)).values_list(
+            "source_report_id", flat=True
         )
-    return refresh
+    )
+    found.update(
+        Incident.objects.filter(Q(updated_at__gte=since) | Q(opened_at__gte=since)).values_list(
+            "source_report_id", flat=True
+        )
+    )
+    for model in (Investigation, FileSubmission, ChargeDecision, Prosecution, CountOutcome):
+        found.update(
+            model.objects.filter(created_at__gte=since).values_list(
+                "incident__source_report_id", flat=True
+            )
+        )
+    referrals = Referral.objects.filter(sent_at__gte=since)
+    found.update(referrals.values_list("report_id", flat=True))
+    found.update(referrals.values_list("case__source_report_id", flat=True))
+    # reports gone from the records since: their paths leave with them
+    # (NOT EXISTS: an anti-join, where NOT IN over a million ids probes a list per row)
+    found.update(
+        ReportPath.objects.filter(
+            ~Exists(Report.objects.filter(pk=OuterRef("report_id")))
+        ).values_list("report_id", flat=True)
+    )
+    return {int(pk) for pk in found if pk is not None}
+
+
+def _month_start(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _paths_changed(since: datetime.datetime) -> int:
+    """Rebuild the paths of the reports changed since the moment, and the rollup's months
+    they fall in (before and after); one transaction. Return the paths written."""
+    ids = sorted(changed_reports(since))
+    if not ids:
+        return 0
+    size = _chunk_size()
+    written = 0
+    with transaction.atomic():
+        months: set[datetime.date] = set()
+        for low in range(0, len(ids), size):
+            chunk = ids[low : low + size]
+            months.update(
+                _month_start(moment)
+                for moment in ReportPath.objects.filter(report_id__in=chunk).values_list(
+                    "received_at", flat=True
+                )
+            )
+            months.update(
+                _month_start(moment)
+                for moment in Report.objects.filter(pk__in=chunk).values_list(
+                    "received_at", flat=True
+                )
+            )
+            ReportPath.objects.filter(report_id__in=chunk).delete()
+            written += paths_insert(Report.objects.filter(pk__in=chunk))
+        MonthlyRollup.objects.filter(month__in=months).delete()
+        StepDays.objects.filter(month__in=months).delete()
+        within = Q()
+        for month in months:
+            first = timezone.make_aware(datetime.datetime.combine(month, datetime.time()))
+            following = (month + datetime.timedelta(days=32)).replace(day=1)
+            until = timezone.make_aware(datetime.datetime.combine(following, datetime.time()))
+            within |= Q(received_at__gte=first, received_at__lt=until)
+        rollup_insert(ReportPath.objects.filter(within))
+    return written
 
 
 # --- exports the worker builds ---------------------------------------------------------------

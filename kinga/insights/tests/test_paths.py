@@ -98,7 +98,7 @@ def test_the_worker_refreshes_the_paths_and_the_pages_say_as_of_when(
     assert PathsRefresh.objects.filter(finished_at__isnull=False).count() == 1
     assert ReportPath.objects.count() == 1
     event = AuditEvent.objects.filter(record_type="insights.report_paths").latest("seq")
-    assert event.detail == {"reports": 1}
+    assert event.detail == {"reports": 1, "full": True}
     response = client_for(personas.analyst).get("/insights/funnel/")
     assert "Reports counted as they stood at" in response.content.decode()
 
