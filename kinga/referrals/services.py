@@ -613,6 +613,25 @@ def _require_receiver(actor: User, referral: Referral) -> None:
 def _move(
     referral: Referral, actor: User, to: str, now: dt.datetime, fields: dict[str, Any]
 ) -> None:
+    # The state as stored, under the row's lock: two people answering the same referral at
+    # once (accept and decline, say) cannot both move it from the state their page showed.
+    seen = referral.status
+    stored = (
+        Referral.objects.select_for_update()
+        .filter(pk=referral.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+    referral.status = stored
+    if stored != seen and to not in TRANSITIONS[ReferralStatus(stored)]:
+        labels = dict(ReferralStatus.choices)
+        raise ReferralRefused(
+            _(
+                "Someone else moved this referral after you opened it: it is %(status)s now, "
+                "so it cannot become %(to)s. Nothing was changed."
+            )
+            % {"status": labels[stored], "to": labels.get(to, to)}
+        )
     referral_transition_check(referral, to)
     referral.status = to
     for name, value in fields.items():

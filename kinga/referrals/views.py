@@ -275,6 +275,18 @@ def outgoing(request: HttpRequest) -> HttpResponse:
 @login_required
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     """One referral, for the sending team and the receiving service; 404 for anyone else."""
+    return _detail_page(request, referral_id)
+
+
+def _detail_page(
+    request: HttpRequest,
+    referral_id: int,
+    *,
+    reason_form: ReasonForm | None = None,
+    feedback_form: FeedbackForm | None = None,
+    kept_text: str = "",
+) -> HttpResponse:
+    """The referral's page; after a refused step, with what the person typed still in it."""
     page = referral_page(viewer=_viewer(request), referral_id=referral_id)
     referral = page.referral
     return render(
@@ -290,8 +302,9 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
             "may_answer": page.may_answer,
             "may_withdraw": page.may_withdraw and referral.is_open,
             "may_attach": page.may_withdraw and referral.case_id is None,
-            "reason_form": ReasonForm(),
-            "feedback_form": FeedbackForm(),
+            "reason_form": reason_form or ReasonForm(),
+            "feedback_form": feedback_form or FeedbackForm(),
+            "kept_text": kept_text,
             "attach_form": AttachForm(),
             "needs": _need_labels(referral.needs),
             "child_age": _age_text(referral),
@@ -326,6 +339,23 @@ def _need_labels(codes: list[str]) -> list[str]:
 
 
 # --- moving a referral along: one POST each -----------------------------------------------------
+
+
+def _moved_meanwhile(request: HttpRequest, referral: Referral) -> bool:
+    """Whether the referral left the state the person's page showed (the form's `seen`):
+    then say so and take no step; a move from a state nobody saw is no answer to it."""
+    seen = request.POST.get("seen", "")
+    if not seen or seen == referral.status:
+        return False
+    messages.error(
+        request,
+        _(
+            "Someone else moved this referral after you opened it: it is %(status)s now. "
+            "Nothing was changed; check it again before you act."
+        )
+        % {"status": referral.get_status_display()},
+    )
+    return True
 
 
 class _Step:
@@ -390,6 +420,8 @@ def _posted_reason(request: HttpRequest) -> str:
 def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Accept the referral for the receiving service."""
     viewer, referral = _referral(request, referral_id)
+    if _moved_meanwhile(request, referral):
+        return _back(referral)
     with _Step(request, viewer, referral, "accept") as step:
         services.referral_accept(referral=referral, actor=viewer)
     if step.done:
@@ -402,12 +434,21 @@ def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
 def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Decline the referral, saying why."""
     viewer, referral = _referral(request, referral_id)
-    with _Step(request, viewer, referral, "decline") as step:
-        services.referral_decline(referral=referral, actor=viewer, reason=_posted_reason(request))
-    if step.done:
-        messages.success(request, _("Declined. The sender has been told."))
-        return redirect("referrals:inbox")
-    return _back(referral)
+    if not _moved_meanwhile(request, referral):
+        with _Step(request, viewer, referral, "decline") as step:
+            services.referral_decline(
+                referral=referral, actor=viewer, reason=_posted_reason(request)
+            )
+        if step.done:
+            messages.success(request, _("Declined. The sender has been told."))
+            return redirect("referrals:inbox")
+    # refused (someone answered first, say): the page again, the reason typed kept
+    return _detail_page(
+        request,
+        referral.pk,
+        reason_form=ReasonForm(request.POST),
+        kept_text=request.POST.get("reason", ""),
+    )
 
 
 @login_required
@@ -415,6 +456,8 @@ def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
 def referral_start(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Record that the service has started."""
     viewer, referral = _referral(request, referral_id)
+    if _moved_meanwhile(request, referral):
+        return _back(referral)
     with _Step(request, viewer, referral, "start") as step:
         services.referral_start(referral=referral, actor=viewer)
     if step.done:
@@ -429,12 +472,18 @@ def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
     viewer, referral = _referral(request, referral_id)
     form = FeedbackForm(request.POST)
     feedback = form.cleaned_data["feedback"] if form.is_valid() else ""
-    with _Step(request, viewer, referral, "complete") as step:
-        services.referral_complete(referral=referral, actor=viewer, feedback=feedback)
-    if step.done:
-        messages.success(request, _("Completed. The feedback goes to the case."))
-        return redirect("referrals:inbox")
-    return _back(referral)
+    if not _moved_meanwhile(request, referral):
+        with _Step(request, viewer, referral, "complete") as step:
+            services.referral_complete(referral=referral, actor=viewer, feedback=feedback)
+        if step.done:
+            messages.success(request, _("Completed. The feedback goes to the case."))
+            return redirect("referrals:inbox")
+    return _detail_page(
+        request,
+        referral.pk,
+        feedback_form=FeedbackForm(request.POST),
+        kept_text=request.POST.get("feedback", ""),
+    )
 
 
 @login_required
@@ -442,11 +491,20 @@ def referral_complete(request: HttpRequest, referral_id: int) -> HttpResponse:
 def referral_withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Withdraw the referral, saying why."""
     viewer, referral = _referral(request, referral_id)
-    with _Step(request, viewer, referral, "withdraw") as step:
-        services.referral_withdraw(referral=referral, actor=viewer, reason=_posted_reason(request))
-    if step.done:
-        messages.success(request, _("Withdrawn. The service has been told."))
-    return _back(referral)
+    if not _moved_meanwhile(request, referral):
+        with _Step(request, viewer, referral, "withdraw") as step:
+            services.referral_withdraw(
+                referral=referral, actor=viewer, reason=_posted_reason(request)
+            )
+        if step.done:
+            messages.success(request, _("Withdrawn. The service has been told."))
+            return _back(referral)
+    return _detail_page(
+        request,
+        referral.pk,
+        reason_form=ReasonForm(request.POST),
+        kept_text=request.POST.get("reason", ""),
+    )
 
 
 @login_required
