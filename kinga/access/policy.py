@@ -90,6 +90,8 @@ agency, which it may answer, and no more than a service provider of that agency;
 token's scopes narrow it further. A partner's system whose agency is on a case's team
 (agency_on_team) reads the case's summary and the court dates of its justice section, capped
 like any agency relation by the role its person joined through, and never the child's identity.
+A partner's system may refer a child in (`report.refer_in`): the referral arrives as a report
+in triage, which the system then reads as the author of it, as a helpline's system does.
 
 Besides records, some things a role may do that are not about one matter (open a new
 case, request break-glass, triage) are in `CAPABILITIES`.
@@ -313,6 +315,8 @@ def team_roles(roles: Iterable[str]) -> list[str]:
 CAPABILITIES: dict[str, frozenset[str]] = {
     "case.open": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
     "report.log_call": frozenset({Role.HELPLINE, INTEGRATION}),
+    # a partner agency's system refers a child in, as a report to triage (kinga.api)
+    "report.refer_in": frozenset({INTEGRATION}),
     "report.triage": frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
     "break_glass.request": frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.INVESTIGATOR}),
     "break_glass.review": frozenset({Role.SUPERVISOR}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,6 +36,7 @@ from kinga.api.problems import (
 )
 from kinga.cases.models import Case, CaseStatus, RiskLevel
 from kinga.cases.seams import CourtPath
+from kinga.directory.models import ServiceType
 from kinga.intake.models import (
     AgeBand,
     CallLanguage,
@@ -95,7 +96,8 @@ def with_rate_headers(request: HttpRequest, response: HttpResponse) -> HttpRespo
 
 
 DESCRIPTION = """Kinga's open API for the systems around it: the 116 helpline's call system
-files calls as reports, a partner reads and answers the referrals made to its agency and
+files calls as reports, a partner reads and answers the referrals made to its agency, refers
+children in (they arrive in triage as reports), is told when a hearing is set, and
 reads the summaries and court dates of the cases its agency is on the team of, a county's
 reporting tool reads aggregate figures (small counts hidden), and anyone with a token reads
 the service directory. Every call presents a bearer token of a
@@ -231,6 +233,9 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 Day = Annotated[date, BeforeValidator(_iso_day)]
 # A moment in a query: ISO 8601 with a time zone.
 Moment = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+# The language of a report's messages.
+ReportLanguage = Literal["sw", "en"]
 
 # An integer of a request body: no true/false, no "5", no 5.5 turned into a number.
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
@@ -476,6 +481,91 @@ def report_detail(request: HttpRequest, report_id: int) -> ReportOut:
     """One report this integration filed: its triage state. Needs `report:read`."""
     principal = need(request, Scope.REPORT_READ)
     return report_out(selectors.report_state(viewer=principal, report_id=report_id))
+
+
+# Referrals a partner sends in ---------------------------------------------------------
+
+
+class ReferralSendIn(Input):
+    """A child a partner agency's system refers to Kinga. `reference` is the partner's own
+    reference of the referral: the same reference again files nothing new."""
+
+    reference: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    reason: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Why the child is referred: what happened, as the partner knows it.",
+    )
+    services: list[ServiceType] = Field(
+        min_length=1, description="The services asked for (the directory's service types)."
+    )
+    categories: list[Category] = Field(min_length=1)
+    county_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
+    sub_county_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
+    ward_id: WholeNumber | None = Field(default=None, ge=1, le=2**31 - 1)
+    place_detail: str = Field(default="", max_length=500)
+    children_count: WholeNumber | None = Field(default=None, ge=1, le=500)
+    age_bands: list[AgeBand] = Field(default_factory=list)
+    danger_now: Danger = Danger.UNKNOWN
+    online_platform: Platform = Platform.NONE
+    language: ReportLanguage = Field(
+        default="sw", description="The language the child and family speak: sw or en."
+    )
+
+
+class ReferralSentOut(Schema):
+    """The report a referral in became, with its triage state; read it again at `report.id`
+    with `report:read`, or be told with the `report.changed` webhook."""
+
+    report: ReportOut
+    created: bool
+    reference: str
+
+
+@api.post(
+    "/referrals-in/",
+    response={201: ReferralSentOut, 200: ReferralSentOut, **PROBLEMS},
+    tags=["referrals"],
+    summary="Refer a child in (it arrives in triage as a report)",
+)
+def referral_send(request: HttpRequest, payload: ReferralSendIn) -> Status[ReferralSentOut]:
+    """Refer a child to Kinga from a partner's own system, once per `reference`: the referral
+    arrives in the county's triage queue as a report marked as this agency's, with its
+    reference, reason and the services asked for; triage opens a case from it or links it
+    to one. 201 the first time; 200 with the same report every time after.
+    Needs `referral:send`."""
+    principal = need(request, Scope.REFERRAL_SEND)
+    data = ReportInput(
+        categories=[str(item) for item in payload.categories],
+        narrative=payload.reason,
+        county_id=payload.county_id,
+        sub_county_id=payload.sub_county_id,
+        ward_id=payload.ward_id,
+        place_detail=payload.place_detail,
+        children_count=payload.children_count,
+        age_bands=[str(item) for item in payload.age_bands],
+        danger_now=str(payload.danger_now),
+        online_platform=str(payload.online_platform),
+        reporter_relation=ReporterRelation.PROFESSIONAL,
+        language=payload.language,
+    )
+    try:
+        sent = services.referral_receive(
+            actor=principal,
+            integration=caller_of(request).integration,
+            reference=payload.reference,
+            services=[str(item) for item in payload.services],
+            data=data,
+        )
+    except ValidationError as error:
+        # the reason is the report's words: name the field as the caller sent it
+        if hasattr(error, "error_dict") and "narrative" in error.error_dict:
+            error.error_dict["reason"] = error.error_dict.pop("narrative")
+        raise
+    body = ReferralSentOut(
+        report=report_out(sent.report), created=sent.created, reference=sent.reference
+    )
+    return Status(201 if sent.created else 200, body)
 
 
 # Referrals -----------------------------------------------------------------------------

@@ -13,3 +13,8 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         # the webhook fan-out and delivery tasks register with the worker
         from kinga.api import webhooks  # noqa: F401
+        from kinga.api.for_intake import PartnerOrigins
+        from kinga.intake.seams import register_report_origins
+
+        # the triage page marks a partner's referral in with its agency and reference
+        register_report_origins(PartnerOrigins())

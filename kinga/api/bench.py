@@ -11,7 +11,10 @@ address (the form's per-address limit is not what is measured). Afterwards every
 acknowledged report must be in the database: API reports by their call references, web
 reports by count.
 
-The ratio is the API's acknowledged reports per second over the web form's.
+The ratio is the API's acknowledged reports per second over the web form's. Beside them,
+in the same rounds, a partner's system refers children in (`/api/v1/referrals-in/`, the
+same pipeline on the partner channel, a fresh reference each): its rate is a figure of its
+own, and its acknowledged referrals must all be stored too.
 """
 
 from __future__ import annotations
@@ -37,6 +40,28 @@ from kinga.places.models import County
 
 MARKER = "[bench] "
 TOKENS = 8  # each token has its own rate-limit bucket; the bench must not hit the limit
+
+
+def _partner(run: str, admin: User) -> tuple[Integration, list[str]]:
+    """A bench partner NGO's system that refers children in."""
+    county = County.objects.get(name="Mombasa")
+    agency, _created = Agency.objects.get_or_create(
+        name=f"{MARKER}Partner", defaults={"kind": AgencyKind.NGO, "county": county}
+    )
+    integration = services.integration_register(
+        actor=admin,
+        agency=agency,
+        name=f"{MARKER}partner system {run}",
+        scopes=[Scope.REFERRAL_SEND],
+        rate_per_minute=6000,
+    )
+    tokens = [
+        services.token_issue(
+            actor=admin, integration=integration, scopes=[Scope.REFERRAL_SEND]
+        ).secret
+        for _ in range(TOKENS)
+    ]
+    return integration, tokens
 
 
 def _setup(run: str) -> tuple[Integration, list[str]]:
@@ -73,6 +98,12 @@ CALL = {
     "danger_now": "no",
     "reporter_relation": "neighbour",
     "call": {"language": "sw", "duration_minutes": 6},
+}
+REFERRAL = {
+    "reason": "Girls taken to a bar in Mtwapa at night by a man",
+    "services": ["rescue_shelter", "counselling"],
+    "categories": ["sexual_exploitation"],
+    "danger_now": "no",
 }
 WEB = {
     "lang": "en",
@@ -115,6 +146,12 @@ def _drive(
                         "/api/v1/reports/", json.dumps(body), content_type="application/json"
                     )
                     ok = response.status_code == 201
+                elif kind == "referral_in":
+                    body = {**REFERRAL, "reference": f"bench-{run}-{round_}-{number}-{sequence}"}
+                    response = http.post(
+                        "/api/v1/referrals-in/", json.dumps(body), content_type="application/json"
+                    )
+                    ok = response.status_code == 201
                 else:
                     address = f"10.{number}.{sequence // 250 % 250}.{sequence % 250 + 1}"
                     response = http.post(
@@ -150,15 +187,18 @@ def api_load(*, out: Callable[[str], None], quick: bool = False) -> None:
     """Helpline calls through the API against the web form, in the same run; zero lost."""
     run = secrets.token_hex(4)
     integration, tokens = _setup(run)
+    partner, partner_tokens = _partner(run, integration.requested_by)
     seconds = 4.0 if quick else 15.0
     clients = 4
     web_before = Report.objects.filter(channel=Channel.WEB).count()
+    kinds = ("web", "api", "referral_in")
     totals: dict[str, dict[str, Any]] = {
-        kind: {"ack": 0, "errors": 0, "latencies": [], "seconds": 0.0} for kind in ("web", "api")
+        kind: {"ack": 0, "errors": 0, "latencies": [], "seconds": 0.0} for kind in kinds
     }
-    for round_, kind in enumerate(("web", "api", "web", "api")):
+    for round_, kind in enumerate(kinds * 2):
         out(f"  {kind}: {clients} clients for {seconds:.0f} s ...")
-        ack, errors, latencies = _drive(kind, seconds, clients, tokens, run, out, round_)
+        used = partner_tokens if kind == "referral_in" else tokens
+        ack, errors, latencies = _drive(kind, seconds, clients, used, run, out, round_)
         totals[kind]["ack"] += ack
         totals[kind]["errors"] += errors
         totals[kind]["latencies"] += latencies
@@ -167,9 +207,17 @@ def api_load(*, out: Callable[[str], None], quick: bool = False) -> None:
         channel=Channel.HELPLINE, channel_reference__startswith=f"api:{integration.pk}:bench-{run}"
     ).count()
     web_stored = Report.objects.filter(channel=Channel.WEB).count() - web_before
+    referral_stored = Report.objects.filter(
+        channel=Channel.PARTNER, channel_reference__startswith=f"api:{partner.pk}:bench-{run}"
+    ).count()
     api_rate = totals["api"]["ack"] / totals["api"]["seconds"]
     web_rate = totals["web"]["ack"] / totals["web"]["seconds"]
-    lost = (totals["api"]["ack"] - api_stored) + (totals["web"]["ack"] - web_stored)
+    referral_rate = totals["referral_in"]["ack"] / totals["referral_in"]["seconds"]
+    lost = (
+        (totals["api"]["ack"] - api_stored)
+        + (totals["web"]["ack"] - web_stored)
+        + (totals["referral_in"]["ack"] - referral_stored)
+    )
     result = BenchResult(
         name="api_load",
         database=database_label(),
@@ -179,11 +227,15 @@ def api_load(*, out: Callable[[str], None], quick: bool = False) -> None:
             "web_reports_per_s": web_rate,
             "api_p95_ms": percentile(totals["api"]["latencies"], 0.95) * 1000,
             "web_p95_ms": percentile(totals["web"]["latencies"], 0.95) * 1000,
+            "referral_in_reports_per_s": referral_rate,
+            "referral_in_p95_ms": percentile(totals["referral_in"]["latencies"], 0.95) * 1000,
+            "referral_in_acknowledged": totals["referral_in"]["ack"],
+            "referral_in_stored": referral_stored,
             "api_acknowledged": totals["api"]["ack"],
             "api_stored": api_stored,
             "web_acknowledged": totals["web"]["ack"],
             "web_stored": web_stored,
-            "errors": totals["api"]["errors"] + totals["web"]["errors"],
+            "errors": sum(totals[kind]["errors"] for kind in kinds),
             "lost": lost,
         },
         ratio=api_rate / web_rate if web_rate else None,

@@ -35,19 +35,22 @@ class Scope(models.TextChoices):
     CASE_READ = "case:read", _("Read the summaries of the cases its agency is on the team of")
     JUSTICE_READ = "justice:read", _("Read the court dates of those cases")
     FIGURES_READ = "figures:read", _("Read aggregate figures, small counts hidden")
+    REFERRAL_SEND = "referral:send", _("Refer a child in: it arrives in triage as a report")
 
 
 # Scopes that reveal case content: they take effect only when a second person with
 # authority over the agency approves them (DESIGN.md 3.1, separation of duties).
+# `referral:send` is not one: it writes a report into triage and reads back only that
+# report's triage state (with `report:read`), as `report:write` does; it shows no case.
 CONTENT_SCOPES = frozenset(
     {Scope.REFERRAL_READ, Scope.REFERRAL_WRITE, Scope.CASE_READ, Scope.JUSTICE_READ}
 )
 
 # Scopes only some kinds of agency may hold, because only their people may do it on the
-# pages: the API is never wider than the web.
+# pages: the API is never wider than the web. (`report:read` is not here: it reads only the
+# reports the integration itself filed, a helpline's calls or a partner's referrals in.)
 SCOPE_AGENCY_KINDS: dict[str, frozenset[str]] = {
     Scope.REPORT_WRITE: frozenset({AgencyKind.HELPLINE}),
-    Scope.REPORT_READ: frozenset({AgencyKind.HELPLINE}),
 }
 
 
@@ -179,6 +182,10 @@ class WebhookEvent(models.TextChoices):
     REFERRAL_SENT = "referral.sent", _("A referral was made to the agency")
     REFERRAL_CHANGED = "referral.changed", _("A referral made to the agency changed state")
     REPORT_CHANGED = "report.changed", _("A report the integration filed was triaged")
+    HEARING_SET = (
+        "hearing.set",
+        _("A hearing was set or moved in a case the agency is on the team of"),
+    )
 
 
 class Subscription(models.Model):

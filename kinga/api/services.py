@@ -29,6 +29,7 @@ from kinga.api.models import (
 )
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
+from kinga.directory.models import ServiceType
 from kinga.intake.models import Channel, Report
 from kinga.intake.services import CallInput, ReportInput, report_log_call
 from kinga.intake.services.reports import by_reference
@@ -368,6 +369,79 @@ def report_file(
     return FiledReport(report=report, created=True, follow_up_code=code)
 
 
+# Referrals a partner's system sends in -----------------------------------------------
+
+# What a referral in keeps besides the report's own fields, in the report's channel
+# payload (encrypted): the partner's reference and the services it asks for.
+REFERRAL_IN_KEYS = ("reference", "services", "integration")
+
+
+def referral_in_reference(integration: Integration, reference: str) -> str:
+    """Return the report's channel reference for the partner's own reference: one per
+    integration, so two partners' references never meet."""
+    return f"api:{integration.pk}:{reference}"
+
+
+@dataclass(frozen=True)
+class ReferralIn:
+    """A partner's referral in, as the report it became; `created` the first time only."""
+
+    report: Report
+    created: bool
+    reference: str
+
+
+def referral_receive(
+    *,
+    actor: User,
+    integration: Integration,
+    reference: str,
+    services: list[str],
+    data: ReportInput,
+) -> ReferralIn:
+    """Take a child a partner's system refers in as a report to triage, once per reference.
+
+    The partner does not know Kinga's cases, so a referral in goes where every report goes:
+    through intake's one pipeline (`report_log_call` on `Channel.PARTNER`: checked, routed to
+    the county's triage, a danger alert raised in the same transaction), marked as from the
+    integration's agency with the partner's own reference and the services it asks for;
+    triage opens a case from it or links it to one. Its reason is the report's words. The
+    same reference again returns the first report (created False), however concurrently
+    it is posted: the database's unique reference decides, as for a helpline call. Not
+    atomic itself: intake's `report_log_call` is the one durable transaction.
+    """
+    if not CALL_ID.match(reference):
+        raise ValidationError(
+            {"reference": _("Use 1 to 64 letters, digits, dots, colons, hyphens or underscores.")}
+        )
+    unknown = sorted(set(services) - set(ServiceType.values))
+    if not services or unknown:
+        raise ValidationError({"services": _("Name at least one service type of the directory.")})
+    if not data.narrative.strip():
+        raise ValidationError({"reason": _("Say why the child is referred.")})
+    key = referral_in_reference(integration, reference)
+    existing = by_reference(Channel.PARTNER, key).first()
+    if existing is not None:
+        return ReferralIn(report=existing, created=False, reference=reference)
+    _check_places(data)
+    payload = {
+        "reference": reference,
+        "services": [item for item in ServiceType.values if item in services],
+        "integration": integration.pk,
+    }
+    try:
+        report, _code = report_log_call(
+            operator=actor, data=data, channel=Channel.PARTNER, reference=key, payload=payload
+        )
+    except (IntegrityError, ValidationError):
+        # a concurrent post of the same reference won the unique reference: answer with it
+        existing = by_reference(Channel.PARTNER, key).first()
+        if existing is None:
+            raise
+        return ReferralIn(report=existing, created=False, reference=reference)
+    return ReferralIn(report=report, created=True, reference=reference)
+
+
 # Webhook subscriptions ----------------------------------------------------------------
 
 SUBSCRIPTION_RECORD = "api.subscription"
@@ -377,6 +451,7 @@ EVENT_READ_SCOPE: dict[str, str] = {
     WebhookEvent.REFERRAL_SENT: Scope.REFERRAL_READ,
     WebhookEvent.REFERRAL_CHANGED: Scope.REFERRAL_READ,
     WebhookEvent.REPORT_CHANGED: Scope.REPORT_READ,
+    WebhookEvent.HEARING_SET: Scope.JUSTICE_READ,
 }
 
 

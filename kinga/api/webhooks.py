@@ -13,6 +13,15 @@ attempt is in the delivery log.
 A delivery names the record and its state (id, reference, status), never its content: the
 receiver reads what it may through the API, which applies the policy again.
 
+`hearing.set` follows the same outbox: justice audits a court date when it is set
+(`court_event_schedule`) and when it is moved (`court_event_adjourn`, which names the next
+date), and never knows the API exists. It is delivered to a subscriber whose integration's
+agency may see the justice section of a case whose child is in the incident (a partner on
+the team, through the role its person joined by), and says only what that agency may see:
+the case's code, the date, the court and the kind of hearing; never the evidence, the
+charges or the people of interest. The cases are decided again when the delivery is sent:
+an agency that left the team in between is told nothing.
+
 Signature: `Kinga-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` under the
 subscription's secret; the receiver recomputes it over the raw body and refuses a stale `t`.
 """
@@ -42,13 +51,15 @@ from kinga.api.models import (
     DeliveryState,
     FanOutMark,
     Integration,
-    Scope,
     Subscription,
     WebhookEvent,
 )
+from kinga.api.services import EVENT_READ_SCOPE
 from kinga.audit.models import AuditAction, AuditEvent
 from kinga.audit.services import audit_record
+from kinga.cases.models import Case
 from kinga.intake.models import Report
+from kinga.justice.models import Adjournment, CourtEvent, IncidentChild
 from kinga.referrals.models import OPEN_REFERRAL_STATUSES, Referral
 from kinga.tasks.registry import periodic, task
 from kinga.tasks.services import backoff, task_enqueue
@@ -62,12 +73,14 @@ FAN_OUT_BATCH = 500
 TIMEOUT_SECONDS = 10
 REFERRAL = "referrals.referral"
 REPORT = "intake.report"
+# What justice's audit names a court date and an adjournment by (`justice.services._audit`).
+COURT_EVENT = CourtEvent._meta.label_lower
+ADJOURNMENT = Adjournment._meta.label_lower
+WATCHED = [REFERRAL, REPORT, COURT_EVENT, ADJOURNMENT]
 # The read scope an event's record needs: a subscription is never wider than the reads.
-EVENT_SCOPE: dict[str, str] = {
-    WebhookEvent.REFERRAL_SENT: Scope.REFERRAL_READ,
-    WebhookEvent.REFERRAL_CHANGED: Scope.REFERRAL_READ,
-    WebhookEvent.REPORT_CHANGED: Scope.REPORT_READ,
-}
+EVENT_SCOPE = EVENT_READ_SCOPE
+
+Watched = Referral | Report | CourtEvent
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -172,6 +185,8 @@ def webhook_backend() -> WebhookBackend:
 
 
 def _event_of(action: str, record_type: str, detail: dict[str, Any]) -> str | None:
+    if record_type in (COURT_EVENT, ADJOURNMENT) and action == AuditAction.CREATE:
+        return WebhookEvent.HEARING_SET
     if record_type == REFERRAL:
         if action == AuditAction.CREATE:
             return WebhookEvent.REFERRAL_SENT
@@ -182,10 +197,21 @@ def _event_of(action: str, record_type: str, detail: dict[str, Any]) -> str | No
     return None
 
 
-def _may_see(integration: Integration, event: str, record: Referral | Report) -> bool:
+def cases_told_of(integration: Integration, hearing: CourtEvent) -> list[Case]:
+    """Return the cases whose child is in the hearing's incident and whose justice section
+    the integration's agency may see (a partner on the team), oldest first."""
+    principal = principal_of(integration)
+    children = IncidentChild.objects.filter(incident_id=hearing.incident_id).values("case_id")
+    cases = Case.objects.filter(pk__in=children).order_by("pk")
+    return [case for case in cases if policy.can(principal, "view", case, "justice")]
+
+
+def _may_see(integration: Integration, event: str, record: Watched) -> bool:
     """Return whether the integration may be told of this record's change."""
     if not integration.is_active or EVENT_SCOPE[event] not in integration.scopes:
         return False
+    if isinstance(record, CourtEvent):
+        return bool(cases_told_of(integration, record))
     principal = principal_of(integration)
     if isinstance(record, Referral):
         if record.receiving_agency_id != integration.agency_id:
@@ -199,23 +225,39 @@ def _may_see(integration: Integration, event: str, record: Referral | Report) ->
     )
 
 
-def _subscribers(event: str, record: Referral | Report) -> list[Subscription]:
+def _subscribers(event: str, record: Watched) -> list[Subscription]:
     rows = Subscription.objects.filter(
         event=event, is_active=True, integration__is_active=True
     ).select_related("integration__account", "integration__agency")
-    if isinstance(record, Referral):
+    if isinstance(record, CourtEvent):
+        pass  # any agency may be on the team: the policy decides, in `_may_see`
+    elif isinstance(record, Referral):
         rows = rows.filter(integration__agency_id=record.receiving_agency_id)
     else:
         rows = rows.filter(integration__account_id=record.logged_by_id)
     return [sub for sub in rows if _may_see(sub.integration, event, record)]
 
 
-def _record(record_type: str, record_id: str) -> Referral | Report | None:
+def _record(record_type: str, record_id: str, detail: dict[str, Any]) -> Watched | None:
+    """Return the record a change is about: a moved hearing is its next date."""
     if not record_id.isdigit():
         return None
     if record_type == REFERRAL:
         return Referral.objects.filter(pk=int(record_id)).first()
+    if record_type == COURT_EVENT:
+        return CourtEvent.objects.filter(pk=int(record_id)).first()
+    if record_type == ADJOURNMENT:
+        following = detail.get("next")
+        if not isinstance(following, int):
+            return None
+        return CourtEvent.objects.filter(pk=following).first()
     return Report.objects.filter(pk=int(record_id)).first()
+
+
+def _record_type(record: Watched) -> str:
+    if isinstance(record, CourtEvent):
+        return COURT_EVENT
+    return REFERRAL if isinstance(record, Referral) else REPORT
 
 
 @periodic(FAN_OUT, every=timedelta(seconds=30))
@@ -233,7 +275,7 @@ def webhooks_fan_out(payload: dict[str, Any], now: datetime) -> None:
         AuditEvent.objects.filter(
             seq__gt=mark.last_seq,
             seq__lte=top,
-            record_type__in=[REFERRAL, REPORT],
+            record_type__in=WATCHED,
             action__in=[AuditAction.CREATE, AuditAction.CHANGE],
         )
         .order_by("seq")
@@ -241,7 +283,7 @@ def webhooks_fan_out(payload: dict[str, Any], now: datetime) -> None:
     )
     for seq, action, record_type, record_id, detail in changes:
         event = _event_of(action, record_type, detail or {})
-        record = _record(record_type, record_id) if event else None
+        record = _record(record_type, record_id, detail or {}) if event else None
         if event is None or record is None:
             continue
         for subscription in _subscribers(event, record):
@@ -250,7 +292,7 @@ def webhooks_fan_out(payload: dict[str, Any], now: datetime) -> None:
             delivery = Delivery.objects.create(
                 subscription=subscription,
                 event=event,
-                record_type=record_type,
+                record_type=_record_type(record),
                 record_id=record.pk,
                 audit_seq=seq,
                 created_at=now,
@@ -264,10 +306,51 @@ def webhooks_fan_out(payload: dict[str, Any], now: datetime) -> None:
 # Delivery ------------------------------------------------------------------------------
 
 
-def delivery_body(delivery: Delivery) -> dict[str, Any]:
-    """Return what a delivery says: the event and the record's id, reference and state."""
+def hearing_data(integration: Integration, hearing: CourtEvent) -> dict[str, Any] | None:
+    """Return what a hearing.set delivery says, as the integration's agency may know it:
+    the hearing's date, court and kind, and the codes of the cases on whose team the agency
+    is; None when it is on none of them now."""
+    cases = cases_told_of(integration, hearing)
+    if not cases:
+        return None
+    previous = hearing.previous
+    return {
+        "hearing": {
+            "id": hearing.pk,
+            "when": hearing.scheduled_for.isoformat(),
+            "court": hearing.prosecution.court,
+            "courtroom": hearing.courtroom,
+            "kind": hearing.kind,
+            "state": hearing.state,
+            "child_attends": hearing.child_attends,
+            "moved_from": previous.scheduled_for.isoformat() if previous is not None else None,
+        },
+        "cases": [
+            {"id": case.pk, "code": case.code, "url": f"/api/v1/cases/{case.pk}/court-dates/"}
+            for case in cases
+        ],
+    }
+
+
+def delivery_body(delivery: Delivery) -> dict[str, Any] | None:
+    """Return what a delivery says: the event and the record's id, reference and state;
+    None when the subscriber may no longer be told (a hearing of a case its agency left)."""
     data: dict[str, Any]
-    if delivery.record_type == REFERRAL:
+    if delivery.record_type == COURT_EVENT:
+        hearing = (
+            CourtEvent.objects.select_related("prosecution", "previous")
+            .filter(pk=delivery.record_id)
+            .first()
+        )
+        told = (
+            hearing_data(delivery.subscription.integration, hearing)
+            if hearing is not None
+            else None
+        )
+        if told is None:
+            return None
+        data = told
+    elif delivery.record_type == REFERRAL:
         referral = Referral.objects.get(pk=delivery.record_id)
         data = {
             "referral": {
@@ -318,7 +401,14 @@ def webhook_deliver(payload: dict[str, Any], now: datetime) -> None:
         delivery.next_attempt_at = None
         delivery.save(update_fields=["state", "last_error", "next_attempt_at"])
         return
-    body = json.dumps(delivery_body(delivery), separators=(",", ":")).encode()
+    said = delivery_body(delivery)
+    if said is None:
+        delivery.state = DeliveryState.FAILED
+        delivery.last_error = "no_longer_visible"
+        delivery.next_attempt_at = None
+        delivery.save(update_fields=["state", "last_error", "next_attempt_at"])
+        return
+    body = json.dumps(said, separators=(",", ":")).encode()
     timestamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json",

@@ -73,6 +73,7 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
     POLICE = "police", _("Police")
     FIELD = "field", _("Field volunteer (ODK Collect)")
+    PARTNER = "partner", _("Referral from a partner agency")
 
 
 class Category(models.TextChoices):

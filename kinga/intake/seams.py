@@ -8,6 +8,10 @@ its `ReportOrigins` from `CollectConfig.ready`; without it a report shows no ori
 A report by SMS or USSD may come through an awareness campaign (its keyword, its USSD
 code): `kinga.awareness` registers its `CampaignCodes` from `AwarenessConfig.ready`; without
 it such a report carries no campaign.
+
+A report a partner agency's system referred in (`Channel.PARTNER`) is marked with the agency,
+its own reference and the services it asks for by `kinga.api`, which registers its
+`ReportOrigins` from `ApiConfig.ready`.
 """
 
 from __future__ import annotations
@@ -24,13 +28,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReportOrigin:
-    """Who sent a report from the field, as far as the viewer may know."""
+    """Who sent a report from the field, as far as the viewer may know.
+
+    A report of another kind of sender (a partner agency's referral in, `kinga.api`) says
+    so in `heading` and `detail`, already in the reader's language; the page shows those
+    instead of a volunteer's line.
+    """
 
     sender: str
     agency: str
     name: str = ""
     started: str = ""
     finished: str = ""
+    heading: str = ""
+    detail: str = ""
 
 
 class ReportOrigins(Protocol):

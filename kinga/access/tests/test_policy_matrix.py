@@ -378,9 +378,12 @@ def test_every_cell_of_the_integration_principal_matches_the_table(personas) -> 
         theirs = table[(person_role, relation)]
         for section, actions in mine.items():
             assert actions <= theirs.get(section, frozenset()), (relation, section)
-    # its capabilities: filing a call, nothing that opens, triages or reviews
+    # its capabilities: filing a call and referring a child in (both land in triage as
+    # reports), nothing that opens, triages or reviews
     held = {name for name, roles in policy.CAPABILITIES.items() if policy.INTEGRATION in roles}
-    assert held == {"report.log_call"}
+    assert held == {"report.log_call", "report.refer_in"}
+    # referring in is the systems' way only: a person refers through the report form
+    assert policy.CAPABILITIES["report.refer_in"] == frozenset({policy.INTEGRATION})
 
 
 @pytest.mark.django_db

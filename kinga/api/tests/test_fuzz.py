@@ -2,7 +2,9 @@
 that breaks the schema, no invalid input accepted. Bounded here (`KINGA_FUZZ_EXAMPLES`, 5
 per operation unless set); `make fuzz` runs it longer. Each example is called as a helpline
 system, as a shelter's system and as the caseworker's agency's system, each holding every
-scope their agencies may hold, with a case and a referral in place."""
+scope their agencies may hold, with a case and a referral in place; the shelter's and the
+partner's systems also refer children in (`referral:send`), and the partner may subscribe
+to `hearing.set`."""
 
 from __future__ import annotations
 
@@ -61,14 +63,28 @@ def fuzz_tokens(
     )
     shelter = connect(
         p.shelter,
-        [Scope.REFERRAL_READ, Scope.REFERRAL_WRITE, Scope.DIRECTORY_READ, Scope.WEBHOOK_MANAGE],
+        [
+            Scope.REFERRAL_READ,
+            Scope.REFERRAL_WRITE,
+            Scope.DIRECTORY_READ,
+            Scope.WEBHOOK_MANAGE,
+            Scope.REFERRAL_SEND,
+            Scope.REPORT_READ,
+        ],
         name="Fuzz shelter",
         rate=6000,
     )
     # the caseworker's agency: on the case's team, reading its summary, court dates, figures
     partner = connect(
         p.ngo,
-        [Scope.CASE_READ, Scope.JUSTICE_READ, Scope.FIGURES_READ, Scope.DIRECTORY_READ],
+        [
+            Scope.CASE_READ,
+            Scope.JUSTICE_READ,
+            Scope.FIGURES_READ,
+            Scope.DIRECTORY_READ,
+            Scope.REFERRAL_SEND,
+            Scope.WEBHOOK_MANAGE,
+        ],
         name="Fuzz partner",
         rate=6000,
     )

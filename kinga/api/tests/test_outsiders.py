@@ -24,6 +24,12 @@ BODIES = {
     "/api/v1/referrals/{referral_id}/decline/": {"reason": "We cannot take her this week."},
     "/api/v1/referrals/{referral_id}/complete/": {"feedback": "She was seen and went home."},
     "/api/v1/webhooks/": {"event": "referral.sent", "url": "https://outsider.example/h"},
+    "/api/v1/referrals-in/": {
+        "reference": "SALAMA-7",
+        "reason": "Outsider's own referral.",
+        "services": ["counselling"],
+        "categories": ["other"],
+    },
 }
 
 
@@ -47,6 +53,22 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
         content_type="application/json",
     )
     subscription_id = subscription.json()["subscription"]["id"]
+    # a referral the shelter's system sent in: a report only the shelter's system reads
+    partner = connect(p.shelter, [Scope.REFERRAL_SEND, Scope.REPORT_READ], name="Salama records")
+    sent_in = partner.client().post(
+        "/api/v1/referrals-in/",
+        json.dumps(
+            {
+                "reference": "SALAMA-7",
+                "reason": "A girl came to the gate at night.",
+                "services": ["rescue_shelter"],
+                "categories": ["sexual_exploitation"],
+            }
+        ),
+        content_type="application/json",
+    )
+    assert sent_in.status_code == 201, sent_in.content
+    referral_in_id = sent_in.json()["report"]["id"]
     from kinga.accounts.models import AgencyKind
 
     other_desk_agency = type(p.helpline_centre).objects.create(
@@ -55,7 +77,13 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
     outsiders = [
         connect(
             other_desk_agency,
-            [Scope.REPORT_WRITE, Scope.REPORT_READ, Scope.DIRECTORY_READ, Scope.WEBHOOK_MANAGE],
+            [
+                Scope.REPORT_WRITE,
+                Scope.REPORT_READ,
+                Scope.DIRECTORY_READ,
+                Scope.WEBHOOK_MANAGE,
+                Scope.REFERRAL_SEND,
+            ],
             name="Other desk",
             rate=6000,
         ),
@@ -69,6 +97,8 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
                 Scope.CASE_READ,
                 Scope.JUSTICE_READ,
                 Scope.FIGURES_READ,
+                Scope.REFERRAL_SEND,
+                Scope.REPORT_READ,
             ],
             name="Hospital system",
             rate=6000,
@@ -110,6 +140,8 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
                 elif method == "get":
                     for needle in (
                         f'"id": {report_id},',
+                        # by its reference: an id alone may be another record's id
+                        f'"reference": "R-{referral_in_id:06d}"',
                         f'"id": {referral.pk},',
                         f'"code": "{world.case.code}"',
                     ):
@@ -119,3 +151,7 @@ def test_no_token_reaches_another_agencys_record_through_any_operation(
     referral.refresh_from_db()
     assert referral.status == "sent"
     assert shelter.client().get("/api/v1/webhooks/").json()[0]["is_active"] is True
+    # the outsiders' posts of the same reference were their own referrals, never the shelter's
+    assert partner.client().get(f"/api/v1/reports/{referral_in_id}/").status_code == 200
+    for outsider in outsiders:
+        assert outsider.client().get(f"/api/v1/reports/{referral_in_id}/").status_code == 404

@@ -8,6 +8,7 @@ logged it may see it afterwards.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -42,6 +43,7 @@ def report_log_call(
     channel: str = Channel.HELPLINE,
     call: CallInput | None = None,
     reference: str = "",
+    payload: dict[str, Any] | None = None,
 ) -> tuple[Report, str]:
     """Store a report staff took (a helpline call, a walk-in, a police report).
 
@@ -50,10 +52,16 @@ def report_log_call(
     its default), the first call of the report; the report's messages to the caller use
     the call's language. `reference` is the calling system's own id of the call (the
     open API's), unique per channel: the same call filed twice is refused by the database.
+    A partner agency's system refers a child in on `Channel.PARTNER` (the open API's
+    `referral:send`); `payload` keeps what it sent besides the report's own fields (its
+    reference, the services it asks for), encrypted as every channel's payload.
     """
     if channel == Channel.HELPLINE:
         if not can_do(operator, "report.log_call"):
             raise PermissionDenied(_("Only helpline operators log calls."))
+    elif channel == Channel.PARTNER:
+        if not can_do(operator, "report.refer_in"):
+            raise PermissionDenied
     elif channel not in IN_PERSON_ROLES or not operator.has_role(*IN_PERSON_ROLES[channel]):
         raise PermissionDenied
     now = now or timezone.now()
@@ -65,6 +73,7 @@ def report_log_call(
         logged_by=operator,
         follow_up_hash=follow_up_hash(code),
         channel_reference=reference,
+        raw_payload=payload,
     )
     fill_report(report, data)
     if channel == Channel.HELPLINE:
