@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -240,11 +240,22 @@ def _triage(report: Report, triagers: list[User], rng: random.Random, when: obje
                     Decision.REFER,
                 ]
             )
+            # decided at the week's triage meeting, a few days after the report came in (not
+            # today: the dashboards' medians would read each report's age as its triage time)
+            assert isinstance(when, datetime)
+            decided = when + timedelta(hours=random.Random(-report.pk).randint(4, 7 * 24))
             services.report_decide(
                 report=report,
                 actor=triager,
                 decision=decision,
                 reason="Demo: decided at the weekly triage meeting after a call-back.",
-                now=timezone.now(),
+                now=decided,
             )
+            if decision == Decision.OPEN_CASE:
+                # the case opened at the meeting that decided it (the service dates it now)
+                from kinga.cases.models import Case
+
+                Case.objects.filter(source_report_id=report.pk).update(
+                    opened_at=decided + timedelta(hours=1)
+                )
             return
