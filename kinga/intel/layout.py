@@ -33,22 +33,37 @@ def force_layout(
     ideal = np.sqrt(4.0 / count)
     temperature = 0.2
     ends = np.array(links, dtype=np.int64).reshape(-1, 2)
+    x = position[:, 0].copy()
+    y = position[:, 1].copy()
+    ideal2 = ideal**2
     for _step in range(steps):
-        delta = position[:, None, :] - position[None, :, :]
-        distance = np.sqrt((delta**2).sum(axis=2)) + 1e-9
-        np.fill_diagonal(distance, np.inf)
-        push = (delta / distance[:, :, None] ** 2 * ideal**2).sum(axis=1)
+        # all pairs at once, one coordinate at a time (contiguous arrays, no n×n×2 temporaries)
+        dx = x[:, None] - x[None, :]
+        dy = y[:, None] - y[None, :]
+        square = dx * dx + dy * dy + 1e-18
+        np.fill_diagonal(square, np.inf)
+        np.divide(ideal2, square, out=square)
+        push_x = (dx * square).sum(axis=1)
+        push_y = (dy * square).sum(axis=1)
         if ends.shape[0]:
-            along = position[ends[:, 0]] - position[ends[:, 1]]
-            length = np.sqrt((along**2).sum(axis=1)) + 1e-9
-            pull = along * (length / ideal)[:, None]
-            np.add.at(push, ends[:, 0], -pull)
-            np.add.at(push, ends[:, 1], pull)
+            along_x = x[ends[:, 0]] - x[ends[:, 1]]
+            along_y = y[ends[:, 0]] - y[ends[:, 1]]
+            length = np.sqrt(along_x**2 + along_y**2) + 1e-9
+            pull_x = along_x * length / ideal
+            pull_y = along_y * length / ideal
+            push_x -= np.bincount(ends[:, 0], weights=pull_x, minlength=count)
+            push_x += np.bincount(ends[:, 1], weights=pull_x, minlength=count)
+            push_y -= np.bincount(ends[:, 0], weights=pull_y, minlength=count)
+            push_y += np.bincount(ends[:, 1], weights=pull_y, minlength=count)
         # a light pull to the middle keeps separate pieces on the page
-        push -= position * 0.05
-        size = np.sqrt((push**2).sum(axis=1)) + 1e-9
-        position += push / size[:, None] * np.minimum(size, temperature)[:, None]
+        push_x -= x * 0.05
+        push_y -= y * 0.05
+        size = np.sqrt(push_x**2 + push_y**2) + 1e-9
+        step = np.minimum(size, temperature) / size
+        x += push_x * step
+        y += push_y * step
         temperature *= 0.97
+    position = np.column_stack([x, y])
     low = position.min(axis=0)
     span = np.maximum(position.max(axis=0) - low, 1e-9)
     scale = np.array([width - 2 * margin, height - 2 * margin])
