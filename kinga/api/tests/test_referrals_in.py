@@ -225,3 +225,19 @@ def test_what_a_partner_sends_is_shown_as_text_never_as_markup(
     bad = post(hospital_system.client(), referral(personas, reference="<b>x</b>"))
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["reference"]
+
+
+def test_a_person_cannot_file_on_the_partner_channel(personas: Personas) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from kinga.intake.services import ReportInput, report_log_call
+
+    for person in (personas.caseworker, personas.helpline, personas.admin):
+        with pytest.raises(PermissionDenied):
+            report_log_call(
+                operator=person,
+                data=ReportInput(categories=["other"], narrative="x"),
+                channel=Channel.PARTNER,
+                reference="api:1:forged",
+            )
+    assert not Report.objects.exists()
