@@ -310,6 +310,8 @@ def hearing_data(integration: Integration, hearing: CourtEvent) -> dict[str, Any
     """Return what a hearing.set delivery says, as the integration's agency may know it:
     the hearing's date, court and kind, and the codes of the cases on whose team the agency
     is; None when it is on none of them now."""
+    if not integration.is_active or EVENT_SCOPE[WebhookEvent.HEARING_SET] not in integration.scopes:
+        return None
     cases = cases_told_of(integration, hearing)
     if not cases:
         return None

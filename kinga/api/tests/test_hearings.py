@@ -198,3 +198,18 @@ def test_subscribing_to_hearings_needs_the_court_dates_scope(
     assert answer.status_code == 422
     assert answer["Content-Type"] == "application/problem+json"
     assert [error["field"] for error in answer.json()["errors"]] == ["event"]
+
+
+def test_a_system_whose_court_scope_was_taken_away_is_told_nothing_more(
+    court: CourtWorld, connect: Callable[..., Connected], hooks_dir: Path
+) -> None:
+    partner = connect(court.personas.ngo, SCOPES, name="Partner court view")
+    subscribe(partner, "hearing.set", "https://partner.example/court")
+    _mention(court)
+    webhooks.webhooks_fan_out({}, timezone.now())
+    integration = partner.integration
+    integration.scopes = [Scope.WEBHOOK_MANAGE]
+    integration.save(update_fields=["scopes"])
+    fan_out_and_deliver()
+    assert received(hooks_dir) == []
+    assert Delivery.objects.get().last_error == "no_longer_visible"

@@ -206,3 +206,38 @@ def test_the_partner_learns_what_triage_made_of_it(
     state = hospital_system.client().get(f"/api/v1/reports/{report_id}/").json()
     assert state["decision"] == "open_case"
     assert state["status"] != "received"
+
+
+def test_what_a_partner_sends_is_shown_as_text_never_as_markup(
+    personas: Personas, hospital_system: Connected, client_for: Callable[..., Client]
+) -> None:
+    answer = post(
+        hospital_system.client(),
+        referral(personas, reason='<script>alert("x")</script> a girl at the ferry'),
+    )
+    assert answer.status_code == 201
+    report_id = answer.json()["report"]["id"]
+    page = client_for(personas.caseworker).get(reverse("intake:triage_report", args=[report_id]))
+    text = page.content.decode()
+    assert '<script>alert("x")</script>' not in text
+    assert "&lt;script&gt;" in text
+    # a reference with markup never gets in: it is refused, naming the field
+    bad = post(hospital_system.client(), referral(personas, reference="<b>x</b>"))
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["reference"]
+
+
+def test_a_person_cannot_file_on_the_partner_channel(personas: Personas) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from kinga.intake.services import ReportInput, report_log_call
+
+    for person in (personas.caseworker, personas.helpline, personas.admin):
+        with pytest.raises(PermissionDenied):
+            report_log_call(
+                operator=person,
+                data=ReportInput(categories=["other"], narrative="x"),
+                channel=Channel.PARTNER,
+                reference="api:1:forged",
+            )
+    assert not Report.objects.exists()
