@@ -102,7 +102,10 @@ def _audit(
     action: str = AuditAction.CREATE,
     fields: Sequence[str] = (),
     detail: dict[str, Any] | None = None,
+    reason: str = "",
 ) -> None:
+    # `detail` is codes and references only (it is stored in clear); words a person typed go
+    # in `reason`, which the audit log encrypts.
     audit_record(
         action=action,
         actor=actor,
@@ -112,6 +115,7 @@ def _audit(
         matter_id=incident.pk,
         fields=list(fields),
         detail=detail or {},
+        reason=reason,
     )
 
 
@@ -566,7 +570,8 @@ def officer_remove(*, officer: InvestigationOfficer, actor: User, reason: str) -
         incident,
         action=AuditAction.CHANGE,
         fields=["ended_at"],
-        detail={"user": officer.user_id, "reason": reason.strip()[:300]},
+        detail={"user": officer.user_id},
+        reason=reason.strip(),
     )
 
 

@@ -46,7 +46,15 @@ def test_an_officer_taken_off_loses_the_incident_and_the_team_keeps_it(world: Wo
     assert services.team_of(world.incident) == [p.investigator]
     event = AuditEvent.objects.filter(record_type="justice.investigationofficer").latest("pk")
     assert event.fields == ["ended_at"]
-    assert event.detail["reason"] == "Transferred to Kilifi"
+    # the typed reason is kept encrypted with the event, never in its clear detail
+    assert event.reason == "Transferred to Kilifi"
+    assert "Transferred" not in str(event.detail)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT detail, reason FROM audit_auditevent WHERE id = %s", [event.pk])
+        detail, stored_reason = cursor.fetchone()
+    assert "Kilifi" not in str(detail) and "Kilifi" not in str(stored_reason)
 
 
 def test_the_last_officer_and_an_officer_with_open_steps_stay(world: World) -> None:
