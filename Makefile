@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kinga.settings
 
-.PHONY: run test tests check bench screens install messages compilemessages format lint clean fuzz
+.PHONY: run test tests check bench screens install install-js messages compilemessages format lint clean fuzz
 
 $(BIN)/kinga: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(BIN)/kinga: pyproject.toml
 	touch $(BIN)/kinga
 
 install: $(BIN)/kinga
+
+# The test suite's front-end package (axe-core, the accessibility check of the journeys), from
+# the npm registry at set-up; nothing of it is committed or served.
+node_modules/axe-core/axe.js: package.json
+	npm install --no-package-lock --no-audit --no-fund --silent
+	touch $@
+
+install-js: node_modules/axe-core/axe.js
 
 compilemessages: install
 	cd kinga && ../$(BIN)/django-admin compilemessages --ignore=.venv >/dev/null
@@ -27,7 +35,7 @@ test: check
 	$(MAKE) tests
 
 ## The whole test suite alone (CI runs `make check` once, then this on each database)
-tests: compilemessages
+tests: compilemessages install-js
 	@status=0; $(BIN)/python -m pytest -q || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure, not a pass"; fi; \
 	exit $$status
