@@ -410,6 +410,36 @@ def referral_out(referral: Referral) -> ReferralOut:
 # Reports -------------------------------------------------------------------------------
 
 
+def report_input(
+    payload: ReportIn | ReferralSendIn,
+    *,
+    narrative: str,
+    reporter_relation: str,
+    language: str,
+    reporter_phone: str = "",
+    callback_consent: bool = False,
+) -> ReportInput:
+    """What a report filed through the API says, whichever door it came in by (a helpline
+    call, a partner's referral): the what, where, how many and how urgent both carry, with
+    the words and the reporter each door names its own way."""
+    return ReportInput(
+        categories=[str(item) for item in payload.categories],
+        narrative=narrative,
+        county_id=payload.county_id,
+        sub_county_id=payload.sub_county_id,
+        ward_id=payload.ward_id,
+        place_detail=payload.place_detail,
+        children_count=payload.children_count,
+        age_bands=[str(item) for item in payload.age_bands],
+        danger_now=str(payload.danger_now),
+        online_platform=str(payload.online_platform),
+        reporter_relation=reporter_relation,
+        reporter_phone=reporter_phone,
+        callback_consent=callback_consent,
+        language=language,
+    )
+
+
 @api.post(
     "/reports/",
     response={201: ReportFiledOut, 200: ReportFiledOut, **PROBLEMS},
@@ -422,17 +452,9 @@ def report_create(request: HttpRequest, payload: ReportIn) -> Status[ReportFiled
     report every time after. Needs `report:write`."""
     principal = need(request, Scope.REPORT_WRITE)
     caller = caller_of(request)
-    data = ReportInput(
-        categories=[str(item) for item in payload.categories],
+    data = report_input(
+        payload,
         narrative=payload.narrative,
-        county_id=payload.county_id,
-        sub_county_id=payload.sub_county_id,
-        ward_id=payload.ward_id,
-        place_detail=payload.place_detail,
-        children_count=payload.children_count,
-        age_bands=[str(item) for item in payload.age_bands],
-        danger_now=str(payload.danger_now),
-        online_platform=str(payload.online_platform),
         reporter_relation=str(payload.reporter_relation),
         reporter_phone=payload.reporter_phone,
         callback_consent=payload.callback_consent,
@@ -535,17 +557,9 @@ def referral_send(request: HttpRequest, payload: ReferralSendIn) -> Status[Refer
     to one. 201 the first time; 200 with the same report every time after.
     Needs `referral:send`."""
     principal = need(request, Scope.REFERRAL_SEND)
-    data = ReportInput(
-        categories=[str(item) for item in payload.categories],
+    data = report_input(
+        payload,
         narrative=payload.reason,
-        county_id=payload.county_id,
-        sub_county_id=payload.sub_county_id,
-        ward_id=payload.ward_id,
-        place_detail=payload.place_detail,
-        children_count=payload.children_count,
-        age_bands=[str(item) for item in payload.age_bands],
-        danger_now=str(payload.danger_now),
-        online_platform=str(payload.online_platform),
         reporter_relation=ReporterRelation.PROFESSIONAL,
         language=payload.language,
     )
