@@ -14,7 +14,9 @@ class InsightsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from kinga.insights import jobs, report  # noqa: F401
-        from kinga.insights.selectors import gazetteer_forget
+        from kinga.insights.selectors import gazetteer_forget, statements_forget
 
         # the map's places are read once per process; a migration or a flush may change them
         post_migrate.connect(gazetteer_forget, dispatch_uid="insights.gazetteer_forget")
+        # the figures' compiled statements depend on the schema alone
+        post_migrate.connect(statements_forget, dispatch_uid="insights.statements_forget")

@@ -10,9 +10,11 @@ No figure reads a name, a narrative or any encrypted field.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -337,29 +339,96 @@ def edges_in(filters: Filters) -> QuerySet[ReportPath]:
     return cast(QuerySet[ReportPath], _on_dimensions(rows, filters))
 
 
-def union_rows(querysets: Sequence[QuerySet[Any]]) -> list[tuple[Any, ...]]:
-    """Return the rows of these grouped querysets (the same columns each) in one statement:
-    Django's compiled SELECTs joined by UNION ALL, their values bound as parameters. An
-    empty queryset is left out; the values come back as the database gives them."""
+Statement = tuple[str, tuple[Any, ...]]
+
+
+def union_statement(querysets: Sequence[QuerySet[Any]]) -> Statement | None:
+    """Return one statement for the rows of these grouped querysets (the same columns
+    each): Django's compiled SELECTs joined by UNION ALL, their values bound as parameters.
+    An empty queryset is left out (None: all were empty)."""
     parts: list[str] = []
     params: list[Any] = []
     for queryset in querysets:
         if queryset.query.is_empty():
             continue
         sql, values = queryset.query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608
+        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608  # Django's own SQL
         params.extend(values)
     if not parts:
+        return None
+    return " UNION ALL ".join(parts), tuple(params)
+
+
+def union_rows(querysets: Sequence[QuerySet[Any]]) -> list[tuple[Any, ...]]:
+    """Return the rows of these grouped querysets in one statement (`union_statement`);
+    the values come back as the database gives them."""
+    return _rows(union_statement(querysets))
+
+
+def _rows(statement: Statement | None) -> list[tuple[Any, ...]]:
+    if statement is None:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(*statement)
         return list(cursor.fetchall())
+
+
+# The compiled statement of a figure, kept per process for each filter it was asked with
+# (least recently used dropped first). A dashboard is asked again and again with the same
+# filters (the last twelve months, a county), and on a county's figures building and
+# compiling the statement through the ORM (5-20 ms) cost more than the database's work.
+# A statement holds ids, dates and codes only (the filters'), never a row's value, and
+# depends only on the filters and the schema: a migration or a flush forgets them all.
+KEPT_STATEMENTS = 512
+_kept: collections.OrderedDict[tuple[Any, ...], Statement | None] = collections.OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def kept_rows(
+    figure: str, filters: Filters, build: Callable[[Filters], Sequence[QuerySet[Any]]]
+) -> list[tuple[Any, ...]]:
+    """Return the rows of the figure's statement for these filters: compiled from `build`'s
+    querysets (joined by UNION ALL) the first time, kept for the next ask."""
+    key = (
+        connection.alias,
+        str(connection.settings_dict.get("NAME", "")),
+        timezone.get_current_timezone_name(),  # the period's bounds are local midnights
+        figure,
+        filters,
+    )
+    with _kept_lock:
+        found = key in _kept
+        statement = _kept.get(key)
+        if found:
+            _kept.move_to_end(key)
+    if not found:
+        statement = union_statement(build(filters))
+        with _kept_lock:
+            _kept[key] = statement
+            while len(_kept) > KEPT_STATEMENTS:
+                _kept.popitem(last=False)
+    return _rows(statement)
+
+
+def statements_forget(**_kwargs: Any) -> None:
+    """Forget the kept statements (after a migration or a flush of the database)."""
+    with _kept_lock:
+        _kept.clear()
 
 
 def step_counts(filters: Filters) -> dict[str, int]:
     """Return how many reports of the period reached each funnel step: the rollup's sums
     over the whole months plus the summary's counts over the days around them, grouped by
     the furthest step in one statement (UNION ALL)."""
+    keys = ["reports", *PATH_FLAGS]
+    counts = dict.fromkeys(keys, 0)
+    for row in kept_rows("step_counts", filters, _step_counts_rows):
+        for key, value in zip(keys, row[1:], strict=True):
+            counts[key] += int(value or 0)
+    return counts
+
+
+def _step_counts_rows(filters: Filters) -> list[QuerySet[Any]]:
     keys = ["reports", *PATH_FLAGS]
     flags = ["pk", *PATH_FLAGS.values()]
     rolled = (
@@ -385,11 +454,7 @@ def step_counts(filters: Filters) -> dict[str, int]:
             }
         )
     )
-    counts = dict.fromkeys(keys, 0)
-    for row in union_rows([rolled, each]):
-        for key, value in zip(keys, row[1:], strict=True):
-            counts[key] += int(value or 0)
-    return counts
+    return [rolled, each]
 
 
 def median_of(histogram: dict[int, int]) -> float | None:
@@ -416,6 +481,22 @@ def step_histograms(filters: Filters, steps: Sequence[str]) -> dict[str, dict[in
     the rollup's histograms over the whole months, the summary's over the days around them
     (a few weeks of reports), in one statement (UNION ALL)."""
     histograms: dict[str, dict[int, int]] = {step: {} for step in steps}
+    chosen = tuple(steps)
+    rows = kept_rows(f"step_histograms:{','.join(chosen)}", filters, _histogram_parts(chosen))
+    for step, days, n in rows:
+        histogram = histograms[str(step)]
+        histogram[int(days)] = histogram.get(int(days), 0) + int(n)
+    return histograms
+
+
+def _histogram_parts(steps: Sequence[str]) -> Callable[[Filters], list[QuerySet[Any]]]:
+    def parts_of(filters: Filters) -> list[QuerySet[Any]]:
+        return _histogram_querysets(filters, steps)
+
+    return parts_of
+
+
+def _histogram_querysets(filters: Filters, steps: Sequence[str]) -> list[QuerySet[Any]]:
     parts: list[QuerySet[Any]] = [
         rollup_in(filters, StepDays)
         .filter(step__in=list(steps))
@@ -433,10 +514,7 @@ def step_histograms(filters: Filters, steps: Sequence[str]) -> dict[str, dict[in
             .order_by()
             .annotate(n=Count("pk"))
         )
-    for step, days, n in union_rows(parts):
-        histogram = histograms[str(step)]
-        histogram[int(days)] = histogram.get(int(days), 0) + int(n)
-    return histograms
+    return parts
 
 
 def step_medians(filters: Filters) -> dict[str, float | None]:
@@ -673,35 +751,17 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     months = _months(filters)
     counts: dict[tuple[str, str], int] = {}
     # the whole months from the rollup: one GROUP BY month, channel
-    for month, channel, n in (
-        rollup_in(filters).values_list("month", "channel").order_by().annotate(n=Sum("reports"))
-    ):
-        counts[(month.strftime("%Y-%m"), str(channel))] = int(n)
+    for month, channel, n in kept_rows("channels_rollup", filters, _channel_rollup_parts):
+        if isinstance(month, str):  # SQLite gives the date as text through a cursor
+            month = datetime.date.fromisoformat(month)
+        key = (month.strftime("%Y-%m"), str(channel))
+        counts[key] = counts.get(key, 0) + int(n)
     # the days around them from the summary: a conditional count per month they fall in
-    whole = whole_months(filters)
-    bounds = {
-        code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
-        for code, _label in months
-        if whole is None or not (whole[0] <= datetime.date.fromisoformat(f"{code}-01") < whole[1])
-    }
-    rows = (
-        edges_in(filters)
-        .values("channel")
-        .order_by()
-        .annotate(
-            **{
-                f"m{code.replace('-', '_')}": Count(
-                    "pk", filter=Q(received_at__gte=start, received_at__lt=end)
-                )
-                for code, (start, end) in bounds.items()
-            }
-        )
-    )
-    for row in rows if bounds else []:
-        values = dict(row)
-        for code in bounds:
-            key = (code, str(values["channel"]))
-            counts[key] = counts.get(key, 0) + cast(int, values[f"m{code.replace('-', '_')}"])
+    codes = list(_edge_month_bounds(filters))
+    for channel, *per_month in kept_rows("channels_edges", filters, _channel_edge_parts):
+        for code, n in zip(codes, per_month, strict=True):
+            key = (code, str(channel))
+            counts[key] = counts.get(key, 0) + int(n or 0)
     table = table_build(
         key="reports_by_channel",
         title=_("Reports by channel, month by month"),
@@ -715,6 +775,38 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     if audit:
         dashboard_audit(viewer=viewer, dashboard="reporting", filters=filters)
     return table
+
+
+def _channel_rollup_parts(filters: Filters) -> list[QuerySet[Any]]:
+    rows = rollup_in(filters).values_list("month", "channel").order_by()
+    return [rows.annotate(n=Sum("reports"))]
+
+
+def _edge_month_bounds(
+    filters: Filters,
+) -> dict[str, tuple[datetime.datetime, datetime.datetime]]:
+    """Return the bounds of each month of the period the rollup does not answer."""
+    whole = whole_months(filters)
+    return {
+        code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
+        for code, _label in _months(filters)
+        if whole is None or not (whole[0] <= datetime.date.fromisoformat(f"{code}-01") < whole[1])
+    }
+
+
+def _channel_edge_parts(filters: Filters) -> list[QuerySet[Any]]:
+    bounds = _edge_month_bounds(filters)
+    if not bounds:
+        return []
+    names = [f"m{code.replace('-', '_')}" for code in bounds]
+    rows = edges_in(filters).values("channel").order_by()
+    rows = rows.annotate(
+        **{
+            name: Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+            for name, (start, end) in zip(names, bounds.values(), strict=True)
+        }
+    )
+    return [rows.values_list("channel", *names)]
 
 
 def _month_end(code: str) -> datetime.datetime:
@@ -880,16 +972,19 @@ def _grouped_places(
         }
     # reports: the rollup's whole months, the summary's days around them
     found: dict[tuple[int, int | None, int | None], int] = {}
-    places = ("county_id", "sub_county_id", "ward_id")
-    parts = [
-        rollup_in(filters).values_list(*places).order_by().annotate(n=Sum("reports")),
-        edges_in(filters).values_list(*places).order_by().annotate(n=Count("pk")),
-    ]
-    for county, sub_county, ward, n in union_rows(parts):
+    for county, sub_county, ward, n in kept_rows("map_reports", filters, _map_report_parts):
         if county is not None:
             key = (county, sub_county, ward)
             found[key] = found.get(key, 0) + int(n)
     return found
+
+
+def _map_report_parts(filters: Filters) -> list[QuerySet[Any]]:
+    places = ("county_id", "sub_county_id", "ward_id")
+    return [
+        rollup_in(filters).values_list(*places).order_by().annotate(n=Sum("reports")),
+        edges_in(filters).values_list(*places).order_by().annotate(n=Count("pk")),
+    ]
 
 
 def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:

@@ -309,3 +309,67 @@ def test_the_command_refreshes_incrementally_or_in_full(personas: Any, known: Kn
     call_command("insights", "refresh", "--full", stdout=out)
     assert f"full rebuild: {Report.objects.count()} report paths counted" in out.getvalue()
     assert PathsRefresh.objects.latest("started_at").full is True
+
+
+def test_a_kept_statement_reads_the_rows_as_they_are_now_and_only_for_its_filters(
+    personas: Any, django_assert_num_queries: Any
+) -> None:
+    """The compiled statement of a figure is kept per filter; what it reads is not: a
+    report added after the first ask is counted on the next, another county's filter gets
+    its own statement, and a flush or migration forgets them all."""
+    reports = _spread(personas)
+    paths_refresh()
+    kwale = County.objects.get(name="Kwale")
+    filters = _year(county_id=kwale.pk)
+    selectors.statements_forget()
+    first = selectors.step_counts(filters)
+    key = next(k for k in selectors._kept if k[3] == "step_counts")
+    assert key[4] == filters
+    # asked again: the kept statement, one query, the same counts
+    with django_assert_num_queries(1):
+        assert selectors.step_counts(filters) == first
+    # a new Kwale report of yesterday (the days around the whole months: the summary)
+    Report.objects.create(
+        channel=Channel.WEB,
+        received_at=timezone.now() - datetime.timedelta(days=1),
+        county=kwale,
+        categories=["trafficking"],
+    )
+    paths_refresh()
+    again = selectors.step_counts(filters)
+    assert again["reports"] == first["reports"] + 1
+    assert again == selectors.path_counts(selectors.paths_in(filters))
+    # another county: its own statement and its own rows
+    mombasa = County.objects.get(name="Mombasa").pk
+    theirs = _year(county_id=mombasa)
+    assert selectors.step_counts(theirs) == selectors.path_counts(selectors.paths_in(theirs))
+    assert selectors.step_counts(theirs) != again
+    by_channel = selectors.reports_by_channel(viewer=personas.analyst, filters=theirs, audit=False)
+    assert by_channel.cell("", "").value == selectors.paths_in(theirs).count() > 0
+    assert sum(1 for k in selectors._kept if k[3] == "step_counts") == 2
+    assert reports and len(selectors._kept) >= 4
+    # a migration or a flush (post_migrate) forgets every statement
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    config = apps.get_app_config("insights")
+    post_migrate.send(
+        sender=config,
+        app_config=config,
+        verbosity=0,
+        interactive=False,
+        using="default",
+        apps=apps,
+        plan=[],
+    )
+    assert not selectors._kept
+
+
+def test_kept_statements_are_bounded(personas: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(selectors, "KEPT_STATEMENTS", 3)
+    selectors.statements_forget()
+    today = timezone.localdate()
+    asked = [Filters(start=today - datetime.timedelta(days=n), end=today) for n in range(5)]
+    for filters in asked:
+        selectors.step_counts(filters)
+    assert [k[4] for k in selectors._kept] == asked[2:]
