@@ -53,12 +53,37 @@ def fits_sideways(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+# The innermost elements reaching past the screen's right edge, to say what to fix.
+OVERFLOWING = """() => {
+  const edge = document.documentElement.clientWidth + 1;
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.getBoundingClientRect().right <= edge) continue;
+    if ([...e.children].some(c => c.getBoundingClientRect().right > edge)) continue;
+    let clipped = false;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') { clipped = true; break; }
+    }
+    if (clipped) continue;  // inside a box that scrolls or clips: the page does not widen
+    const name = typeof e.className === 'string' ? e.className.split(' ')[0] : '';
+    const cls = name ? '.' + name : '';
+    out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + cls);
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def overflowing(page: Any) -> list[str]:
+    found: list[str] = page.evaluate(OVERFLOWING)
+    return found
+
+
 def screen(journey: JourneyPage, label: str) -> None:
     """Check the screen shown now: accessibility, no sideways scroll; keep a picture if asked."""
     page = journey.page
     journey.check(label)
     width = page.viewport_size["width"]
-    assert fits_sideways(page), f"{label}: wider than the {width}px screen"
+    assert fits_sideways(page), f"{label}: wider than the {width}px screen: {overflowing(page)}"
     folder = os.environ.get("KINGA_SCREENSHOT_DIR")
     if folder:
         language = page.locator("html").get_attribute("lang") or "xx"
@@ -114,7 +139,7 @@ def revisit(
         page.set_viewport_size(PHONE)
         for path in paths:
             journey.goto(path)
-            assert fits_sideways(page), f"{path}: wider than a 390px phone"
+            assert fits_sideways(page), f"{path}: wider than a 390px phone: {overflowing(page)}"
 
 
 def path_of(journey: JourneyPage) -> str:
