@@ -347,6 +347,7 @@ def union_rows(querysets: Sequence[QuerySet[Any]]) -> list[tuple[Any, ...]]:
         if queryset.query.is_empty():
             continue
         sql, values = queryset.query.sql_with_params()
+        # Django's own compiled SQL; its values stay parameters
         parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608
         params.extend(values)
     if not parts:
