@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kinga.settings
 
-.PHONY: run test tests check bench screens install install-js messages compilemessages format lint clean fuzz
+.PHONY: run test tests check bench screens install install-js messages compilemessages format lint clean fuzz audit-deps soak
 
 $(BIN)/kinga: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,17 @@ check: compilemessages
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/kinga makemigrations --check --dry-run
 	$(BIN)/python -m kinga.lib.translations_check
+	$(BIN)/python -m kinga.lib.noqa_check
+
+## Check the installed dependencies against known vulnerabilities (PyPI's advisory data, so it
+## needs the network: a release step for operators, never part of `make test` or CI; SECURITY.md)
+audit-deps: install
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
+
+## Ten minutes under load (SOAK_SECONDS): every intake channel and staff pages through gunicorn
+## with the worker, at half the throughput a ramp at the start measures; non-zero on error or loss
+soak: compilemessages
+	$(BIN)/python tools/soak.py run
 
 # Benchmarks write rows, so they run on a scratch database (its name contains "bench").
 # On PostgreSQL: make bench BENCH_DATABASE_URL=postgres://user@host:5432/kinga_bench

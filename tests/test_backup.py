@@ -89,6 +89,7 @@ def _sqlite_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             )
         ]
         return {
+            # table names read from the restored database's own catalogue
             name: sorted(database.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)  # noqa: S608
             for name in names
         }
@@ -104,6 +105,7 @@ def _pg_rows(name: str) -> dict[str, list[tuple[Any, ...]]]:
         names = [row[0] for row in cursor.fetchall()]
         found = {}
         for table in names:
+            # table names read from the restored database's own catalogue
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
             found[table] = sorted(cursor.fetchall(), key=repr)
         return found

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def raw(table: str, column: str, pk: int) -> object:
     with connection.cursor() as cursor:
+        # table and column names given by the tests themselves
         cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
         return cursor.fetchone()[0]
 

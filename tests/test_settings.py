@@ -36,6 +36,7 @@ def run(code: str, env: dict[str, str], *args: str) -> subprocess.CompletedProce
     }
     clean.update({"DJANGO_SETTINGS_MODULE": "kinga.settings", **env})
     command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "kinga", *args]
+    # this interpreter with the test's fixed arguments
     return subprocess.run(  # noqa: S603
         command, env=clean, cwd=ROOT, capture_output=True, text=True, timeout=120
     )

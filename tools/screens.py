@@ -113,6 +113,7 @@ def main() -> None:
     }
     print(f"Setting up the demo on {DATABASE.relative_to(ROOT)} (log: var/screens.log) ...")
     log = (ROOT / "var" / "screens.log").open("wb")
+    # this interpreter running our own demo on a free local port
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "kinga", "demo", "--port", str(port)],
         env=environment,

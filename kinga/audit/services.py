@@ -80,6 +80,7 @@ def _claim_next() -> tuple[int, str]:
 
 def _store(prepared: PreparedInsert, event: AuditEvent) -> None:
     """Insert the event and make its hash the head's: one statement on PostgreSQL."""
+    # the head table's fixed name; the hash is a parameter
     advance = f"UPDATE {_head_table()} SET last_hash = %s WHERE id = 1"  # noqa: S608
     if connection.vendor != "postgresql":
         prepared.execute()

@@ -79,7 +79,7 @@ class DirectorySearchForm(forms.Form):
             (term.code, term.label) for term in service_types()
         ]
         ward_field = self.fields["ward"]
-        assert isinstance(ward_field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(ward_field, forms.ModelChoiceField)
         ward_field.queryset = coastal_wards()
 
     def clean(self) -> dict[str, Any]:
@@ -149,10 +149,10 @@ class ServiceForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self.organization = organization
         terms = self.fields["service_types"]
-        assert isinstance(terms, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(terms, forms.ModelMultipleChoiceField)
         terms.queryset = service_types()
         locations = self.fields["locations"]
-        assert isinstance(locations, forms.ModelMultipleChoiceField)  # noqa: S101
+        assert isinstance(locations, forms.ModelMultipleChoiceField)
         locations.queryset = organization.locations.all()
         if self.instance.pk:
             self.initial["service_types"] = list(self.instance.service_types.all())
@@ -193,7 +193,7 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         ward_field = self.fields["ward"]
-        assert isinstance(ward_field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(ward_field, forms.ModelChoiceField)
         ward_field.queryset = coastal_wards()
         for name, limit in self.LINE_LIMITS.items():
             field = self.fields[name]

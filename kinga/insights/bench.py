@@ -622,6 +622,7 @@ def _hand_rollup_funnel(filters: Any) -> list[Any]:
     each = ", ".join(["1", *(f"CASE WHEN {flag} THEN 1 ELSE 0 END" for flag in FLAGS)])
     sums = ", ".join(f"SUM({name})" for name in ["reports", *FLAGS])
     sql = (
+        # table and column names fixed here; filter values are parameters
         f"SELECT {sums} FROM (SELECT {rolled} FROM insights_monthlyrollup WHERE {where}"  # noqa: S608
         f" UNION ALL SELECT {each} FROM insights_reportpath WHERE {edge_where}) t"
     )
@@ -635,6 +636,7 @@ def _hand_rollup_medians(filters: Any) -> dict[str, float | None]:
     steps = dict(zip(DAY_STEPS, DAYS, strict=True))
     floor = "FLOOR" if _pg() else "CAST"
     parts = [
+        # table and column names fixed here; filter values are parameters
         f"SELECT step, days, SUM(reports) FROM insights_stepdays WHERE {where}"  # noqa: S608
         " GROUP BY step, days"
     ]
@@ -646,6 +648,7 @@ def _hand_rollup_medians(filters: Any) -> dict[str, float | None]:
             else f"CAST({column} + 0.000001 AS integer)"
         )
         parts.append(
+            # table and column names fixed here; filter values are parameters
             f"SELECT '{step}', {whole}, COUNT(*) FROM insights_reportpath"  # noqa: S608
             f" WHERE {edge_where} AND {column} IS NOT NULL GROUP BY 2"
         )
@@ -666,6 +669,7 @@ def _hand_rollup_channels(filters: Any) -> list[Any]:
     )
     extra = [str(settings.TIME_ZONE)] if _pg() else []
     sql = (
+        # table and column names fixed here; filter values are parameters
         f"SELECT CAST(month AS varchar(10)), channel, SUM(reports) FROM insights_monthlyrollup"  # noqa: S608
         f" WHERE {where} GROUP BY 1, 2 UNION ALL SELECT CAST({month} AS varchar(10)), channel,"
         f" COUNT(*) FROM insights_reportpath WHERE {edge_where} GROUP BY 1, 2"
@@ -677,6 +681,7 @@ def _hand_rollup_map(filters: Any) -> list[Any]:
     where, params, edge_where, edge_params = _split(filters)
     places = "county_id, sub_county_id, ward_id"
     sql = (
+        # table and column names fixed here; filter values are parameters
         f"SELECT {places}, SUM(n) FROM (SELECT {places}, SUM(reports) AS n"  # noqa: S608
         f" FROM insights_monthlyrollup WHERE {where} GROUP BY {places} UNION ALL"
         f" SELECT {places}, COUNT(*) FROM insights_reportpath WHERE {edge_where}"

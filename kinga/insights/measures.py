@@ -58,8 +58,8 @@ def median(queryset: QuerySet[Any], measure: Expression | F) -> float | None:
         value = rows.aggregate(middle=_PercentileMedian("insights_measure"))["middle"]
         return None if value is None else float(value)
     inner_sql, params = rows.values("insights_measure").query.sql_with_params()
-    # the inner statement is Django's own compiled SQL with its values as parameters
     sql = (
+        # the inner statement is Django's own compiled SQL with its values as parameters
         f"SELECT AVG(m) FROM (SELECT insights_measure AS m FROM ({inner_sql}) ORDER BY m "  # noqa: S608
         f"LIMIT 2 - (SELECT COUNT(*) FROM ({inner_sql})) % 2 "
         f"OFFSET ((SELECT COUNT(*) FROM ({inner_sql})) - 1) / 2)"

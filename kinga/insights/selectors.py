@@ -352,7 +352,8 @@ def union_statement(querysets: Sequence[QuerySet[Any]]) -> Statement | None:
         if queryset.query.is_empty():
             continue
         sql, values = queryset.query.sql_with_params()
-        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608  # Django's own SQL
+        # Django's own compiled SQL; its values stay parameters
+        parts.append(f"SELECT * FROM ({sql}) u{len(parts)}")  # noqa: S608
         params.extend(values)
     if not parts:
         return None

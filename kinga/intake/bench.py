@@ -14,14 +14,10 @@ acknowledged but not stored is lost).
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from kinga.lib import loadgen
 from kinga.lib.bench import BenchResult, percentile, record
 
 CLIENTS = 32
@@ -82,12 +79,14 @@ def bare_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Ite
     if kind == "sqlite":
         connection.execute("BEGIN IMMEDIATE")
         connection.execute(
+            # the bench's fixed table name; values are parameters
             f"INSERT INTO {BARE_TABLE} (received_at, body) VALUES (?, ?)",  # noqa: S608
             (time.time(), body),
         )
         connection.execute("COMMIT")
     else:
         connection.execute(
+            # the bench's fixed table name; values are parameters
             f"INSERT INTO {BARE_TABLE} (received_at, body) VALUES (%s, %s)",  # noqa: S608
             (time.time(), body),
         )
@@ -141,6 +140,7 @@ def _count() -> None:
     from kinga.intake.models import Channel, Report
 
     with connection.cursor() as cursor:
+        # the bench's fixed table name; values are parameters
         cursor.execute(f"SELECT COUNT(*) FROM {BARE_TABLE}")  # noqa: S608
         row = cursor.fetchone()
     print(
@@ -155,26 +155,19 @@ def _count() -> None:
 
 
 def _request(port: int, path: str, form: dict[str, str]) -> tuple[float, int, str]:
-    body = urllib.parse.urlencode(form)
-    start = time.perf_counter()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(
-            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
-        )
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        status = response.status
-    except OSError:
-        return time.perf_counter() - start, 0, ""
-    finally:
-        connection.close()
-    return time.perf_counter() - start, status, text
+    answer = loadgen.send(
+        port,
+        path,
+        body=urllib.parse.urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    return answer.seconds, answer.status, answer.text
 
 
 def _session_requests() -> Iterator[tuple[str, str, dict[str, str]]]:
     """Yield the requests of one caller's next visit: a web report, or a whole USSD session."""
     session = f"ATUid_{secrets.token_hex(8)}"
+    # load timing and fake phone numbers, not secrets
     phone = f"+2547{random.randint(10000000, 29999999)}"  # noqa: S311
     answers: list[str] = []
     for step in range(len(USSD_ANSWERS) + 1):
@@ -242,7 +235,9 @@ def _loadgen(port: int, duration: float, clients: int, ramp: float) -> None:
     def client() -> None:
         mine: dict[str, list[float]] = {kind: [] for kind in latencies}
         errors = requests = answered = ussd_ack = web_ack = 0
+        # load timing and fake phone numbers, not secrets
         visits = random.randrange(WEB_EVERY)  # noqa: S311
+        # load timing and fake phone numbers, not secrets
         time.sleep(random.uniform(0, ramp))  # noqa: S311
         while time.perf_counter() < deadline:
             visits += 1
@@ -299,49 +294,6 @@ def _loadgen(port: int, duration: float, clients: int, ramp: float) -> None:
 # --- the benchmark ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_listening(port: int, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if server.poll() is not None:
-            raise RuntimeError("gunicorn stopped while starting")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def _gunicorn(app: str, port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-        app,
-    ]
-    return subprocess.Popen(command, env=environment)  # noqa: S603
-
-
-def _python(arguments: list[str], environment: dict[str, str]) -> str:
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, *arguments], env=environment, check=True, capture_output=True, text=True
-    )
-    return result.stdout
-
-
 def _database(scratch: str) -> Iterator[str]:
     """Yield a DATABASE_URL for a fresh database of the configured kind; drop it after."""
     from django.conf import settings
@@ -375,7 +327,7 @@ def _database(scratch: str) -> Iterator[str]:
 
 def _drive(port: int, seconds: float, clients: int, environment: dict[str, str]) -> Any:
     arguments = ["-m", "kinga.intake.bench", "loadgen", str(port), str(seconds), str(clients)]
-    return json.loads(_python([*arguments, str(RAMP)], environment))
+    return json.loads(loadgen.python([*arguments, str(RAMP)], environment))
 
 
 def _summary(slices: list[dict[str, Any]]) -> dict[str, Any]:
@@ -440,25 +392,28 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
                 DJANGO_SETTINGS_MODULE="kinga.settings",
             )
             out("  migrating a fresh database ...")
-            _python(["-m", "kinga", "migrate", "--verbosity", "0"], environment)
-            _python(["-m", "kinga.intake.bench", "setup"], environment)
+            loadgen.python(["-m", "kinga", "migrate", "--verbosity", "0"], environment)
+            loadgen.python(["-m", "kinga.intake.bench", "setup"], environment)
             apps = {"kinga": "kinga.wsgi:application", "bare": f"{__name__}:bare_app"}
             environments = {label: environment for label in apps}
             if variant:
                 apps["variant"] = "kinga.wsgi:application"
                 environments["variant"] = {**environment, **variant}
                 out(f"  variant: Kinga with {' '.join(f'{k}={v}' for k, v in variant.items())}")
-            ports = {label: _free_port() for label in apps}
+            ports = {label: loadgen.free_port() for label in apps}
             servers = {
-                label: _gunicorn(apps[label], ports[label], environments[label]) for label in apps
+                label: loadgen.gunicorn(apps[label], ports[label], environments[label])
+                for label in apps
             }
             slices: dict[str, list[dict[str, Any]]] = {label: [] for label in apps}
             try:
                 for label, server in servers.items():
-                    _wait_listening(ports[label], server)
+                    loadgen.wait_listening(ports[label], server)
                     # warm up both workers (imports, connections) outside the measurement
                     _drive(ports[label], 1.0, 4, environment)
-                before = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
+                before = json.loads(
+                    loadgen.python(["-m", "kinga.intake.bench", "count"], environment)
+                )
                 out(
                     f"  {rounds} rounds of {seconds:.0f} s per server, taking turns,"
                     f" {CLIENTS} clients ..."
@@ -473,7 +428,9 @@ def intake_load(*, out: Callable[[str], None], quick: bool = False) -> None:
                             f"    {label:7} turn {number + 1}: {turn['per_second']:7.1f} req/s"
                             f"  p50 {turn['p50_ms']:6.1f} ms  p99 {turn['p99_ms']:6.1f} ms"
                         )
-                after = json.loads(_python(["-m", "kinga.intake.bench", "count"], environment))
+                after = json.loads(
+                    loadgen.python(["-m", "kinga.intake.bench", "count"], environment)
+                )
             finally:
                 for server in servers.values():
                     server.terminate()

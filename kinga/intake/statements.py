@@ -206,6 +206,7 @@ _SESSION_FIELDS = ("id", "answers_digest", "routed_at", "received_at", "reporter
 @cache
 def _session_sql(lock: bool) -> str:
     columns = ", ".join(_column(name) for name in _SESSION_FIELDS)
+    # table and column names from the model, quoted; values are parameters
     sql = f"SELECT {columns} FROM {_qn(Report._meta.db_table)} WHERE {_by_session()}"  # noqa: S608
     return sql + " FOR UPDATE" if lock else sql
 
@@ -237,6 +238,7 @@ def session_row(*, channel: str, reference: str) -> SessionRow | None:
 @cache
 def _exists_sql(column: str) -> str:
     return (
+        # table and column names from the model, quoted; values are parameters
         f"SELECT 1 FROM {_qn(Report._meta.db_table)} WHERE {_column(column)} = %s"  # noqa: S608
         f" AND {_column('received_at')} >= %s AND {_column('received_at')} <= %s"
         f" AND NOT ({_column('id')} = %s) LIMIT 1"

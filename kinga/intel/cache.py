@@ -328,6 +328,7 @@ def links_changed() -> None:
 def _fingerprint() -> int:
     """Return a number that changes when links are added or removed however that was done."""
     with connection.cursor() as cursor:
+        # the model's own table name, no input
         cursor.execute(f"SELECT COUNT(*), MAX(id), SUM(id) FROM {Edge._meta.db_table}")  # noqa: S608
         count, top, total = cursor.fetchone()
     digest = hashlib.sha256(f"{count}:{top}:{total}".encode()).digest()

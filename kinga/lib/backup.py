@@ -397,6 +397,7 @@ def _sqlite_tables(database: sqlite3.Connection) -> list[str]:
 
 def _sqlite_counts(database: sqlite3.Connection) -> dict[str, int]:
     return {
+        # table names read from the database's own catalogue, quoted
         name: int(database.execute(f"SELECT COUNT(*) FROM {_quote(name)}").fetchone()[0])  # noqa: S608
         for name in _sqlite_tables(database)
     }
@@ -407,6 +408,7 @@ def _pg_counts(connection: BaseDatabaseWrapper) -> dict[str, int]:
         names = sorted(connection.introspection.table_names(cursor))
         counts = {}
         for name in names:
+            # table names read from the database's own catalogue, quoted
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(name)}")  # noqa: S608
             counts[name] = int(cursor.fetchone()[0])
     return counts

@@ -281,7 +281,7 @@ def _populate(
         "created_at, updated_at, created_by_id"
     )
     insert_person = f"INSERT INTO people_person ({columns}) VALUES ({', '.join(['%s'] * 18)})"
-    insert_token = "INSERT INTO people_personnametoken (person_id, token) VALUES (%s, %s)"  # noqa: S105 - SQL
+    insert_token = "INSERT INTO people_personnametoken (person_id, token) VALUES (%s, %s)"  # noqa: S105  # an SQL statement, not a password
     insert_plain = f"INSERT INTO {PLAIN_TABLE} (person_id, name) VALUES (%s, %s)"
     started = time.perf_counter()
     for batch_start in range(0, count, BATCH):

@@ -114,11 +114,11 @@ class EmergencyReferralForm(forms.Form):
         sex_field = self.fields["child_sex"]
         officer_field = self.fields["childrens_officer"]
         assert isinstance(band_field, forms.ChoiceField)  # noqa: S101  # narrows for mypy
-        assert isinstance(sex_field, forms.ChoiceField)  # noqa: S101
-        assert isinstance(officer_field, forms.ModelChoiceField)  # noqa: S101
+        assert isinstance(sex_field, forms.ChoiceField)
+        assert isinstance(officer_field, forms.ModelChoiceField)
         band_field.choices = [("", _("Not known")), *AgeBand.choices]
         languages_field = self.fields["child_languages"]
-        assert isinstance(languages_field, forms.ChoiceField)  # noqa: S101
+        assert isinstance(languages_field, forms.ChoiceField)
         languages_field.choices = Language.choices
         sex_field.choices = [("", _("Not known")), *Sex.choices]
         officer_field.queryset = User.objects.filter(pk__in=[user.pk for user in officers])

@@ -251,6 +251,7 @@ def _state() -> tuple[int, int, int, bool] | None:
     if STATE_TABLE not in connection.introspection.table_names():
         return None
     with connection.cursor() as cursor:
+        # the bench's fixed table name; values are parameters
         cursor.execute(f"SELECT first_seq, persons, events, done FROM {STATE_TABLE}")  # noqa: S608
         row = cursor.fetchone()
     return (int(row[0]), int(row[1]), int(row[2]), bool(row[3])) if row else None
@@ -340,6 +341,7 @@ def _pg_environment(given: dict[str, Any]) -> dict[str, str]:
 
 
 def _run(command: list[str], environment: dict[str, str]) -> None:
+    # this interpreter with the bench's fixed arguments
     subprocess.run(command, env=environment, check=True, capture_output=True)  # noqa: S603
 
 
@@ -451,6 +453,7 @@ def backup(*, out: Callable[[str], None], quick: bool) -> None:
                     "(first_seq BIGINT, persons BIGINT, events BIGINT, done INTEGER)"
                 )
                 cursor.execute(
+                    # the bench's fixed table name; values are parameters
                     f"INSERT INTO {STATE_TABLE} VALUES (%s, %s, %s, 0)",  # noqa: S608
                     [first_seq, persons, events],
                 )
@@ -462,6 +465,7 @@ def backup(*, out: Callable[[str], None], quick: bool) -> None:
             seq, head_hash = _seed_events(events, out)
             checkpoint_append(seq=seq, event_hash=head_hash, at=timezone.now())
             with connection.cursor() as cursor:
+                # the bench's fixed table name; values are parameters
                 cursor.execute(f"UPDATE {STATE_TABLE} SET done = 1")  # noqa: S608
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

@@ -72,6 +72,7 @@ def move_devices(apps: Any, schema_editor: Any) -> None:
                     table
                 )
                 if column:
+                    # table and column names from this migration's own list, quoted
                     cursor.execute(f"UPDATE {quote(table)} SET {quote(column)} = ''")  # noqa: S608
                 cursor.execute(f"DROP TABLE {quote(table)}")
         cursor.execute(

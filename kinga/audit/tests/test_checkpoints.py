@@ -209,6 +209,7 @@ def test_data_key_rotation_re_encrypts_reasons_and_keeps_the_chain(settings) -> 
     call_command("keys", "rotate", stdout=StringIO(), stderr=StringIO())
     with connection.cursor() as cursor:
         cursor.execute(
+            # the model's own table name, no input
             f"SELECT reason FROM {AuditEvent._meta.db_table} WHERE reason <> ''"  # noqa: S608
         )
         stored = [row[0] for row in cursor.fetchall()]

@@ -58,6 +58,7 @@ def _rebind(schema_editor, old_app, new_app):
                 continue
             assignments = ", ".join(f"{quote(column)} = %s" for column in changes)
             cursor.execute(
+                # fixed table and column names, quoted; values are parameters
                 f"UPDATE {quote(TABLE)} SET {assignments} WHERE id = %s",  # noqa: S608
                 [*changes.values(), pk],
             )

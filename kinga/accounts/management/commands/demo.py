@@ -53,6 +53,7 @@ class Command(BaseCommand):
             os.environ["KINGA_BASE_URL"] = base_url
         # The worker routes public reports into triage, sends SMS and escalates alerts.
         self.stdout.write("Starting the background worker (kinga worker) ...")
+        # this interpreter running our own worker: fixed arguments
         worker = subprocess.Popen([sys.executable, "-m", "kinga", "worker"])  # noqa: S603
         try:
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -65,7 +65,18 @@ class Command(BaseCommand):
         self.stdout.write(f"worker {worker} running; Ctrl-C stops it")
         while not stopping:
             close_old_connections()
-            if not self._poll(worker, now):
+            try:
+                ran = self._poll(worker, now)
+            except DatabaseError as error:
+                # The database restarted or is unreachable for a moment: a task it was
+                # running rolled back with its transaction (or is taken over after LEASE).
+                # Drop the broken connection and try again, rather than die and leave the
+                # queue to nobody until someone restarts the worker.
+                self.stderr.write(f"database unavailable, retrying: {type(error).__name__}")
+                connections.close_all()
+                time.sleep(max(options["sleep"], 1.0))
+                continue
+            if not ran:
                 time.sleep(options["sleep"])
         self.stdout.write("worker stopped")
 
