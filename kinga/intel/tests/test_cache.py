@@ -127,15 +127,16 @@ def test_an_unmerge_parts_the_kept_graph_as_soon_as_the_worker_has_run(personas:
     done = merge(personas, omar.person, omari.person)
     run_worker()
     tom_node, ali_node = node_of(tom.person_id), node_of(ali.person_id)
-    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node, path_to=ali_node)
-    assert page.path is not None and len(page.path) == 3  # Tom, Omar (one person), Ali
+    answer = selectors.network_path(viewer=personas.investigator, node_id=tom_node, to=ali_node)
+    assert answer is not None and len(answer.hops) == 3  # Tom, Omar (one person), Ali
     stamp = links_stamp()
     unmerge(personas, done)
     run_worker()
     assert links_stamp() != stamp
     # no clearing by hand: the next page is built from the links as they are now
-    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node, path_to=ali_node)
-    assert page.path is None and page.path_missing
+    answer = selectors.network_path(viewer=personas.investigator, node_id=tom_node, to=ali_node)
+    assert answer is not None and answer.missing and answer.hops == []
+    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node)
     assert ali_node not in {view.id for view in page.nodes}
 
 
