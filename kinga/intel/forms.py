@@ -7,9 +7,10 @@ from kinga.lib.dates import not_in_future
 
 
 class NetworkQuery(forms.Form):
-    """What to show on a network's page: a path to another person, changes since a date."""
+    """What to show from a network's page: the path to another person (answered with the
+    path alone), or the network with what changed since a date."""
 
-    to = forms.TypedChoiceField(label=_("Path to"), coerce=int, required=False, empty_value=None)
+    to = forms.IntegerField(label=_("Path to"), required=False, widget=forms.Select)
     since = forms.DateField(
         label=_("What changed since"),
         required=False,
@@ -17,9 +18,10 @@ class NetworkQuery(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: object, people: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["to"].choices = [("", _("Choose a person")), *people]  # type: ignore[attr-defined]
+    def offer(self, people: list[tuple[int, str]]) -> None:
+        """Offer these people (id, label) to choose the path's other end from. Any node the
+        viewer may see is taken (a link shared from another page); the selector decides."""
+        self.fields["to"].widget.choices = [("", _("Choose a person")), *people]
 
 
 class ExportForm(forms.Form):

@@ -17,19 +17,20 @@ import datetime
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_record
+from kinga.audit.services import audit_append, audit_prepare, audit_record
 from kinga.cases.models import Case
 from kinga.intake.models import Platform
 from kinga.intel.cache import CACHE, LinkRow, ScopeGraph, empty_links, scope_build, scope_of
@@ -126,11 +127,28 @@ def exportable_edges(viewer: Viewer) -> QuerySet[Edge]:
     )
 
 
+def _matter_of_row(viewer: Viewer, section: str, action: str) -> Q:
+    """Return the condition that a row's own matter (its matter_type and matter_id) is one
+    the viewer may take the action on: the same grants as `_matters`, asked per row.
+
+    For reads of a few nodes' rows (a page's labels): the database probes the grants'
+    index once per row instead of hashing every grant of a supervisor's ten thousand
+    matters first, as `_matters` (one type at a time, for reading all links) makes it do.
+    """
+    grants = policy.live_grants(viewer, section, action)
+    if grants is None:
+        return Q(pk__in=[])
+    return Q(
+        Exists(grants.filter(matter_type=OuterRef("matter_type"), matter_id=OuterRef("matter_id")))
+    )
+
+
 def visible_appearances(viewer: Viewer, node_ids: Iterable[int]) -> QuerySet[Appearance]:
     if not may_see_networks(viewer):
         return Appearance.objects.none()
     return Appearance.objects.filter(
-        _matters(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION), node_id__in=list(node_ids)
+        _matter_of_row(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION),
+        node_id__in=list(node_ids),
     )
 
 
@@ -143,7 +161,7 @@ def viewer_graph(viewer: Viewer) -> ScopeGraph:
     if not may_see_networks(viewer):
         return scope_build(empty_links(), 0)
     scope = scope_of(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION)
-    return CACHE.graph(scope, _matters(viewer, policy.INTEL_SECTION, policy.INTEL_ACTION))
+    return CACHE.graph(scope, partial(_matters, viewer, policy.INTEL_SECTION, policy.INTEL_ACTION))
 
 
 def _rows(queryset: QuerySet[Edge]) -> list[LinkRow]:
@@ -219,20 +237,22 @@ def node_facts(viewer: Viewer, node_ids: Iterable[int]) -> dict[int, NodeFacts]:
             records.setdefault(row.node_id, row.person_record)
         elif row.value:
             fact.label = row.value
-    people = Person.objects.in_bulk(list(records.values()))
+    people = Person.objects.in_bulk(list(records.values())) if records else {}
     for node_id, record in records.items():
         fact = facts[node_id]
         if not fact.label and record in people:
             fact.label = people[record].full_name or str(people[record])
-    places = Node.objects.filter(pk__in=ids, kind=NodeKind.PLACE).values_list(
-        "pk", "ward_id", "county_id"
-    )
-    wards = dict(
-        Ward.objects.filter(pk__in=[w for _p, w, _c in places if w]).values_list("pk", "name")
-    )
-    counties = dict(County.objects.values_list("pk", "name"))
-    for pk, ward_id, county_id in places:
-        facts[pk].label = wards.get(ward_id, "") if ward_id else counties.get(county_id, "")
+    place_ids = [pk for pk, fact in facts.items() if fact.kind == NodeKind.PLACE]
+    if place_ids:
+        places = list(
+            Node.objects.filter(pk__in=place_ids).values_list("pk", "ward_id", "county_id")
+        )
+        wards = dict(
+            Ward.objects.filter(pk__in=[w for _p, w, _c in places if w]).values_list("pk", "name")
+        )
+        counties = dict(County.objects.values_list("pk", "name"))
+        for pk, ward_id, county_id in places:
+            facts[pk].label = wards.get(ward_id, "") if ward_id else counties.get(county_id, "")
     for fact in facts.values():
         if fact.kind == NodeKind.ONLINE_ACCOUNT and fact.platform and fact.label:
             fact.label = f"{fact.label} ({fact.platform})"
@@ -268,19 +288,24 @@ def _audit_shown(
 ) -> None:
     """Audit one event on the trail of each matter whose people the page showed."""
     actor = viewer if viewer is not None and viewer.is_authenticated else None
-    # one commit for the page's events, not one per matter
+    # each event made ready before the chain is locked, then one commit for the page's
+    # events, not one per matter
+    prepared = [
+        audit_prepare(
+            action=action,
+            actor=actor,
+            record_type="intel.network",
+            record_id=record_id,
+            matter_type=matter_type,
+            matter_id=matter_id,
+            fields=["label", "links"],
+            detail=detail or None,
+        )
+        for matter_type, matter_id in sorted(set(matters))
+    ]
     with transaction.atomic():
-        for matter_type, matter_id in sorted(set(matters)):
-            audit_record(
-                action=action,
-                actor=actor,
-                record_type="intel.network",
-                record_id=record_id,
-                matter_type=matter_type,
-                matter_id=matter_id,
-                fields=["label", "links"],
-                detail=detail or None,
-            )
+        for event in prepared:
+            audit_append(event)
 
 
 # --- networks -------------------------------------------------------------------------------
@@ -400,12 +425,6 @@ class LinkView:
 
 
 @dataclass(frozen=True)
-class PathStep:
-    node: NodeView
-    through: list[str]  # how it links to the next: the kinds of link and their sources
-
-
-@dataclass(frozen=True)
 class Changes:
     since: datetime.date
     people: list[NodeView]
@@ -424,8 +443,6 @@ class NetworkPage:
     brokers: list[NodeView]
     connected: list[NodeView]
     people: list[NodeView]
-    path: list[PathStep] | None = None
-    path_missing: bool = False
     changes: Changes | None = None
     width: int = 1000
     height: int = 700
@@ -511,11 +528,11 @@ def network_page(
     *,
     viewer: Viewer,
     node_id: int,
-    path_to: int | None = None,
     since: datetime.date | None = None,
 ) -> NetworkPage:
     """Return the network a node is in, as the viewer may see it, with its picture, brokers,
-    most connected, the path to another node and what changed since a date; audited.
+    most connected and what changed since a date; audited. (The path to another node is
+    `network_path`: its steps alone, not this page redrawn.)
 
     A node the viewer may not see is the same audited 404 as one that does not exist.
     """
@@ -532,18 +549,6 @@ def network_page(
     in_network = seen.network_links(int(label))
     member_index = drawing.member_index
     member_ids = {int(whole.ids[i]) for i in member_index}
-
-    path_ids: list[int] = []
-    path_missing = False
-    if path_to is not None:
-        end = whole.index_of(path_to)
-        found = shortest_path(whole, start, end) if end is not None else None
-        if found is None:
-            path_missing = True
-        else:
-            path_ids = [int(whole.ids[i]) for i in found]
-            member_ids |= set(path_ids)
-            member_index = np.union1d(member_index, np.asarray(found, dtype=np.int64))
     links = seen.links_among(in_network, member_index).rows()
 
     ids = sorted(member_ids)
@@ -556,12 +561,7 @@ def network_page(
         kinds.add(row.kind)
         matters.add((row.matter_type, row.matter_id))
     names.update(matter_names({m for _k, ms in pairs.values() for m in ms}))
-    # a path leaving the part drawn around the node: its other nodes in a row at the foot
-    beyond = [pk for pk in path_ids if pk not in drawing.coords]
-    coords = dict(drawing.coords)
-    for number, pk in enumerate(beyond, start=1):
-        coords[pk] = (round(70 + number * (1000 - 140) / (len(beyond) + 1), 1), 680.0)
-    on_path_pairs = {tuple(sorted(pair)) for pair in zip(path_ids, path_ids[1:], strict=False)}
+    coords = drawing.coords
     kind_labels = dict(NodeKind.choices)
     role_words = _role_words()
     views: dict[int, NodeView] = {}
@@ -580,7 +580,7 @@ def network_page(
             matters=sorted(names[m] for m in fact.matters),
             x=coords[pk][0],
             y=coords[pk][1],
-            on_path=pk in path_ids,
+            on_path=False,
         )
     # why each broker is one: the parts its network falls into without it
     brokers = [views[pk] for pk in drawing.brokers]
@@ -593,20 +593,9 @@ def network_page(
                 b=views[b],
                 kinds=kind_words,
                 sources=source_words,
-                on_path=(a, b) in on_path_pairs,
+                on_path=False,
             )
         )
-    path = None
-    if path_ids:
-        path = []
-        for here, there in zip(path_ids, [*path_ids[1:], None], strict=True):
-            through: list[str] = []
-            if there is not None:
-                key = (min(here, there), max(here, there))
-                kinds, matters = pairs.get(key, (set(), set()))
-                kind_words, source_words = _link_words(kinds, matters, names)
-                through = [*kind_words, *source_words]
-            path.append(PathStep(node=views[here], through=through))
     connected = sorted(
         (view for view in views.values() if view.degree), key=lambda v: (-v.degree, v.id)
     )[:TOP]
@@ -628,10 +617,182 @@ def network_page(
         brokers=brokers,
         connected=connected,
         people=people,
-        path=path,
-        path_missing=path_missing,
         changes=changes,
     )
+
+
+# --- the path between two ---------------------------------------------------------------------
+
+# The path's picture: its nodes in rows of this many, left to right then back (a snake).
+PATH_ROW = 6
+
+
+@dataclass(frozen=True)
+class PathLink:
+    """One link between two steps of a path: its kind, the matter it comes from, when."""
+
+    kind: str
+    source: str
+    occurred_on: datetime.date | None
+
+
+@dataclass(frozen=True)
+class PathHop:
+    node: NodeView
+    links: list[PathLink]  # to the next step's node (none after the last)
+
+    @property
+    def through(self) -> list[str]:
+        """The kinds of link and their sources, in words (as the network page says them)."""
+        return [
+            *sorted({link.kind for link in self.links}),
+            *sorted({link.source for link in self.links}),
+        ]
+
+
+@dataclass
+class PathAnswer:
+    """The shortest path between two nodes as the viewer may see it: its steps, the links
+    between each two and the matters they come from; nothing of the rest of the network."""
+
+    start: NodeView
+    end: NodeView
+    hops: list[PathHop]  # empty when no path links the two
+    lines: list[LinkView]
+    width: int = 1000
+    height: int = 160
+
+    @property
+    def missing(self) -> bool:
+        return not self.hops
+
+    @property
+    def nodes(self) -> list[NodeView]:
+        return [hop.node for hop in self.hops]
+
+
+def _path_places(count: int) -> tuple[list[tuple[float, float]], int]:
+    """Return where each of a path's nodes goes (a snake of rows) and the picture's height."""
+    per_row = max(min(count, PATH_ROW), 2)
+    gap = (1000 - 2 * 90) / (per_row - 1)
+    places = []
+    for number in range(count):
+        row, column = divmod(number, per_row)
+        if row % 2:
+            column = per_row - 1 - column
+        places.append((round(90 + column * gap, 1), float(70 + row * 130)))
+    rows = (count + per_row - 1) // per_row
+    return places, 70 + max(rows - 1, 0) * 130 + 70
+
+
+def network_path(*, viewer: Viewer, node_id: int, to: int) -> PathAnswer | None:
+    """Return the shortest path from a node to another in what the viewer may see: each
+    step's node (named through the policy, only these), the links between each two, their
+    kinds and the matters they come from; audited on the trail of each matter shown.
+
+    The start out of reach is the audited 404 of the network page. An end out of reach
+    (not in the viewer's graph, or no such node) is audited as denied and answered None,
+    the same for both; an end in reach with no path between is an answer with no steps.
+    """
+    if not may_see_networks(viewer):
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id)
+    seen = viewer_graph(viewer)
+    whole = seen.graph
+    start = whole.index_of(node_id)
+    if start is None:
+        raise policy.deny(viewer, record_type="intel.node", record_id=node_id)
+    end = whole.index_of(to)
+    if end is None:
+        policy.deny(viewer, record_type="intel.node", record_id=to, action="path")
+        return None
+    found = shortest_path(whole, start, end) if seen.networks[start] == seen.networks[end] else None
+    path_index = np.asarray(found if found is not None else [start, end], dtype=np.int64)
+    ids = [int(whole.ids[i]) for i in path_index.tolist()]
+    facts = node_facts(viewer, ids)
+    # the links between each two steps, from the start's network only (the path is in it)
+    hop_links: dict[tuple[int, int], list[tuple[str, tuple[str, int], datetime.date | None]]] = (
+        defaultdict(list)
+    )
+    if found is not None:
+        for here, there in zip(found, found[1:], strict=False):
+            for row in seen.links_between(here, there).rows():
+                hop_links[(row.a, row.b)].append(
+                    (row.kind, (row.matter_type, row.matter_id), row.occurred_on)
+                )
+    link_matters = {matter for rows in hop_links.values() for _kind, matter, _day in rows}
+    fact_matters = {matter for fact in facts.values() for matter in fact.matters}
+    names = matter_names(fact_matters | link_matters)
+    kind_labels = dict(NodeKind.choices)
+    role_words = _role_words()
+    degree = whole.degree()
+    places, height = _path_places(len(ids) if found is not None else 0)
+
+    def view_of(number: int, pk: int, on_path: bool) -> NodeView:
+        fact = facts[pk]
+        x, y = places[number] if on_path else (0.0, 0.0)
+        return NodeView(
+            id=pk,
+            kind=fact.kind,
+            kind_label=str(kind_labels.get(fact.kind, fact.kind)),
+            label=fact.label,
+            role=fact.role,
+            roles=fact.role_labels(role_words),
+            degree=int(degree[int(path_index[number])]),
+            broker=0.0,
+            parts=[],
+            matters=sorted(names[m] for m in fact.matters),
+            x=x,
+            y=y,
+            on_path=on_path,
+        )
+
+    link_words = {str(key): str(value) for key, value in LinkKind.choices}
+    hops: list[PathHop] = []
+    lines: list[LinkView] = []
+    if found is not None:
+        views = [view_of(number, pk, True) for number, pk in enumerate(ids)]
+        for number, view in enumerate(views):
+            links: list[PathLink] = []
+            if number + 1 < len(views):
+                here, there = view.id, views[number + 1].id
+                rows = hop_links.get((min(here, there), max(here, there)), [])
+                links = sorted(
+                    {
+                        PathLink(
+                            kind=link_words.get(kind, kind),
+                            source=names[matter],
+                            occurred_on=day,
+                        )
+                        for kind, matter, day in rows
+                    },
+                    key=lambda link: (
+                        link.source,
+                        link.kind,
+                        link.occurred_on or datetime.date.min,
+                    ),
+                )
+                lines.append(
+                    LinkView(
+                        a=view,
+                        b=views[number + 1],
+                        kinds=sorted({link.kind for link in links}),
+                        sources=sorted({link.source for link in links}),
+                        on_path=True,
+                    )
+                )
+            hops.append(PathHop(node=view, links=links))
+        first, last = views[0], views[-1]
+    else:
+        first, last = view_of(0, ids[0], False), view_of(1, ids[1], False)
+    _audit_shown(
+        viewer,
+        action=AuditAction.VIEW,
+        record_id=node_id,
+        matters=fact_matters | link_matters,
+        to=to,
+        nodes=len(ids) if found is not None else 0,
+    )
+    return PathAnswer(start=first, end=last, hops=hops, lines=lines, height=height)
 
 
 def _changes(

@@ -38,22 +38,22 @@ def networks(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def network(request: HttpRequest, node_id: int) -> HttpResponse:
-    """Draw the network of a node, with its table, brokers, a path and what changed."""
+    """Draw the network of a node, with its table, brokers and what changed; or, asked the
+    path to another, answer with that path alone (its steps, links and sources)."""
     viewer = _viewer(request)
-    page = selectors.network_page(viewer=viewer, node_id=node_id)
-    people = [(view.id, view.label) for view in page.people if view.id != node_id]
-    query = NetworkQuery(request.GET or None, people=people)
-    if (
-        request.GET
-        and query.is_valid()
-        and (query.cleaned_data["to"] or query.cleaned_data["since"])
-    ):
-        page = selectors.network_page(
-            viewer=viewer,
-            node_id=node_id,
-            path_to=query.cleaned_data["to"],
-            since=query.cleaned_data["since"],
+    query = NetworkQuery(request.GET or None)
+    asked = query.is_valid() if query.is_bound else False
+    to = query.cleaned_data.get("to") if query.is_bound else None
+    if to is not None and "to" not in query.errors:
+        answer = selectors.network_path(viewer=viewer, node_id=node_id, to=to)
+        if answer is not None:
+            return render(request, "intel/path.html", {"answer": answer})
+        query.add_error(
+            "to", _("Choose a person from the list: that one is not in the records you may see.")
         )
+    since = query.cleaned_data.get("since") if asked else None
+    page = selectors.network_page(viewer=viewer, node_id=node_id, since=since)
+    query.offer([(view.id, view.label) for view in page.people if view.id != node_id])
     return render(
         request,
         "intel/network.html",

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test import override_settings
 from django.urls import reverse
 from scipy.sparse.csgraph import breadth_first_order
@@ -126,15 +127,16 @@ def test_an_unmerge_parts_the_kept_graph_as_soon_as_the_worker_has_run(personas:
     done = merge(personas, omar.person, omari.person)
     run_worker()
     tom_node, ali_node = node_of(tom.person_id), node_of(ali.person_id)
-    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node, path_to=ali_node)
-    assert page.path is not None and len(page.path) == 3  # Tom, Omar (one person), Ali
+    answer = selectors.network_path(viewer=personas.investigator, node_id=tom_node, to=ali_node)
+    assert answer is not None and len(answer.hops) == 3  # Tom, Omar (one person), Ali
     stamp = links_stamp()
     unmerge(personas, done)
     run_worker()
     assert links_stamp() != stamp
     # no clearing by hand: the next page is built from the links as they are now
-    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node, path_to=ali_node)
-    assert page.path is None and page.path_missing
+    answer = selectors.network_path(viewer=personas.investigator, node_id=tom_node, to=ali_node)
+    assert answer is not None and answer.missing and answer.hops == []
+    page = selectors.network_page(viewer=personas.investigator, node_id=tom_node)
     assert ali_node not in {view.id for view in page.nodes}
 
 
@@ -232,3 +234,85 @@ def test_nearest_is_the_start_of_a_breadth_first_order() -> None:
     expected = breadth_first_order(graph.matrix(), 0, directed=True, return_predecessors=False)
     for limit in (1, 7, 50, 300, 10_000):
         assert nearest(graph, 0, limit).tolist() == expected[:limit].tolist()
+
+
+def test_the_one_select_reads_every_link_as_the_orm_stores_it() -> None:
+    """The build's raw SELECT (integers only: codes, epoch days and microseconds computed by
+    the database) gives, link for link, what the ORM reads of the same rows."""
+    import datetime
+    import zoneinfo
+
+    from kinga.intel.cache import _KIND_CODE, _MATTER_CODE, _NO_DATE, _micros, links_read
+    from kinga.intel.models import LinkKind, Node, NodeKind, Origin
+
+    nodes = [Node.objects.create(kind=NodeKind.PERSON, key=f"raw-read:{n}") for n in range(4)]
+    nairobi = zoneinfo.ZoneInfo("Africa/Nairobi")
+    moments = [
+        datetime.datetime(2026, 3, 1, 23, 59, 59, 999_999, tzinfo=nairobi),
+        datetime.datetime(2026, 3, 2, 0, 0, 0, 0, tzinfo=datetime.UTC),
+        datetime.datetime(1969, 12, 31, 23, 0, 0, 50_000, tzinfo=datetime.UTC),
+        datetime.datetime(2024, 2, 29, 12, 30, 15, 1, tzinfo=nairobi),
+    ]
+    days = [
+        None,
+        datetime.date(1970, 1, 1),
+        datetime.date(1969, 12, 31),
+        datetime.date(2024, 2, 29),
+    ]
+    kinds = [LinkKind.SAME_INCIDENT, LinkKind.USES, LinkKind.PLACE, LinkKind.SAME_REPORT]
+    matters = ["incident", "report", "case", "incident"]
+    made = []
+    for number, (moment, day, kind, matter) in enumerate(
+        zip(moments, days, kinds, matters, strict=True)
+    ):
+        first, second = nodes[number], nodes[(number + 1) % 4]
+        low, high = sorted((first, second), key=lambda node: node.pk)
+        made.append(
+            Edge.objects.create(
+                origin_type=Origin.INCIDENT,
+                origin_id=1,
+                matter_type=matter,
+                matter_id=700 + number,
+                source_type="test",
+                source_id=number,
+                occurred_on=day,
+                first_seen=moment,
+                a=low,
+                b=high,
+                kind=kind,
+            )
+        )
+    links = links_read(Q(pk__in=[edge.pk for edge in made]))
+    read = sorted(
+        zip(
+            links.a.tolist(),
+            links.b.tolist(),
+            links.kind.tolist(),
+            links.matter_type.tolist(),
+            links.matter_id.tolist(),
+            links.occurred_on.tolist(),
+            links.first_seen.tolist(),
+            strict=True,
+        )
+    )
+    stored = Edge.objects.filter(pk__in=[edge.pk for edge in made]).values_list(
+        "a_id", "b_id", "kind", "matter_type", "matter_id", "occurred_on", "first_seen"
+    )
+    expected = sorted(
+        (
+            a,
+            b,
+            _KIND_CODE[kind],
+            _MATTER_CODE[matter],
+            matter_id,
+            _NO_DATE if day is None else (day - datetime.date(1970, 1, 1)).days,
+            _micros(seen),
+        )
+        for a, b, kind, matter, matter_id, day, seen in stored
+    )
+    assert read == expected
+    assert len(read) == 4
+    # and the values themselves, not only agreement: the day before the epoch is -1
+    assert sorted(links.occurred_on.tolist()) == [_NO_DATE, -1, 0, 19782]
+    assert _micros(moments[1]) in links.first_seen.tolist()
+    assert links_read(Q(pk__in=[])).size == 0
