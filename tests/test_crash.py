@@ -69,13 +69,16 @@ class Burst:
         self.web_kills = 0
         self.driver: subprocess.Popen[bytes] | None = None
         self.warm_acknowledged: dict[str, list[str]] = {}
+        self.warm_errors: dict[str, int] = {}
 
     def start_load(self) -> None:
         """Warm both web workers up (every channel answered once or more: imports, the
         API's schema, connections), then start the burst in its own process."""
         loadgen.wait_listening(self.port, self.server)
         warmed = soak.warm(self.port, self.world)
-        assert not warmed.errors, warmed.errors
+        # a warm-up visit may fail on a loaded machine; each channel is sent twice, and
+        # `assert_nothing_lost` wants every channel acknowledged at least once
+        self.warm_errors = warmed.errors
         self.warm_acknowledged = warmed.acknowledged
         (self.scratch / "world.json").write_text(json.dumps(self.world))
         # this interpreter running the soak's load generator: fixed arguments

@@ -512,8 +512,14 @@ def warm(port: int, world: dict[str, Any], *, rounds: int = 2) -> Tally:
     for _round in range(rounds):
         for channel in CHANNELS:
             for step in mix.visit(channel):
+                # a cold worker on a loaded machine may take long over its first answers
                 answer = loadgen.send(
-                    port, step.path, method=step.method, body=step.body, headers=step.headers
+                    port,
+                    step.path,
+                    method=step.method,
+                    body=step.body,
+                    headers=step.headers,
+                    timeout=120,
                 )
                 reference = step.check(answer.status, answer.text)
                 tally.requests += 1
