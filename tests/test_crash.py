@@ -69,13 +69,16 @@ class Burst:
         self.web_kills = 0
         self.driver: subprocess.Popen[bytes] | None = None
         self.warm_acknowledged: dict[str, list[str]] = {}
+        self.warm_errors: dict[str, int] = {}
 
     def start_load(self) -> None:
         """Warm both web workers up (every channel answered once or more: imports, the
         API's schema, connections), then start the burst in its own process."""
         loadgen.wait_listening(self.port, self.server)
         warmed = soak.warm(self.port, self.world)
-        assert not warmed.errors, warmed.errors
+        # a warm-up visit may fail on a loaded machine; each channel is sent twice, and
+        # `assert_nothing_lost` wants every channel acknowledged at least once
+        self.warm_errors = warmed.errors
         self.warm_acknowledged = warmed.acknowledged
         (self.scratch / "world.json").write_text(json.dumps(self.world))
         # this interpreter running the soak's load generator: fixed arguments
@@ -123,6 +126,14 @@ class Burst:
         for channel, references in self.warm_acknowledged.items():
             tally["acknowledged"][channel] += references
         return tally
+
+    def answers_again(self, seconds: float = 120) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if loadgen.send(self.port, "/", method="GET").status in (200, 302):
+                return True
+            time.sleep(1)
+        return False
 
     def wait_drained(self, due: Callable[[], int], seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -191,8 +202,9 @@ def test_web_and_task_workers_killed_mid_burst_lose_nothing(tmp_path: Path) -> N
             ]
         )
         tally = burst.finish()
-        # gunicorn started new workers each time: the server still answers
-        assert loadgen.send(burst.port, "/", method="GET").status in (200, 302)
+        # gunicorn started new workers each time: the server still answers (on a loaded
+        # machine a request may first wait out the 30 s client timeout behind a long write)
+        assert burst.answers_again(), "the server did not answer again within two minutes"
         burst.wait_drained(soak.due_count)
     finally:
         burst.stop()

@@ -69,3 +69,17 @@ def test_the_command_fails_on_a_tree_with_a_bare_noqa(tmp_path: Path) -> None:
 def test_the_repository_has_no_unexplained_security_exception() -> None:
     findings = check()
     assert findings == [], "\n".join(str(finding) for finding in findings)
+
+
+def test_the_ways_round_the_check_are_closed() -> None:
+    """What someone keen to silence a rule quietly might write instead."""
+    # no space, another case
+    assert check_source(f"{SQL}  #noqa:S608\n", "x.py")
+    assert check_source(f"{SQL}  # NOQA: s608\n", "x.py")
+    # the file-wide forms: with S codes and no reason, or blanket
+    assert check_source("# ruff: noqa: S608\nimport os\n", "x.py")
+    assert check_source("# ruff: noqa\nimport os\n", "x.py")
+    assert check_source("# flake8: noqa\nimport os\n", "x.py")
+    assert check_source("# ruff: noqa: S608  # generated SQL from fixed names\n", "x.py") == []
+    # extend-ignore in pyproject is held to the same rule
+    assert check_pyproject('[tool.ruff.lint]\nextend-ignore = ["S608"]\n')

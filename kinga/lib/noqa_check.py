@@ -5,8 +5,9 @@
 - a `# noqa: S...` comment in the Python source carries no reason: neither text after its
   codes on the same line (`# noqa: S603  # our own interpreter, fixed arguments`) nor a
   comment on the line directly above the line it sits on;
-- a blanket `# noqa` (no codes) appears at all: it silences the security rules with the
-  rest, so it is refused outright;
+- a blanket `# noqa` (no codes), or a file-wide `# ruff: noqa` / `# flake8: noqa` without
+  codes, appears at all: it silences the security rules with the rest, so it is refused
+  outright (a file-wide one naming `S` codes needs its reason like any other);
 - an entry of `pyproject.toml`'s ruff `ignore` or `per-file-ignores` that names an `S` code
   has no comment directly above it or after it on the same line.
 
@@ -28,7 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCES = ("kinga", "tests", "tools", "conftest.py")
 MIN_REASON = 8
-_NOQA = re.compile(r"#\s*noqa\b(?P<colon>\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?")
+# a line's directive in any case and spacing, and the file-wide ruff and flake8 forms
+_NOQA = re.compile(
+    r"(?i)(?:#|ruff\s*:|flake8\s*:)\s*noqa\b"
+    r"(?P<colon>\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?"
+)
 _CODE = re.compile(r"[A-Z]+[0-9]+")
 
 
@@ -75,7 +80,7 @@ def check_source(text: str, path: str) -> list[Finding]:
                 Finding(path, number, "a blanket `# noqa` silences the security rules: name codes")
             )
             continue
-        codes = _CODE.findall(match.group("codes"))
+        codes = [code.upper() for code in _CODE.findall(match.group("codes").upper())]
         if not any(code.startswith("S") for code in codes):
             continue
         after = token.string[match.end() :]
