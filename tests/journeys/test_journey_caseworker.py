@@ -21,6 +21,7 @@ from kinga.intake.models import Decision, Report
 from kinga.intake.tests.test_web_and_triage import make_report
 from kinga.people.models import Person
 from kinga.places.models import Ward
+from kinga.referrals import services as referral_services
 from kinga.referrals.models import Referral, ReferralStatus
 from kinga.referrals.tests.test_browser import _service_types  # noqa: F401  # autouse
 from tests.journeys.walk_a import (
@@ -187,3 +188,57 @@ def test_a_case_owner_works_a_case_in_english_on_a_desk(
     assert referral.reference in page.inner_text("#referrals")
 
     revisit(journey, seen, language="sw", viewport=PHONE)
+
+
+def test_outsiders_find_nothing_of_the_case_its_report_or_its_referral(
+    journey,
+    personas,
+    directory,  # noqa: F811  # the fixture
+) -> None:
+    """Another agency's caseworker and the administrator, signed in, type the addresses a
+    caseworker's pages lead to: each is "not found" like a page that does not exist, shows
+    nothing of the child, and is audited as a refusal."""
+    from kinga.audit.models import AuditAction, AuditEvent
+    from kinga.intake.services import report_decide
+
+    page = journey.page
+    report = make_report(narrative=NARRATIVE, age_bands=["12-14"])
+    report_decide(report=report, actor=personas.caseworker, decision="open_case", reason=REASON)
+    case = Case.objects.get(source_report_id=report.pk)
+    case_services.consent_record(
+        case=case,
+        actor=personas.caseworker,
+        purpose="referral",
+        recipient_agency=personas.shelter,
+        given_by="child",
+        explained="What the rescue home is, and that she may leave it.",
+    )
+    referral = referral_services.referral_send(
+        case=case,
+        actor=personas.caseworker,
+        service_at_location=directory.shelter.service_at_locations.get(),
+        urgency="urgent",
+        reason="She needs a safe bed tonight, away from the bar.",
+        child_told="That a safe home for girls will take her tonight.",
+        needs=["shelter"],
+        childrens_officer=personas.children_officer,
+    )
+    paths = [
+        f"/cases/{case.pk}/",
+        f"/cases/{case.pk}/add/note/",
+        f"/cases/{case.pk}/add/child/",
+        f"/intake/triage/{report.pk}/",
+        f"/referrals/{referral.pk}/",
+        f"/referrals/refer/case/{case.pk}/",
+    ]
+    for outsider in (personas.caseworker_other, personas.admin):
+        page.context.clear_cookies()
+        sign_in(journey, outsider, language="en")
+        before = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=outsider).count()
+        for path in [*paths, "/cases/999999/"]:
+            response = page.goto(f"{journey.base_url}{path}")
+            assert response is not None and response.status == 404, (outsider, path)
+            assert NARRATIVE not in page.content() and case.code not in page.content()
+        screen(journey, "not found")
+        denied = AuditEvent.objects.filter(action=AuditAction.DENIED, actor=outsider).count()
+        assert denied - before >= len(paths), outsider
