@@ -623,8 +623,10 @@ def network_page(
 
 # --- the path between two ---------------------------------------------------------------------
 
-# The path's picture: its nodes in rows of this many, left to right then back (a snake).
-PATH_ROW = 6
+# The path's picture: its nodes in rows of this many, left to right then back (a snake),
+# drawn narrower than a network so that its names stay readable on a phone.
+PATH_ROW = 4
+PATH_WIDTH = 640
 
 
 @dataclass(frozen=True)
@@ -659,7 +661,7 @@ class PathAnswer:
     end: NodeView
     hops: list[PathHop]  # empty when no path links the two
     lines: list[LinkView]
-    width: int = 1000
+    width: int = PATH_WIDTH
     height: int = 160
 
     @property
@@ -674,15 +676,15 @@ class PathAnswer:
 def _path_places(count: int) -> tuple[list[tuple[float, float]], int]:
     """Return where each of a path's nodes goes (a snake of rows) and the picture's height."""
     per_row = max(min(count, PATH_ROW), 2)
-    gap = (1000 - 2 * 90) / (per_row - 1)
+    gap = (PATH_WIDTH - 2 * 80) / (per_row - 1)
     places = []
     for number in range(count):
         row, column = divmod(number, per_row)
         if row % 2:
             column = per_row - 1 - column
-        places.append((round(90 + column * gap, 1), float(70 + row * 130)))
+        places.append((round(80 + column * gap, 1), float(60 + row * 110)))
     rows = (count + per_row - 1) // per_row
-    return places, 70 + max(rows - 1, 0) * 130 + 70
+    return places, 60 + max(rows - 1, 0) * 110 + 50
 
 
 def network_path(*, viewer: Viewer, node_id: int, to: int) -> PathAnswer | None:
