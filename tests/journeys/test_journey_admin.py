@@ -88,6 +88,20 @@ def test_an_admin_creates_a_user_whose_role_waits_for_a_second_person_and_reads_
     for word in typed_words(TYPED):
         assert word not in page.content().lower(), word
 
+    # the administrator who asked is not the second person: the change is not offered to
+    # them, and a post made by hand to approve it is refused
+    page.goto(f"{journey.base_url}/accounts/access-changes/")
+    screen(journey, "the asker's own queue")
+    assert "mwanaisha_caseworker" not in page.inner_text("main")
+    token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
+    forced = page.request.post(
+        f"{journey.base_url}/accounts/access-changes/{waiting.pk}/approve/",
+        headers={"X-CSRFToken": token, "Referer": f"{journey.base_url}/accounts/access-changes/"},
+        max_redirects=0,
+    )
+    assert forced.status == 404
+    assert not RoleAssignment.objects.filter(user=created).exists()
+
     # the second person: the agency's supervisor approves, and the role takes effect
     walk_as(journey, p.supervisor, language="en", size=DESK)
     page.goto(f"{journey.base_url}/accounts/access-changes/")

@@ -93,3 +93,13 @@ def test_a_dpo_records_a_breach_a_subjects_request_and_a_retention_period(
     assert RetentionRule.objects.get(kind="reports_no_action").keep_days == 1095
 
     revisit(journey, seen, language="en", size=DESK)
+
+    # the administrator (no data protection role) reads neither the breach nor the request
+    walk_as(journey, p.admin, language="en", size=DESK)
+    for path in (
+        f"/data-protection/breaches/{breach.pk}/",
+        f"/data-protection/requests/{request.pk}/",
+    ):
+        response = page.goto(f"{journey.base_url}{path}")
+        assert response is not None and response.status == 404, path
+        assert DESCRIBED not in page.inner_text("body") and "Mama wa mtoto" not in page.content()

@@ -173,3 +173,10 @@ def test_an_investigator_takes_a_report_to_the_prosecutor_and_finds_the_network_
     seen.append(path_of(journey))
 
     revisit(journey, seen, language="sw", size=PHONE_SIZE)
+
+    # another agency's caseworker, signed in, gets nothing of the incident or its network
+    walk_as(journey, p.caseworker_other, language="en", size=DESK)
+    for path in (f"/justice/{incident.pk}/", "/intel/", seen[-1]):
+        response = page.goto(f"{journey.base_url}{path}")
+        assert response is not None and response.status == 404, path
+        assert "Omar" not in page.inner_text("body"), path
