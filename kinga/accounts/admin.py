@@ -64,7 +64,10 @@ class RoleFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
         services.roles_validate(roles)
 
 
-class RoleInline(admin.TabularInline[RoleAssignment, User]):
+class RoleInline(admin.StackedInline[RoleAssignment, User]):
+    # Stacked, not tabular: Django's tabular inline heads each column once and leaves the
+    # role's select and the delete box without a label of their own (axe: select-name,
+    # label); the stacked one labels every field.
     model = RoleAssignment
     formset = RoleFormSet
     extra = 1

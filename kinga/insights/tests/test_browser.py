@@ -159,7 +159,7 @@ def test_an_analyst_filters_the_funnel_to_kwale_opens_the_map_and_takes_the_ctdc
     page.click("form[action='/insights/export/prepare/ctdc'] button")
     page.wait_for_selector("table.exports-ready progress")
     assert run_due_names(now=timezone.now()) == ["insights.build_export"]
-    page.reload()  # the page refreshes itself while an export is prepared; sooner here
+    page.click("#check-again button")  # the page does not reload by itself
     with page.expect_download() as download_info:
         page.click("table.exports-ready a[href$='/download']")
     download = download_info.value
