@@ -336,10 +336,8 @@ class Mix:
         yield Step("web", "POST", "/report/?lang=en", body, headers, check)
 
     def _odk(self) -> Iterator[Step]:
-        from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-
         from kinga.collect.bench import ANSWERS
-        from kinga.collect.phone import encrypt_submission, form_xml
+        from kinga.collect.phone import encrypt_submission, form_xml, submission_body
 
         instance_id = f"uuid:{uuid.uuid4()}"
         form, version = self.world["odk_form"]
@@ -350,19 +348,8 @@ class Mix:
             instance_id=instance_id,
             xml=form_xml(form, version, instance_id, ANSWERS),
         )
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        data = {
-            "xml_submission_file": SimpleUploadedFile(
-                "submission.xml", sealed.envelope, "text/xml"
-            ),
-            **{
-                f"file{n}": SimpleUploadedFile(name, content, "application/octet-stream")
-                for n, (name, content) in enumerate(sealed.files.items())
-            },
-        }
-        body = encode_multipart(BOUNDARY, data)
-        headers = {"Content-Type": MULTIPART_CONTENT, "X-OpenRosa-Version": "1.0"}
+        body, content_type = submission_body(sealed)
+        headers = {"Content-Type": content_type, "X-OpenRosa-Version": "1.0"}
         yield Step(
             "odk",
             "POST",

@@ -88,11 +88,9 @@ def _field_requests(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Return `count` encrypted submissions of a form as Collect posts them, and their
     instanceIDs."""
-    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-
     from kinga.collect import xforms
     from kinga.collect.encryption import public_key
-    from kinga.collect.phone import encrypt_submission, form_xml
+    from kinga.collect.phone import encrypt_submission, form_xml, submission_body
 
     built = xforms.form_build(form_id)
     key = public_key().base64
@@ -107,19 +105,8 @@ def _field_requests(
             xml=form_xml(built.form_id, built.version, instance_id, answers or ANSWERS),
             media={"sign.jpg": os.urandom(ATTACHMENT_BYTES)} if attachment else None,
         )
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        data = {
-            "xml_submission_file": SimpleUploadedFile(
-                "submission.xml", sealed.envelope, "text/xml"
-            ),
-            **{
-                f"file{n}": SimpleUploadedFile(name, content, "application/octet-stream")
-                for n, (name, content) in enumerate(sealed.files.items())
-            },
-        }
-        body = encode_multipart(BOUNDARY, data)
-        requests.append(_environ(f"/odk/key/{token}/submission", body, MULTIPART_CONTENT))
+        body, content_type = submission_body(sealed)
+        requests.append(_environ(f"/odk/key/{token}/submission", body, content_type))
         ids.append(instance_id)
     return requests, ids
 

@@ -106,3 +106,19 @@ def encrypt_submission(
         f"</data>"
     ).encode()
     return Encrypted(envelope=envelope, files=files)
+
+
+def submission_body(sealed: Encrypted) -> tuple[bytes, str]:
+    """Return the multipart body and its content type that Collect posts for an encrypted
+    submission: the envelope as `xml_submission_file`, each sealed file as `fileN`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    data = {
+        "xml_submission_file": SimpleUploadedFile("submission.xml", sealed.envelope, "text/xml"),
+        **{
+            f"file{n}": SimpleUploadedFile(name, content, "application/octet-stream")
+            for n, (name, content) in enumerate(sealed.files.items())
+        },
+    }
+    return encode_multipart(BOUNDARY, data), MULTIPART_CONTENT

@@ -6,10 +6,15 @@ import uuid
 from typing import Any
 
 from defusedxml import ElementTree as SafeTree
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from kinga.collect.phone import Encrypted, encrypt_submission, form_xml, public_key_of
+from kinga.collect.phone import (
+    Encrypted,
+    encrypt_submission,
+    form_xml,
+    public_key_of,
+    submission_body,
+)
 
 __all__ = ["OPENROSA", "Collect", "Encrypted", "encrypt_submission", "form_xml", "public_key_of"]
 
@@ -36,16 +41,11 @@ class Collect:
         return self.client.head(f"{self.server}/submission", **OPENROSA)
 
     def post(self, envelope: bytes, files: dict[str, bytes]) -> Any:
-        data: dict[str, Any] = {
-            "xml_submission_file": SimpleUploadedFile(
-                "submission.xml", envelope, content_type="text/xml"
-            )
-        }
-        for index, (name, content) in enumerate(files.items()):
-            data[f"file{index}"] = SimpleUploadedFile(
-                name, content, content_type="application/octet-stream"
-            )
-        return self.client.post(f"{self.server}/submission", data, **OPENROSA)
+        body, content_type = submission_body(Encrypted(envelope, files))
+        # `generic` sends the body as built (`post` would encode a multipart body again)
+        return self.client.generic(
+            "POST", f"{self.server}/submission", body, content_type=content_type, **OPENROSA
+        )
 
     def fill_and_send(
         self,
