@@ -188,12 +188,43 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _clicks_wait_for_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a click that navigates return only when the new page has loaded.
+
+    Playwright's click waits for a navigation it starts to commit, not to load: right after
+    it, the new document can still be empty (`page.content()` was '' and a form's
+    `.has-error` count 0 on a fast CI machine), so an assertion that reads the page raced the
+    browser. Waiting for the load state after every click closes that race for every test: a
+    click that navigated waits for the new document's load; one that did not returns at once
+    (the current document has long loaded).
+    """
+    from playwright.sync_api import Locator, Page
+
+    page_click = Page.click
+    locator_click = Locator.click
+
+    def click_page(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        page_click(self, *args, **kwargs)
+        if not self.is_closed():
+            self.wait_for_load_state()
+
+    def click_locator(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        locator_click(self, *args, **kwargs)
+        if not self.page.is_closed():
+            self.page.wait_for_load_state()
+
+    monkeypatch.setattr(Page, "click", click_page)
+    monkeypatch.setattr(Locator, "click", click_locator)
+
+
 @pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
+def browser_page(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Yield a Playwright page in Debian's headless Chromium (no browser download)."""
     import os
 
     from playwright.sync_api import sync_playwright
+
+    _clicks_wait_for_the_page(monkeypatch)
 
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
     # are still synchronous and safe.

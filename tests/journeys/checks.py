@@ -51,9 +51,23 @@ def axe_script() -> str:
 
 @dataclass
 class Seen:
+    """A document the browser loaded; its headers are read from the browser when first asked.
+
+    The response handler only notes the response: reading its headers there is a round trip to
+    the browser, during which Playwright's sync API let `goto` return before the document was
+    noted (the journey "loaded no page" on a fast CI machine).
+    """
+
     url: str
     status: int
-    headers: dict[str, str]
+    response: Any = field(repr=False)
+    _headers: dict[str, str] | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = self.response.all_headers()
+        return self._headers
 
 
 @dataclass
@@ -76,11 +90,13 @@ class JourneyPage:
             return
         if 300 <= response.status < 400:
             return  # a redirect: its target is recorded when it loads
-        self.documents.append(Seen(response.url, response.status, response.all_headers()))
+        if not any(seen.response is response for seen in self.documents):
+            self.documents.append(Seen(response.url, response.status, response))
 
     def goto(self, path: str) -> Any:
         response = self.page.goto(f"{self.base_url}{path}")
         assert response is not None and response.status < 400, (path, response and response.status)
+        self._record(response)  # noted here too, whether or not the handler has run yet
         return response
 
     def check(self, label: str = "") -> None:
