@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import datetime
 import math
+import multiprocessing
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1050,6 +1052,28 @@ class MatchRun:
     record_ids: list[str] = field(default_factory=list)
 
 
+# The records a forked comparer reads: set before its pool starts, so each child inherits
+# them (copy-on-write) instead of receiving them pickled.
+_FORKED_PREPARED: Prepared | None = None
+
+
+def _compare_chunk(
+    prepared: Prepared, left: IntArray, right: IntArray, path: Path
+) -> tuple[list[int], list[int], int]:
+    """Compare one chunk of pairs, keep it in `path`, and return its patterns' tallies."""
+    codes = pattern_code(compare(prepared, left, right))
+    np.save(path, np.stack([left, right, codes]))
+    unique, counts = np.unique(codes, return_counts=True)
+    return unique.tolist(), counts.tolist(), int(left.size)
+
+
+def _compare_forked(
+    left: IntArray, right: IntArray, path: Path
+) -> tuple[list[int], list[int], int]:
+    assert _FORKED_PREPARED is not None
+    return _compare_chunk(_FORKED_PREPARED, left, right, path)
+
+
 def match(
     records: Iterable[MatchRecord],
     *,
@@ -1059,6 +1083,7 @@ def match(
     model: MatchModel | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     today: datetime.date | None = None,
+    workers: int = 1,
 ) -> MatchRun:
     """Find the pairs of records that are likely one person.
 
@@ -1067,7 +1092,14 @@ def match(
     when blocking gives too few pairs to learn from); with one, it is used as it is (to
     score new records with what the last full run learnt). The records are read once and
     may be a generator (`prepare`): a table streams through without being held as records.
+
+    With `workers` above 1 (the `kinga match` command gives the machine's cores), the
+    chunks of pairs are compared in that many forked processes while this one goes on
+    finding the next pairs; chunks keep their order, so the run's pairs, tallies and model
+    are exactly those of one process. The children touch no database: they compare arrays
+    and write their chunk to the run's scratch folder.
     """
+    global _FORKED_PREPARED
     prepared = prepare(records, today=today)
     with tempfile.TemporaryDirectory(prefix="kinga-match-") as scratch:
         chunks: list[Path] = []
@@ -1076,9 +1108,24 @@ def match(
         buffer_left: list[IntArray] = []
         buffer_right: list[IntArray] = []
         buffered = 0
+        pool = None
+        pending: deque[multiprocessing.pool.AsyncResult[tuple[list[int], list[int], int]]]
+        pending = deque()
+        if workers > 1:
+            _FORKED_PREPARED = prepared
+            pool = multiprocessing.get_context("fork").Pool(workers)
+
+        def tally(result: tuple[list[int], list[int], int]) -> None:
+            nonlocal compared
+            unique, counts, size = result
+            for code, count in zip(unique, counts, strict=True):
+                tallies[code] = tallies.get(code, 0) + count
+            compared += size
+            if progress is not None:
+                progress("compare", compared, 0)
 
         def flush() -> None:
-            nonlocal buffered, compared
+            nonlocal buffered
             if not buffered:
                 return
             left = np.concatenate(buffer_left)
@@ -1086,24 +1133,30 @@ def match(
             buffer_left.clear()
             buffer_right.clear()
             buffered = 0
-            codes = pattern_code(compare(prepared, left, right))
-            unique, counts = np.unique(codes, return_counts=True)
-            for code, count in zip(unique.tolist(), counts.tolist(), strict=True):
-                tallies[code] = tallies.get(code, 0) + count
             path = Path(scratch) / f"chunk-{len(chunks)}.npy"
-            np.save(path, np.stack([left, right, codes]))
             chunks.append(path)
-            compared += left.size
-            if progress is not None:
-                progress("compare", compared, 0)
+            if pool is None:
+                tally(_compare_chunk(prepared, left, right, path))
+                return
+            pending.append(pool.apply_async(_compare_forked, (left, right, path)))
+            while len(pending) > 2 * workers:  # a bounded queue: memory stays flat
+                tally(pending.popleft().get())
 
-        for left, right in _candidate_pairs(prepared, link=link, window=window):
-            buffer_left.append(left)
-            buffer_right.append(right)
-            buffered += left.size
-            if buffered >= CHUNK_PAIRS:
-                flush()
-        flush()
+        try:
+            for left, right in _candidate_pairs(prepared, link=link, window=window):
+                buffer_left.append(left)
+                buffer_right.append(right)
+                buffered += left.size
+                if buffered >= CHUNK_PAIRS:
+                    flush()
+            flush()
+            while pending:
+                tally(pending.popleft().get())
+        finally:
+            if pool is not None:
+                pool.terminate()
+                pool.join()
+                _FORKED_PREPARED = None
         if model is None and compared < MIN_PAIRS_FOR_ESTIMATE:
             model = MatchModel.default()
         if model is None:

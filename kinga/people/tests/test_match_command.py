@@ -125,6 +125,24 @@ def test_a_threshold_outside_zero_to_one_is_refused(tmp_path: Path) -> None:
         run("dedupe", str(source), "--out", str(tmp_path / "p.csv"), "--threshold", "5")
 
 
+def test_workers_below_one_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    write_coastal(source)
+    with pytest.raises(CommandError, match="--workers is a number of processes"):
+        run("dedupe", str(source), "--out", str(tmp_path / "p.csv"), "--workers", "0")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_one_worker_and_two_write_the_same_file(tmp_path: Path) -> None:
+    source = tmp_path / "people.csv"
+    write_coastal(source)
+    run("dedupe", str(source), "--out", str(tmp_path / "one.csv"), "--workers", "1")
+    run("dedupe", str(source), "--out", str(tmp_path / "two.csv"), "--workers", "2")
+    one = (tmp_path / "one.csv").read_text()
+    assert one.count("\n") > 1
+    assert (tmp_path / "two.csv").read_text() == one
+
+
 def test_progress_goes_to_stderr(tmp_path: Path) -> None:
     source = tmp_path / "people.csv"
     write_coastal(source)

@@ -64,3 +64,20 @@ def test_a_stream_in_blocks_finds_the_same_pairs_as_a_list(
 def test_an_empty_stream_finds_nothing() -> None:
     run = match(iter(()), today=TODAY)
     assert run.pairs == [] and run.record_ids == [] and run.compared == 0
+
+
+def test_forked_comparers_find_exactly_what_one_process_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Small chunks, so the two children share many and the bounded queue fills and drains.
+    monkeypatch.setattr(matcher, "CHUNK_PAIRS", 50)
+    alone = match(synthetic_records(3_000), today=TODAY)
+    forked = match(synthetic_records(3_000), today=TODAY, workers=2)
+    assert alone.compared > 20 * 50
+    assert forked.compared == alone.compared
+    assert forked.model.as_json() == alone.model.as_json()
+    assert len(alone.pairs) > 500
+    assert [(p.left, p.right, p.pattern, p.probability) for p in forked.pairs] == [
+        (p.left, p.right, p.pattern, p.probability) for p in alone.pairs
+    ]
+    assert matcher._FORKED_PREPARED is None  # the records are let go with the pool

@@ -13,6 +13,7 @@ row, before anything is written.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from argparse import ArgumentParser
 from pathlib import Path
@@ -41,12 +42,21 @@ class Command(BaseCommand):
             each.add_argument("--threshold", type=float, default=0.5)
             each.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="see matcher")
             each.add_argument("--quiet", action="store_true", help="no progress bar")
+            each.add_argument(
+                "--workers",
+                type=int,
+                default=os.cpu_count() or 1,
+                help="processes comparing pairs (default: the machine's cores; 1 for one)",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         threshold = float(options["threshold"])
         if not 0.0 <= threshold <= 1.0:
             raise CommandError("--threshold is a probability: give a number from 0 to 1.")
         out: Path = options["out"]
+        workers = int(options["workers"])
+        if workers < 1:
+            raise CommandError("--workers is a number of processes: give 1 or more.")
         if not out.resolve().parent.is_dir():
             raise CommandError(f"{out}: its folder does not exist.")
         inputs: list[Path] = options["inputs"]
@@ -85,6 +95,7 @@ class Command(BaseCommand):
                 threshold=threshold,
                 window=int(options["window"]),
                 progress=progress,
+                workers=workers,
             )
         except MatchInputError as error:
             raise CommandError(str(error)) from None
