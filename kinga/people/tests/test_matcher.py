@@ -185,3 +185,32 @@ def test_a_connector_starts_the_fathers_name(text: str, own: list[str], father: 
     from kinga.lib.names import name_lineage
 
     assert name_lineage(text) == (own, father)
+
+
+def test_scoring_each_distinct_pair_of_values_once_gives_every_pair_its_own_score() -> None:
+    import numpy as np
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+    from kinga.people.matcher import _Codes, _objects, _similarity_coded
+
+    spellings = ["mohamed", "mohammed", "muhamad", "mwanaisha", "mwanaisha", "said", "saidi", ""]
+    rng = np.random.default_rng(15)
+    texts = [spellings[i] for i in rng.integers(0, len(spellings), 400)]
+    codes = _Codes()
+    code = np.array([codes(text) for text in texts], dtype=np.int64)
+    text = _objects(texts)
+    left = rng.integers(0, 400, 5_000)
+    right = rng.integers(0, 400, 5_000)
+    known = (code[left] >= 0) & (code[right] >= 0) & (rng.random(5_000) < 0.8)
+    for scorer, dtype in (
+        (JaroWinkler.normalized_similarity, np.float64),
+        (DamerauLevenshtein.distance, np.int64),
+    ):
+        coded = _similarity_coded(text, text, code, code, left, right, known, scorer, dtype=dtype)
+        where = np.flatnonzero(known)
+        each = process.cpdist(text[left[where]], text[right[where]], scorer=scorer, dtype=dtype)
+        assert coded.dtype == dtype
+        assert np.array_equal(coded[where], each)
+        assert not coded[~known].any()
+        assert len(set(coded[where].tolist())) > 3  # the pairs differ, so the check has teeth
