@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.conf import settings
@@ -45,8 +45,8 @@ def _head_table() -> str:
     return connection.ops.quote_name(AuditChainHead._meta.db_table)
 
 
-def _claim_next() -> tuple[int, str]:
-    """Take the next sequence number; return it and the hash of the event before it.
+def _claim_next(count: int = 1) -> tuple[int, str]:
+    """Take the next `count` sequence numbers; return the first and the hash before it.
 
     One statement that locks the chain head until the transaction ends (a row lock on
     PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers) and advances
@@ -54,11 +54,11 @@ def _claim_next() -> tuple[int, str]:
     audited change. The head is made on first use.
     """
     claim = (
-        f"UPDATE {_head_table()} SET last_seq = last_seq + 1"  # noqa: S608  # fixed names
+        f"UPDATE {_head_table()} SET last_seq = last_seq + %s"  # noqa: S608  # fixed names
         " WHERE id = 1 RETURNING last_seq, last_hash"
     )
     with connection.cursor() as cursor:
-        cursor.execute(claim)
+        cursor.execute(claim, [count])
         row = cursor.fetchone()
     if row is None:
         # Two first writers may race here: one inserts, the other waits for it, does
@@ -67,9 +67,9 @@ def _claim_next() -> tuple[int, str]:
             [AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
         )
         with connection.cursor() as cursor:
-            cursor.execute(claim)
+            cursor.execute(claim, [count])
             row = cursor.fetchone()
-    seq, last_hash = int(row[0]), str(row[1])
+    seq, last_hash = int(row[0]) - count + 1, str(row[1])
     if seq == 1 and AuditEvent.objects.exists():
         # Starting the chain again would hide that the head (the tail anchor) was removed.
         raise AuditChainError(
@@ -184,6 +184,42 @@ def audit_append(prepared: PreparedInsert) -> AuditEvent:
         prepared.set("hash", event.compute_hash())
         _store(prepared, event)
     return event
+
+
+def audit_append_many(prepared: Sequence[PreparedInsert]) -> list[AuditEvent]:
+    """Append several prepared events to the chain, in order, inside the caller's transaction.
+
+    What one page shows on the trail of many matters (the network page audits each matter
+    it showed): the head is locked and advanced once for all of them, each event is chained
+    to the one before it exactly as `audit_append` would chain it, and the rows go in with
+    one INSERT. The chain is the same as appending them one by one; the statements are
+    three instead of two or three per event.
+    """
+    if len(prepared) <= 1:
+        return [audit_append(one) for one in prepared]
+    events: list[AuditEvent] = []
+    for one in prepared:
+        event = one.instance
+        if not isinstance(event, AuditEvent) or event.pk is not None:
+            raise ValueError("audit_append_many takes events from audit_prepare, once")
+        events.append(event)
+    if len({id(event) for event in events}) != len(events):
+        raise ValueError("audit_append_many takes each event once")
+    with transaction.atomic(savepoint=False):
+        seq, last_hash = _claim_next(len(events))
+        at = timezone.now()
+        for offset, (one, event) in enumerate(zip(prepared, events, strict=True)):
+            one.set("seq", seq + offset)
+            one.set("at", at)
+            one.set("prev_hash", last_hash)
+            one.set("hash", event.compute_hash())
+            last_hash = event.hash
+        AuditEvent.objects.bulk_create(events)
+        # the head table's fixed name; the hash is a parameter
+        advance = f"UPDATE {_head_table()} SET last_hash = %s WHERE id = 1"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(advance, [last_hash])
+    return events
 
 
 def audit_record(**given: Unpack[EventFields]) -> AuditEvent:

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from kinga.access import policy
 from kinga.access.models import MatterType
 from kinga.audit.models import AuditAction
-from kinga.audit.services import audit_append, audit_prepare, audit_record
+from kinga.audit.services import audit_append_many, audit_prepare, audit_record
 from kinga.cases.models import Case
 from kinga.intake.models import Platform
 from kinga.intel.cache import CACHE, LinkRow, ScopeGraph, empty_links, scope_build, scope_of
@@ -304,8 +304,7 @@ def _audit_shown(
         for matter_type, matter_id in sorted(set(matters))
     ]
     with transaction.atomic():
-        for event in prepared:
-            audit_append(event)
+        audit_append_many(prepared)
 
 
 # --- networks -------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ from django.db import connection, transaction
 from django.test import RequestFactory
 
 from kinga.audit.models import AuditAction, AuditChainHead, AuditEvent
-from kinga.audit.services import AuditChainError, audit_append, audit_prepare, audit_record
+from kinga.audit.services import (
+    AuditChainError,
+    audit_append,
+    audit_append_many,
+    audit_prepare,
+    audit_record,
+)
 from kinga.audit.verify import verify_chain
 from kinga.lib.crypto import encrypt
 
@@ -85,6 +91,62 @@ def test_an_event_prepared_early_takes_its_place_and_time_when_appended() -> Non
     assert "2 events verified" in verify()
     with pytest.raises(ValueError, match="once"):
         audit_append(early)
+
+
+def prepared_views(count: int) -> list:  # type: ignore[type-arg]
+    return [
+        audit_prepare(
+            action=AuditAction.VIEW,
+            actor=None,
+            record_type="intel.network",
+            record_id=7,
+            matter_type="incident",
+            matter_id=n,
+            fields=["links", "label"],
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db
+def test_many_events_appended_at_once_are_chained_as_one_by_one() -> None:
+    before = write(1)[0]
+    many = audit_append_many(prepared_views(4))
+    after = write(1)[0]
+    assert [event.seq for event in many] == [2, 3, 4, 5]
+    assert after.seq == 6
+    links = [before, *many, after]
+    for earlier, later in zip(links, links[1:], strict=False):
+        assert later.prev_hash == earlier.hash
+    stored = list(AuditEvent.objects.filter(seq__in=[2, 3, 4, 5]).order_by("seq"))
+    assert [event.matter_id for event in stored] == [0, 1, 2, 3]
+    assert [event.hash for event in stored] == [event.hash for event in many]
+    assert all(event.hash == event.compute_hash() for event in stored)
+    assert all(event.pk is not None for event in many)
+    head = AuditChainHead.objects.get()
+    assert (head.last_seq, head.last_hash) == (6, after.hash)
+    assert "6 events verified" in verify()
+
+
+@pytest.mark.django_db
+def test_many_events_start_the_chain_roll_back_together_and_are_taken_once() -> None:
+    first = audit_append_many(prepared_views(3))
+    assert first[0].prev_hash == "0" * 64 and [e.seq for e in first] == [1, 2, 3]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_append_many(prepared_views(5))
+        raise RuntimeError
+    assert AuditEvent.objects.count() == 3
+    assert AuditChainHead.objects.get().last_seq == 3
+    assert "3 events verified" in verify()
+    with pytest.raises(ValueError, match="once"):
+        audit_append_many(prepared_views(1) * 2)  # the same event twice in one call
+    appended = prepared_views(2)
+    audit_append_many(appended)
+    with pytest.raises(ValueError, match="once"):
+        audit_append_many(appended)  # events already in the chain
+    assert audit_append_many([]) == []
+    assert AuditEvent.objects.count() == 5
+    assert "5 events verified" in verify()
 
 
 @pytest.mark.django_db
