@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := kinga.settings
 
-.PHONY: run test tests check bench screens install install-js messages compilemessages format lint clean fuzz audit-deps soak
+.PHONY: run test tests suite check bench screens install install-js messages compilemessages format lint clean fuzz audit-deps soak
 
 $(BIN)/kinga: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ install: $(BIN)/kinga
 # the npm registry at set-up; nothing of it is committed or served.
 node_modules/axe-core/axe.js: package.json
 	npm install --no-package-lock --no-audit --no-fund --silent
-	touch $@
+	test -s $@ && touch $@
 
 install-js: node_modules/axe-core/axe.js
 
@@ -36,6 +36,12 @@ test: check
 
 ## The whole test suite alone (CI runs `make check` once, then this on each database)
 tests: compilemessages install-js
+	$(MAKE) suite
+
+# The suite with nothing prepared first: CI compiles the messages and installs axe-core once,
+# then runs this on both databases side by side (two `npm install` or `compilemessages` at
+# once in one folder race each other: npm failed with 217 when they did).
+suite:
 	@status=0; $(BIN)/python -m pytest -q || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure, not a pass"; fi; \
 	exit $$status

@@ -41,9 +41,10 @@ AXE_RUN = """async tags => {
 
 
 def axe_script() -> str:
-    if not AXE_SCRIPT.exists():
+    if not AXE_SCRIPT.exists() or AXE_SCRIPT.stat().st_size == 0:
+        # empty: an install cut off half way (two `npm install` at once in one folder)
         raise RuntimeError(
-            f"{AXE_SCRIPT} is missing: run `make install-js` "
+            f"{AXE_SCRIPT} is missing or empty: run `rm -r node_modules; make install-js` "
             "(npm installs axe-core from package.json)"
         )
     return AXE_SCRIPT.read_text(encoding="utf-8")
