@@ -7,7 +7,8 @@
 `--threshold` (default 0.5) is the least probability written. The output has the columns
 `record_id_a, record_id_b, probability`, one row per pair, and is written whole or not at
 all. A progress bar goes to stderr. Bad input stops the command with a message naming the
-row, before anything is written.
+row, before anything is written. `--workers` (default: the machine's cores) compares the
+pairs in that many processes; the pairs written are the same whatever the number.
 """
 
 from __future__ import annotations
