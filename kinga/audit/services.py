@@ -53,12 +53,14 @@ def _claim_next(count: int = 1) -> tuple[int, str]:
     its sequence; its hash is advanced by `_store`. Plain SQL: this runs inside every
     audited change. The head is made on first use.
     """
+    # The count is an integer written into the statement, never a request's text; one
+    # (every audited change) keeps the statement of a single claim.
     claim = (
-        f"UPDATE {_head_table()} SET last_seq = last_seq + %s"  # noqa: S608  # fixed names
+        f"UPDATE {_head_table()} SET last_seq = last_seq + {int(count)}"  # noqa: S608  # fixed names, an int
         " WHERE id = 1 RETURNING last_seq, last_hash"
     )
     with connection.cursor() as cursor:
-        cursor.execute(claim, [count])
+        cursor.execute(claim)
         row = cursor.fetchone()
     if row is None:
         # Two first writers may race here: one inserts, the other waits for it, does
@@ -67,7 +69,7 @@ def _claim_next(count: int = 1) -> tuple[int, str]:
             [AuditChainHead(id=1, last_seq=0, last_hash=GENESIS_HASH)], ignore_conflicts=True
         )
         with connection.cursor() as cursor:
-            cursor.execute(claim, [count])
+            cursor.execute(claim)
             row = cursor.fetchone()
     seq, last_hash = int(row[0]) - count + 1, str(row[1])
     if seq == 1 and AuditEvent.objects.exists():
