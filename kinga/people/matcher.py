@@ -33,6 +33,7 @@ import multiprocessing
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1159,11 +1160,12 @@ def match(
         buffer_right: list[IntArray] = []
         buffered = 0
         pool = None
-        pending: deque[multiprocessing.pool.AsyncResult[tuple[list[int], list[int], int]]]
-        pending = deque()
+        pending: deque[Future[tuple[list[int], list[int], int]]] = deque()
         if workers > 1:
             _FORKED_PREPARED = prepared
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            # An executor, not multiprocessing.Pool: a child that dies (killed, out of
+            # memory) fails the run with BrokenProcessPool instead of leaving it waiting.
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
 
         def tally(result: tuple[list[int], list[int], int]) -> None:
             nonlocal compared
@@ -1188,9 +1190,9 @@ def match(
             if pool is None:
                 tally(_compare_chunk(prepared, left, right, path))
                 return
-            pending.append(pool.apply_async(_compare_forked, (left, right, path)))
+            pending.append(pool.submit(_compare_forked, left, right, path))
             while len(pending) > 2 * workers:  # a bounded queue: memory stays flat
-                tally(pending.popleft().get())
+                tally(pending.popleft().result())
 
         try:
             for left, right in _candidate_pairs(prepared, link=link, window=window):
@@ -1201,11 +1203,10 @@ def match(
                     flush()
             flush()
             while pending:
-                tally(pending.popleft().get())
+                tally(pending.popleft().result())
         finally:
             if pool is not None:
-                pool.terminate()
-                pool.join()
+                pool.shutdown(cancel_futures=True)
                 _FORKED_PREPARED = None
         if model is None and compared < MIN_PAIRS_FOR_ESTIMATE:
             model = MatchModel.default()

@@ -81,3 +81,20 @@ def test_forked_comparers_find_exactly_what_one_process_finds(
         (p.left, p.right, p.pattern, p.probability) for p in alone.pairs
     ]
     assert matcher._FORKED_PREPARED is None  # the records are let go with the pool
+
+
+def test_a_comparer_that_dies_fails_the_run_instead_of_leaving_it_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(matcher, "CHUNK_PAIRS", 50)
+
+    def killed(*_args: object) -> None:
+        os._exit(9)  # as a child the kernel killed for its memory
+
+    monkeypatch.setattr(matcher, "_compare_chunk", killed)
+    with pytest.raises(BrokenProcessPool):
+        match(synthetic_records(3_000), today=TODAY, workers=2)
+    assert matcher._FORKED_PREPARED is None
