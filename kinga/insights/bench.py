@@ -111,6 +111,15 @@ def _insert(model: type[Model], expressions: dict[str, str], source: str) -> int
         return int(cursor.rowcount)
 
 
+def _before_new(model: type[Model], before: int) -> int:
+    """Return one less than the first id written after `before`: the rows one INSERT wrote
+    follow it in order (a sequence may have moved on past the table's largest id)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id) FROM {model._meta.db_table} WHERE id > %s", [before])
+        row = cursor.fetchone()
+    return int(row[0]) - 1 if row and row[0] is not None else before
+
+
 def _max_id(model: type[Model]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {model._meta.db_table}")
@@ -206,6 +215,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
             },
             f"{_series(count)} JOIN bench_insights_ward w ON w.i = g.n % {len(wards)}",
         )
+        base = _before_new(Report, base)
         out(f"    reports {time.perf_counter() - started:.0f} s")
         # a case for four reports in five, its child a person of its own
         person_base = _max_id(Person)
@@ -213,6 +223,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
         _insert(
             Person, {"kind": "'child'", "sex": "'female'", "age_band": "'12-14'"}, _series(cases)
         )
+        person_base = _before_new(Person, person_base)
         case_base = _max_id(Case)
         source = f"intake_report r WHERE r.id > {base} AND (r.id - {base}) % 5 < 4"
         number = f"(r.id - {base})"
@@ -225,7 +236,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
                 "county_id": "r.county_id",
                 "year": "1999",
                 "number": number,
-                "child_id": f"{person_base} + ({number} / 5) * 4 + ({number} % 5) + 1",
+                "child_id": f"{person_base} + ROW_NUMBER() OVER (ORDER BY r.id)",
                 "status": "CASE r.id % 4 WHEN 0 THEN 'closed' ELSE 'active' END",
                 "closed_at": "CASE r.id % 4 WHEN 0 THEN r.received_at END",
                 "owning_agency_id": str(agency.pk),
@@ -237,6 +248,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
             },
             source,
         )
+        case_base = _before_new(Case, case_base)
         out(f"    cases {time.perf_counter() - started:.0f} s")
         incident_base = _max_id(Incident)
         _insert(
@@ -335,6 +347,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
             {"kind": "'suspect'", "age_band": "'18+'"},
             f"justice_chargesheet s WHERE s.id > {sheet_base}",
         )
+        accused_base = _before_new(Person, accused_base)
         poi_base = _max_id(PersonOfInterest)
         _insert(
             PersonOfInterest,
@@ -348,6 +361,7 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
             },
             f"justice_chargesheet s WHERE s.id > {sheet_base}",
         )
+        poi_base = _before_new(PersonOfInterest, poi_base)
         count_base = _max_id(ChargeCount)
         _insert(
             ChargeCount,
@@ -395,6 +409,176 @@ def _world(sizes: dict[str, int], out: Callable[[str], None]) -> Any:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return analyst
+
+
+PROVIDERS = (
+    ("Bench Insights Shelter", "shelter"),
+    ("Bench Insights Hospital", "hospital"),
+    ("Bench Insights Legal Aid", "legal_aid"),
+    ("Bench Insights Children's Office", "childrens_services"),
+    ("Bench Insights Counselling NGO", "ngo"),
+)
+
+
+def _providers() -> tuple[list[int], Any]:
+    """Return the receiving agencies (one of each kind of service, spread over the coastal
+    counties) and a service at a location to refer to."""
+    from kinga.accounts.models import Agency
+    from kinga.directory.models import Location, Organization, Service, ServiceAtLocation
+    from kinga.places.models import County
+
+    counties = list(County.objects.filter(coastal=True).order_by("pk"))
+    ids = []
+    for index, (name, kind) in enumerate(PROVIDERS):
+        found, _ = Agency.objects.get_or_create(
+            name=name, defaults={"kind": kind, "county": counties[index % len(counties)]}
+        )
+        ids.append(found.pk)
+    organization, _ = Organization.objects.get_or_create(
+        name="Bench Insights provider", defaults={"description": "benchmark"}
+    )
+    service, _ = Service.objects.get_or_create(organization=organization, name="Bench service")
+    location, _ = Location.objects.get_or_create(organization=organization, name="Bench place")
+    place, _ = ServiceAtLocation.objects.get_or_create(service=service, location=location)
+    return ids, place
+
+
+def _world_services(out: Callable[[str], None]) -> bool:
+    """Write what the other dashboards count, once, over the world's cases and reports:
+    a referral for every second case (to five kinds of provider, in every state), an
+    alert for every tenth report (answered in time, late or not yet; some up the chain),
+    three court dates for each prosecution and an adjournment for every adjourned one.
+    Return whether anything was written (the report paths then need rebuilding)."""
+    from kinga.directory.models import ServiceAtLocation
+    from kinga.intake.models import Alert
+    from kinga.justice.models import Adjournment, CourtEvent
+    from kinga.referrals.models import Referral
+
+    _analyst, agency, _police, worker = _people()
+    if Referral.objects.filter(sending_agency=agency).exists():
+        return False
+    out("  writing referrals, alerts, court dates and adjournments ...")
+    started = time.perf_counter()
+    providers, place = _providers()
+    place_id = ServiceAtLocation._meta.pk.get_db_prep_save(place.pk, connection)
+    place_sql = f"'{place_id}'"  # a UUID, written by Django itself
+    statuses = ["sent", "accepted", "declined", "in_progress", "completed", "withdrawn"]
+    status = (
+        # every second case is referred: its state turns on the half of its id
+        "CASE (c.id / 2) % 6 "
+        + " ".join(f"WHEN {index} THEN '{code}'" for index, code in enumerate(statuses))
+        + " END"
+    )
+    sent = _shift("c.opened_at", "1")
+    answered, closed = _shift("c.opened_at", "2"), _shift("c.opened_at", "12")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_insights_provider")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE bench_insights_provider (i integer PRIMARY KEY,"
+                " agency_id integer)"
+            )
+            cursor.executemany(
+                "INSERT INTO bench_insights_provider VALUES (%s, %s)", list(enumerate(providers))
+            )
+        _insert(
+            Referral,
+            {
+                "matter_type": "'case'",
+                "matter_id": "c.id",
+                "case_id": "c.id",
+                "service_at_location_id": place_sql,
+                "receiving_agency_id": "p.agency_id",
+                "sending_agency_id": str(agency.pk),
+                "sent_by_id": str(worker.pk),
+                "contact_person_id": str(worker.pk),
+                "urgency": "'routine'",
+                "status": status,
+                "child_age_band": "'12-14'",
+                "child_sex": "'female'",
+                "sent_at": sent,
+                # due in 3 days, or (one in two) in 60
+                "due_at": _shift("c.opened_at", "4 + 57 * ((c.id / 12) % 2)"),
+                "answered_at": f"CASE WHEN (c.id / 2) % 6 > 0 THEN {answered} END",
+                "closed_at": f"CASE WHEN (c.id / 2) % 6 IN (2, 4, 5) THEN {closed} END",
+            },
+            f"cases_case c JOIN bench_insights_provider p ON p.i = c.id % {len(providers)}"
+            f" WHERE c.owning_agency_id = {int(agency.pk)} AND c.id % 2 = 0",
+        )
+        out(f"    referrals {time.perf_counter() - started:.0f} s")
+        _insert(
+            Alert,
+            {
+                "report_id": "r.id",
+                "county_id": "r.county_id",
+                "raised_at": "r.received_at",
+                # every tenth report (its id ends in 3), answered in 5 minutes, in 2 hours,
+                # in 10 minutes, or not yet
+                "acknowledged_at": "CASE (r.id / 10) % 4 WHEN 0 THEN "
+                + _shift("r.received_at", "0.0035")
+                + " WHEN 1 THEN "
+                + _shift("r.received_at", "0.0834")
+                + " WHEN 2 THEN "
+                + _shift("r.received_at", "0.007")
+                + " END",
+                "escalations": "CASE WHEN r.id % 7 < 2 THEN 1 + r.id % 2 ELSE 0 END",
+            },
+            "intake_report r WHERE r.id % 10 = 3",
+        )
+        out(f"    alerts {time.perf_counter() - started:.0f} s")
+        kinds = "CASE s.k WHEN 1 THEN 'plea' WHEN 2 THEN 'hearing' ELSE 'judgment' END"
+        states = (
+            "CASE (p.id + s.k) % 4 WHEN 0 THEN 'adjourned' WHEN 1 THEN 'held'"
+            " WHEN 2 THEN 'scheduled' ELSE 'vacated' END"
+        )
+        _insert(
+            CourtEvent,
+            {
+                "created_by_id": str(worker.pk),
+                "created_at": "p.created_at",
+                "incident_id": "p.incident_id",
+                "prosecution_id": "p.id",
+                "kind": kinds,
+                "scheduled_for": _shift(_shift("p.filed_on", "0"), "30 * s.k"),
+                "state": states,
+            },
+            "justice_prosecution p CROSS JOIN (SELECT 1 AS k UNION ALL SELECT 2"
+            " UNION ALL SELECT 3) s",
+        )
+        reasons = [
+            "officer_absent",
+            "witness_absent",
+            "child_not_ready",
+            "file_missing",
+            "defence_request",
+            "accused_absent",
+            "court_not_sitting",
+            "interpreter_absent",
+            "prosecutor_absent",
+            "other",
+        ]
+        parties = ["prosecution", "defence", "court", "both"]
+        _insert(
+            Adjournment,
+            {
+                "created_by_id": str(worker.pk),
+                "created_at": "e.created_at",
+                "incident_id": "e.incident_id",
+                "event_id": "e.id",
+                "requested_by": "CASE e.id % 4 "
+                + " ".join(f"WHEN {i} THEN '{code}'" for i, code in enumerate(parties))
+                + " END",
+                "reason": "CASE e.id % 10 "
+                + " ".join(f"WHEN {i} THEN '{code}'" for i, code in enumerate(reasons))
+                + " END",
+                "next_date": _shift("e.scheduled_for", "14"),
+            },
+            "justice_courtevent e WHERE e.state = 'adjourned'",
+        )
+        out(f"    court dates {time.perf_counter() - started:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return True
 
 
 # --- the figures, and their hand-written SQL ---------------------------------------------------
@@ -600,14 +784,13 @@ def _split(filters: Any) -> tuple[str, list[Any], str, list[Any]]:
     else:
         first, after = months
         params = [first, after] if _pg() else [first.isoformat(), after.isoformat()]
-        edge_where += " AND (received_at < %s OR received_at >= %s)"
-        moments: list[Any] = [_since(first), _since(after)]
-        if not _pg():
-            moments = [
-                moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ")
-                for moment in moments
-            ]
-        edge_params += moments
+        # two ranges of the received index, as a hand would write it (one range of the
+        # whole period with the whole months left out would read every path of it)
+        start, end = edge_params
+        edge_where = (
+            "((received_at >= %s AND received_at < %s) OR (received_at >= %s AND received_at < %s))"
+        )
+        edge_params = [start, _moment(_since(first)), _moment(_since(after)), end]
     if filters.county_id is not None:
         where += " AND county_id = %s"
         params.append(filters.county_id)
@@ -690,14 +873,196 @@ def _hand_rollup_map(filters: Any) -> list[Any]:
     return _run_sql(sql, params + edge_params)
 
 
-def _refresh(out: Callable[[str], None]) -> None:
-    """Rebuild the report paths when the world has more reports than the summary holds."""
+# --- the hand-written SQL of the other dashboards' figures ----------------------------------------
+
+
+def _moment(value: datetime.datetime) -> Any:
+    """A moment as the database compares it (SQLite: Django's UTC text)."""
+    if _pg():
+        return value
+    return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _day(value: datetime.date) -> Any:
+    return value if _pg() else value.isoformat()
+
+
+STAGE_SQL = (
+    "CASE WHEN judged THEN 'judgment' WHEN charged THEN 'charged' WHEN filed THEN 'file'"
+    " WHEN incident_opened THEN 'incident' WHEN case_opened THEN 'case'"
+    " WHEN triaged THEN 'triaged' ELSE 'waiting' END"
+)
+
+
+def _hand_comparisons(filters: Any) -> list[Any]:
+    """Where the period's reports stand now by month, by county and by the agency that
+    triaged them (with its name): three statements over the report paths."""
+    found = []
+    month = (
+        "CAST(date_trunc('month', received_at AT TIME ZONE %s) AS date)"
+        if _pg()
+        else "strftime('%%Y-%%m', received_at, '+3 hours')"
+    )
+    sql, params = _paths_sql(filters, f"{month} AS m, {STAGE_SQL} AS s, COUNT(*)")
+    found.append(
+        _run_sql(sql + " GROUP BY 1, 2", ([str(settings.TIME_ZONE)] if _pg() else []) + params)
+    )
+    sql, params = _paths_sql(filters, f"county_id, {STAGE_SQL} AS s, COUNT(*)")
+    found.append(_run_sql(sql + " GROUP BY 1, 2", params))
+    sql, params = _paths_sql(filters, f"agency_id, {STAGE_SQL} AS s, COUNT(*) AS n")
+    found.append(
+        _run_sql(
+            f"SELECT t.agency_id, a.name, t.s, t.n FROM ({sql} GROUP BY 1, 2) t"
+            " LEFT JOIN accounts_agency a ON a.id = t.agency_id",
+            params,
+        )
+    )
+    return found
+
+
+def _hand_survivors(filters: Any) -> list[Any]:
+    from kinga.insights.selectors import _since, _until
+
+    sql = (
+        "SELECT risk_level, status, COUNT(*) FROM cases_case"
+        " WHERE opened_at >= %s AND opened_at < %s"
+    )
+    params = [_moment(_since(filters.start)), _moment(_until(filters.end))]
+    if filters.county_id is not None:
+        sql += " AND county_id = %s"
+        params.append(filters.county_id)
+    return _run_sql(sql + " GROUP BY 1, 2", params)
+
+
+def _hand_referrals(filters: Any) -> list[Any]:
+    from kinga.insights.selectors import _since, _until
+
+    now = _moment(timezone.now())
+    sql = (
+        "SELECT a.kind,"
+        " SUM(CASE WHEN r.status = 'sent' AND r.due_at >= %s THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.status = 'sent' AND r.due_at < %s THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.status IN ('accepted', 'in_progress') THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.status = 'declined' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.status = 'withdrawn' THEN 1 ELSE 0 END)"
+        " FROM referrals_referral r JOIN accounts_agency a ON a.id = r.receiving_agency_id"
+        " WHERE r.sent_at >= %s AND r.sent_at < %s"
+    )
+    params = [now, now, _moment(_since(filters.start)), _moment(_until(filters.end))]
+    if filters.county_id is not None:
+        sql += " AND a.county_id = %s"
+        params.append(filters.county_id)
+    return _run_sql(sql + " GROUP BY a.kind", params)
+
+
+def _hand_grouped_medians(inner: str, params: list[Any]) -> list[Any]:
+    """The median of `d` for each `g` over the inner statement's rows (NULLs left out)."""
+    if _pg():
+        return _run_sql(
+            f"SELECT g, COUNT(d), percentile_cont(0.5) WITHIN GROUP (ORDER BY d) FROM ({inner}) t"
+            " WHERE d IS NOT NULL GROUP BY g",
+            params,
+        )
+    # the middle one or two rows of each group, by their rank in it
+    return _run_sql(
+        "SELECT g, MAX(n), AVG(d) FROM (SELECT g, d, ROW_NUMBER() OVER (PARTITION BY g ORDER BY d)"
+        f" AS i, COUNT(*) OVER (PARTITION BY g) AS n FROM ({inner}) t WHERE d IS NOT NULL) m"
+        " WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY g",
+        params,
+    )
+
+
+def _hand_response(filters: Any) -> list[Any]:
+    from kinga.insights.selectors import _since, _until, alert_target_minutes
+
+    minutes = alert_target_minutes()
+    deadline = (
+        "a.raised_at + %s * interval '1 minute'"
+        if _pg()
+        else "strftime('%%Y-%%m-%%d %%H:%%M:%%f', a.raised_at, '+' || %s || ' minutes')"
+    )
+    in_time = f"a.acknowledged_at IS NOT NULL AND a.acknowledged_at <= {deadline}"
+    sql = (
+        f"SELECT r.county_id, SUM(CASE WHEN {in_time} THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN a.acknowledged_at IS NOT NULL AND NOT ({in_time}) THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.acknowledged_at IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.escalations = 0 THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN a.escalations > 0 THEN 1 ELSE 0 END)"
+        " FROM intake_alert a JOIN intake_report r ON r.id = a.report_id"
+        " WHERE a.raised_at >= %s AND a.raised_at < %s"
+    )
+    params: list[Any] = [
+        minutes,
+        minutes,
+        _moment(_since(filters.start)),
+        _moment(_until(filters.end)),
+    ]
+    if filters.county_id is not None:
+        sql += " AND r.county_id = %s"
+        params.append(filters.county_id)
+    found = [_run_sql(sql + " GROUP BY r.county_id", params)]
+    for column in ("triage_days", "case_days", "service_days"):
+        inner, inner_params = _paths_sql(filters, f"county_id AS g, {column} AS d")
+        found.append(_hand_grouped_medians(inner, inner_params))
+    return found
+
+
+def _hand_justice(filters: Any) -> list[Any]:
+    from kinga.insights.selectors import _since, _until
+
+    since, until = _moment(_since(filters.start)), _moment(_until(filters.end))
+    first, last = _day(filters.start), _day(filters.end)
+    county = ""
+    extra: list[Any] = []
+    if filters.county_id is not None:
+        county = " AND i.county_id = %s"
+        extra = [filters.county_id]
+    found = [
+        _run_sql(
+            "SELECT e.kind, e.state, COUNT(*) FROM justice_courtevent e"
+            " JOIN justice_incident i ON i.id = e.incident_id"
+            f" WHERE e.scheduled_for >= %s AND e.scheduled_for < %s{county} GROUP BY 1, 2",
+            [since, until, *extra],
+        ),
+        _run_sql(
+            "SELECT a.reason, a.requested_by, COUNT(*) FROM justice_adjournment a"
+            " JOIN justice_courtevent e ON e.id = a.event_id"
+            " JOIN justice_incident i ON i.id = a.incident_id"
+            f" WHERE e.scheduled_for >= %s AND e.scheduled_for < %s{county} GROUP BY 1, 2",
+            [since, until, *extra],
+        ),
+        _run_sql(
+            "SELECT c.offence, o.outcome, COUNT(*) FROM justice_countoutcome o"
+            " JOIN justice_chargecount c ON c.id = o.count_id"
+            " JOIN justice_incident i ON i.id = o.incident_id"
+            f" WHERE o.decided_on >= %s AND o.decided_on <= %s{county} GROUP BY 1, 2",
+            [first, last, *extra],
+        ),
+    ]
+    days = (
+        "p.concluded_on - p.filed_on"
+        if _pg()
+        else "julianday(p.concluded_on) - julianday(p.filed_on)"
+    )
+    inner = (
+        f"SELECT 1 AS g, {days} AS d FROM justice_prosecution p"  # noqa: S608  # fixed names
+        " JOIN justice_incident i ON i.id = p.incident_id"
+        f" WHERE p.concluded_on >= %s AND p.concluded_on <= %s{county}"
+    )
+    found.append(_hand_grouped_medians(inner, [first, last, *extra]))
+    return found
+
+
+def _refresh(out: Callable[[str], None], *, rebuild: bool = False) -> None:
+    """Rebuild the report paths when the world has more reports than the summary holds
+    (or, with `rebuild`, when what they summarise was just written)."""
     from kinga.insights.models import MonthlyRollup, ReportPath
     from kinga.insights.services import paths_refresh, rollup_refresh
     from kinga.intake.models import Report
 
     reports = Report.objects.count()
-    if ReportPath.objects.count() == reports:
+    if not rebuild and ReportPath.objects.count() == reports:
         if not MonthlyRollup.objects.exists():
             # the paths kept from an earlier run: count the rollup from them alone
             out(f"  counting the monthly rollup of {reports:,} report paths ...")
@@ -774,7 +1139,7 @@ def insights(*, out: Callable[[str], None], quick: bool) -> None:
     from kinga.places.models import County
 
     analyst = _world(QUICK if quick else FULL, out)
-    _refresh(out)
+    _refresh(out, rebuild=_world_services(out))
     today = timezone.localdate()
     year = today - datetime.timedelta(days=365)
     kwale = County.objects.get(name="Kwale").pk
@@ -809,6 +1174,38 @@ def insights(*, out: Callable[[str], None], quick: bool) -> None:
             ),
             _hand_rollup_map,
             _hand_map,
+        ),
+        # the funnel page's comparisons (its audit event above covers them)
+        (
+            "comparisons",
+            lambda f: selectors.comparisons(viewer=analyst, filters=f),
+            _hand_comparisons,
+            _hand_comparisons,
+        ),
+        # the other dashboards, each as its page asks it: the policy, suppression, one event
+        (
+            "survivors",
+            lambda f: selectors.cases_by_risk_and_status(viewer=analyst, filters=f),
+            _hand_survivors,
+            _hand_survivors,
+        ),
+        (
+            "referrals",
+            lambda f: selectors.referrals_by_provider(viewer=analyst, filters=f),
+            _hand_referrals,
+            _hand_referrals,
+        ),
+        (
+            "response",
+            lambda f: selectors.response(viewer=analyst, filters=f),
+            _hand_response,
+            _hand_response,
+        ),
+        (
+            "justice",
+            lambda f: selectors.justice(viewer=analyst, filters=f),
+            _hand_justice,
+            _hand_justice,
         ),
     ]
     cases = Case.objects.count()

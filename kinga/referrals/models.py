@@ -216,6 +216,14 @@ class Referral(models.Model):
             models.Index(fields=["matter_type", "matter_id"], name="referrals_matter"),
             # location_address_visible_to: open referrals to one place
             models.Index(fields=["service_at_location", "status"], name="referrals_to_place"),
+            # insights' report paths: the first referral sent on a report. Partial: most
+            # referrals are a case's (no report), and over a column almost all NULL SQLite's
+            # statistics make the planner scan every referral for each report instead
+            models.Index(
+                fields=["report", "sent_at"],
+                condition=Q(report__isnull=False),
+                name="referrals_report_sent",
+            ),
         ]
 
     def __str__(self) -> str:
