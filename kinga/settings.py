@@ -261,6 +261,11 @@ else:
     # a connection pooler that cannot keep prepared statements (PgBouncer before 1.21).
     _prepare_after = env_int("KINGA_PG_PREPARE_THRESHOLD", 5)
     _database["OPTIONS"]["prepare_threshold"] = _prepare_after if _prepare_after > 0 else None
+    # PostgreSQL's JIT compiles a statement the planner guesses costly before running it:
+    # a dashboard's count over a year of a million reports paid 30-40 ms of compiling to run
+    # for 20 ms (BENCHMARKS.md, issue 17). Kinga's statements are short: off unless asked.
+    if not env_bool("KINGA_PG_JIT", False):
+        _database["OPTIONS"]["options"] = "-c jit=off"
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -188,6 +188,24 @@ def test_postgresql_binds_values_on_the_server_unless_told_not_to(tmp_path: Path
     assert "'prepare_threshold': None" in result.stdout, result.stderr
 
 
+def test_postgresql_connections_run_without_jit_unless_told_to(tmp_path: Path) -> None:
+    code = TOUCH_SETTINGS + "; print(settings.DATABASES['default']['OPTIONS'])"
+    url = {"DATABASE_URL": "postgres://kinga@127.0.0.1:5432/kinga", "KINGA_VAR_DIR": str(tmp_path)}
+    assert "'options': '-c jit=off'" in run(code, url).stdout
+    assert "jit" not in run(code, {**url, "KINGA_PG_JIT": "true"}).stdout
+
+
+@pytest.mark.django_db
+def test_a_postgresql_connection_has_jit_off() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
 @pytest.mark.django_db
 def test_postgresql_values_travel_apart_from_the_statement() -> None:
     from django.db import connection

@@ -53,6 +53,8 @@ def median(queryset: QuerySet[Any], measure: Expression | F) -> float | None:
     One statement: PostgreSQL's percentile_cont; on SQLite the middle one or two values
     by ORDER BY ... LIMIT/OFFSET over the same rows.
     """
+    if queryset.query.is_empty():  # `.none()`: nothing to compile, no median
+        return None
     rows = queryset.annotate(insights_measure=measure).filter(insights_measure__isnull=False)
     if connection.vendor == "postgresql":
         value = rows.aggregate(middle=_PercentileMedian("insights_measure"))["middle"]
@@ -68,6 +70,18 @@ def median(queryset: QuerySet[Any], measure: Expression | F) -> float | None:
         cursor.execute(sql, [*params, *params, *params])
         row = cursor.fetchone()
     return None if row is None or row[0] is None else float(row[0])
+
+
+def count_and_median(queryset: QuerySet[Any], measure: Expression | F) -> tuple[int, float | None]:
+    """Return how many rows the queryset has and the median of the measure over them (rows
+    without a measure left out of the median). PostgreSQL: one statement."""
+    if connection.vendor == "postgresql":
+        found = queryset.annotate(insights_measure=measure).aggregate(
+            n=Count("pk"), middle=_PercentileMedian("insights_measure")
+        )
+        value = found["middle"]
+        return int(found["n"]), None if value is None else float(value)
+    return queryset.count(), median(queryset, measure)
 
 
 def medians(queryset: QuerySet[Any], columns: dict[str, str]) -> dict[str, float | None]:
@@ -90,10 +104,12 @@ def medians(queryset: QuerySet[Any], columns: dict[str, str]) -> dict[str, float
 def medians_by(
     queryset: QuerySet[Any], group: str, columns: dict[str, str]
 ) -> dict[Any, dict[str, tuple[float | None, int]]]:
-    """Return, for each value of `group`, each column's median and how many values it is
-    the median of (a median of fewer than k values is not shown)."""
+    """Return, for each value of `group` with a value in some column, each column's median
+    and how many values it is the median of (a median of fewer than k is not shown)."""
     counted = {f"n_{key}": Count(column) for key, column in columns.items()}
     result: dict[Any, dict[str, tuple[float | None, int]]] = {}
+    if queryset.query.is_empty():
+        return result
     if connection.vendor == "postgresql":
         rows = (
             queryset.order_by()
@@ -112,10 +128,28 @@ def medians_by(
                 for key in columns
             }
         return result
-    for row in queryset.order_by().values(group).annotate(**counted):
-        of_group = queryset.filter(**{group: row[group]})
-        result[row[group]] = {
-            key: (median(of_group, F(column)), int(row[f"n_{key}"]))
-            for key, column in columns.items()
-        }
+    # SQLite: one statement a column, each row ranked within its group by a window; the
+    # middle one or two of each group averaged (a statement per group and column read the
+    # period's rows once for each)
+    for key, column in columns.items():
+        inner_sql, params = (
+            queryset.order_by()
+            .filter(**{f"{column}__isnull": False})
+            .annotate(m_group=F(group), m_value=F(column))
+            .values("m_group", "m_value")
+            .query.sql_with_params()
+        )
+        sql = (
+            # the inner statement is Django's own compiled SQL with its values as parameters
+            "SELECT m_group, MAX(n), AVG(m_value) FROM (SELECT m_group, m_value,"  # noqa: S608
+            " ROW_NUMBER() OVER (PARTITION BY m_group ORDER BY m_value) AS i,"
+            f" COUNT(*) OVER (PARTITION BY m_group) AS n FROM ({inner_sql}) t) m"
+            " WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY m_group"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        for value_of_group, n, middle in rows:
+            found = result.setdefault(value_of_group, dict.fromkeys(columns, (None, 0)))
+            found[key] = (None if middle is None else float(middle), int(n))
     return result

@@ -31,7 +31,7 @@ from kinga.accounts.models import AgencyKind, User
 from kinga.audit.models import AuditAction
 from kinga.audit.services import audit_record
 from kinga.cases.models import Case
-from kinga.insights.measures import DaysBetween, median, medians, medians_by
+from kinga.insights.measures import DaysBetween, count_and_median, median, medians, medians_by
 from kinga.insights.models import ExportJob, MonthlyRollup, PathsRefresh, ReportPath, StepDays
 from kinga.insights.paths import AGE_BANDS, CATEGORIES, STEP_DAYS, bit_of, stage_of, whole_days
 from kinga.insights.suppression import suppress, table_lines
@@ -988,12 +988,15 @@ def _map_report_parts(filters: Filters) -> list[QuerySet[Any]]:
     ]
 
 
-def hotspot_map(*, viewer: Viewer, filters: Filters, measure: str, level: str) -> HotspotMap:
+def hotspot_map(
+    *, viewer: Viewer, filters: Filters, measure: str, level: str, audit: bool = True
+) -> HotspotMap:
     """Return the map of the measure by ward or sub-county, suppressed within each
     sub-county, county and the whole (the places not given form their own hidden cell)."""
     filters = scoped_filters(viewer, "map", filters)
     result = hotspots_of(filters, measure=measure, level=level)
-    dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
+    if audit:
+        dashboard_audit(viewer=viewer, dashboard="map", filters=filters)
     return result
 
 
@@ -1189,23 +1192,43 @@ def _counties_of(filters: Filters) -> list[tuple[str, Label]]:
     return [(str(pk), name) for pk, name in counties.order_by("name").values_list("pk", "name")]
 
 
+def _stages_by(dimension: str) -> Callable[[Filters], list[QuerySet[Any]]]:
+    """The furthest steps of the period's reports by a dimension of the rollup: its whole
+    months summed, the days around them counted from the summary (one statement)."""
+
+    def parts_of(filters: Filters) -> list[QuerySet[Any]]:
+        return [
+            rollup_in(filters)
+            .values_list(dimension, "stage")
+            .order_by()
+            .annotate(n=Sum("reports")),
+            edges_in(filters)
+            .annotate(r_stage=stage_of())
+            .values_list(dimension, "r_stage")
+            .order_by()
+            .annotate(n=Count("pk")),
+        ]
+
+    return parts_of
+
+
+def _stage_counts(figure: str, dimension: str, filters: Filters) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for group, stage, n in kept_rows(figure, filters, _stages_by(dimension)):
+        key = ("" if group is None else str(group), str(stage))
+        counts[key] = counts.get(key, 0) + int(n or 0)
+    return counts
+
+
 def stages_by_county(filters: Filters) -> Table:
     """Return where the period's reports stand now (columns) in each county (rows)."""
-    grouped = (
-        paths_in(filters)
-        .annotate(stage=stage_of())
-        .values_list("county_id", "stage")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
-    counts = {(str(county), str(stage)): n for county, stage, n in grouped}
     return table_build(
         key="stages_by_county",
         title=_("Where the reports stand now, county by county"),
         row_heading=_("County"),
         rows=_counties_of(filters),
         columns=STAGES,
-        counts=counts,
+        counts=_stage_counts("stages_by_county", "county_id", filters),
         k=k_threshold(),
         ignored=_ignored(filters, REPORT_IGNORES),
         notes=[_("Each report is counted once, at the furthest step it has reached.")],
@@ -1217,14 +1240,7 @@ def stages_by_agency(filters: Filters) -> Table:
     them (rows; reports not yet triaged are counted under no agency)."""
     from kinga.accounts.models import Agency
 
-    grouped = (
-        paths_in(filters)
-        .annotate(stage=stage_of())
-        .values_list("agency_id", "stage")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
-    counts = {(str(agency or ""), str(stage)): n for agency, stage, n in grouped}
+    counts = _stage_counts("stages_by_agency", "agency_id", filters)
     ids = sorted({int(row) for row, _stage_code in counts if row})
     names = dict(Agency.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows: list[tuple[str, Label]] = [(str(pk), names.get(pk, str(pk))) for pk in ids]
@@ -1243,38 +1259,46 @@ def stages_by_agency(filters: Filters) -> Table:
     )
 
 
+def _stage_month_edges(filters: Filters) -> list[QuerySet[Any]]:
+    bounds = _edge_month_bounds(filters)
+    if not bounds:
+        return []
+    names = [f"m{code.replace('-', '_')}" for code in bounds]
+    rows = edges_in(filters).annotate(r_stage=stage_of()).values("r_stage").order_by()
+    rows = rows.annotate(
+        **{
+            name: Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+            for name, (start, end) in zip(names, bounds.values(), strict=True)
+        }
+    )
+    return [rows.values_list("r_stage", *names)]
+
+
+def _stage_month_rollup(filters: Filters) -> list[QuerySet[Any]]:
+    rows = rollup_in(filters).values_list("month", "stage").order_by()
+    return [rows.annotate(n=Sum("reports"))]
+
+
 def stages_by_month(filters: Filters) -> Table:
     """Return where the reports of each month (rows) stand now (columns): the month-on-month
-    view a supervisor acts on. One statement: GROUP BY stage, a count per month."""
-    months = _months(filters)
-    bounds = {
-        code: (_since(datetime.date.fromisoformat(f"{code}-01")), _month_end(code))
-        for code, _label in months
-    }
-    grouped = (
-        paths_in(filters)
-        .annotate(stage=stage_of())
-        .values("stage")
-        .order_by()
-        .annotate(
-            **{
-                f"m{code.replace('-', '_')}": Count(
-                    "pk", filter=Q(received_at__gte=start, received_at__lt=end)
-                )
-                for code, (start, end) in bounds.items()
-            }
-        )
-    )
+    view a supervisor acts on. The whole months from the rollup (GROUP BY month, stage), the
+    days around them from the summary (a count per month they fall in)."""
     counts: dict[tuple[str, str], int] = {}
-    for row in grouped:
-        values = dict(row)
-        for code in bounds:
-            counts[(code, str(values["stage"]))] = cast(int, values[f"m{code.replace('-', '_')}"])
+    for month, stage, n in kept_rows("stages_by_month_rollup", filters, _stage_month_rollup):
+        if isinstance(month, str):  # SQLite gives the date as text through a cursor
+            month = datetime.date.fromisoformat(month)
+        key = (month.strftime("%Y-%m"), str(stage))
+        counts[key] = counts.get(key, 0) + int(n)
+    codes = list(_edge_month_bounds(filters))
+    for stage, *per_month in kept_rows("stages_by_month_edges", filters, _stage_month_edges):
+        for code, n in zip(codes, per_month, strict=True):
+            key = (code, str(stage))
+            counts[key] = counts.get(key, 0) + int(n or 0)
     return table_build(
         key="stages_by_month",
         title=_("Month by month: where each month's reports stand now"),
         row_heading=_("Month"),
-        rows=months,
+        rows=_months(filters),
         columns=STAGES,
         counts=counts,
         k=k_threshold(),
@@ -1569,8 +1593,7 @@ def justice_of(filters: Filters) -> Justice:
         Prosecution.objects.filter(concluded_on__gte=filters.start, concluded_on__lte=filters.end),
         filters,
     )
-    verdicts = concluded.count()
-    value = median(concluded, DaysBetween("concluded_on", "filed_on"))
+    verdicts, value = count_and_median(concluded, DaysBetween("concluded_on", "filed_on"))
     hidden = 0 < verdicts < k
     return Justice(
         sittings=sittings,

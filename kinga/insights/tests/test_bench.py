@@ -80,12 +80,13 @@ def test_the_funnel_channels_and_map_count_what_their_hand_written_sql_counts(wo
 def test_the_comparisons_count_what_their_hand_written_sql_counts(world: Any) -> None:
     for filters in _filters():
         by_month, by_county, by_agency = selectors.comparisons(viewer=world, filters=filters)
-        months, counties, agencies = bench._hand_comparisons(filters)
-        assert _shown(by_month) == _grouped(months, lambda row: (str(row[0])[:7], row[1]))
-        assert _shown(by_county) == _grouped(counties)
-        assert _shown(by_agency) == _grouped(
-            agencies, lambda row: (str(row[0]) if row[0] else "none", row[2])
-        )
+        for hand in (bench._hand_rollup_comparisons, bench._hand_comparisons):
+            months, counties, agencies = hand(filters)
+            assert _shown(by_month) == _grouped(months, lambda row: (str(row[0])[:7], row[1]))
+            assert _shown(by_county) == _grouped(counties)
+            assert _shown(by_agency) == _grouped(
+                agencies, lambda row: (str(row[0]) if row[0] else "none", row[2])
+            )
         assert sum(_shown(by_county).values()) > 0
 
 
