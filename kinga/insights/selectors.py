@@ -750,19 +750,7 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     """
     filters = scoped_filters(viewer, "reporting", filters)
     months = _months(filters)
-    counts: dict[tuple[str, str], int] = {}
-    # the whole months from the rollup: one GROUP BY month, channel
-    for month, channel, n in kept_rows("channels_rollup", filters, _channel_rollup_parts):
-        if isinstance(month, str):  # SQLite gives the date as text through a cursor
-            month = datetime.date.fromisoformat(month)
-        key = (month.strftime("%Y-%m"), str(channel))
-        counts[key] = counts.get(key, 0) + int(n)
-    # the days around them from the summary: a conditional count per month they fall in
-    codes = list(_edge_month_bounds(filters))
-    for channel, *per_month in kept_rows("channels_edges", filters, _channel_edge_parts):
-        for code, n in zip(codes, per_month, strict=True):
-            key = (code, str(channel))
-            counts[key] = counts.get(key, 0) + int(n or 0)
+    counts = monthly_counts("channels", "channel", filters)
     table = table_build(
         key="reports_by_channel",
         title=_("Reports by channel, month by month"),
@@ -778,11 +766,6 @@ def reports_by_channel(*, viewer: Viewer, filters: Filters, audit: bool = True) 
     return table
 
 
-def _channel_rollup_parts(filters: Filters) -> list[QuerySet[Any]]:
-    rows = rollup_in(filters).values_list("month", "channel").order_by()
-    return [rows.annotate(n=Sum("reports"))]
-
-
 def _edge_month_bounds(
     filters: Filters,
 ) -> dict[str, tuple[datetime.datetime, datetime.datetime]]:
@@ -795,19 +778,57 @@ def _edge_month_bounds(
     }
 
 
-def _channel_edge_parts(filters: Filters) -> list[QuerySet[Any]]:
-    bounds = _edge_month_bounds(filters)
-    if not bounds:
-        return []
-    names = [f"m{code.replace('-', '_')}" for code in bounds]
-    rows = edges_in(filters).values("channel").order_by()
-    rows = rows.annotate(
-        **{
-            name: Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
-            for name, (start, end) in zip(names, bounds.values(), strict=True)
-        }
-    )
-    return [rows.values_list("channel", *names)]
+def _monthly_value(column: str) -> Any:
+    """A path's value of a rollup column: its furthest step, or the column itself."""
+    return stage_of() if column == "stage" else F(column)
+
+
+def _monthly_rollup_parts(column: str) -> Callable[[Filters], list[QuerySet[Any]]]:
+    def parts_of(filters: Filters) -> list[QuerySet[Any]]:
+        rows = rollup_in(filters).values_list("month", column).order_by()
+        return [rows.annotate(n=Sum("reports"))]
+
+    return parts_of
+
+
+def _monthly_edge_parts(column: str) -> Callable[[Filters], list[QuerySet[Any]]]:
+    def parts_of(filters: Filters) -> list[QuerySet[Any]]:
+        bounds = _edge_month_bounds(filters)
+        if not bounds:
+            return []
+        names = [f"m{code.replace('-', '_')}" for code in bounds]
+        valued = edges_in(filters).annotate(r_value=_monthly_value(column))
+        rows = (
+            valued.values("r_value")
+            .order_by()
+            .annotate(
+                **{
+                    name: Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
+                    for name, (start, end) in zip(names, bounds.values(), strict=True)
+                }
+            )
+        )
+        return [rows.values_list("r_value", *names)]
+
+    return parts_of
+
+
+def monthly_counts(figure: str, column: str, filters: Filters) -> dict[tuple[str, str], int]:
+    """Return the period's reports counted by month ("YYYY-MM") and a rollup column: the
+    whole months from the rollup (one GROUP BY month and column), the days around them from
+    the summary (a conditional count per month they fall in, so no function runs per row)."""
+    counts: dict[tuple[str, str], int] = {}
+    for month, value, n in kept_rows(f"{figure}_rollup", filters, _monthly_rollup_parts(column)):
+        if isinstance(month, str):  # SQLite gives the date as text through a cursor
+            month = datetime.date.fromisoformat(month)
+        key = (month.strftime("%Y-%m"), str(value))
+        counts[key] = counts.get(key, 0) + int(n)
+    codes = list(_edge_month_bounds(filters))
+    for value, *per_month in kept_rows(f"{figure}_edges", filters, _monthly_edge_parts(column)):
+        for code, n in zip(codes, per_month, strict=True):
+            key = (code, str(value))
+            counts[key] = counts.get(key, 0) + int(n or 0)
+    return counts
 
 
 def _month_end(code: str) -> datetime.datetime:
@@ -1259,41 +1280,11 @@ def stages_by_agency(filters: Filters) -> Table:
     )
 
 
-def _stage_month_edges(filters: Filters) -> list[QuerySet[Any]]:
-    bounds = _edge_month_bounds(filters)
-    if not bounds:
-        return []
-    names = [f"m{code.replace('-', '_')}" for code in bounds]
-    rows = edges_in(filters).annotate(r_stage=stage_of()).values("r_stage").order_by()
-    rows = rows.annotate(
-        **{
-            name: Count("pk", filter=Q(received_at__gte=start, received_at__lt=end))
-            for name, (start, end) in zip(names, bounds.values(), strict=True)
-        }
-    )
-    return [rows.values_list("r_stage", *names)]
-
-
-def _stage_month_rollup(filters: Filters) -> list[QuerySet[Any]]:
-    rows = rollup_in(filters).values_list("month", "stage").order_by()
-    return [rows.annotate(n=Sum("reports"))]
-
-
 def stages_by_month(filters: Filters) -> Table:
     """Return where the reports of each month (rows) stand now (columns): the month-on-month
     view a supervisor acts on. The whole months from the rollup (GROUP BY month, stage), the
     days around them from the summary (a count per month they fall in)."""
-    counts: dict[tuple[str, str], int] = {}
-    for month, stage, n in kept_rows("stages_by_month_rollup", filters, _stage_month_rollup):
-        if isinstance(month, str):  # SQLite gives the date as text through a cursor
-            month = datetime.date.fromisoformat(month)
-        key = (month.strftime("%Y-%m"), str(stage))
-        counts[key] = counts.get(key, 0) + int(n)
-    codes = list(_edge_month_bounds(filters))
-    for stage, *per_month in kept_rows("stages_by_month_edges", filters, _stage_month_edges):
-        for code, n in zip(codes, per_month, strict=True):
-            key = (code, str(stage))
-            counts[key] = counts.get(key, 0) + int(n or 0)
+    counts = monthly_counts("stages_by_month", "stage", filters)
     return table_build(
         key="stages_by_month",
         title=_("Month by month: where each month's reports stand now"),
