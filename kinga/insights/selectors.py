@@ -21,7 +21,18 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -430,11 +441,14 @@ def step_counts(filters: Filters) -> dict[str, int]:
 
 
 def _step_counts_rows(filters: Filters) -> list[QuerySet[Any]]:
+    # one row from each part: grouped by a constant, which Django leaves out of the GROUP BY
     keys = ["reports", *PATH_FLAGS]
     flags = ["pk", *PATH_FLAGS.values()]
+    whole = Value(1, output_field=IntegerField())
     rolled = (
         rollup_in(filters)
-        .values_list("stage")
+        .annotate(r_all=whole)
+        .values_list("r_all")
         .order_by()
         .annotate(
             **{
@@ -445,8 +459,8 @@ def _step_counts_rows(filters: Filters) -> list[QuerySet[Any]]:
     )
     each = (
         edges_in(filters)
-        .annotate(r_stage=stage_of())
-        .values_list("r_stage")
+        .annotate(r_all=whole)
+        .values_list("r_all")
         .order_by()
         .annotate(
             **{
